@@ -1,0 +1,115 @@
+# poolsim: a simulator of Go's net/http connection pool.
+#   make          build build/poolsim (installs missing Debian packages first)
+#   make test     every test: Check suites, scenario tests, tmux dashboard tests,
+#                 then the Check suites again under ASan+UBSan
+#   make demo     the live dashboard, simulated beside real sockets
+#   make bench    throughput and real-mode lag figures (not part of test)
+#   make fuzz     libFuzzer on the scenario reader, and the model fuzzer
+#   make oracle   every lesson through the simulator and Go's own net/http
+#   make docs     regenerate the guide's SVG pictures from the lessons
+#   make install  PREFIX=/usr/local DESTDIR=
+# The public targets check for their Debian packages (tools/deps.sh), then
+# re-enter make so pkg-config runs after anything was installed.
+
+CC ?= cc
+BUILD ?= build
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+PKGS := ncursesw openssl inih
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+OPT ?= -O2 -g
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+ALL_CFLAGS = $(WARN) $(OPT) -D_GNU_SOURCE -DPOOLSIM_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+LDLIBS = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
+
+LIB_SRC := $(filter-out sim/main.c,$(wildcard sim/*.c))
+LIB_OBJ := $(LIB_SRC:sim/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tobj/%.o)
+
+.PHONY: all deps test demo bench fuzz oracle docs install clean check-units check-scenarios check-e2e check-sanitized
+
+all:
+	@sh tools/deps.sh build
+	@$(MAKE) --no-print-directory $(BUILD)/poolsim
+
+deps:
+	@sh tools/deps.sh all
+
+$(BUILD)/obj/%.o: sim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tobj/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isim -c $< -o $@
+
+$(BUILD)/libpoolsim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/poolsim: $(BUILD)/obj/main.o $(BUILD)/libpoolsim.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+test:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory check-units check-scenarios check-e2e
+	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
+		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+		EXTRA_LDFLAGS='-fsanitize=address,undefined' check-sanitized
+
+check-units: $(BUILD)/unit-tests $(BUILD)/poolsim
+	POOLSIM=$(CURDIR)/$(BUILD)/poolsim $(BUILD)/unit-tests
+
+check-scenarios: $(BUILD)/poolsim
+	sh tests/scenarios.sh $(BUILD)/poolsim
+
+check-e2e: $(BUILD)/poolsim
+	@if [ -f tests/e2e.sh ]; then sh tests/e2e.sh $(BUILD)/poolsim; fi
+
+check-sanitized: $(BUILD)/unit-tests $(BUILD)/poolsim
+	@echo "== the same suites under AddressSanitizer + UndefinedBehaviorSanitizer =="
+	POOLSIM=$(CURDIR)/$(BUILD)/poolsim ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 sh tests/scenarios.sh $(BUILD)/poolsim
+
+demo:
+	@sh tools/deps.sh build
+	@$(MAKE) --no-print-directory $(BUILD)/poolsim
+	$(BUILD)/poolsim watch --compare scenarios/demo.ini
+
+bench:
+	@sh tools/deps.sh bench
+	@$(MAKE) --no-print-directory $(BUILD)/poolsim
+	sh tests/bench.sh $(BUILD)/poolsim
+
+fuzz:
+	@sh tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(BUILD)/poolsim
+	sh tests/fuzz.sh $(BUILD)/poolsim $${FUZZ_SECONDS:-60}
+
+oracle:
+	@sh tools/deps.sh oracle
+	@$(MAKE) --no-print-directory $(BUILD)/poolsim
+	sh tests/oracle/run.sh $(BUILD)/poolsim
+
+docs:
+	@sh tools/deps.sh build
+	@$(MAKE) --no-print-directory $(BUILD)/poolsim
+	sh tools/make-docs.sh $(BUILD)/poolsim
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/poolsim/scenarios
+	install -m 755 $(BUILD)/poolsim $(DESTDIR)$(PREFIX)/bin/poolsim
+	install -m 644 docs/poolsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/poolsim.1
+	install -m 644 scenarios/*.ini $(DESTDIR)$(PREFIX)/share/poolsim/scenarios/
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/obj/main.d

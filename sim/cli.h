@@ -1,0 +1,60 @@
+/*
+ * cli.h: the command line shared by every subcommand: flag parsing, loading
+ * the scenario named on it (a file or a lesson number) with --set, --seed and
+ * --go applied, and the usage text. This is the edge: it prints messages and
+ * chooses exit statuses (2 for bad input); nothing below it does.
+ */
+#ifndef POOLSIM_CLI_H
+#define POOLSIM_CLI_H
+
+#include <stdio.h>
+
+#include "common.h"
+#include "scenario.h"
+
+#define CLI_MAX_SETS 32
+
+enum cli_flag {
+	CLI_JSON = 1u << 0,
+	CLI_TRACE = 1u << 1,
+	CLI_CSV = 1u << 2,   /* --csv FILE, --sample D */
+	CLI_PLOT = 1u << 3,  /* --plot FILE */
+	CLI_SET = 1u << 4,   /* --set K=V, --seed N, --go V */
+	CLI_SCALE = 1u << 5, /* --time-scale X */
+	CLI_WATCH = 1u << 6, /* --speed, --real, --compare, --frames */
+	CLI_GO = 1u << 7,    /* compare --go */
+	CLI_DEBUG = 1u << 8, /* --check-invariants */
+};
+
+struct cli_opts {
+	const char *command;
+	const char *file;
+	bool json, trace, check_invariants, go_column;
+	const char *csv_path;
+	ps_time sample;
+	const char *plot_path;
+	const char *sets[CLI_MAX_SETS];
+	int n_sets;
+	bool seed_set;
+	uint64_t seed;
+	const char *go;
+	double time_scale;
+	double speed; /* 0 = max */
+	bool real, compare;
+	long frames; /* 0 = until quit */
+};
+
+/* cli_parse: 0, or prints what is wrong and the usage line and returns PS_EXIT_USAGE. */
+int cli_parse(int argc, char **argv, unsigned allowed, struct cli_opts *o);
+
+/* cli_load: the scenario of o->file with the overrides applied; 0 or PS_EXIT_USAGE (printed). */
+int cli_load(const struct cli_opts *o, struct scenario *sc);
+
+/* Resolve "3" to scenarios/03-*.ini (or return the argument as it is). */
+const char *cli_resolve_lesson(const char *arg, char *buf, size_t size);
+/* The folder of the lessons, or NULL. */
+const char *cli_lessons_dir(char *buf, size_t size);
+
+void cli_usage(FILE *out);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * client.h: the client program a scenario describes: its loads (workers,
+ * open-loop rates, bursts), its requests and what each does with the body,
+ * Client.Timeout and the Transport's own timers (DialTimeout,
+ * TLSHandshakeTimeout, ResponseHeaderTimeout, IdleConnTimeout).
+ *
+ * It owns requests, not connections: every pool decision is the pool's
+ * (pool.h). It owns the draining of the event stream: after each entry point
+ * it pops every record, carries it out (through the pool, the timers of des.h
+ * and the network of net.h) and hands it to the sinks. The simulator and the
+ * real engine both run this one client; only the network differs.
+ */
+#ifndef POOLSIM_CLIENT_H
+#define POOLSIM_CLIENT_H
+
+#include "des.h"
+#include "event.h"
+#include "net.h"
+#include "pool.h"
+#include "scenario.h"
+
+struct client;
+
+/*
+ * client_create registers its des event types from `first_type` upwards and
+ * returns the next free type through *next_type (networks take theirs after).
+ */
+struct client *client_create(const struct scenario *sc, struct des *des, struct ev_stream *stream,
+			     const struct net_ops *net, void *net_ctx, unsigned first_type,
+			     unsigned *next_type);
+void client_destroy(struct client *c);
+
+/* Schedule every load's first arrival and the end of the run. */
+void client_start(struct client *c);
+
+/* Reports from the network (net.h). */
+void client_on_tls_start(struct client *c, uint32_t conn);
+/* why = R_NONE on success, else R_DIAL_REFUSED, R_IO_ERROR, R_RESOURCE ... */
+void client_on_dial_done(struct client *c, uint32_t conn, enum ev_reason why);
+/* The whole response arrived; server_close: it carried Connection: close. */
+void client_on_response(struct client *c, uint32_t conn, bool server_close);
+/*
+ * The peer closed `conn` (why: R_SERVER_*), or it failed (R_IO_ERROR).
+ * nothing_written: no byte of the current request had gone out.
+ */
+void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why, bool nothing_written);
+/* The network pushed records of its own (EV_SERVER_ACTION, EV_KERNEL_SAMPLE): drain them. */
+void client_flush(struct client *c);
+
+/* Check the pool's invariants after every record (tests, --check-invariants); aborts on a break. */
+void client_set_check_invariants(struct client *c, bool on);
+
+/* True once the run's end has been reached (EV_RUN_END delivered). */
+bool client_finished(const struct client *c);
+const struct pool *client_pool(const struct client *c);
+
+#endif

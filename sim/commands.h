@@ -1,0 +1,15 @@
+/*
+ * commands.h: the subcommands main() dispatches to. Each takes the
+ * arguments after its own name and returns the process exit status.
+ */
+#ifndef POOLSIM_COMMANDS_H
+#define POOLSIM_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_lessons(int argc, char **argv);
+int cmd_real(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * net.h: what the client side (client.c) asks of a network, and nothing more.
+ *
+ * Two networks implement it: simnet.c (servers and wires as a model on the
+ * virtual clock) and realnet.c (non-blocking sockets and OpenSSL against the
+ * loopback servers of server.c). The client never knows which one it drives;
+ * that is what makes real mode run the same pool and the same request logic
+ * as the simulator.
+ *
+ * Every operation is asynchronous: the network later reports back through
+ * the client_on_* functions of client.h, from its own event handlers.
+ */
+#ifndef POOLSIM_NET_H
+#define POOLSIM_NET_H
+
+#include "common.h"
+
+struct net_ops {
+	/*
+	 * dial: connect `conn` to `host` (TCP, then TLS when the host has tls).
+	 * Reports client_on_tls_start (https only), then client_on_dial_done.
+	 */
+	void (*dial)(void *net, uint32_t conn, uint32_t host);
+	/*
+	 * send: write one GET on `conn` and read the response to its end.
+	 * Reports client_on_response, or client_on_conn_broken.
+	 */
+	void (*send)(void *net, uint32_t conn, uint32_t host);
+	/* close: the client closes `conn` (any state). No report follows. */
+	void (*close)(void *net, uint32_t conn);
+};
+
+#endif

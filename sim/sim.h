@@ -1,0 +1,34 @@
+/*
+ * sim.h: the discrete-event simulator: a scenario, the virtual clock, the
+ * simulated network (simnet.c) and the shared client (client.c), run to the
+ * scenario's duration or stepped by a caller such as the dashboard.
+ *
+ * Every record of the run goes to the sinks added before sim_start.
+ */
+#ifndef POOLSIM_SIM_H
+#define POOLSIM_SIM_H
+
+#include "event.h"
+#include "scenario.h"
+
+struct sim;
+
+/* The scenario must outlive the sim. NULL if out of memory. */
+struct sim *sim_create(const struct scenario *sc);
+void sim_destroy(struct sim *s);
+int sim_add_sink(struct sim *s, struct ev_sink sink);
+/* Check the pool's invariants after every record (aborts with a message on a break). */
+void sim_set_check_invariants(struct sim *s, bool on);
+void sim_start(struct sim *s);
+/* Run every event due at or before `limit` (scenario time). False once the run has ended. */
+bool sim_run_until(struct sim *s, ps_time limit);
+/* Run exactly one event. False once the run has ended. */
+bool sim_step(struct sim *s);
+/* Run to the end. */
+void sim_run(struct sim *s);
+ps_time sim_now(const struct sim *s);
+/* The time of the next event (PS_TIME_NEVER when finished). */
+ps_time sim_next_time(const struct sim *s);
+bool sim_finished(const struct sim *s);
+
+#endif

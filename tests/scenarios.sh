@@ -1,0 +1,72 @@
+#!/bin/sh
+# scenarios.sh POOLSIM: the command-line tests: every scenario and lesson passes
+# `check`, runs with the pool's invariants checked after every record, gives a
+# byte-identical trace twice; flags and bad files fail with exit 2 and a clear
+# message (tests/bad.sh). Prints "N passed, M failed" last.
+set -u
+bin=${1:?usage: scenarios.sh POOLSIM}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect_exit CODE DESCRIPTION CMD...: the command exits with CODE.
+expect_exit() {
+	code=$1; what=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq "$code" ]; then ok; else ko "$what: exit $rc, expected $code"; cat "$tmp/err" >&2; fi
+}
+
+for f in tests/scenarios/*.ini scenarios/*.ini; do
+	[ -f "$f" ] || continue
+	expect_exit 0 "check $f" "$bin" check "$f"
+	expect_exit 0 "run $f with invariants" "$bin" run "$f" --check-invariants
+	"$bin" run "$f" --trace >"$tmp/t1" 2>&1
+	"$bin" run "$f" --trace >"$tmp/t2" 2>&1
+	if cmp -s "$tmp/t1" "$tmp/t2" && [ -s "$tmp/t1" ]; then ok; else ko "trace of $f differs between two runs"; fi
+done
+
+# The summary is valid JSON with the contract's keys (python3 only if present: not a dependency).
+"$bin" run tests/scenarios/01-two-bursts.ini --json >"$tmp/j" 2>&1
+for key in '"mode": "sim"' '"totals"' '"hosts"' '"closes"' '"latency_ms"' '"dials": 18'; do
+	if grep -q "$key" "$tmp/j"; then ok; else ko "JSON lacks $key"; fi
+done
+if command -v python3 >/dev/null 2>&1; then
+	if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/j"; then ok; else ko "JSON does not parse"; fi
+fi
+
+# --set overrides a Transport field: the fix of #13801 turns 18 dials into 10.
+"$bin" run tests/scenarios/01-two-bursts.ini --json --set MaxIdleConnsPerHost=10 >"$tmp/j2" 2>&1
+if grep -q '"dials": 10,' "$tmp/j2"; then ok; else ko "--set MaxIdleConnsPerHost=10 did not give 10 dials"; fi
+
+# CSV: a header and one row per sample.
+"$bin" run tests/scenarios/02-sequential-reuse.ini --csv "$tmp/c.csv" --sample 1s >/dev/null 2>&1
+if [ "$(head -1 "$tmp/c.csv")" = "t,host,open,active,idle,dialing,waiting" ] && [ "$(wc -l <"$tmp/c.csv")" -eq 12 ]; then ok; else ko "CSV has $(wc -l <"$tmp/c.csv") lines, expected 12"; fi
+
+# Flags and usage.
+expect_exit 0 "--help" "$bin" --help
+expect_exit 0 "--version" "$bin" --version
+expect_exit 2 "no command" "$bin"
+expect_exit 2 "unknown command" "$bin" frobnicate
+expect_exit 2 "unknown flag" "$bin" run tests/scenarios/01-two-bursts.ini --frobnicate
+expect_exit 2 "missing flag value" "$bin" run tests/scenarios/01-two-bursts.ini --csv
+expect_exit 2 "bad --set key" "$bin" run tests/scenarios/01-two-bursts.ini --set MaxIdleConnPerHost=3
+expect_exit 2 "bad --set value" "$bin" run tests/scenarios/01-two-bursts.ini --set IdleConnTimeout=soon
+expect_exit 2 "bad --seed" "$bin" run tests/scenarios/01-two-bursts.ini --seed -3
+expect_exit 2 "missing file" "$bin" run "$tmp/none.ini"
+expect_exit 2 "no file" "$bin" run
+if grep -q "did you mean 'MaxIdleConnsPerHost'" "$tmp/err" 2>/dev/null || \
+   "$bin" run tests/scenarios/01-two-bursts.ini --set MaxIdleConnPerHost=3 2>&1 | grep -q "MaxIdleConnsPerHost"; then ok; else ko "--set typo gets no suggestion"; fi
+
+# Malformed scenario files, each with its exact message.
+if [ -f tests/bad.sh ]; then
+	if sh tests/bad.sh "$bin" >"$tmp/bad" 2>&1; then ok; else ko "tests/bad.sh"; cat "$tmp/bad" >&2; fi
+	tail -1 "$tmp/bad"
+fi
+
+echo "scenarios.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,24 @@
+/*
+ * main.c: the Check runner for every unit suite. A suite lives in its own
+ * test_*.c file and is listed here. CK_FORK stays on, so a crashing test is
+ * reported, not fatal, and each test gets its own timeout.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *suite_des(void);
+Suite *suite_pool(void);
+Suite *suite_scenario(void);
+Suite *suite_sim(void);
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite_pool());
+	srunner_add_suite(sr, suite_des());
+	srunner_add_suite(sr, suite_scenario());
+	srunner_add_suite(sr, suite_sim());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,135 @@
+/*
+ * test_des.c: the event queue: (time, seq) order, cancel, stale handles,
+ * and a clock that never runs backwards.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "des.h"
+
+struct log {
+	uint32_t seen[64];
+	int n;
+};
+
+static void record(void *ctx, uint32_t a, uint32_t b)
+{
+	struct log *l = ctx;
+	l->seen[l->n++] = a;
+}
+
+START_TEST(test_des_runs_by_time_then_schedule_order)
+{
+	struct des *d = des_create();
+	struct log l = {0};
+	des_on(d, 0, record, &l);
+	des_schedule(d, 30, 0, 1, 0);
+	des_schedule(d, 10, 0, 2, 0);
+	des_schedule(d, 30, 0, 3, 0); /* same instant as 1, scheduled later: runs after it */
+	des_schedule(d, 20, 0, 4, 0);
+	while (des_step(d, PS_TIME_NEVER))
+		;
+	uint32_t want[] = {2, 4, 1, 3};
+	ck_assert_int_eq(l.n, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_uint_eq(l.seen[i], want[i]);
+	ck_assert_int_eq(des_now(d), 30);
+	des_destroy(d);
+}
+END_TEST
+
+START_TEST(test_des_cancel_removes_from_the_middle)
+{
+	struct des *d = des_create();
+	struct log l = {0};
+	des_on(d, 0, record, &l);
+	des_timer t[20];
+	for (uint32_t i = 0; i < 20; i++)
+		t[i] = des_schedule(d, (ps_time)((i * 7) % 20), 0, i, 0);
+	for (int i = 0; i < 20; i += 2)
+		ck_assert(des_cancel(d, &t[i]));
+	ck_assert_uint_eq(des_pending(d), 10);
+	ps_time last = -1;
+	while (des_step(d, PS_TIME_NEVER)) {
+		ck_assert_int_ge(des_now(d), last);
+		last = des_now(d);
+	}
+	ck_assert_int_eq(l.n, 10);
+	for (int i = 0; i < l.n; i++)
+		ck_assert_uint_eq(l.seen[i] % 2, 1);
+	des_destroy(d);
+}
+END_TEST
+
+START_TEST(test_des_stale_handle_cancels_nothing)
+{
+	struct des *d = des_create();
+	struct log l = {0};
+	des_on(d, 0, record, &l);
+	des_timer old = des_schedule(d, 5, 0, 1, 0);
+	des_timer copy = old;
+	ck_assert(des_step(d, PS_TIME_NEVER));
+	des_timer fresh = des_schedule(d, 9, 0, 2, 0); /* reuses the slot */
+	ck_assert(!des_cancel(d, &copy));
+	ck_assert_uint_eq(copy, DES_NO_TIMER);
+	ck_assert_uint_eq(des_pending(d), 1);
+	ck_assert(des_cancel(d, &fresh));
+	ck_assert(!des_cancel(d, &fresh));
+	des_destroy(d);
+}
+END_TEST
+
+START_TEST(test_des_step_respects_limit_and_past_is_now)
+{
+	struct des *d = des_create();
+	struct log l = {0};
+	des_on(d, 0, record, &l);
+	des_schedule(d, 100, 0, 1, 0);
+	ck_assert(!des_step(d, 99));
+	ck_assert_int_eq(des_now(d), 0);
+	ck_assert(des_step(d, 100));
+	des_schedule(d, 50, 0, 2, 0); /* in the past: runs at now */
+	ck_assert_int_eq(des_next_time(d), 100);
+	ck_assert(des_step(d, 100));
+	ck_assert_int_eq(des_now(d), 100);
+	ck_assert_int_eq(des_next_time(d), PS_TIME_NEVER);
+	des_destroy(d);
+}
+END_TEST
+
+START_TEST(test_des_heap_order_holds_for_many_random_events)
+{
+	struct des *d = des_create();
+	struct log l = {0};
+	des_on(d, 0, record, &l);
+	uint64_t x = 12345;
+	for (int i = 0; i < 5000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		des_schedule(d, (ps_time)(x >> 44), 0, 0, 0);
+	}
+	ps_time last = 0;
+	int n = 0;
+	while (des_next_time(d) != PS_TIME_NEVER) {
+		ck_assert_int_ge(des_next_time(d), last);
+		last = des_next_time(d);
+		l.n = 0;
+		des_step(d, PS_TIME_NEVER);
+		n++;
+	}
+	ck_assert_int_eq(n, 5000);
+	des_destroy(d);
+}
+END_TEST
+
+Suite *suite_des(void)
+{
+	Suite *s = suite_create("des");
+	TCase *tc = tcase_create("queue");
+	tcase_add_test(tc, test_des_runs_by_time_then_schedule_order);
+	tcase_add_test(tc, test_des_cancel_removes_from_the_middle);
+	tcase_add_test(tc, test_des_stale_handle_cancels_nothing);
+	tcase_add_test(tc, test_des_step_respects_limit_and_past_is_now);
+	tcase_add_test(tc, test_des_heap_order_holds_for_many_random_events);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,40 @@
+#!/bin/sh
+# deps.sh: make sure the Debian packages poolsim needs are installed.
+# Usage: tools/deps.sh [build|test|oracle|bench|all]
+# As root it runs `apt-get update` then `apt-get install -y` for what is missing;
+# otherwise it prints the exact command and exits 2. Prints nothing when all is there.
+set -eu
+
+want="pkg-config libncurses-dev check libssl-dev libinih-dev"
+case "${1:-build}" in
+	build) ;;
+	test) want="$want tmux" ;;
+	oracle) want="$want golang-go" ;;
+	bench) want="$want valgrind" ;;
+	fuzz) want="$want clang libclang-rt-14-dev" ;;
+	all) want="$want tmux golang-go valgrind clang" ;;
+	*) echo "usage: $0 [build|test|oracle|bench|fuzz|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for pkg in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	case "$status" in
+		*"install ok installed"*) ;;
+		*) missing="$missing $pkg" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+	echo "poolsim: installing:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >&2
+	# shellcheck disable=SC2086
+	apt-get install -y -q $missing >&2
+	exit 0
+fi
+echo "poolsim: missing Debian packages:$missing" >&2
+echo "Run this, then try again:" >&2
+echo "    sudo sh -c 'apt-get update && apt-get install -y$missing'" >&2
+exit 2
