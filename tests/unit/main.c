@@ -10,6 +10,7 @@ Suite *suite_des(void);
 Suite *suite_pool(void);
 Suite *suite_scenario(void);
 Suite *suite_sim(void);
+Suite *suite_view(void);
 
 int main(void)
 {
@@ -17,6 +18,7 @@ int main(void)
 	srunner_add_suite(sr, suite_des());
 	srunner_add_suite(sr, suite_scenario());
 	srunner_add_suite(sr, suite_sim());
+	srunner_add_suite(sr, suite_view());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
