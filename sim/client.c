@@ -42,12 +42,14 @@ struct request {
 	uint32_t host;
 	uint32_t transport;
 	uint32_t want; /* pool want while waiting */
+	uint32_t ctx_want; /* the want of its latest getConn, whose dial shares its context */
 	uint32_t conn; /* the conn it holds */
 	ps_time start;
 	des_timer client_timer;
 	des_timer header_timer;
 	uint32_t next_free;
 	uint8_t state;
+	bool attempt_reused; /* its current conn had served before (the JSON "reused") */
 };
 
 struct conn_side {
@@ -149,8 +151,21 @@ static uint32_t req_alloc(struct client *c)
 	}
 	memset(&c->reqs[i], 0, sizeof(c->reqs[i]));
 	c->reqs[i].want = PS_NONE;
+	c->reqs[i].ctx_want = PS_NONE;
 	c->reqs[i].conn = PS_NONE;
 	return i;
+}
+
+/*
+ * end_context: the request is over, so is its context. Only Client.Timeout
+ * gives a request a context that is ever cancelled (setRequestCancel); with
+ * it, Go 1.19 aborts a dial still running on the request's behalf.
+ */
+static void end_context(struct client *c, uint32_t r)
+{
+	struct request *rq = &c->reqs[r];
+	if (c->sc->client_timeout > 0)
+		pool_requestContextDone(c->pool, now_of(c), rq->ctx_want, rq->id);
 }
 
 static void req_free(struct client *c, uint32_t r)
@@ -200,8 +215,9 @@ static void finish_ok(struct client *c, uint32_t r)
 	struct ps_event ev = req_event(c, EV_REQ_DONE, r);
 	ev.value = now_of(c) - c->reqs[r].start;
 	uint32_t worker = c->reqs[r].worker;
-	req_free(c, r);
 	push(c, &ev);
+	end_context(c, r);
+	req_free(c, r);
 	worker_continue(c, worker);
 }
 
@@ -212,8 +228,9 @@ static void finish_failed(struct client *c, uint32_t r, enum ev_reason why, uint
 	ev.flags = flags;
 	uint32_t worker = c->reqs[r].worker;
 	bool walked_away = c->reqs[r].state == REQ_LEAKED;
-	req_free(c, r);
 	push(c, &ev);
+	end_context(c, r);
+	req_free(c, r);
 	if (!walked_away)
 		worker_continue(c, worker);
 }
@@ -233,6 +250,7 @@ static void ask_pool(struct client *c, uint32_t r)
 	rq->state = REQ_WAITING;
 	rq->conn = PS_NONE;
 	rq->want = pool_getConn(c->pool, now_of(c), rq->transport, rq->host, rq->id, r);
+	rq->ctx_want = rq->want;
 }
 
 static void start_request(struct client *c, uint32_t load, uint32_t worker)
@@ -284,6 +302,7 @@ static void on_got_conn(struct client *c, const struct ps_event *ev)
 	rq->want = PS_NONE;
 	rq->conn = ev->conn;
 	rq->state = REQ_EXCHANGE;
+	rq->attempt_reused = (ev->flags & EVF_REUSED) != 0;
 	if (c->sc->transport.ResponseHeaderTimeout > 0)
 		rq->header_timer =
 			schedule(c, ps_time_add(now_of(c), c->sc->transport.ResponseHeaderTimeout),
@@ -460,6 +479,8 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why, 
 		ev.reason = (uint16_t)why;
 		ev.conn = conn;
 		ev.conn_id = cs->id;
+		/* The request counts as reused by the conn that finally serves it, not this one. */
+		ev.flags = c->reqs[r].attempt_reused ? EVF_REUSED : 0;
 		push(c, &ev);
 		client_flush(c);
 		ask_pool(c, r); /* S4: getConn again, under the usual rules */

@@ -23,7 +23,8 @@ enum ev_kind {
 	EV_REQ_WAIT,      /* getConn found nothing idle: the request now waits (G2e) */
 	EV_PERMIT_WAIT,   /* ...and queues for a dial permit behind MaxConnsPerHost (G4) */
 	EV_REQ_GOT_CONN,  /* the request holds `conn` (GotConn); flags: EVF_* below */
-	EV_REQ_RETRY,     /* the request failed on a reused conn and is retried (S3/S4) */
+	EV_REQ_RETRY,     /* the request failed on a reused conn and is retried (S3/S4); EVF_REUSED:
+			   * the abandoned attempt had been counted as reused */
 	EV_REQ_DONE,      /* finished ok; value = latency in ns */
 	EV_REQ_FAILED,    /* failed; reason = enum ev_reason; flags EVF_WAITED if it never got a conn */
 	EV_BODY_LEAKED,   /* the caller walked away from an unread, unclosed body; conn stays held (B1) */

@@ -644,6 +644,20 @@ void pool_cancelWant(struct pool *p, ps_time now, uint32_t w, enum ev_reason why
 	want_release_if_unused(p, w);
 }
 
+void pool_requestContextDone(struct pool *p, ps_time now, uint32_t w, uint32_t req)
+{
+	if (w == PS_NONE || w >= p->n_wants || p->cfg.go != GO_1_19)
+		return;
+	struct want *wt = &p->wants[w];
+	if (wt->state == WANT_FREE || wt->req != req || wt->dial_conn == PS_NONE)
+		return;
+	if (wt->state == WANT_WAITING) {
+		pool_cancelWant(p, now, w, R_DIAL_CANCELED);
+		return;
+	}
+	pool_dialFailed(p, now, wt->dial_conn, R_DIAL_CANCELED);
+}
+
 /* ---------------------------------------------------------------- dial results */
 
 static uint32_t detach_dial(struct pool *p, uint32_t c)

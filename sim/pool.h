@@ -75,6 +75,15 @@ uint32_t pool_getConn(struct pool *p, ps_time now, uint32_t transport, uint32_t 
 /* pool_cancelWant (G8): the waiting request gave up (Client.Timeout). No-op once served. */
 void pool_cancelWant(struct pool *p, ps_time now, uint32_t want, enum ev_reason why);
 
+/*
+ * pool_requestContextDone (G8, [1.19]): the request `req` that made want
+ * `want` has ended and its context is cancelled (Client.Timeout's context
+ * ends with the body: cancelTimerBody). In Go 1.19 a dial still running for
+ * it dies with that context; in current Go the dial is detached. No-op if
+ * the want's dial already finished or the want has been reused.
+ */
+void pool_requestContextDone(struct pool *p, ps_time now, uint32_t want, uint32_t req);
+
 /* pool_dialConnFor (G6): the dial of `conn` finished; deliver it, or put-or-close it. */
 void pool_dialConnFor(struct pool *p, ps_time now, uint32_t conn);
 

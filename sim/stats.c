@@ -142,8 +142,8 @@ static void leave_state(struct stats *st, uint32_t host, uint8_t state)
 static void on_conn_closed(struct stats *st, const struct ps_event *ev)
 {
 	uint8_t *s = conn_state(st, ev->conn);
-	if (*s == CG_DIALING)
-		COUNT(st, ev->host, dial_failures);
+	if (*s == CG_DIALING || *s == CG_TLS)
+		COUNT(st, ev->host, dial_failures); /* T2: a failed handshake is a failed dial */
 	leave_state(st, ev->host, *s);
 	*s = CG_NONE;
 	GAUGE(st, ev->host, open, -1);
@@ -209,6 +209,11 @@ void stats_on_event(void *ctx, const struct ps_event *ev)
 		break;
 	case EV_REQ_RETRY:
 		COUNT(st, ev->host, retries);
+		if (ev->flags & EVF_REUSED) {
+			st->total.reused--;
+			if (ev->host < st->sc->n_hosts)
+				st->hosts[ev->host].reused--;
+		}
 		break;
 	case EV_REQ_DONE:
 		COUNT(st, ev->host, ok);

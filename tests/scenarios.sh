@@ -62,6 +62,10 @@ expect_exit 2 "no file" "$bin" run
 if grep -q "did you mean 'MaxIdleConnsPerHost'" "$tmp/err" 2>/dev/null || \
    "$bin" run tests/scenarios/01-two-bursts.ini --set MaxIdleConnPerHost=3 2>&1 | grep -q "MaxIdleConnsPerHost"; then ok; else ko "--set typo gets no suggestion"; fi
 
+# Every lesson's teaching point, in exact numbers (tests/lessons/expected.txt).
+if sh tests/lessons/check.sh "$bin" >"$tmp/lessons" 2>&1; then ok; else ko "lesson numbers"; grep FAIL "$tmp/lessons" >&2; fi
+tail -1 "$tmp/lessons"
+
 # Malformed scenario files, each with its exact message.
 if [ -f tests/bad.sh ]; then
 	if sh tests/bad.sh "$bin" >"$tmp/bad" 2>&1; then ok; else ko "tests/bad.sh"; cat "$tmp/bad" >&2; fi

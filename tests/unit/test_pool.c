@@ -391,6 +391,45 @@ START_TEST(test_G8_cancelWant_after_delivery_is_a_no_op)
 }
 END_TEST
 
+/* G8 [1.19], #59017: with Client.Timeout the request's context ends with its body, and a dial
+ * still running for it (it was served by late binding) is aborted instead of pooled. */
+START_TEST(test_G8_requestContextDone_go119_aborts_late_dial)
+{
+	struct harness h;
+	h_init(&h, h_transport(), GO_1_19, 1);
+	h_get(&h, 0, 0);
+	h_drain(&h);
+	uint32_t first = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 1 * MS, first);
+	uint32_t w = h_get(&h, 2 * MS, 0); /* req 2 waits and dials */
+	h_drain(&h);
+	uint32_t late = h_dialed(&h, 0);
+	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE); /* req 2 gets `first` */
+	h_drain(&h);
+	pool_requestContextDone(h.pool, 4 * MS, w, 2);
+	h_drain(&h);
+	const struct ps_event *closed = h_find(&h, EV_CONN_CLOSED, 0);
+	ck_assert_ptr_nonnull(closed);
+	ck_assert_uint_eq(closed->conn, late);
+	ck_assert_uint_eq(closed->reason, R_DIAL_CANCELED);
+	h_free(&h);
+
+	/* current Go: the dial is detached; the same call changes nothing. */
+	h_init(&h, h_transport(), GO_CURRENT, 1);
+	h_get(&h, 0, 0);
+	h_drain(&h);
+	first = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 1 * MS, first);
+	w = h_get(&h, 2 * MS, 0);
+	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE);
+	h_drain(&h);
+	pool_requestContextDone(h.pool, 4 * MS, w, 2);
+	h_drain(&h);
+	ck_assert_int_eq(h.n, 0);
+	h_free(&h);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ P: putting back */
 
 /* P1 with MaxIdleConnsPerHost < 0: puts refused, but requests still register as idle waiters. */
@@ -726,6 +765,7 @@ Suite *suite_pool(void)
 	tcase_add_test(tc, test_G8_cancelWant_go119_aborts_dial);
 	tcase_add_test(tc, test_G8_cancelWant_current_dial_lands_in_pool);
 	tcase_add_test(tc, test_G8_cancelWant_after_delivery_is_a_no_op);
+	tcase_add_test(tc, test_G8_requestContextDone_go119_aborts_late_dial);
 	tcase_add_test(tc, test_P1_negative_MaxIdleConnsPerHost_refuses_put_but_waiters_register);
 	tcase_add_test(tc, test_P1_negative_MaxIdleConnsPerHost_refuses_hand_off_too);
 	tcase_add_test(tc, test_P5_tryPutIdleConn_hands_off_FIFO_before_closeIdle);
