@@ -71,7 +71,9 @@ check-scenarios: $(BUILD)/poolsim
 	sh tests/scenarios.sh $(BUILD)/poolsim
 
 check-e2e: $(BUILD)/poolsim
-	@if [ -f tests/e2e.sh ]; then sh tests/e2e.sh $(BUILD)/poolsim; fi
+	sh tests/e2e.sh $(BUILD)/poolsim
+	sh tests/docs-fresh.sh $(BUILD)/poolsim
+	sh tests/svg.sh $(BUILD)/poolsim
 
 check-sanitized: $(BUILD)/unit-tests $(BUILD)/poolsim
 	@echo "== the same suites under AddressSanitizer + UndefinedBehaviorSanitizer =="

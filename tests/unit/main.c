@@ -11,6 +11,7 @@ Suite *suite_pool(void);
 Suite *suite_scenario(void);
 Suite *suite_sim(void);
 Suite *suite_view(void);
+Suite *suite_plot(void);
 
 int main(void)
 {
@@ -19,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, suite_scenario());
 	srunner_add_suite(sr, suite_sim());
 	srunner_add_suite(sr, suite_view());
+	srunner_add_suite(sr, suite_plot());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
