@@ -12,7 +12,7 @@ case "${1:-build}" in
 	oracle) want="$want golang-go" ;;
 	bench) want="$want valgrind" ;;
 	fuzz) want="$want clang libclang-rt-14-dev" ;;
-	all) want="$want tmux golang-go valgrind clang libclang-rt-14-dev" ;;
+	all) want="$want tmux golang-go valgrind clang libclang-rt-14-dev chromium" ;;
 	*) echo "usage: $0 [build|test|oracle|bench|fuzz|all]" >&2; exit 2 ;;
 esac
 
