@@ -1,7 +1,6 @@
 /*
  * cmd_run.c: `poolsim run`, `poolsim check` and `poolsim lessons`: the
- * simulator from the command line, its sinks (summary, trace, CSV, plot)
- * chosen by flags.
+ * simulator from the command line, its sinks (outputs.h) chosen by flags.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -11,68 +10,12 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "plot.h"
+#include "outputs.h"
 #include "sim.h"
-#include "stats.h"
-#include "trace.h"
 
-struct run_outputs {
-	struct stats st;
-	struct trace trace;
-	struct csv csv;
-	FILE *csv_file;
-	struct plot *plot;
-};
-
-static int open_outputs(const struct cli_opts *o, const struct scenario *sc, struct sim *s,
-			struct run_outputs *out)
+static int add_sim_sink(void *run, struct ev_sink sink)
 {
-	memset(out, 0, sizeof(*out));
-	if (stats_init(&out->st, sc, "sim")) {
-		fprintf(stderr, "poolsim: out of memory\n");
-		return PS_EXIT_FAIL;
-	}
-	if (o->csv_path) {
-		out->csv_file = fopen(o->csv_path, "w");
-		if (!out->csv_file) {
-			perror(o->csv_path);
-			return PS_EXIT_USAGE;
-		}
-		csv_init(&out->csv, &out->st, out->csv_file, o->sample);
-		sim_add_sink(s, csv_sink(&out->csv)); /* before stats: it samples the gauges as they were */
-	}
-	if (o->plot_path) {
-		out->plot = plot_create(sc, &out->st);
-		if (!out->plot) {
-			fprintf(stderr, "poolsim: out of memory\n");
-			return PS_EXIT_FAIL;
-		}
-		sim_add_sink(s, plot_sink(out->plot));
-	}
-	sim_add_sink(s, stats_sink(&out->st));
-	if (o->trace) {
-		out->trace = (struct trace){.sc = sc, .out = stdout};
-		sim_add_sink(s, trace_sink(&out->trace));
-	}
-	return 0;
-}
-
-static int close_outputs(const struct cli_opts *o, struct run_outputs *out)
-{
-	int rc = 0;
-	if (out->csv_file && fclose(out->csv_file)) {
-		perror(o->csv_path);
-		rc = PS_EXIT_FAIL;
-	}
-	if (out->plot) {
-		if (plot_write_file(out->plot, o->plot_path)) {
-			perror(o->plot_path);
-			rc = PS_EXIT_FAIL;
-		}
-		plot_destroy(out->plot);
-	}
-	stats_free(&out->st);
-	return rc;
+	return sim_add_sink(run, sink);
 }
 
 int cmd_run(int argc, char **argv)
@@ -85,13 +28,13 @@ int cmd_run(int argc, char **argv)
 	if ((rc = cli_load(&o, &sc)))
 		return rc;
 	struct sim *s = sim_create(&sc);
-	struct run_outputs out;
+	struct outputs out;
 	if (!s) {
 		fprintf(stderr, "poolsim: out of memory\n");
 		scenario_free(&sc);
 		return PS_EXIT_FAIL;
 	}
-	rc = open_outputs(&o, &sc, s, &out);
+	rc = outputs_open(&out, &o, &sc, "sim", add_sim_sink, s);
 	if (rc == 0) {
 		sim_set_check_invariants(s, o.check_invariants);
 		sim_start(s);
@@ -101,12 +44,9 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "poolsim: invariant broken: requests are not conserved\n");
 			rc = PS_EXIT_FAIL;
 		}
-		if (o.json)
-			stats_print_json(&out.st, stdout);
-		else
-			stats_print_text(&out.st, stdout);
+		outputs_print_summary(&out, &o);
 	}
-	int rc2 = close_outputs(&o, &out);
+	int rc2 = outputs_close(&out, &o);
 	sim_destroy(s);
 	scenario_free(&sc);
 	return rc ? rc : rc2;

@@ -319,7 +319,7 @@ double stats_latency_ms(const struct stats *st, double q)
 	return (double)v / (double)PS_MS * st->time_scale_back;
 }
 
-static void json_string(FILE *out, const char *s)
+void stats_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -338,9 +338,9 @@ void stats_print_json(const struct stats *st, FILE *out)
 {
 	const struct stats_counts *t = &st->total;
 	fprintf(out, "{\n  \"mode\": ");
-	json_string(out, st->mode);
+	stats_json_string(out, st->mode);
 	fprintf(out, ",\n  \"scenario\": ");
-	json_string(out, st->sc->title);
+	stats_json_string(out, st->sc->title);
 	fprintf(out,
 		",\n  \"totals\": {\"requests\": %lld, \"ok\": %lld, \"failed\": %lld, "
 		"\"unfinished\": %lld,\n             \"dials\": %lld, \"dial_failures\": %lld, "
@@ -356,7 +356,7 @@ void stats_print_json(const struct stats *st, FILE *out)
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
 		const struct stats_counts *hc = &st->hosts[h];
 		fprintf(out, "%s", h ? ",\n            " : "");
-		json_string(out, st->sc->hosts[h].name);
+		stats_json_string(out, st->sc->hosts[h].name);
 		fprintf(out,
 			": {\"requests\": %lld, \"dials\": %lld, \"reused\": %lld, \"peak_open\": %lld, "
 			"\"peak_idle\": %lld, \"closed\": %lld}",

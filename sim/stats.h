@@ -60,5 +60,7 @@ double stats_latency_ms(const struct stats *st, double q);
 
 void stats_print_json(const struct stats *st, FILE *out);
 void stats_print_text(const struct stats *st, FILE *out);
+/* A JSON string literal, escaped. */
+void stats_json_string(FILE *out, const char *s);
 
 #endif

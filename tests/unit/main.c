@@ -12,6 +12,8 @@ Suite *suite_scenario(void);
 Suite *suite_sim(void);
 Suite *suite_view(void);
 Suite *suite_plot(void);
+Suite *suite_server(void);
+Suite *suite_kernel(void);
 
 int main(void)
 {
@@ -21,6 +23,8 @@ int main(void)
 	srunner_add_suite(sr, suite_sim());
 	srunner_add_suite(sr, suite_view());
 	srunner_add_suite(sr, suite_plot());
+	srunner_add_suite(sr, suite_server());
+	srunner_add_suite(sr, suite_kernel());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

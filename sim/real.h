@@ -1,0 +1,34 @@
+/*
+ * real.h: real mode as one object: the loopback servers (server.c), the real
+ * network (realnet.c) and the shared client (client.c) on a des clock driven
+ * by the monotonic clock. The same step API as sim.h, so the CLI and the
+ * dashboard drive either one alike. Records are in scenario time.
+ */
+#ifndef POOLSIM_REAL_H
+#define POOLSIM_REAL_H
+
+#include "event.h"
+#include "scenario.h"
+
+struct real;
+
+/*
+ * real_create: starts the servers. `time_scale` multiplies every duration of
+ * the scenario as the run happens (0.01 = a hundred times faster); records
+ * and reports stay in scenario time. Raises the soft descriptor limit to the
+ * hard one first. NULL with *err = errno-style code on failure.
+ */
+struct real *real_create(const struct scenario *sc, double time_scale, int *err);
+void real_destroy(struct real *r);
+int real_add_sink(struct real *r, struct ev_sink sink);
+void real_set_check_invariants(struct real *r, bool on);
+/* Scenario time 0 is now; kernel samples every `kernel_every` (0 = none). 0 or -errno. */
+int real_start(struct real *r, ps_time kernel_every);
+/* Run until scenario time `limit` (1), the end of the run (0), or an error (-errno). */
+int real_run_until(struct real *r, ps_time limit);
+ps_time real_now(const struct real *r);
+bool real_finished(const struct real *r);
+/* The descriptor limit in force (after raising it). */
+long real_fd_limit(const struct real *r);
+
+#endif
