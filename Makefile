@@ -30,7 +30,7 @@ LIB_OBJ := $(LIB_SRC:sim/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tobj/%.o)
 
-.PHONY: all deps test demo bench fuzz oracle docs install clean check-units check-scenarios check-e2e check-sanitized
+.PHONY: all deps test demo bench fuzz oracle docs install clean check-units check-scenarios check-real check-e2e check-sanitized
 
 all:
 	@sh tools/deps.sh build
@@ -59,7 +59,7 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
 
 test:
 	@sh tools/deps.sh test
-	@$(MAKE) --no-print-directory check-units check-scenarios check-e2e
+	@$(MAKE) --no-print-directory check-units check-scenarios check-real check-e2e
 	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
 		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check-sanitized
@@ -69,6 +69,9 @@ check-units: $(BUILD)/unit-tests $(BUILD)/poolsim
 
 check-scenarios: $(BUILD)/poolsim
 	sh tests/scenarios.sh $(BUILD)/poolsim
+
+check-real: $(BUILD)/poolsim
+	sh tests/real.sh $(BUILD)/poolsim
 
 check-e2e: $(BUILD)/poolsim
 	sh tests/e2e.sh $(BUILD)/poolsim

@@ -8,7 +8,7 @@ set -eu
 want="pkg-config libncurses-dev check libssl-dev libinih-dev"
 case "${1:-build}" in
 	build) ;;
-	test) want="$want tmux" ;;
+	test) want="$want tmux valgrind" ;;
 	oracle) want="$want golang-go" ;;
 	bench) want="$want valgrind" ;;
 	fuzz) want="$want clang libclang-rt-14-dev" ;;
