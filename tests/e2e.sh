@@ -236,7 +236,7 @@ start frames 120 40 -- tests/e2e/slow.ini --frames 10
 if wait_for frames "EXIT=0" 40 && wait_for frames "TTY-RESTORED" 10; then pass "--frames 10 ends by itself"; else fail "--frames" "$(screen frames)"; fi
 
 # --compare: two panes, sim and real.
-start cmp 140 40 -- tests/e2e/two-hosts.ini --compare --speed max
+start cmp 140 40 -- tests/e2e/two-hosts.ini --compare --time-scale 0.5
 if wait_for cmp "finished" 100 && screen cmp | grep -q '\[sim\]' && screen cmp | grep -q '\[real\]'; then
 	pass "--compare: two panes"
 else
