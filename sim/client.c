@@ -697,6 +697,11 @@ void client_start(struct client *c)
 	}
 }
 
+bool client_starts_requests(const struct client *c, unsigned type)
+{
+	return type == c->type_base + T_WORKER || type == c->type_base + T_ARRIVAL;
+}
+
 bool client_finished(const struct client *c)
 {
 	return c->finished;

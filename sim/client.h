@@ -50,6 +50,9 @@ void client_flush(struct client *c);
 /* Check the pool's invariants after every record (tests, --check-invariants); aborts on a break. */
 void client_set_check_invariants(struct client *c, bool on);
 
+/* Does a des event of `type` start a request (a worker's next, an arrival)? For lag figures. */
+bool client_starts_requests(const struct client *c, unsigned type);
+
 /* True once the run's end has been reached (EV_RUN_END delivered). */
 bool client_finished(const struct client *c);
 const struct pool *client_pool(const struct client *c);

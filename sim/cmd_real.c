@@ -116,6 +116,9 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 	if (rc == 0)
 		res = drive_real(r, o, &stop);
 	long fd_limit = real_fd_limit(r);
+	if (rc == 0)
+		out->st.lag = (struct stats_lag){true, real_schedule_lag_ms(r, 0.5),
+						 real_schedule_lag_ms(r, 0.99), real_schedule_lag_ms(r, 1.0)};
 	real_destroy(r);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (rc)

@@ -192,6 +192,11 @@ ps_time des_next_time(const struct des *d)
 	return d->heap_len ? d->slots[d->heap[0]].at : PS_TIME_NEVER;
 }
 
+unsigned des_next_type(const struct des *d)
+{
+	return d->heap_len ? d->slots[d->heap[0]].type : DES_MAX_TYPES;
+}
+
 size_t des_pending(const struct des *d)
 {
 	return d->heap_len;

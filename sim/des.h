@@ -44,6 +44,8 @@ void des_set_now(struct des *d, ps_time now);
 /* The time of the earliest pending event, PS_TIME_NEVER if none. */
 ps_time des_next_time(const struct des *d);
 size_t des_pending(const struct des *d);
+/* The type of the earliest pending event (DES_MAX_TYPES if none). */
+unsigned des_next_type(const struct des *d);
 
 /*
  * des_step: if the earliest event is due at or before `limit`, advance the

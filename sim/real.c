@@ -123,6 +123,11 @@ bool real_finished(const struct real *r)
 	return client_finished(r->client);
 }
 
+double real_schedule_lag_ms(const struct real *r, double q)
+{
+	return (double)realnet_lag_ns(r->net, q) / 1e6;
+}
+
 long real_fd_limit(const struct real *r)
 {
 	return r->fd_limit;

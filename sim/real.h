@@ -28,6 +28,8 @@ int real_start(struct real *r, ps_time kernel_every);
 int real_run_until(struct real *r, ps_time limit);
 ps_time real_now(const struct real *r);
 bool real_finished(const struct real *r);
+/* Schedule lag in wall milliseconds: how late scheduled requests started (q-quantile; 1 = max). */
+double real_schedule_lag_ms(const struct real *r, double q);
 /* The descriptor limit in force (after raising it). */
 long real_fd_limit(const struct real *r);
 

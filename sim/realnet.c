@@ -55,6 +55,7 @@ enum rc_phase { PH_HEAD, PH_BODY_LENGTH, PH_BODY_EOF, PH_CHUNK_LINE, PH_CHUNK_DA
 #define RN_EVENTS 256
 #define RN_SCRATCH 16384
 #define RN_REQ_MAX 160
+#define RN_LAG_BUCKETS (61 * 8)
 
 struct rconn {
 	int fd;
@@ -98,7 +99,58 @@ struct realnet {
 	size_t *request_len;
 	struct poller_event events[RN_EVENTS];
 	char scratch[RN_SCRATCH];
+	/* schedule lag: how late (wall ns) each request started; log2 buckets x 8 */
+	uint64_t lag_hist[RN_LAG_BUCKETS];
+	uint64_t lag_count;
+	int64_t lag_max_ns;
 };
+
+/* ---------------------------------------------------------------- schedule lag */
+
+static int lag_bucket(int64_t ns)
+{
+	if (ns < 8)
+		return ns < 0 ? 0 : (int)ns;
+	int msb = 63 - __builtin_clzll((unsigned long long)ns);
+	int b = (msb - 2) * 8 + (int)((ns >> (msb - 3)) & 7);
+	return b < RN_LAG_BUCKETS ? b : RN_LAG_BUCKETS - 1;
+}
+
+static int64_t lag_bucket_floor(int b)
+{
+	if (b < 8)
+		return b;
+	int msb = b / 8 + 2;
+	return ((int64_t)(8 + b % 8)) << (msb - 3);
+}
+
+/* note_lag: the request start due at `due` (scenario time) happens now. */
+static void note_lag(struct realnet *n, ps_time due)
+{
+	int64_t late = (int64_t)((double)(realnet_now(n) - due) * n->scale);
+	if (late < 0)
+		late = 0;
+	n->lag_hist[lag_bucket(late)]++;
+	n->lag_count++;
+	if (late > n->lag_max_ns)
+		n->lag_max_ns = late;
+}
+
+int64_t realnet_lag_ns(const struct realnet *n, double q)
+{
+	if (n->lag_count == 0)
+		return 0;
+	if (q >= 1.0)
+		return n->lag_max_ns;
+	uint64_t rank = (uint64_t)(q * (double)n->lag_count + 0.999999);
+	uint64_t seen = 0;
+	for (int b = 0; b < RN_LAG_BUCKETS; b++) {
+		seen += n->lag_hist[b];
+		if (seen >= rank)
+			return lag_bucket_floor(b);
+	}
+	return n->lag_max_ns;
+}
 
 /* ---------------------------------------------------------------- time */
 
@@ -866,8 +918,11 @@ int realnet_run(struct realnet *n, ps_time limit)
 		ps_time due = realnet_now(n);
 		if (due > limit)
 			due = limit;
-		while (!client_finished(n->client) && des_step(n->des, due))
-			;
+		while (!client_finished(n->client) && des_next_time(n->des) <= due) {
+			if (client_starts_requests(n->client, des_next_type(n->des)))
+				note_lag(n, des_next_time(n->des));
+			des_step(n->des, due);
+		}
 		if (client_finished(n->client)) {
 			rc = 0;
 			break;

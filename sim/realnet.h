@@ -63,6 +63,14 @@ ps_time realnet_now(const struct realnet *n);
 /* Refuse (or stop refusing) new dials to `host`; the [event] down does this itself. */
 void realnet_set_down(struct realnet *n, uint32_t host, bool down);
 
+/*
+ * realnet_lag_ns: schedule lag, the q-quantile (0 < q <= 1) of how late, in
+ * wall nanoseconds, each scheduled request (an arrival, a worker's next)
+ * started after its due time. Bucketed to 1/8 of a power of two; q = 1 is
+ * the exact max.
+ */
+int64_t realnet_lag_ns(const struct realnet *n, double q);
+
 /* Closes every socket still open. NULL is fine. */
 void realnet_destroy(struct realnet *n);
 

@@ -377,6 +377,9 @@ void stats_print_json(const struct stats *st, FILE *out)
 			(long long)st->kernel.peak_established, (long long)st->kernel.established_end,
 			(long long)st->kernel.time_wait_end, (long long)st->kernel.peak_fds,
 			(long long)st->kernel.fds_end);
+	if (st->lag.present)
+		fprintf(out, ",\n  \"schedule_lag_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}",
+			st->lag.p50_ms, st->lag.p99_ms, st->lag.max_ms);
 	fprintf(out, "\n}\n");
 }
 
@@ -414,4 +417,7 @@ void stats_print_text(const struct stats *st, FILE *out)
 		fprintf(out, "kernel    peak ESTABLISHED %lld, TIME_WAIT at end %lld, peak fds %lld\n",
 			(long long)st->kernel.peak_established, (long long)st->kernel.time_wait_end,
 			(long long)st->kernel.peak_fds);
+	if (st->lag.present)
+		fprintf(out, "lag       requests started late by p50 %.3f ms, p99 %.3f ms, max %.3f ms (wall)\n",
+			st->lag.p50_ms, st->lag.p99_ms, st->lag.max_ms);
 }

@@ -27,6 +27,12 @@ struct stats_counts {
 	int64_t peak_open, peak_idle, peak_waiting, peak_active;
 };
 
+/* Real mode: how late its scheduled requests started, in wall milliseconds. */
+struct stats_lag {
+	bool present;
+	double p50_ms, p99_ms, max_ms;
+};
+
 struct stats_kernel {
 	bool present;
 	int64_t peak_established, time_wait_end, peak_fds, established_end, fds_end;
@@ -46,6 +52,7 @@ struct stats {
 	int64_t lat_count;
 	ps_time lat_min, lat_max;
 	struct stats_kernel kernel;
+	struct stats_lag lag;
 	/* real mode ran with scaled durations: multiply measured times by this to report scenario time */
 	double time_scale_back;
 	struct stats_conns *conns; /* private: per-conn gauge state */
