@@ -538,6 +538,14 @@ static bool timer_is_for(const struct client *c, uint32_t r, uint32_t id)
 	return r < c->n_reqs && c->reqs[r].state != REQ_FREE && c->reqs[r].id == id;
 }
 
+/* fail_exchange (T3, T4): a timeout mid-exchange fails the request and closes its conn, never pools it. */
+static void fail_exchange(struct client *c, uint32_t r, enum ev_reason why)
+{
+	uint32_t conn = release_conn(c, r);
+	finish_failed(c, r, why, 0);
+	pool_closeConn(c->pool, now_of(c), conn, why);
+}
+
 /* T4: Client.Timeout ends the request in whatever phase it is. */
 static void on_client_timeout(void *ctx, uint32_t r, uint32_t id)
 {
@@ -551,9 +559,7 @@ static void on_client_timeout(void *ctx, uint32_t r, uint32_t id)
 		finish_failed(c, r, R_CLIENT_TIMEOUT, EVF_WAITED);
 		pool_cancelWant(c->pool, now_of(c), want, R_CLIENT_TIMEOUT);
 	} else {
-		uint32_t conn = release_conn(c, r);
-		finish_failed(c, r, R_CLIENT_TIMEOUT, 0);
-		pool_closeConn(c->pool, now_of(c), conn, R_CLIENT_TIMEOUT);
+		fail_exchange(c, r, R_CLIENT_TIMEOUT);
 	}
 	client_flush(c);
 }
@@ -565,9 +571,7 @@ static void on_header_timeout(void *ctx, uint32_t r, uint32_t id)
 	if (!timer_is_for(c, r, id) || c->reqs[r].state != REQ_EXCHANGE)
 		return;
 	c->reqs[r].header_timer = DES_NO_TIMER;
-	uint32_t conn = release_conn(c, r);
-	finish_failed(c, r, R_HEADER_TIMEOUT, 0);
-	pool_closeConn(c->pool, now_of(c), conn, R_HEADER_TIMEOUT);
+	fail_exchange(c, r, R_HEADER_TIMEOUT);
 	client_flush(c);
 }
 

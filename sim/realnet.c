@@ -12,6 +12,7 @@
  * print (out of memory for a conn slot aborts with a message, as in
  * simnet.c), or read a clock other than through realnet_now.
  */
+#include "http.h"
 #include "realnet.h"
 
 #include <errno.h>
@@ -377,42 +378,15 @@ static ssize_t io_write(struct realnet *n, uint32_t conn, const char *buf, size_
 
 /* ---------------------------------------------------------------- HTTP response */
 
-static const char *find_header(const char *head, size_t len, const char *name)
-{
-	size_t nl = strlen(name);
-	for (const char *p = head; p + nl < head + len;) {
-		const char *eol = memchr(p, '\n', (size_t)(head + len - p));
-		if (!eol)
-			return NULL;
-		if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':')
-			return p + nl + 1;
-		p = eol + 1;
-	}
-	return NULL;
-}
-
-static bool header_has_token(const char *head, size_t len, const char *name, const char *token)
-{
-	const char *v = find_header(head, len, name);
-	if (!v)
-		return false;
-	const char *eol = memchr(v, '\n', (size_t)(head + len - v));
-	size_t tl = strlen(token);
-	for (const char *p = v; eol && p + tl <= eol; p++)
-		if (strncasecmp(p, token, tl) == 0)
-			return true;
-	return false;
-}
-
 /* The head is complete: decide how the body is framed. -1 if it is not a response we read. */
 static int parse_head(struct rconn *c)
 {
 	int status = 0;
 	if (sscanf(c->head, "HTTP/1.%*d %d", &status) != 1 || status < 100)
 		return -1;
-	c->resp_close = header_has_token(c->head, c->head_len, "connection", "close");
-	const char *cl = find_header(c->head, c->head_len, "content-length");
-	if (header_has_token(c->head, c->head_len, "transfer-encoding", "chunked")) {
+	c->resp_close = http_header_has_token(c->head, c->head_len, "connection", "close");
+	const char *cl = http_find_header(c->head, c->head_len, "content-length");
+	if (http_header_has_token(c->head, c->head_len, "transfer-encoding", "chunked")) {
 		c->phase = PH_CHUNK_LINE;
 	} else if (cl) {
 		c->remaining = strtoll(cl, NULL, 10);

@@ -8,6 +8,7 @@
  * flags, reads atomics and, after the thread is joined, frees everything.
  * It must bind 127.0.0.1 only, write no file and never print.
  */
+#include "http.h"
 #include "server.h"
 
 #include <errno.h>
@@ -469,34 +470,6 @@ static bool conn_is_idle(const struct sconn *c)
 	return c->state == SC_READING && c->in_len == 0 && c->served > 0;
 }
 
-/* A case-insensitive search for a header line `name: value...` inside head[0..len). */
-static const char *find_header(const char *head, size_t len, const char *name)
-{
-	size_t nl = strlen(name);
-	for (const char *p = head; p + nl < head + len;) {
-		const char *eol = memchr(p, '\n', (size_t)(head + len - p));
-		if (!eol)
-			return NULL;
-		if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':')
-			return p + nl + 1;
-		p = eol + 1;
-	}
-	return NULL;
-}
-
-static bool header_has_token(const char *head, size_t len, const char *name, const char *token)
-{
-	const char *v = find_header(head, len, name);
-	if (!v)
-		return false;
-	const char *eol = memchr(v, '\n', (size_t)(head + len - v));
-	size_t tl = strlen(token);
-	for (const char *p = v; p + tl <= eol; p++)
-		if (strncasecmp(p, token, tl) == 0)
-			return true;
-	return false;
-}
-
 static void conn_write(struct server_set *s, uint32_t idx);
 static void conn_read(struct server_set *s, uint32_t idx);
 
@@ -516,13 +489,13 @@ static bool conn_next_request(struct server_set *s, uint32_t idx)
 		return false;
 	}
 	size_t head = (size_t)(end - c->in) + 4;
-	const char *cl = find_header(c->in, head, "content-length");
+	const char *cl = http_find_header(c->in, head, "content-length");
 	if (memcmp(c->in, "GET ", 4) != 0 || (cl && strtol(cl, NULL, 10) != 0) ||
-	    find_header(c->in, head, "transfer-encoding")) {
+	    http_find_header(c->in, head, "transfer-encoding")) {
 		conn_close(s, idx, R_NONE);
 		return false;
 	}
-	c->asked_close = header_has_token(c->in, head, "connection", "close");
+	c->asked_close = http_header_has_token(c->in, head, "connection", "close");
 	memmove(c->in, c->in + head, c->in_len - head);
 	c->in_len -= head;
 	c->state = SC_SERVING;

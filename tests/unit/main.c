@@ -14,6 +14,7 @@ Suite *suite_view(void);
 Suite *suite_plot(void);
 Suite *suite_server(void);
 Suite *suite_kernel(void);
+Suite *suite_http(void);
 
 int main(void)
 {
@@ -25,6 +26,7 @@ int main(void)
 	srunner_add_suite(sr, suite_plot());
 	srunner_add_suite(sr, suite_server());
 	srunner_add_suite(sr, suite_kernel());
+	srunner_add_suite(sr, suite_http());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
