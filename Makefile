@@ -8,6 +8,8 @@
 #   make oracle   every lesson through the simulator and Go's own net/http
 #   make docs     regenerate the guide's SVG pictures from the lessons
 #   make install  PREFIX=/usr/local DESTDIR=
+# A build with EXTRA_CFLAGS=-DPOOLSIM_DEBUG checks the pool's invariants after
+# every event of every run; make test's sanitizer pass is such a build.
 # The public targets check for their Debian packages (tools/deps.sh), then
 # re-enter make so pkg-config runs after anything was installed.
 
@@ -61,7 +63,7 @@ test:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory check-units check-scenarios check-real check-e2e
 	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
-		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -DPOOLSIM_DEBUG' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check-sanitized
 
 check-units: $(BUILD)/unit-tests $(BUILD)/poolsim

@@ -624,6 +624,9 @@ struct client *client_create(const struct scenario *sc, struct des *des, struct 
 	c->net_ctx = net_ctx;
 	c->type_base = first_type;
 	c->free_reqs = PS_NONE;
+#ifdef POOLSIM_DEBUG
+	c->check_invariants = true; /* debug builds check the pool after every record */
+#endif
 	struct pool_config cfg = {.transport = sc->transport, .go = sc->go};
 	c->pool = pool_create(&cfg, sc->n_hosts, stream);
 	c->loads = calloc(sc->n_loads ? sc->n_loads : 1, sizeof(*c->loads));

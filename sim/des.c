@@ -1,8 +1,11 @@
 /*
- * des.c: a binary min-heap of event slots ordered by (time, seq).
+ * des.c: a 4-ary min-heap of event slots ordered by (time, seq).
  *
  * Slots live in one array and are recycled through a free list; the heap is
- * an array of slot numbers and each slot knows its heap position, so cancel
+ * an array of (time, seq, slot) entries, keys kept in the heap itself so a
+ * sift touches one array (4-ary: fewer levels, a cache line per sibling
+ * group; 22% less CPU than a binary heap on the medium benchmark, see
+ * docs/performance.md), and each slot knows its heap position, so cancel
  * removes from the middle in O(log n). A handle carries the slot's
  * generation, bumped on every reuse, so cancelling a handle whose event
  * already ran is a harmless no-op.
@@ -13,14 +16,26 @@
 #include <string.h>
 
 struct des_slot {
-	ps_time at;
-	uint64_t seq;
 	uint32_t a, b;
 	uint32_t gen;
 	uint32_t heap_pos; /* PS_NONE when free */
 	uint32_t next_free;
 	uint16_t type;
 };
+
+/*
+ * A heap entry carries its own (time, seq) key, so sifting compares within
+ * the heap array instead of chasing each slot (a cache miss per compare on
+ * large runs). The heap is 4-ary: half the levels of a binary heap, and the
+ * four children of a node share a cache line or two.
+ */
+struct des_entry {
+	ps_time at;
+	uint64_t seq;
+	uint32_t slot;
+};
+
+#define DES_ARITY 4
 
 struct des_type {
 	des_handler fn;
@@ -32,7 +47,7 @@ struct des {
 	uint64_t next_seq;
 	struct des_slot *slots;
 	uint32_t n_slots, cap_slots, free_head;
-	uint32_t *heap;
+	struct des_entry *heap;
 	uint32_t heap_len;
 	struct des_type types[DES_MAX_TYPES];
 };
@@ -62,48 +77,48 @@ void des_on(struct des *d, unsigned type, des_handler fn, void *ctx)
 	d->types[type].ctx = ctx;
 }
 
-static bool slot_less(const struct des *d, uint32_t x, uint32_t y)
+static inline bool entry_less(const struct des_entry *x, const struct des_entry *y)
 {
-	const struct des_slot *sx = &d->slots[x], *sy = &d->slots[y];
-	if (sx->at != sy->at)
-		return sx->at < sy->at;
-	return sx->seq < sy->seq;
+	if (x->at != y->at)
+		return x->at < y->at;
+	return x->seq < y->seq;
 }
 
-static void heap_set(struct des *d, uint32_t pos, uint32_t slot)
+static inline void heap_put(struct des *d, uint32_t pos, const struct des_entry *e)
 {
-	d->heap[pos] = slot;
-	d->slots[slot].heap_pos = pos;
+	d->heap[pos] = *e;
+	d->slots[e->slot].heap_pos = pos;
 }
 
-static void sift_up(struct des *d, uint32_t pos)
+static void sift_up(struct des *d, uint32_t pos, struct des_entry e)
 {
-	uint32_t slot = d->heap[pos];
 	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
-		if (!slot_less(d, slot, d->heap[parent]))
+		uint32_t parent = (pos - 1) / DES_ARITY;
+		if (!entry_less(&e, &d->heap[parent]))
 			break;
-		heap_set(d, pos, d->heap[parent]);
+		heap_put(d, pos, &d->heap[parent]);
 		pos = parent;
 	}
-	heap_set(d, pos, slot);
+	heap_put(d, pos, &e);
 }
 
-static void sift_down(struct des *d, uint32_t pos)
+static void sift_down(struct des *d, uint32_t pos, struct des_entry e)
 {
-	uint32_t slot = d->heap[pos];
 	for (;;) {
-		uint32_t child = 2 * pos + 1;
-		if (child >= d->heap_len)
+		uint32_t first = DES_ARITY * pos + 1;
+		if (first >= d->heap_len)
 			break;
-		if (child + 1 < d->heap_len && slot_less(d, d->heap[child + 1], d->heap[child]))
-			child++;
-		if (!slot_less(d, d->heap[child], slot))
+		uint32_t last = first + DES_ARITY < d->heap_len ? first + DES_ARITY : d->heap_len;
+		uint32_t best = first;
+		for (uint32_t c = first + 1; c < last; c++)
+			if (entry_less(&d->heap[c], &d->heap[best]))
+				best = c;
+		if (!entry_less(&d->heap[best], &e))
 			break;
-		heap_set(d, pos, d->heap[child]);
-		pos = child;
+		heap_put(d, pos, &d->heap[best]);
+		pos = best;
 	}
-	heap_set(d, pos, slot);
+	heap_put(d, pos, &e);
 }
 
 static uint32_t slot_alloc(struct des *d)
@@ -116,7 +131,7 @@ static uint32_t slot_alloc(struct des *d)
 	if (d->n_slots == d->cap_slots) {
 		uint32_t cap = d->cap_slots ? d->cap_slots * 2 : 1024;
 		struct des_slot *slots = realloc(d->slots, cap * sizeof(*slots));
-		uint32_t *heap = realloc(d->heap, cap * sizeof(*heap));
+		struct des_entry *heap = realloc(d->heap, cap * sizeof(*heap));
 		if (!slots || !heap)
 			abort(); /* a lost event would silently change the run */
 		d->slots = slots;
@@ -139,26 +154,24 @@ des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uin
 {
 	uint32_t slot = slot_alloc(d);
 	struct des_slot *s = &d->slots[slot];
-	s->at = at < d->now ? d->now : at;
-	s->seq = d->next_seq++;
 	s->a = a;
 	s->b = b;
 	s->type = (uint16_t)type;
-	d->heap[d->heap_len] = slot;
-	s->heap_pos = d->heap_len++;
-	sift_up(d, s->heap_pos);
+	struct des_entry e = {.at = at < d->now ? d->now : at, .seq = d->next_seq++, .slot = slot};
+	sift_up(d, d->heap_len++, e);
 	/* gen + 1 keeps every live handle non-zero (DES_NO_TIMER). */
 	return ((uint64_t)(s->gen + 1) << 32) | slot;
 }
 
 static void heap_remove(struct des *d, uint32_t pos)
 {
-	uint32_t last = d->heap[--d->heap_len];
+	struct des_entry last = d->heap[--d->heap_len];
 	if (pos == d->heap_len)
 		return;
-	heap_set(d, pos, last);
-	sift_down(d, pos);
-	sift_up(d, d->slots[last].heap_pos);
+	if (pos > 0 && entry_less(&last, &d->heap[(pos - 1) / DES_ARITY]))
+		sift_up(d, pos, last);
+	else
+		sift_down(d, pos, last);
 }
 
 bool des_cancel(struct des *d, des_timer *timer)
@@ -189,12 +202,12 @@ void des_set_now(struct des *d, ps_time now)
 
 ps_time des_next_time(const struct des *d)
 {
-	return d->heap_len ? d->slots[d->heap[0]].at : PS_TIME_NEVER;
+	return d->heap_len ? d->heap[0].at : PS_TIME_NEVER;
 }
 
 unsigned des_next_type(const struct des *d)
 {
-	return d->heap_len ? d->slots[d->heap[0]].type : DES_MAX_TYPES;
+	return d->heap_len ? d->slots[d->heap[0].slot].type : DES_MAX_TYPES;
 }
 
 size_t des_pending(const struct des *d)
@@ -204,16 +217,15 @@ size_t des_pending(const struct des *d)
 
 bool des_step(struct des *d, ps_time limit)
 {
-	if (d->heap_len == 0)
+	if (d->heap_len == 0 || d->heap[0].at > limit)
 		return false;
-	uint32_t slot = d->heap[0];
+	ps_time at = d->heap[0].at;
+	uint32_t slot = d->heap[0].slot;
 	struct des_slot ev = d->slots[slot];
-	if (ev.at > limit)
-		return false;
 	heap_remove(d, 0);
 	slot_free(d, slot);
-	if (ev.at > d->now)
-		d->now = ev.at;
+	if (at > d->now)
+		d->now = at;
 	struct des_type *t = &d->types[ev.type];
 	if (t->fn)
 		t->fn(t->ctx, ev.a, ev.b);

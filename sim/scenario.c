@@ -1332,6 +1332,22 @@ static bool time_within(struct reader *r, const char *what, ps_time t, int line)
 		    format_duration(r->sc->duration, b, sizeof b));
 }
 
+/*
+ * A worker that never thinks against a server that answers in no time would
+ * send request after request at one instant and the run would never end.
+ */
+static bool check_worker_makes_progress(struct reader *r, const struct load_spec *l, const struct key_lines *k)
+{
+	const struct dist *st = &r->sc->hosts[l->host].service_time;
+	bool instant = st->kind == DIST_UNIFORM ? st->hi == 0 : st->lo == 0;
+	if (l->kind != LOAD_WORKERS || l->think > 0 || l->requests > 0 || !instant)
+		return true;
+	return fail(r, k->line[LK_WORKERS],
+		    "[load %s] has workers with think = 0 against [host %s] whose service_time is 0: time would "
+		    "never pass; give think or service_time a duration, or set requests",
+		    l->name, r->sc->hosts[l->host].name);
+}
+
 static bool check_load(struct reader *r, uint32_t i, int64_t *workers, int64_t *count)
 {
 	struct load_spec *l = &r->sc->loads[i];
@@ -1339,6 +1355,8 @@ static bool check_load(struct reader *r, uint32_t i, int64_t *workers, int64_t *
 	if (!resolve_host(r, "load", l->name, r->load_extra[i].host, k->line[LK_HOST], &l->host))
 		return false;
 	if (!time_within(r, "start", l->start, k->line[LK_START]))
+		return false;
+	if (!check_worker_makes_progress(r, l, k))
 		return false;
 	if (!k->line[LK_STOP])
 		l->stop = r->sc->duration;

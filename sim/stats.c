@@ -88,28 +88,36 @@ static uint8_t *conn_state(struct stats *st, uint32_t conn)
 	return &cs->state[conn];
 }
 
-/* Apply a gauge change to the total and the host, tracking peaks. */
-static void gauge(struct stats *st, uint32_t host, size_t field, int delta)
+#define NO_PEAK SIZE_MAX
+
+/* Apply a gauge change to one set; only a rise of the gauge itself can raise its peak. */
+static inline void gauge_one(struct stats_counts *s, size_t field, size_t peak, int delta)
 {
-	struct stats_counts *sets[2] = {&st->total, host < st->sc->n_hosts ? &st->hosts[host] : NULL};
-	for (int i = 0; i < 2; i++) {
-		if (!sets[i])
-			continue;
-		int64_t *g = (int64_t *)((char *)sets[i] + field);
-		*g += delta;
-		struct stats_counts *s = sets[i];
-		if (s->open > s->peak_open)
-			s->peak_open = s->open;
-		if (s->idle > s->peak_idle)
-			s->peak_idle = s->idle;
-		if (s->waiting > s->peak_waiting)
-			s->peak_waiting = s->waiting;
-		if (s->active > s->peak_active)
-			s->peak_active = s->active;
+	int64_t *g = (int64_t *)((char *)s + field);
+	*g += delta;
+	if (peak != NO_PEAK && delta > 0) {
+		int64_t *p = (int64_t *)((char *)s + peak);
+		if (*g > *p)
+			*p = *g;
 	}
 }
 
-#define GAUGE(st, host, name, delta) gauge(st, host, offsetof(struct stats_counts, name), delta)
+/* Apply a gauge change to the total and the host, tracking peaks. */
+static void gauge(struct stats *st, uint32_t host, size_t field, size_t peak, int delta)
+{
+	gauge_one(&st->total, field, peak, delta);
+	if (host < st->sc->n_hosts)
+		gauge_one(&st->hosts[host], field, peak, delta);
+}
+
+#define PEAK_OF_open offsetof(struct stats_counts, peak_open)
+#define PEAK_OF_idle offsetof(struct stats_counts, peak_idle)
+#define PEAK_OF_waiting offsetof(struct stats_counts, peak_waiting)
+#define PEAK_OF_active offsetof(struct stats_counts, peak_active)
+#define PEAK_OF_dialing NO_PEAK
+#define PEAK_OF_leaked NO_PEAK
+#define GAUGE(st, host, name, delta) \
+	gauge(st, host, offsetof(struct stats_counts, name), PEAK_OF_##name, delta)
 
 static void count(struct stats *st, uint32_t host, size_t field)
 {

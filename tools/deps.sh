@@ -10,7 +10,7 @@ case "${1:-build}" in
 	build) ;;
 	test) want="$want tmux valgrind" ;;
 	oracle) want="$want golang-go" ;;
-	bench) want="$want valgrind" ;;
+	bench) want="$want valgrind time tmux" ;;
 	fuzz) want="$want clang libclang-rt-14-dev" ;;
 	all) want="$want tmux golang-go valgrind clang libclang-rt-14-dev chromium" ;;
 	*) echo "usage: $0 [build|test|oracle|bench|fuzz|all]" >&2; exit 2 ;;

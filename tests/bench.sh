@@ -1,0 +1,159 @@
+#!/bin/sh
+# bench.sh POOLSIM: the simulator's throughput and memory figures (issue 8).
+#
+# Owns the benchmark procedure only: generates the scenarios with
+# tools/gen-scenario.sh into a private temporary directory, runs
+# `POOLSIM run FILE --json` under GNU time, and prints one table. Must not
+# change the binary or anything outside its temporary directory; not part of
+# `make test` (timings depend on the machine).
+#
+# Sizes (10 simulated minutes each; the large one is shortened by default,
+# see BENCH_LARGE_SECONDS):
+#   small   10 hosts x 100 workers
+#   medium  1,000 hosts x 10,000 workers
+#   large   10,000 hosts x 100,000 workers
+# Environment:
+#   BENCH_SIZES          which sizes, default "small medium large"
+#   BENCH_SECONDS        simulated seconds of small and medium, default 600
+#   BENCH_LARGE_SECONDS  simulated seconds of large, default 60 (600 takes
+#                        several CPU minutes; the rate per CPU-second is what
+#                        is compared)
+# Columns: requests = totals.requests of the JSON; CPU s = user + sys;
+# req/CPU-s = requests / CPU s; speed-up = simulated s / wall s; RSS/conn =
+# (peak RSS - peak RSS of a 1-host, 1-worker run) / totals.peak_open.
+# Targets: >= 3,000,000 req/CPU-s on medium; cost per simulated second growing
+# no faster than n log n (n = workers); < 512 bytes per open connection.
+set -u
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 POOLSIM" >&2
+	exit 2
+fi
+case "$1" in
+/*) POOLSIM=$1 ;;
+*) POOLSIM=$(pwd)/$1 ;;
+esac
+cd "$(dirname "$0")/.." || exit 2
+GEN="sh tools/gen-scenario.sh"
+SIZES=${BENCH_SIZES:-small medium large}
+SECS=${BENCH_SECONDS:-600}
+LARGE_SECS=${BENCH_LARGE_SECONDS:-60}
+
+TMP=$(mktemp -d) || exit 2
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+have_gnu_time=no
+if [ -x /usr/bin/time ] && /usr/bin/time -f '%U' -o "$TMP/probe" true 2>/dev/null; then
+	have_gnu_time=yes
+fi
+
+# measure NAME FILE: run the scenario; writes NAME.json and NAME.time ("user sys wall maxrss_kb").
+measure() {
+	if [ "$have_gnu_time" = yes ]; then
+		/usr/bin/time -f '%U %S %e %M' -o "$TMP/$1.time" "$POOLSIM" run "$2" --json >"$TMP/$1.json"
+		rc=$?
+	else
+		# Without GNU time: CPU from the shell's `times` (children), no RSS.
+		start=$(date +%s.%N)
+		"$POOLSIM" run "$2" --json >"$TMP/$1.json"
+		rc=$?
+		end=$(date +%s.%N)
+		times | awk -v s="$start" -v e="$end" 'NR == 2 {
+			split($1, u, "m"); split($2, k, "m")
+			printf "%.2f %.2f %.2f 0\n", u[1] * 60 + u[2], k[1] * 60 + k[2], e - s }' >"$TMP/$1.time"
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "bench.sh: $POOLSIM run $2 failed (exit $rc)" >&2
+		exit 1
+	fi
+}
+
+# json_total KEY NAME: the first "KEY": N of NAME.json (totals come before hosts).
+json_total() {
+	grep -o "\"$1\": [0-9]*" "$TMP/$2.json" | head -n 1 | sed 's/.*: //'
+}
+
+echo "== poolsim simulator benchmark =="
+cpu=$(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
+echo "machine: $(uname -n), $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr)"
+echo "binary:  $POOLSIM"
+[ "$have_gnu_time" = yes ] || echo "note: /usr/bin/time (Debian package 'time') missing: no peak RSS"
+
+$GEN 1 1 1 >"$TMP/tiny.ini" && measure tiny "$TMP/tiny.ini"
+base_kb=$(cut -d' ' -f4 "$TMP/tiny.time")
+echo "baseline RSS (1 host, 1 worker, 1 s): ${base_kb} KiB"
+echo
+
+printf '%-7s %6s %7s %5s %11s %8s %10s %8s %8s %9s %8s\n' size hosts workers simm requests "CPU s" "req/CPU-s" speedup "RSS MiB" peak_open RSS/conn
+: >"$TMP/rows"
+for size in $SIZES; do
+	case $size in
+	small) h=10 w=100 s=$SECS ;;
+	medium) h=1000 w=10000 s=$SECS ;;
+	large) h=10000 w=100000 s=$LARGE_SECS ;;
+	*) echo "bench.sh: unknown size '$size'" >&2; exit 2 ;;
+	esac
+	$GEN "$h" "$w" "$s" >"$TMP/$size.ini" || exit 2
+	measure "$size" "$TMP/$size.ini"
+	req=$(json_total requests "$size")
+	peak=$(json_total peak_open "$size")
+	read -r user sys wall kb <"$TMP/$size.time"
+	echo "$size $h $w $s $req $user $sys $wall $kb $peak" >>"$TMP/rows"
+	awk -v size="$size" -v h="$h" -v w="$w" -v s="$s" -v req="$req" -v u="$user" -v k="$sys" \
+		-v wall="$wall" -v kb="$kb" -v base="$base_kb" -v peak="$peak" 'BEGIN {
+		cpu = u + k; if (cpu <= 0) cpu = 0.01; if (wall <= 0) wall = 0.01
+		per = (kb > 0 && peak > 0) ? sprintf("%d", (kb - base) * 1024 / peak) : "n/a"
+		printf "%-7s %6d %7d %5.1f %11d %8.2f %10.0f %7.1fx %8.1f %9d %8s\n",
+			size, h, w, s / 60, req, cpu, req / cpu, s / wall, kb / 1024, peak, per }'
+done
+
+echo
+echo "growth (n = workers; cost = CPU s per simulated s; n log n allows n2 log n2 / n1 log n1):"
+awk 'function lg(x) { return log(x) / log(2) }
+{ n[NR] = $3; cost[NR] = ($6 + $7) / $4; name[NR] = $1 }
+END {
+	for (i = 2; i <= NR; i++) {
+		if (cost[i - 1] <= 0) continue
+		r = cost[i] / cost[i - 1]
+		bound = n[i] * lg(n[i]) / (n[i - 1] * lg(n[i - 1] > 1 ? n[i - 1] : 2))
+		printf "  %s -> %s: cost x%.1f for n x%.0f; n log n bound x%.1f: %s\n", name[i - 1], name[i],
+			r, n[i] / n[i - 1], bound, (r <= bound ? "within" : "FASTER THAN n log n")
+	}
+}' "$TMP/rows"
+
+echo
+echo "targets (issue 8):"
+awk -v base="$base_kb" '$1 == "medium" {
+	rate = $5 / ($6 + $7)
+	printf "  medium req/CPU-s %.2fM (target >= 3M): %s\n", rate / 1e6, (rate >= 3e6 ? "met" : "NOT met")
+}
+$9 > 0 && $10 > 0 && $1 != "small" {
+	per = ($9 - base) * 1024 / $10
+	printf "  %s bytes per open conn %d (target < 512): %s\n", $1, per, (per < 512 ? "met" : "NOT met")
+}' "$TMP/rows"
+
+# Marginal memory per conn: the same 1,000 hosts with 10x the workers (every
+# worker holds one conn at the peak here: all start at t=0); the difference
+# leaves out per-host and fixed costs.
+if [ "$have_gnu_time" = yes ] && [ "${BENCH_MARGINAL:-1}" = 1 ]; then
+	$GEN 1000 10000 2 >"$TMP/m1.ini" && measure m1 "$TMP/m1.ini"
+	$GEN 1000 100000 2 >"$TMP/m2.ini" && measure m2 "$TMP/m2.ini"
+	kb1=$(cut -d' ' -f4 "$TMP/m1.time")
+	kb2=$(cut -d' ' -f4 "$TMP/m2.time")
+	p1=$(json_total peak_open m1)
+	p2=$(json_total peak_open m2)
+	awk -v kb1="$kb1" -v kb2="$kb2" -v p1="$p1" -v p2="$p2" 'BEGIN {
+		per = (kb2 - kb1) * 1024 / (p2 - p1)
+		printf "  marginal bytes per open conn %d ((RSS %d - %d KiB) / (peak_open %d - %d); 1,000 hosts, 2 s): %s\n",
+			per, kb2, kb1, p2, p1, (per < 512 ? "met" : "NOT met") }'
+fi
+
+# ---- real mode ---------------------------------------------------------------
+# Hook for the real-mode schedule-lag figures (owned by another engineer):
+# tests/bench-real.sh POOLSIM prints its own lines here when it exists.
+if [ -f tests/bench-real.sh ]; then
+	echo
+	echo "== real mode (tests/bench-real.sh) =="
+	sh tests/bench-real.sh "$POOLSIM" || exit 1
+fi
+exit 0
