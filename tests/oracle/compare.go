@@ -1,0 +1,217 @@
+// compare.go: `oracle compare`, the table behind run.sh: each file through
+// poolsim's simulator once and through this oracle N times (same seed), then
+// one row per file: the simulator's figure beside Go's min-max and a verdict.
+// It must not judge anything but dials, reused and peak_open (failed is
+// shown for reading only), and it never edits a file.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+var judged = []string{"dials", "reused", "peak_open"}
+var shown = []string{"dials", "reused", "peak_open", "failed"}
+
+type summary struct {
+	Note   string           `json:"note"`
+	Totals map[string]int64 `json:"totals"`
+}
+
+type row struct {
+	file    string
+	sim     *summary
+	goRuns  []summary
+	verdict string
+	err     string
+}
+
+func compareMain(args []string) int {
+	fs := flag.NewFlagSet("compare", flag.ExitOnError)
+	runs := fs.Int("runs", 5, "Go runs per file (same seed)")
+	budget := fs.Duration("budget", 3*time.Second, "wall time of one Go run, at most")
+	strict := fs.Bool("strict", false, "exit 1 unless every file is exact")
+	fs.Parse(args)
+	if fs.NArg() < 2 {
+		fmt.Fprintln(os.Stderr, "usage: oracle compare [--runs N] [--budget D] [--strict] POOLSIM FILE...")
+		return 2
+	}
+	poolsim, files := fs.Arg(0), fs.Args()[1:]
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "oracle:", err)
+		return 1
+	}
+	var rows []*row
+	for _, f := range files {
+		began := time.Now()
+		rw := compareFile(poolsim, self, f, *runs, *budget)
+		rows = append(rows, rw)
+		fmt.Fprintf(os.Stderr, "  %-40s %-28s %5.1fs\n", filepath.Base(f), rw.verdict, time.Since(began).Seconds())
+	}
+	printTable(os.Stdout, rows, *runs, *budget)
+	bad := 0
+	for _, rw := range rows {
+		if rw.verdict != "exact" {
+			bad++
+		}
+	}
+	if *strict && bad > 0 {
+		fmt.Printf("strict: %d of %d files are not exact\n", bad, len(rows))
+		return 1
+	}
+	return 0
+}
+
+func decodeAll(out []byte) ([]summary, error) {
+	var all []summary
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var s summary
+		if err := dec.Decode(&s); err == io.EOF {
+			return all, nil
+		} else if err != nil {
+			return all, err
+		}
+		all = append(all, s)
+	}
+}
+
+// runJSON runs a command with a deadline and decodes its JSON objects.
+func runJSON(limit time.Duration, name string, args ...string) ([]summary, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %s", filepath.Base(name), err, strings.TrimSpace(stderr.String()))
+	}
+	return decodeAll(out)
+}
+
+func compareFile(poolsim, self, file string, runs int, budget time.Duration) *row {
+	rw := &row{file: filepath.Base(file)}
+	sims, err := runJSON(time.Minute, poolsim, "run", file, "--json")
+	if err != nil || len(sims) != 1 {
+		rw.verdict, rw.err = "sim error", fmt.Sprint(err)
+		return rw
+	}
+	rw.sim = &sims[0]
+	limit := time.Duration(runs)*(budget+5*time.Second) + 10*time.Second
+	rw.goRuns, err = runJSON(limit, self, "--runs", fmt.Sprint(runs), "--budget", budget.String(), file)
+	if err != nil || len(rw.goRuns) != runs {
+		rw.verdict, rw.err = "go error", fmt.Sprint(err)
+		return rw
+	}
+	rw.verdict = judge(rw)
+	return rw
+}
+
+func (rw *row) span(key string) (lo, hi int64) {
+	for i, g := range rw.goRuns {
+		v := g.Totals[key]
+		if i == 0 || v < lo {
+			lo = v
+		}
+		if i == 0 || v > hi {
+			hi = v
+		}
+	}
+	return lo, hi
+}
+
+// judge: exact when every Go run equals the simulator on every judged key;
+// within when the simulator lies inside Go's min-max on each; DIFF otherwise.
+func judge(rw *row) string {
+	if rw.goRuns[0].Note != "" {
+		return "n/a (go=current)"
+	}
+	exact := true
+	var out []string
+	for _, k := range judged {
+		lo, hi := rw.span(k)
+		s := rw.sim.Totals[k]
+		if lo != s || hi != s {
+			exact = false
+		}
+		if s < lo || s > hi {
+			out = append(out, k)
+		}
+	}
+	switch {
+	case exact:
+		return "exact"
+	case len(out) == 0:
+		return "within"
+	}
+	return "DIFF " + strings.Join(out, ",")
+}
+
+func printTable(w io.Writer, rows []*row, runs int, budget time.Duration) {
+	head := []string{"file"}
+	for _, k := range shown {
+		head = append(head, k+" sim", "go")
+	}
+	head = append(head, "verdict")
+	table := [][]string{head}
+	counts := map[string]int{}
+	for _, rw := range rows {
+		cells := []string{rw.file}
+		for _, k := range shown {
+			if rw.sim == nil || rw.goRuns == nil {
+				cells = append(cells, "-", "-")
+				continue
+			}
+			g := "n/a"
+			if rw.goRuns[0].Note == "" {
+				lo, hi := rw.span(k)
+				g = fmt.Sprint(lo)
+				if hi != lo {
+					g = fmt.Sprintf("%d-%d", lo, hi)
+				}
+			}
+			cells = append(cells, fmt.Sprint(rw.sim.Totals[k]), g)
+		}
+		cells = append(cells, rw.verdict)
+		table = append(table, cells)
+		counts[strings.Fields(rw.verdict)[0]]++
+	}
+	width := make([]int, len(head))
+	for _, r := range table {
+		for i, c := range r {
+			if len(c) > width[i] {
+				width[i] = len(c)
+			}
+		}
+	}
+	for _, r := range table {
+		var b strings.Builder
+		for i, c := range r {
+			if i == 0 || i == len(r)-1 {
+				fmt.Fprintf(&b, "%-*s  ", width[i], c)
+			} else {
+				fmt.Fprintf(&b, "%*s  ", width[i], c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	for _, rw := range rows {
+		if rw.err != "" {
+			fmt.Fprintf(w, "%s: %s\n", rw.file, rw.err)
+		}
+	}
+	fmt.Fprintf(w, "%d files, %d Go runs each (same seed, at most %s each): %d exact, %d within, %d DIFF, %d n/a, %d errors\n",
+		len(rows), runs, budget, counts["exact"], counts["within"], counts["DIFF"], counts["n/a"],
+		counts["sim"]+counts["go"])
+}

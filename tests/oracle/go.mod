@@ -1,0 +1,3 @@
+module poolsim/oracle
+
+go 1.19

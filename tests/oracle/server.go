@@ -1,0 +1,213 @@
+// server.go: one real http.Server per [host] on 127.0.0.1:0, emulating the
+// host's tls_latency, service_time, server_idle_timeout, server_max_requests
+// and the close_idle / restart events. It must not count client-side figures:
+// it only tells the run which client connection the server closed first.
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+const bodySize = 1024 // so early_close leaves something unread
+
+type ctxKey int
+
+const (
+	connCountKey ctxKey = iota
+	reqRecKey
+)
+
+// hostServer is one running [host].
+type hostServer struct {
+	spec          *hostSpec
+	scale         float64
+	srv           *http.Server
+	ln            net.Listener
+	url           string
+	onServerClose func(remote string) // the run marks that client conn "server closed first"
+
+	mu    sync.Mutex
+	rng   *xoshiro // the host's service_time stream, as sim/simnet.c draws it
+	conns map[net.Conn]http.ConnState
+}
+
+// selfSigned makes an in-memory ECDSA certificate for 127.0.0.1.
+func selfSigned() (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "poolsim oracle"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
+}
+
+// srvConn delays the server's first read by tls_latency (so the handshake
+// takes that long) and reports a server-initiated close before it happens.
+type srvConn struct {
+	net.Conn
+	h         *hostServer
+	delay     time.Duration
+	firstRead sync.Once
+	closeOnce sync.Once
+}
+
+func (c *srvConn) Read(b []byte) (int, error) {
+	c.firstRead.Do(func() {
+		if c.delay > 0 {
+			sleepFor(c.delay)
+		}
+	})
+	return c.Conn.Read(b)
+}
+
+func (c *srvConn) mark() {
+	c.closeOnce.Do(func() { c.h.onServerClose(c.Conn.RemoteAddr().String()) })
+}
+
+func (c *srvConn) Close() error {
+	c.mark()
+	return c.Conn.Close()
+}
+
+// CloseWrite keeps Go's server behaviour (closeWriteAndWait) for plain TCP.
+func (c *srvConn) CloseWrite() error {
+	c.mark()
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+type srvListener struct {
+	net.Listener
+	h     *hostServer
+	delay time.Duration
+}
+
+func (l *srvListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &srvConn{Conn: c, h: l.h, delay: l.delay}, nil
+}
+
+type connCounter struct{ n int }
+
+func startHost(spec *hostSpec, idx int, seed int64, scale float64, cert tls.Certificate,
+	onServerClose func(string)) (*hostServer, error) {
+	h := &hostServer{spec: spec, scale: scale, onServerClose: onServerClose,
+		rng: newXoshiro(uint64(seed), hostStream+uint64(idx)), conns: map[net.Conn]http.ConnState{}}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var ln net.Listener = &srvListener{Listener: raw, h: h}
+	scheme := "http"
+	if spec.tls {
+		ln.(*srvListener).delay = scaleDur(spec.tlsLatency, scale)
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		scheme = "https"
+	}
+	h.ln = ln
+	h.url = scheme + "://" + raw.Addr().String() + "/"
+	h.srv = &http.Server{
+		Handler:      http.HandlerFunc(h.serve),
+		IdleTimeout:  scaleDur(spec.serverIdleTimeout, scale),
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     log.New(io.Discard, "", 0),
+		ConnState:    h.connState,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connCountKey, &connCounter{})
+		},
+	}
+	go h.srv.Serve(ln)
+	return h, nil
+}
+
+func (h *hostServer) connState(c net.Conn, st http.ConnState) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(h.conns, c)
+		return
+	}
+	h.conns[c] = st
+}
+
+func (h *hostServer) sample() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return scaleDur(h.rng.sample(h.spec.service), h.scale)
+}
+
+var filler = make([]byte, bodySize)
+
+func (h *hostServer) serve(w http.ResponseWriter, r *http.Request) {
+	cc := r.Context().Value(connCountKey).(*connCounter)
+	cc.n++ // one request at a time per HTTP/1 conn
+	sleepFor(h.sample())
+	if m := h.spec.serverMaxRequests; m > 0 && cc.n >= m {
+		w.Header().Set("Connection", "close")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(bodySize))
+	w.Write(filler)
+}
+
+// closeConns closes the server side of every conn (restart) or of the
+// idle ones only (close_idle: StateIdle means it finished a response).
+func (h *hostServer) closeConns(idleOnly bool) int {
+	h.mu.Lock()
+	var victims []net.Conn
+	for c, st := range h.conns {
+		if !idleOnly || st == http.StateIdle {
+			victims = append(victims, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range victims {
+		c.Close()
+	}
+	return len(victims)
+}
+
+func (h *hostServer) stop() {
+	h.srv.Close()
+}
+
+func scaleDur(d time.Duration, scale float64) time.Duration {
+	return time.Duration(float64(d) * scale)
+}
