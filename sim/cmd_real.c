@@ -159,9 +159,11 @@ int cmd_real(int argc, char **argv)
 
 enum verdict { V_SAME, V_CLOSE, V_DIFF };
 
+/* A row: a name, the JSON path of its value in a summary (for the Go column), and the values. */
 struct row {
 	const char *name;
-	double sim, real;
+	char block[16], key[24]; /* "totals", "dials" */
+	double sim, real, go;
 	bool is_latency;
 };
 
@@ -170,13 +172,13 @@ struct row {
  * latencies within max(25%, 2 ms of wall time) (~). Anything else differs.
  * The tolerances are documented in docs/model.md ("Comparing with real mode").
  */
-static enum verdict judge(const struct row *r, double time_scale)
+static enum verdict judge(double a, double b, bool is_latency, double time_scale)
 {
-	double diff = fabs(r->real - r->sim);
-	double big = fmax(fabs(r->sim), fabs(r->real));
+	double diff = fabs(b - a);
+	double big = fmax(fabs(a), fabs(b));
 	if (diff < 1e-9)
 		return V_SAME;
-	if (r->is_latency)
+	if (is_latency)
 		return diff <= fmax(0.25 * big, 2.0 / time_scale) ? V_CLOSE : V_DIFF;
 	return diff <= fmax(1.0, 0.05 * big) ? V_CLOSE : V_DIFF;
 }
@@ -186,69 +188,127 @@ static const char *verdict_word(enum verdict v)
 	return v == V_SAME ? "same" : v == V_CLOSE ? "close" : "DIFFERS";
 }
 
+static void add_row(struct row *rows, int *n, const char *name, const char *block, const char *key,
+		    double sim, double real, bool is_latency)
+{
+	struct row *r = &rows[(*n)++];
+	*r = (struct row){.name = name, .sim = sim, .real = real, .go = NAN, .is_latency = is_latency};
+	snprintf(r->block, sizeof(r->block), "%s", block);
+	snprintf(r->key, sizeof(r->key), "%s", key);
+}
+
 static int collect_rows(const struct stats *a, const struct stats *b, struct row *rows)
 {
 	int n = 0;
-#define COUNT_ROW(label, field) \
-	rows[n++] = (struct row){label, (double)a->total.field, (double)b->total.field, false}
-	COUNT_ROW("requests", requests);
-	COUNT_ROW("ok", ok);
-	COUNT_ROW("failed", failed);
-	COUNT_ROW("dials", dials);
-	COUNT_ROW("reused", reused);
-	COUNT_ROW("peak_open", peak_open);
-	COUNT_ROW("peak_idle", peak_idle);
-	COUNT_ROW("closed", closed);
+#define COUNT_ROW(field) \
+	add_row(rows, &n, #field, "totals", #field, (double)a->total.field, (double)b->total.field, false)
+	COUNT_ROW(requests);
+	COUNT_ROW(ok);
+	COUNT_ROW(failed);
+	COUNT_ROW(dials);
+	COUNT_ROW(reused);
+	COUNT_ROW(peak_open);
+	COUNT_ROW(peak_idle);
+	COUNT_ROW(closed);
 #undef COUNT_ROW
 	static char names[R_CLOSE_CATEGORY_COUNT][40];
 	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++) {
 		if (a->closes[r] == 0 && b->closes[r] == 0)
 			continue;
-		snprintf(names[r], sizeof(names[r]), "  %s", ev_reason_category_name((enum ev_reason)r));
-		rows[n++] = (struct row){names[r], (double)a->closes[r], (double)b->closes[r], false};
+		const char *key = ev_reason_category_name((enum ev_reason)r);
+		snprintf(names[r], sizeof(names[r]), "  %s", key);
+		add_row(rows, &n, names[r], "closes", key, (double)a->closes[r], (double)b->closes[r], false);
 	}
-	rows[n++] = (struct row){"latency p50 ms", stats_latency_ms(a, 0.5), stats_latency_ms(b, 0.5), true};
-	rows[n++] = (struct row){"latency p99 ms", stats_latency_ms(a, 0.99), stats_latency_ms(b, 0.99), true};
+	add_row(rows, &n, "latency p50 ms", "latency_ms", "p50", stats_latency_ms(a, 0.5),
+		stats_latency_ms(b, 0.5), true);
+	add_row(rows, &n, "latency p99 ms", "latency_ms", "p99", stats_latency_ms(a, 0.99),
+		stats_latency_ms(b, 0.99), true);
 	return n;
 }
 
+/* json_number: the number at "key": inside the object "block": of a summary; NAN if absent. */
+static double json_number(const char *json, const char *block, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", block);
+	const char *p = strstr(json, pat);
+	const char *end = p ? strchr(p, '}') : NULL;
+	if (!p || !end)
+		return NAN;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *k = strstr(p, pat);
+	if (!k || k > end)
+		return NAN;
+	return strtod(k + strlen(pat), NULL);
+}
+
+static void print_rows_text(const struct scenario *sc, const struct row *rows, int n, bool go,
+			    const struct cli_opts *o, int *differs)
+{
+	printf("%s\nsimulated vs real sockets%s (time scale %g)\n\n", sc->title,
+	       go ? " vs Go's own net/http" : "", o->time_scale);
+	printf("%-22s %12s %12s %10s  %-8s", "", "sim", "real", "diff", "verdict");
+	printf(go ? " %12s  %s\n" : "\n", "go", "sim vs go");
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		enum verdict v = judge(r->sim, r->real, r->is_latency, o->time_scale);
+		*differs += v == V_DIFF;
+		const char *fmt = r->is_latency ? "%-22s %12.3f %12.3f %+10.3f  %-8s"
+						: "%-22s %12.0f %12.0f %+10.0f  %-8s";
+		printf(fmt, r->name, r->sim, r->real, r->real - r->sim, verdict_word(v));
+		if (!go) {
+			printf("\n");
+		} else if (isnan(r->go)) {
+			printf(" %12s  -\n", "-");
+		} else {
+			enum verdict g = judge(r->sim, r->go, r->is_latency, o->time_scale);
+			*differs += g == V_DIFF;
+			printf(r->is_latency ? " %12.3f  %s\n" : " %12.0f  %s\n", r->go, verdict_word(g));
+		}
+	}
+}
+
+static void print_rows_json(const struct scenario *sc, const struct row *rows, int n, bool go,
+			    const struct cli_opts *o, int *differs)
+{
+	printf("{\n  \"mode\": \"compare\",\n  \"scenario\": ");
+	stats_json_string(stdout, sc->title);
+	printf(",\n  \"time_scale\": %g,\n  \"rows\": [\n", o->time_scale);
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		enum verdict v = judge(r->sim, r->real, r->is_latency, o->time_scale);
+		*differs += v == V_DIFF;
+		printf("    {\"name\": \"%s\", \"sim\": %.3f, \"real\": %.3f, \"verdict\": \"%s\"",
+		       r->key, r->sim, r->real, verdict_word(v));
+		if (go && !isnan(r->go)) {
+			enum verdict g = judge(r->sim, r->go, r->is_latency, o->time_scale);
+			*differs += g == V_DIFF;
+			printf(", \"go\": %.3f, \"go_verdict\": \"%s\"", r->go, verdict_word(g));
+		}
+		printf("}%s\n", i + 1 < n ? "," : "");
+	}
+	printf("  ],\n  \"differs\": %d\n}\n", *differs);
+}
+
 static int print_compare(const struct scenario *sc, const struct stats *a, const struct stats *b,
-			 const struct cli_opts *o)
+			 const char *go_json, const struct cli_opts *o)
 {
 	struct row rows[32];
 	int n = collect_rows(a, b, rows);
+	for (int i = 0; go_json && i < n; i++)
+		rows[i].go = json_number(go_json, rows[i].block, rows[i].key);
 	int differs = 0;
 	if (o->json) {
-		printf("{\n  \"mode\": \"compare\",\n  \"scenario\": ");
-		stats_json_string(stdout, sc->title);
-		printf(",\n  \"time_scale\": %g,\n  \"rows\": [\n", o->time_scale);
-	} else {
-		printf("%s\nsimulated vs real sockets (time scale %g)\n\n", sc->title, o->time_scale);
-		printf("%-22s %12s %12s %10s  %s\n", "", "sim", "real", "diff", "verdict");
+		print_rows_json(sc, rows, n, go_json != NULL, o, &differs);
+		return differs ? PS_EXIT_FAIL : 0;
 	}
-	for (int i = 0; i < n; i++) {
-		enum verdict v = judge(&rows[i], o->time_scale);
-		differs += v == V_DIFF;
-		if (o->json)
-			printf("    {\"name\": \"%s\", \"sim\": %.3f, \"real\": %.3f, \"verdict\": \"%s\"}%s\n",
-			       rows[i].name[0] == ' ' ? rows[i].name + 2 : rows[i].name, rows[i].sim,
-			       rows[i].real, verdict_word(v), i + 1 < n ? "," : "");
-		else if (rows[i].is_latency)
-			printf("%-22s %12.3f %12.3f %+10.3f  %s\n", rows[i].name, rows[i].sim, rows[i].real,
-			       rows[i].real - rows[i].sim, verdict_word(v));
-		else
-			printf("%-22s %12.0f %12.0f %+10.0f  %s\n", rows[i].name, rows[i].sim, rows[i].real,
-			       rows[i].real - rows[i].sim, verdict_word(v));
-	}
-	if (b->kernel.present && !o->json)
+	print_rows_text(sc, rows, n, go_json != NULL, o, &differs);
+	if (b->kernel.present)
 		printf("\nkernel (real run): peak ESTABLISHED %lld, TIME_WAIT at end %lld, peak fds %lld\n",
 		       (long long)b->kernel.peak_established, (long long)b->kernel.time_wait_end,
 		       (long long)b->kernel.peak_fds);
-	if (o->json)
-		printf("  ],\n  \"differs\": %d\n}\n", differs);
-	else
-		printf("\n%s\n", differs ? "verdict: the runs DIFFER (see rows marked DIFFERS)"
-					 : "verdict: simulated and real agree within tolerance");
+	printf("\n%s\n", differs ? "verdict: the runs DIFFER (see rows marked DIFFERS)"
+				 : "verdict: the runs agree within tolerance");
 	return differs ? PS_EXIT_FAIL : 0;
 }
 
@@ -270,15 +330,19 @@ static int run_sim_into(const struct cli_opts *o, const struct scenario *sc, str
 	return rc;
 }
 
-/* The Go column: build/oracle/oracle next to the binary, or $POOLSIM_ORACLE. */
-static int print_go_column(const struct cli_opts *o, const char *path)
+/*
+ * run_go_oracle: the Go column: Go's own net/http replays the file
+ * (build/oracle/oracle beside the binary, or $POOLSIM_ORACLE; `make oracle`
+ * builds it). Returns its JSON summary (malloc'd) or NULL after a message.
+ */
+static char *run_go_oracle(const struct cli_opts *o, const char *path)
 {
 	const char *oracle = getenv("POOLSIM_ORACLE");
 	char guess[4096];
 	if (!oracle) {
 		ssize_t n = readlink("/proc/self/exe", guess, sizeof(guess) - 32);
 		if (n <= 0)
-			return PS_EXIT_FAIL;
+			return NULL;
 		guess[n] = '\0';
 		char *slash = strrchr(guess, '/');
 		if (slash)
@@ -288,13 +352,35 @@ static int print_go_column(const struct cli_opts *o, const char *path)
 	if (access(oracle, X_OK)) {
 		fprintf(stderr, "poolsim compare --go: no Go oracle at %s: run `make oracle` first "
 				"(needs golang-go)\n", oracle);
-		return PS_EXIT_USAGE;
+		return NULL;
 	}
-	printf("\nGo itself (net/http, %s):\n", oracle);
-	fflush(stdout);
 	char cmd[8192];
-	snprintf(cmd, sizeof(cmd), "'%s' run --scale %g '%s'", oracle, o->time_scale, path);
-	return system(cmd) == 0 ? 0 : PS_EXIT_FAIL;
+	snprintf(cmd, sizeof(cmd), "'%s' --scale %g '%s'", oracle, o->time_scale, path);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	size_t cap = 8192, len = 0;
+	char *buf = malloc(cap);
+	size_t got;
+	while (buf && (got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+		len += got;
+		if (len + 1 == cap) {
+			char *bigger = realloc(buf, cap *= 2);
+			if (!bigger) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = bigger;
+		}
+	}
+	int status = pclose(p);
+	if (!buf || status != 0) {
+		fprintf(stderr, "poolsim compare --go: the Go oracle failed (status %d)\n", status);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -315,12 +401,12 @@ int cmd_compare(int argc, char **argv)
 	rc = run_sim_into(&o, &sc, &sim_out, &quiet);
 	if (rc == 0) {
 		rc = run_real(&o, &sc, &real_out, &quiet);
+		char *go_json = NULL;
+		if (rc == 0 && o.go_column && !(go_json = run_go_oracle(&o, sc.path)))
+			rc = PS_EXIT_USAGE;
 		if (rc == 0)
-			rc = print_compare(&sc, &sim_out.st, &real_out.st, &o);
-		if (rc != PS_EXIT_USAGE && o.go_column) {
-			int rc_go = print_go_column(&o, sc.path);
-			rc = rc ? rc : rc_go;
-		}
+			rc = print_compare(&sc, &sim_out.st, &real_out.st, go_json, &o);
+		free(go_json);
 		outputs_close(&real_out, &quiet);
 	}
 	outputs_close(&sim_out, &quiet);
