@@ -47,11 +47,25 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why, 
 /* The network pushed records of its own (EV_SERVER_ACTION, EV_KERNEL_SAMPLE): drain them. */
 void client_flush(struct client *c);
 
-/* Check the pool's invariants after every record (tests, --check-invariants); aborts on a break. */
+/*
+ * Check the pool's invariants after every record (tests, --check-invariants,
+ * debug builds) while the pool has at most 20,000 conn slots (the check walks
+ * them all); aborts with a message on a break.
+ */
 void client_set_check_invariants(struct client *c, bool on);
 
 /* Does a des event of `type` start a request (a worker's next, an arrival)? For lag figures. */
 bool client_starts_requests(const struct client *c, unsigned type);
+
+/*
+ * A run may hold at most CLIENT_MAX_LIVE requests in flight plus open conns
+ * at once (about 300 bytes each, so about 1.2 GB): past that it ends early
+ * instead of thrashing, and client_overflowed() says so. A scenario gets
+ * there only with an open-loop rate far above what its server can serve, or
+ * with per-request Transports whose conns never expire.
+ */
+#define CLIENT_MAX_LIVE 4000000
+bool client_overflowed(const struct client *c);
 
 /* True once the run's end has been reached (EV_RUN_END delivered). */
 bool client_finished(const struct client *c);

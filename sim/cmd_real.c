@@ -105,7 +105,8 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 	}
 	int rc = outputs_open(out, sink_opts, sc, "real", add_real_sink, r);
 	if (rc == 0) {
-		real_set_check_invariants(r, o->check_invariants);
+		if (o->check_invariants)
+			real_set_check_invariants(r, true);
 		rc = real_start(r, kernel_period(o));
 		if (rc) {
 			fprintf(stderr, "poolsim real: cannot start: %s\n", strerror(-rc));
@@ -322,7 +323,8 @@ static int run_sim_into(const struct cli_opts *o, const struct scenario *sc, str
 	}
 	int rc = outputs_open(out, sink_opts, sc, "sim", add_sim_sink, s);
 	if (rc == 0) {
-		sim_set_check_invariants(s, o->check_invariants);
+		if (o->check_invariants)
+			sim_set_check_invariants(s, true);
 		sim_start(s);
 		sim_run(s);
 	}

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "client.h"
 #include "outputs.h"
 #include "sim.h"
 
@@ -36,9 +37,18 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = outputs_open(&out, &o, &sc, "sim", add_sim_sink, s);
 	if (rc == 0) {
-		sim_set_check_invariants(s, o.check_invariants);
+		if (o.check_invariants) /* else the build's default: on in debug builds */
+			sim_set_check_invariants(s, true);
 		sim_start(s);
 		sim_run(s);
+		if (sim_overflowed(s)) {
+			fprintf(stderr,
+				"poolsim run: stopped at %.3fs: the scenario holds more than %d requests and "
+				"conns at once (a rate far above what its servers serve, or conns that never "
+				"expire); poolsim stops rather than exhaust memory. Summary so far:\n",
+				(double)sim_now(s) / PS_SEC, CLIENT_MAX_LIVE);
+			rc = PS_EXIT_FAIL;
+		}
 		if (o.check_invariants && out.st.total.ok + out.st.total.failed + out.st.total.unfinished !=
 						  out.st.total.requests) {
 			fprintf(stderr, "poolsim: invariant broken: requests are not conserved\n");

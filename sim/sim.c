@@ -77,6 +77,11 @@ bool sim_finished(const struct sim *s)
 	return client_finished(s->client);
 }
 
+bool sim_overflowed(const struct sim *s)
+{
+	return client_overflowed(s->client);
+}
+
 bool sim_step(struct sim *s)
 {
 	if (sim_finished(s))

@@ -30,5 +30,7 @@ ps_time sim_now(const struct sim *s);
 /* The time of the next event (PS_TIME_NEVER when finished). */
 ps_time sim_next_time(const struct sim *s);
 bool sim_finished(const struct sim *s);
+/* The run ended early: it would have held more than CLIENT_MAX_LIVE requests and conns at once. */
+bool sim_overflowed(const struct sim *s);
 
 #endif

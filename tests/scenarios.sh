@@ -62,6 +62,11 @@ expect_exit 2 "no file" "$bin" run
 if grep -q "did you mean 'MaxIdleConnsPerHost'" "$tmp/err" 2>/dev/null || \
    "$bin" run tests/scenarios/01-two-bursts.ini --set MaxIdleConnPerHost=3 2>&1 | grep -q "MaxIdleConnsPerHost"; then ok; else ko "--set typo gets no suggestion"; fi
 
+# A scenario that would pile up requests without bound stops with a message, never thrashes.
+"$bin" run tests/limits/flood.ini >"$tmp/flood.out" 2>"$tmp/flood.err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "rather than exhaust memory" "$tmp/flood.err"; then ok; else ko "flood: exit $rc"; cat "$tmp/flood.err" >&2; fi
+
 # Every lesson's teaching point, in exact numbers (tests/lessons/expected.txt).
 if sh tests/lessons/check.sh "$bin" >"$tmp/lessons" 2>&1; then ok; else ko "lesson numbers"; grep FAIL "$tmp/lessons" >&2; fi
 tail -1 "$tmp/lessons"
