@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "rng.h"
 
 enum client_event_type {
@@ -118,18 +119,10 @@ static void push(struct client *c, struct ps_event *ev)
 static struct conn_side *conn_side(struct client *c, uint32_t conn)
 {
 	if (conn >= c->cap_conns) {
-		uint32_t cap = c->cap_conns ? c->cap_conns : 64;
-		while (cap <= conn)
-			cap *= 2;
-		struct conn_side *a = realloc(c->conns, cap * sizeof(*a));
-		if (!a) {
-			fprintf(stderr, "poolsim: out of memory\n");
-			abort();
-		}
-		for (uint32_t i = c->cap_conns; i < cap; i++)
-			a[i] = (struct conn_side){.req = PS_NONE};
-		c->conns = a;
-		c->cap_conns = cap;
+		uint32_t old;
+		c->conns = grow_to_hold(c->conns, &c->cap_conns, sizeof(*c->conns), conn, 64, &old);
+		for (uint32_t i = old; i < c->cap_conns; i++)
+			c->conns[i].req = PS_NONE;
 	}
 	return &c->conns[conn];
 }
@@ -140,16 +133,8 @@ static uint32_t req_alloc(struct client *c)
 	if (i != PS_NONE) {
 		c->free_reqs = c->reqs[i].next_free;
 	} else {
-		if (c->n_reqs == c->cap_reqs) {
-			uint32_t cap = c->cap_reqs ? c->cap_reqs * 2 : 256;
-			struct request *a = realloc(c->reqs, cap * sizeof(*a));
-			if (!a) {
-				fprintf(stderr, "poolsim: out of memory\n");
-				abort();
-			}
-			c->reqs = a;
-			c->cap_reqs = cap;
-		}
+		if (c->n_reqs == c->cap_reqs)
+			c->reqs = grow_to_hold(c->reqs, &c->cap_reqs, sizeof(*c->reqs), c->n_reqs, 256, NULL);
 		i = c->n_reqs++;
 	}
 	memset(&c->reqs[i], 0, sizeof(c->reqs[i]));

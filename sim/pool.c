@@ -20,6 +20,8 @@
  */
 #include "pool.h"
 
+#include "grow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,19 +155,6 @@ static void list_remove(struct list *l, struct list_ref r, uint32_t i)
 
 /* ---------------------------------------------------------------- slots */
 
-/* grow: double an array of `size`-byte elements; a pool that cannot grow cannot model. */
-static void *grow(void *array, uint32_t *cap, size_t size)
-{
-	uint32_t n = *cap ? *cap * 2 : 64;
-	void *a = realloc(array, (size_t)n * size);
-	if (!a) {
-		fprintf(stderr, "poolsim: out of memory growing the pool\n");
-		abort();
-	}
-	*cap = n;
-	return a;
-}
-
 static uint32_t conn_alloc(struct pool *p)
 {
 	uint32_t i = p->free_conns;
@@ -173,7 +162,8 @@ static uint32_t conn_alloc(struct pool *p)
 		p->free_conns = p->conns[i].next_free;
 	} else {
 		if (p->n_conns == p->cap_conns)
-			p->conns = grow(p->conns, &p->cap_conns, sizeof(*p->conns));
+			p->conns = grow_to_hold(p->conns, &p->cap_conns, sizeof(*p->conns), p->n_conns,
+						64, NULL);
 		i = p->n_conns++;
 	}
 	memset(&p->conns[i], 0, sizeof(p->conns[i]));
@@ -189,7 +179,8 @@ static uint32_t want_alloc(struct pool *p)
 		p->free_wants = p->wants[i].next_free;
 	} else {
 		if (p->n_wants == p->cap_wants)
-			p->wants = grow(p->wants, &p->cap_wants, sizeof(*p->wants));
+			p->wants = grow_to_hold(p->wants, &p->cap_wants, sizeof(*p->wants), p->n_wants,
+						64, NULL);
 		i = p->n_wants++;
 	}
 	memset(&p->wants[i], 0, sizeof(p->wants[i]));
@@ -204,7 +195,7 @@ static uint32_t key_alloc(struct pool *p, uint32_t transport, uint32_t host)
 		p->free_keys = p->keys[i].next_free;
 	} else {
 		if (p->n_keys == p->cap_keys)
-			p->keys = grow(p->keys, &p->cap_keys, sizeof(*p->keys));
+			p->keys = grow_to_hold(p->keys, &p->cap_keys, sizeof(*p->keys), p->n_keys, 64, NULL);
 		i = p->n_keys++;
 	}
 	struct pkey *k = &p->keys[i];
@@ -225,7 +216,8 @@ static uint32_t transport_alloc(struct pool *p)
 		p->free_transports = p->transports[i].next_free;
 	} else {
 		if (p->n_transports == p->cap_transports)
-			p->transports = grow(p->transports, &p->cap_transports, sizeof(*p->transports));
+			p->transports = grow_to_hold(p->transports, &p->cap_transports,
+						     sizeof(*p->transports), p->n_transports, 64, NULL);
 		i = p->n_transports++;
 	}
 	struct ptransport *t = &p->transports[i];

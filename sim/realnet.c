@@ -12,6 +12,7 @@
  * print (out of memory for a conn slot aborts with a message, as in
  * simnet.c), or read a clock other than through realnet_now.
  */
+#include "grow.h"
 #include "http.h"
 #include "realnet.h"
 
@@ -189,24 +190,12 @@ static void advance_clock(struct realnet *n, ps_time limit)
 static struct rconn *rc_at(struct realnet *n, uint32_t conn)
 {
 	if (conn >= n->cap_conns) {
-		uint32_t cap = n->cap_conns ? n->cap_conns : 64;
-		while (cap <= conn)
-			cap *= 2;
-		struct rconn *c = realloc(n->conns, cap * sizeof *c);
-		if (!c) {
-			/* A broken invariant of memory, not an input error: the pool handed us the slot. */
-			fprintf(stderr, "poolsim: realnet: out of memory\n");
-			abort();
+		uint32_t old;
+		n->conns = grow_to_hold(n->conns, &n->cap_conns, sizeof(*n->conns), conn, 64, &old);
+		for (uint32_t i = old; i < n->cap_conns; i++) {
+			n->conns[i].fd = -1;
+			n->conns[i].state = RC_NONE;
 		}
-		for (uint32_t i = n->cap_conns; i < cap; i++) {
-			c[i].fd = -1;
-			c[i].state = RC_NONE;
-			c[i].gen = 0;
-			c[i].ssl = NULL;
-			c[i].registered = false;
-		}
-		n->conns = c;
-		n->cap_conns = cap;
 	}
 	return &n->conns[conn];
 }

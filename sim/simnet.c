@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "grow.h"
 #include "rng.h"
 
 enum simnet_event_type {
@@ -56,20 +57,8 @@ struct simnet {
 
 static struct wire *wire_at(struct simnet *n, uint32_t conn)
 {
-	if (conn >= n->cap_wires) {
-		uint32_t cap = n->cap_wires ? n->cap_wires : 64;
-		while (cap <= conn)
-			cap *= 2;
-		struct wire *w = realloc(n->wires, cap * sizeof(*w));
-		if (!w) {
-			fprintf(stderr, "poolsim: out of memory\n");
-			abort();
-		}
-		for (uint32_t i = n->cap_wires; i < cap; i++)
-			w[i] = (struct wire){.state = WIRE_NONE};
-		n->wires = w;
-		n->cap_wires = cap;
-	}
+	if (conn >= n->cap_wires) /* WIRE_NONE is 0: zeroed entries are unused wires */
+		n->wires = grow_to_hold(n->wires, &n->cap_wires, sizeof(*n->wires), conn, 64, NULL);
 	return &n->wires[conn];
 }
 

@@ -10,6 +10,8 @@
  */
 #include "stats.h"
 
+#include "grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,17 +76,8 @@ void stats_free(struct stats *st)
 static uint8_t *conn_state(struct stats *st, uint32_t conn)
 {
 	struct stats_conns *cs = st->conns;
-	if (conn >= cs->cap) {
-		uint32_t cap = cs->cap ? cs->cap : 64;
-		while (cap <= conn)
-			cap *= 2;
-		uint8_t *s = realloc(cs->state, cap);
-		if (!s)
-			abort();
-		memset(s + cs->cap, 0, cap - cs->cap);
-		cs->state = s;
-		cs->cap = cap;
-	}
+	if (conn >= cs->cap)
+		cs->state = grow_to_hold(cs->state, &cs->cap, 1, conn, 64, NULL);
 	return &cs->state[conn];
 }
 
