@@ -162,7 +162,7 @@ enum verdict { V_SAME, V_CLOSE, V_DIFF };
 
 /* A row: a name, the JSON path of its value in a summary (for the Go column), and the values. */
 struct row {
-	const char *name;
+	char name[40];
 	char block[16], key[24]; /* "totals", "dials" */
 	double sim, real, go;
 	bool is_latency;
@@ -193,7 +193,8 @@ static void add_row(struct row *rows, int *n, const char *name, const char *bloc
 		    double sim, double real, bool is_latency)
 {
 	struct row *r = &rows[(*n)++];
-	*r = (struct row){.name = name, .sim = sim, .real = real, .go = NAN, .is_latency = is_latency};
+	*r = (struct row){.sim = sim, .real = real, .go = NAN, .is_latency = is_latency};
+	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->block, sizeof(r->block), "%s", block);
 	snprintf(r->key, sizeof(r->key), "%s", key);
 }
@@ -212,13 +213,13 @@ static int collect_rows(const struct stats *a, const struct stats *b, struct row
 	COUNT_ROW(peak_idle);
 	COUNT_ROW(closed);
 #undef COUNT_ROW
-	static char names[R_CLOSE_CATEGORY_COUNT][40];
 	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++) {
 		if (a->closes[r] == 0 && b->closes[r] == 0)
 			continue;
 		const char *key = ev_reason_category_name((enum ev_reason)r);
-		snprintf(names[r], sizeof(names[r]), "  %s", key);
-		add_row(rows, &n, names[r], "closes", key, (double)a->closes[r], (double)b->closes[r], false);
+		char name[40];
+		snprintf(name, sizeof(name), "  %s", key);
+		add_row(rows, &n, name, "closes", key, (double)a->closes[r], (double)b->closes[r], false);
 	}
 	add_row(rows, &n, "latency p50 ms", "latency_ms", "p50", stats_latency_ms(a, 0.5),
 		stats_latency_ms(b, 0.5), true);
