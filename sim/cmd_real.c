@@ -170,7 +170,7 @@ struct row {
 
 /*
  * judge: counts agree exactly (=) or within max(1, 5% of the larger) (~);
- * latencies within max(25%, 2 ms of wall time) (~). Anything else differs.
+ * latencies within max(25%, 5 ms of wall time) (~). Anything else differs.
  * The tolerances are documented in docs/model.md ("Comparing with real mode").
  */
 static enum verdict judge(double a, double b, bool is_latency, double time_scale)
@@ -180,7 +180,7 @@ static enum verdict judge(double a, double b, bool is_latency, double time_scale
 	if (diff < 1e-9)
 		return V_SAME;
 	if (is_latency)
-		return diff <= fmax(0.25 * big, 2.0 / time_scale) ? V_CLOSE : V_DIFF;
+		return diff <= fmax(0.25 * big, 5.0 / time_scale) ? V_CLOSE : V_DIFF;
 	return diff <= fmax(1.0, 0.05 * big) ? V_CLOSE : V_DIFF;
 }
 
@@ -249,14 +249,17 @@ static void print_rows_text(const struct scenario *sc, const struct row *rows, i
 {
 	printf("%s\nsimulated vs real sockets%s (time scale %g)\n\n", sc->title,
 	       go ? " vs Go's own net/http" : "", o->time_scale);
-	printf("%-22s %12s %12s %10s  %-8s", "", "sim", "real", "diff", "verdict");
+	printf(go ? "%-22s %12s %12s %10s  %-8s" : "%-22s %12s %12s %10s  %s", "", "sim", "real", "diff",
+	       "verdict");
 	printf(go ? " %12s  %s\n" : "\n", "go", "sim vs go");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		enum verdict v = judge(r->sim, r->real, r->is_latency, o->time_scale);
 		*differs += v == V_DIFF;
-		const char *fmt = r->is_latency ? "%-22s %12.3f %12.3f %+10.3f  %-8s"
-						: "%-22s %12.0f %12.0f %+10.0f  %-8s";
+		const char *fmt = r->is_latency ? (go ? "%-22s %12.3f %12.3f %+10.3f  %-8s"
+						      : "%-22s %12.3f %12.3f %+10.3f  %s")
+						: (go ? "%-22s %12.0f %12.0f %+10.0f  %-8s"
+						      : "%-22s %12.0f %12.0f %+10.0f  %s");
 		printf(fmt, r->name, r->sim, r->real, r->real - r->sim, verdict_word(v));
 		if (!go) {
 			printf("\n");
