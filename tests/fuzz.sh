@@ -31,7 +31,7 @@ fi
 mkdir -p "$OUT" || exit 2
 
 # The simulator without its CLI, terminal, sockets and TLS: what a scenario and a run need.
-SIM_SRC="sim/scenario.c sim/pool.c sim/des.c sim/client.c sim/simnet.c sim/sim.c sim/stats.c sim/event.c sim/rng.c sim/trace.c"
+SIM_SRC="sim/scenario.c sim/pool.c sim/des.c sim/client.c sim/simnet.c sim/sim.c sim/stats.c sim/event.c sim/rng.c sim/trace.c sim/grow.c"
 CFLAGS="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 INIH_CFLAGS=$(pkg-config --cflags inih 2>/dev/null)
