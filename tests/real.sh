@@ -61,6 +61,11 @@ done
 timeout 20 "$bin" real tests/scenarios/01-two-bursts.ini --json --time-scale 0.1 >"$tmp/r.json" 2>&1
 if grep -q '"kernel"' "$tmp/r.json"; then ok; else ko "real --json has no kernel object"; fi
 
+# 2b. The same sinks as the simulator: --csv and --trace on a real run.
+timeout 20 "$bin" real tests/scenarios/02-sequential-reuse.ini --time-scale 0.1 --csv "$tmp/r.csv" --sample 1s --trace >"$tmp/r.trace" 2>&1
+if [ "$(head -1 "$tmp/r.csv")" = "t,host,open,active,idle,dialing,waiting" ] && [ "$(wc -l <"$tmp/r.csv")" -eq 12 ]; then ok; else ko "real --csv"; fi
+if grep -q "got_conn .*reused" "$tmp/r.trace" && grep -q "kernel_sample" "$tmp/r.trace"; then ok; else ko "real --trace lacks got_conn or kernel_sample lines"; fi
+
 # 3. Faults end in counted failures and a clean exit, never a crash or a hang.
 expect_clean() { # DESCRIPTION TIMEOUT CMD...
 	what=$1; limit=$2; shift 2

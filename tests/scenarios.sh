@@ -47,6 +47,10 @@ if grep -q '"dials": 10,' "$tmp/j2"; then ok; else ko "--set MaxIdleConnsPerHost
 "$bin" run tests/scenarios/02-sequential-reuse.ini --csv "$tmp/c.csv" --sample 1s >/dev/null 2>&1
 if [ "$(head -1 "$tmp/c.csv")" = "t,host,open,active,idle,dialing,waiting" ] && [ "$(wc -l <"$tmp/c.csv")" -eq 12 ]; then ok; else ko "CSV has $(wc -l <"$tmp/c.csv") lines, expected 12"; fi
 
+# --plot writes an SVG chart.
+"$bin" run tests/scenarios/04-max-conns-per-host.ini --plot "$tmp/p.svg" >/dev/null 2>&1
+if head -c 200 "$tmp/p.svg" | grep -q "<svg" && grep -q "MaxConnsPerHost" "$tmp/p.svg"; then ok; else ko "--plot wrote no chart"; fi
+
 # Flags and usage.
 expect_exit 0 "--help" "$bin" --help
 expect_exit 0 "--version" "$bin" --version
