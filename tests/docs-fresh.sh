@@ -11,13 +11,7 @@ case "$bin" in
 	*) bin="$PWD/$bin" ;;
 esac
 cd "$(dirname "$0")/.." || exit 2
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. tests/lib.sh
 
 cp -R tools scenarios docs "$tmp/"
 if sh "$tmp/tools/make-docs.sh" "$bin" >"$tmp/log" 2>&1; then ok; else ko "make-docs failed:"; cat "$tmp/log" >&2; fi
@@ -34,5 +28,4 @@ for f in scenarios/[0-9][0-9]-*.ini; do
 	if [ -f "docs/img/$nn.svg" ]; then ok; else ko "docs/img/$nn.svg missing for $f"; fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish docs-fresh.sh

@@ -4,12 +4,7 @@
 # Prints "N passed, M failed" last.
 set -u
 bin=${1:?usage: real.sh POOLSIM}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
 
 # row FILE NAME: the "verdict" of row NAME in compare --json output FILE.
 row() { grep "\"name\": \"$2\"" "$1" | sed 's/.*"verdict": "\([a-zA-Z]*\)".*/\1/'; }
@@ -99,5 +94,4 @@ if command -v valgrind >/dev/null 2>&1; then
 		ko "valgrind on a TLS real run"; tail -30 "$tmp/v.err" >&2; fi
 fi
 
-echo "real.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish real.sh

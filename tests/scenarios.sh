@@ -5,13 +5,7 @@
 # message (tests/bad.sh). Prints "N passed, M failed" last.
 set -u
 bin=${1:?usage: scenarios.sh POOLSIM}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
 
 # expect_exit CODE DESCRIPTION CMD...: the command exits with CODE.
 expect_exit() {
@@ -81,5 +75,4 @@ if [ -f tests/bad.sh ]; then
 	tail -1 "$tmp/bad"
 fi
 
-echo "scenarios.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish scenarios.sh

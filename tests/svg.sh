@@ -10,11 +10,7 @@
 set -u
 bin=${1:?usage: svg.sh POOLSIM}
 cd "$(dirname "$0")/.." || exit 2
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. tests/lib.sh
 
 browser=$(command -v chromium || true)
 if [ -z "$browser" ]; then
@@ -23,8 +19,6 @@ if [ -z "$browser" ]; then
 	exit 0
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
 limit=""
 command -v timeout >/dev/null 2>&1 && limit="timeout 120"
 
@@ -108,5 +102,4 @@ for f in scenarios/06-*.ini scenarios/17-*.ini "$tmp/escape.ini"; do
 	if [ -n "${SVG_KEEP:-}" ]; then mkdir -p "$SVG_KEEP" && cp "$svg" "$png" "$SVG_KEEP/"; fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish svg.sh
