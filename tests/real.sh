@@ -9,28 +9,43 @@ bin=${1:?usage: real.sh POOLSIM}
 # row FILE NAME: the "verdict" of row NAME in compare --json output FILE.
 row() { grep "\"name\": \"$2\"" "$1" | sed 's/.*"verdict": "\([a-zA-Z]*\)".*/\1/'; }
 
-# 1. Sim and real agree exactly on dials, reused and peak_open (well-separated timing).
-while read -r file scale; do
-	[ -n "$file" ] || continue
-	if ! timeout 20 "$bin" compare "$file" --json --time-scale "$scale" >"$tmp/c.json" 2>"$tmp/c.err"; then
-		if ! grep -q '"differs"' "$tmp/c.json"; then ko "compare $file failed to run"; cat "$tmp/c.err" >&2; continue; fi
-	fi
-	for name in dials reused peak_open; do
-		v=$(row "$tmp/c.json" "$name")
-		if [ "$v" = same ]; then ok; else ko "$file: $name is '$v' between sim and real"; grep "\"name\": \"$name\"" "$tmp/c.json" >&2; fi
+# agree FILE SCALE WANT: compare FILE at SCALE; dials, reused and peak_open must have a verdict
+# among WANT ("same", or "same close"). Real timing can lose a sub-millisecond race on a busy
+# machine, so a mismatch is run once more before it counts; a retry that passes says so.
+agree() {
+	for attempt in 1 2; do
+		timeout 30 "$bin" compare "$1" --json --time-scale "$2" >"$tmp/c.json" 2>"$tmp/c.err"
+		bad=""
+		for name in dials reused peak_open; do
+			v=$(row "$tmp/c.json" "$name")
+			case " $3 " in
+			*" $v "*) ;;
+			*) bad="$bad $name=${v:-missing}" ;;
+			esac
+		done
+		if [ -z "$bad" ]; then
+			[ "$attempt" = 2 ] && echo "note: $1 agreed on its second run" >&2
+			ok
+			return
+		fi
 	done
-done <<EOF2
-tests/scenarios/02-sequential-reuse.ini 0.1
-tests/scenarios/01-two-bursts.ini 0.2
-tests/scenarios/04-max-conns-per-host.ini 0.2
-tests/scenarios/03-idle-timeout.ini 0.1
-tests/scenarios/09-server-idle-timeout.ini 0.1
-tests/scenarios/13-early-close.ini 0.2
-EOF2
+	ko "$1 at scale $2:$bad"
+	grep -E '"name": "(dials|reused|peak_open)"' "$tmp/c.json" >&2
+	cat "$tmp/c.err" >&2
+}
+
+# 1. Sim and real agree exactly on dials, reused and peak_open (well-separated timing).
+agree tests/scenarios/02-sequential-reuse.ini 0.1 same
+agree tests/scenarios/01-two-bursts.ini 0.5 same
+agree tests/scenarios/04-max-conns-per-host.ini 0.2 same
+agree tests/scenarios/03-idle-timeout.ini 0.1 same
+agree tests/scenarios/09-server-idle-timeout.ini 0.1 same
+agree tests/scenarios/13-early-close.ini 0.2 same
 
 # 1b. The lessons whose timing is well separated teach the same numbers on real sockets.
 #     (13 is left out: its 20 TLS handshakes at once queue on the server's CPU, so some
-#     requests are served by late binding in real mode; 16 and 17 are checked loosely.)
+#     requests are served by late binding in real mode; 17 is random high load; 16 may be
+#     close rather than the same: its restart falls 1 ms from the end of a round.)
 for f in scenarios/[0-9][0-9]-*.ini; do
 	case "$f" in
 	*/13-*|*/17-*) continue ;;
@@ -39,15 +54,7 @@ for f in scenarios/[0-9][0-9]-*.ini; do
 	esac
 	d=$(sed -n 's/^duration *= *\([0-9.]*\)s$/\1/p' "$f" | head -1)
 	[ -n "$d" ] || continue
-	scale=$(awk -v v="$d" 'BEGIN { s = 3 / v; if (s > 1) s = 1; printf "%.3f", s }')
-	timeout 30 "$bin" compare "$f" --json --time-scale "$scale" >"$tmp/l.json" 2>"$tmp/l.err"
-	for name in dials reused peak_open; do
-		v=$(row "$tmp/l.json" "$name")
-		case " $want " in
-		*" $v "*) ok ;;
-		*) ko "lesson $f: $name is '$v' between sim and real (scale $scale)"; grep "\"name\": \"$name\"" "$tmp/l.json" >&2 ;;
-		esac
-	done
+	agree "$f" "$(awk -v v="$d" 'BEGIN { s = 3 / v; if (s > 1) s = 1; printf "%.3f", s }')" "$want"
 done
 
 # 2. No leaked descriptors: /proc/self/fd of a run is what it was before (checked inside the
