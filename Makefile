@@ -62,6 +62,8 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
 test:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory check-units check-scenarios check-real check-e2e
+	@echo "== the whole tree with clang -Werror =="
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/poolsim build/clang/unit-tests
 	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
 		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -DPOOLSIM_DEBUG' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check-sanitized

@@ -8,7 +8,7 @@ set -eu
 want="pkg-config libncurses-dev check libssl-dev libinih-dev"
 case "${1:-build}" in
 	build) ;;
-	test) want="$want tmux valgrind" ;;
+	test) want="$want tmux valgrind clang" ;;
 	oracle) want="$want golang-go" ;;
 	bench) want="$want valgrind time tmux" ;;
 	fuzz) want="$want clang libclang-rt-14-dev" ;;
