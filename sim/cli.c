@@ -220,7 +220,8 @@ const char *cli_lessons_dir(char *buf, size_t size)
 	return NULL;
 }
 
-const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
+/* Resolve "3" to scenarios/03-*.ini (or return the argument as it is). */
+static const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
 {
 	size_t len = strlen(arg);
 	if (len == 0 || len > 3)
@@ -246,8 +247,9 @@ const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
 	}
 	closedir(d);
 	if (best[0]) {
-		snprintf(buf, size, "%s/%s", dir, best);
-		found = buf;
+		int n = snprintf(buf, size, "%s/%s", dir, best);
+		if (n > 0 && (size_t)n < size)
+			found = buf;
 	}
 	return found;
 }

@@ -50,8 +50,6 @@ int cli_parse(int argc, char **argv, unsigned allowed, struct cli_opts *o);
 /* cli_load: the scenario of o->file with the overrides applied; 0 or PS_EXIT_USAGE (printed). */
 int cli_load(const struct cli_opts *o, struct scenario *sc);
 
-/* Resolve "3" to scenarios/03-*.ini (or return the argument as it is). */
-const char *cli_resolve_lesson(const char *arg, char *buf, size_t size);
 /* The folder of the lessons, or NULL. */
 const char *cli_lessons_dir(char *buf, size_t size);
 

@@ -721,7 +721,3 @@ bool client_finished(const struct client *c)
 	return c->finished;
 }
 
-const struct pool *client_pool(const struct client *c)
-{
-	return c->pool;
-}

@@ -69,6 +69,5 @@ bool client_overflowed(const struct client *c);
 
 /* True once the run's end has been reached (EV_RUN_END delivered). */
 bool client_finished(const struct client *c);
-const struct pool *client_pool(const struct client *c);
 
 #endif

@@ -915,11 +915,6 @@ int realnet_run(struct realnet *n, ps_time limit)
 
 /* ---------------------------------------------------------------- lifecycle */
 
-void realnet_set_down(struct realnet *n, uint32_t host, bool down)
-{
-	server_set_down(n->servers, host, down);
-}
-
 struct realnet *realnet_create(const struct scenario *sc, struct server_set *servers, struct des *des,
 			       struct ev_stream *stream, double time_scale, unsigned first_type,
 			       unsigned *next_type)

@@ -60,9 +60,6 @@ int realnet_run(struct realnet *n, ps_time limit);
 /* The current scenario time (real elapsed / time_scale). */
 ps_time realnet_now(const struct realnet *n);
 
-/* Refuse (or stop refusing) new dials to `host`; the [event] down does this itself. */
-void realnet_set_down(struct realnet *n, uint32_t host, bool down);
-
 /*
  * realnet_lag_ns: schedule lag, the q-quantile (0 < q <= 1) of how late, in
  * wall nanoseconds, each scheduled request (an arrival, a worker's next)

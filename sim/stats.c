@@ -195,7 +195,7 @@ static void on_kernel(struct stats *st, const struct ps_event *ev)
 	k->fds_end = ev->flags;
 }
 
-void stats_on_event(void *ctx, const struct ps_event *ev)
+static void stats_on_event(void *ctx, const struct ps_event *ev)
 {
 	struct stats *st = ctx;
 	switch (ev->kind) {

@@ -61,7 +61,6 @@ struct stats {
 int stats_init(struct stats *st, const struct scenario *sc, const char *mode);
 void stats_free(struct stats *st);
 struct ev_sink stats_sink(struct stats *st);
-void stats_on_event(void *ctx, const struct ps_event *ev);
 /* Latency percentile in ms (0 < q <= 1). */
 double stats_latency_ms(const struct stats *st, double q);
 

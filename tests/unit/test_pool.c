@@ -279,6 +279,7 @@ START_TEST(test_G6_dialConnFor_spare_conn_is_go_reused_but_not_served)
 	ck_assert_uint_eq(g1->conn, first);
 	ck_assert_uint_eq(g2->conn, spare);
 	ck_assert(g2->flags & EVF_GO_REUSED);
+	ck_assert(pool_conn_is_reused(h.pool, spare)); /* Go's persistConn.isReused */
 	ck_assert(!(g2->flags & EVF_REUSED)); /* the JSON "reused" counts served conns only */
 	h_free(&h);
 }
