@@ -412,19 +412,6 @@ void client_on_dial_done(struct client *c, uint32_t conn, enum ev_reason why)
 	client_flush(c);
 }
 
-/* body_close_reason: why the conn cannot be kept after this response, R_NONE if it can. */
-static enum ev_reason body_close_reason(const struct client *c, enum body_mode body,
-					bool server_close)
-{
-	if (server_close)
-		return R_SERVER_CONN_CLOSE; /* P10: Response.Close */
-	if (c->sc->transport.DisableKeepAlives)
-		return R_KEEPALIVES_DISABLED; /* P10: we sent Connection: close */
-	if (body == BODY_EARLY_CLOSE && c->sc->go == GO_1_19)
-		return R_BODY_NOT_READ; /* P14 [1.19]; current Go drains the short rest and pools it */
-	return R_NONE;
-}
-
 void client_on_response(struct client *c, uint32_t conn, bool server_close)
 {
 	struct conn_side *cs = conn_side(c, conn);
@@ -446,7 +433,7 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close)
 	}
 	release_conn(c, r);
 	/* P13: the pool decision is complete before the caller's Read returns EOF. */
-	pool_readLoopDone(c->pool, now_of(c), conn, body_close_reason(c, body, server_close));
+	pool_readLoopDone(c->pool, now_of(c), conn, server_close, body != BODY_EARLY_CLOSE);
 	finish_ok(c, r);
 	client_flush(c);
 }

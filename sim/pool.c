@@ -697,14 +697,27 @@ void pool_dialFailed(struct pool *p, ps_time now, uint32_t c, enum ev_reason why
 
 /* ---------------------------------------------------------------- after a response */
 
-enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c,
-				       enum ev_reason not_alive)
+/* not_alive_reason (P10, P14): why readLoop will not keep the conn, R_NONE if it will. */
+static enum ev_reason not_alive_reason(const struct pool *p, bool resp_close, bool body_eof)
+{
+	if (resp_close)
+		return R_SERVER_CONN_CLOSE; /* P10: Response.Close */
+	if (p->cfg.transport.DisableKeepAlives)
+		return R_KEEPALIVES_DISABLED; /* P10: the request carried Connection: close */
+	if (!body_eof && p->cfg.go == GO_1_19)
+		return R_BODY_NOT_READ; /* P14 [1.19]; current Go drains the short rest and pools it */
+	return R_NONE;
+}
+
+enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c, bool resp_close,
+				       bool body_eof)
 {
 	if (c >= p->n_conns || p->conns[c].state != CONN_ACTIVE)
 		return POOL_ERR_CONN_BROKEN;
-	if (not_alive != R_NONE) {
-		close_conn(p, now, c, not_alive, 0);
-		return POOL_ERR_CONN_BROKEN;
+	enum ev_reason why = not_alive_reason(p, resp_close, body_eof);
+	if (why != R_NONE) {
+		close_conn(p, now, c, why, 0);
+		return why == R_KEEPALIVES_DISABLED ? POOL_ERR_KEEPALIVES_DISABLED : POOL_ERR_CONN_BROKEN;
 	}
 	return pool_putOrCloseIdleConn(p, now, c);
 }

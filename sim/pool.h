@@ -91,14 +91,16 @@ void pool_dialConnFor(struct pool *p, ps_time now, uint32_t conn);
 void pool_dialFailed(struct pool *p, ps_time now, uint32_t conn, enum ev_reason why);
 
 /*
- * pool_readLoopDone (P10-P13): the response on `conn` was read to EOF.
- * `not_alive` is R_NONE when readLoop keeps the conn alive, else why it does
- * not (R_SERVER_CONN_CLOSE for Connection: close, R_KEEPALIVES_DISABLED): the
- * conn is then closed for that reason. Otherwise runs putOrCloseIdleConn.
- * Returns what the put did (POOL_ERR_CONN_BROKEN when not alive).
+ * pool_readLoopDone (P10-P14): the caller is done with the response on
+ * `conn`: it read the body to EOF (`body_eof`) or closed it before EOF. The
+ * pool makes readLoop's keep-alive decision: a response with Connection:
+ * close (`resp_close`), a request sent under DisableKeepAlives, or (Go 1.19)
+ * an early Close closes the conn; otherwise putOrCloseIdleConn. Returns what
+ * the put did; POOL_ERR_KEEPALIVES_DISABLED or POOL_ERR_CONN_BROKEN when the
+ * conn was not kept alive.
  */
-enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t conn,
-				       enum ev_reason not_alive);
+enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t conn, bool resp_close,
+				       bool body_eof);
 
 /* pool_closeConn: `conn` is closed for `why` (server close, early close, timeout, error). */
 void pool_closeConn(struct pool *p, ps_time now, uint32_t conn, enum ev_reason why);

@@ -96,9 +96,26 @@ static inline uint32_t h_fresh_conn_then_idle(struct harness *h, ps_time now, ui
 	h_drain(h);
 	uint32_t c = h_dialed(h, 0);
 	pool_dialConnFor(h->pool, now, c);
-	pool_readLoopDone(h->pool, now, c, R_NONE);
+	pool_readLoopDone(h->pool, now, c, false, true);
 	h_drain(h);
 	return c;
+}
+
+/*
+ * h_late_binding_setup (G5): request 1 dials `first` and holds it; request 2
+ * finds nothing idle and waits, dialing `spare`. Returns request 2's want.
+ */
+static inline uint32_t h_late_binding_setup(struct harness *h, uint32_t *first, uint32_t *spare)
+{
+	h_get(h, 0, 0);
+	h_drain(h);
+	*first = h_dialed(h, 0);
+	pool_dialConnFor(h->pool, 1 * PS_MS, *first);
+	h_drain(h);
+	uint32_t w = h_get(h, 2 * PS_MS, 0);
+	h_drain(h);
+	*spare = h_dialed(h, 0);
+	return w;
 }
 
 #endif

@@ -30,8 +30,8 @@ START_TEST(test_G2c_queueForIdleConn_reuses_newest_idle_first)
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	h_drain(&h);
 	/* Returned in the order a, b: both idle (cap 2), c refused. */
-	pool_readLoopDone(h.pool, 10 * MS, a, R_NONE);
-	pool_readLoopDone(h.pool, 11 * MS, b, R_NONE);
+	pool_readLoopDone(h.pool, 10 * MS, a, false, true);
+	pool_readLoopDone(h.pool, 11 * MS, b, false, true);
 	h_drain(&h);
 	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 2);
 	uint32_t w = h_get(&h, 20 * MS, 0);
@@ -60,7 +60,7 @@ START_TEST(test_G2c_queueForIdleConn_drops_conn_idle_past_IdleConnTimeout)
 	h_drain(&h);
 	ck_assert_ptr_nonnull(h_find(&h, EV_REQ_GOT_CONN, 0));
 	ck_assert_uint_eq(h_find(&h, EV_REQ_GOT_CONN, 0)->conn, c);
-	pool_readLoopDone(h.pool, 1 * SEC, c, R_NONE);
+	pool_readLoopDone(h.pool, 1 * SEC, c, false, true);
 	h_drain(&h);
 	/* Past the timeout without the timer having run: dropped at lookup, a new dial. */
 	h_get(&h, 2 * SEC + 1, 0);
@@ -87,7 +87,7 @@ START_TEST(test_G2a_queueForIdleConn_skipped_when_DisableKeepAlives)
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, R_NONE), POOL_ERR_KEEPALIVES_DISABLED);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_ERR_KEEPALIVES_DISABLED);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_KEEPALIVES_DISABLED);
 	ck_assert_uint_eq(pool_open_count(h.pool), 0);
@@ -211,7 +211,7 @@ START_TEST(test_G7_MaxConnsPerHost_1_serves_ten_requests_with_one_dial)
 	h_drain(&h);
 	got += h_count(&h, EV_REQ_GOT_CONN);
 	for (int i = 0; i < 9; i++) {
-		pool_readLoopDone(h.pool, (2 + i) * MS, c, R_NONE);
+		pool_readLoopDone(h.pool, (2 + i) * MS, c, false, true);
 		h_drain(&h);
 		dials += h_count(&h, EV_DIAL_START);
 		got += h_count(&h, EV_REQ_GOT_CONN);
@@ -230,15 +230,9 @@ START_TEST(test_G5_late_binding_takes_conn_freed_before_own_dial)
 {
 	struct harness h;
 	h_init(&h, h_transport(), GO_1_19, 1);
-	h_get(&h, 0, 0);
-	h_drain(&h);
-	uint32_t first = h_dialed(&h, 0);
-	pool_dialConnFor(h.pool, 1 * MS, first);
-	h_drain(&h);
-	h_get(&h, 2 * MS, 0); /* req 2: nothing idle: waits and dials */
-	h_drain(&h);
-	uint32_t second = h_dialed(&h, 0);
-	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE); /* req 1 done before req 2's dial */
+	uint32_t first, second;
+	h_late_binding_setup(&h, &first, &second); /* req 2: nothing idle: waits and dials */
+	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* req 1 done before req 2's dial */
 	h_drain(&h);
 	ck_assert_int_eq(h.ev[0].kind, EV_CONN_HANDOFF);
 	const struct ps_event *got = h_find(&h, EV_REQ_GOT_CONN, 0);
@@ -260,16 +254,11 @@ START_TEST(test_G6_dialConnFor_spare_conn_is_go_reused_but_not_served)
 {
 	struct harness h;
 	h_init(&h, h_transport(), GO_1_19, 1);
-	h_get(&h, 0, 0);
-	h_drain(&h);
-	uint32_t first = h_dialed(&h, 0);
-	pool_dialConnFor(h.pool, 1 * MS, first);
-	h_get(&h, 2 * MS, 0);
-	h_drain(&h);
-	uint32_t spare = h_dialed(&h, 0);
-	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE);
+	uint32_t first, spare;
+	h_late_binding_setup(&h, &first, &spare);
+	pool_readLoopDone(h.pool, 3 * MS, first, false, true);
 	pool_dialConnFor(h.pool, 4 * MS, spare);
-	pool_readLoopDone(h.pool, 5 * MS, first, R_NONE);
+	pool_readLoopDone(h.pool, 5 * MS, first, false, true);
 	h_drain(&h);
 	/* Idle: spare (put at 4ms), first (put at 5ms, newest). Take first, then spare. */
 	h_get(&h, 6 * MS, 0);
@@ -292,15 +281,10 @@ START_TEST(test_G6_dialConnFor_closes_spare_when_host_idle_full)
 	struct transport_config t = h_transport();
 	t.MaxIdleConnsPerHost = 1;
 	h_init(&h, t, GO_1_19, 1);
-	h_get(&h, 0, 0);
-	h_drain(&h);
-	uint32_t first = h_dialed(&h, 0);
-	pool_dialConnFor(h.pool, 1 * MS, first);
-	h_get(&h, 2 * MS, 0);
-	h_drain(&h);
-	uint32_t spare = h_dialed(&h, 0);
-	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE); /* handed to req 2 */
-	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE); /* req 2 done: idle (1 of 1) */
+	uint32_t first, spare;
+	h_late_binding_setup(&h, &first, &spare);
+	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* handed to req 2 */
+	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* req 2 done: idle (1 of 1) */
 	pool_dialConnFor(h.pool, 4 * MS, spare);
 	h_drain(&h);
 	const struct ps_event *closed = h_find(&h, EV_CONN_CLOSED, 0);
@@ -398,14 +382,9 @@ START_TEST(test_G8_requestContextDone_go119_aborts_late_dial)
 {
 	struct harness h;
 	h_init(&h, h_transport(), GO_1_19, 1);
-	h_get(&h, 0, 0);
-	h_drain(&h);
-	uint32_t first = h_dialed(&h, 0);
-	pool_dialConnFor(h.pool, 1 * MS, first);
-	uint32_t w = h_get(&h, 2 * MS, 0); /* req 2 waits and dials */
-	h_drain(&h);
-	uint32_t late = h_dialed(&h, 0);
-	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE); /* req 2 gets `first` */
+	uint32_t first, late;
+	uint32_t w = h_late_binding_setup(&h, &first, &late); /* req 2 waits and dials */
+	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* req 2 gets `first` */
 	h_drain(&h);
 	pool_requestContextDone(h.pool, 4 * MS, w, 2);
 	h_drain(&h);
@@ -417,12 +396,8 @@ START_TEST(test_G8_requestContextDone_go119_aborts_late_dial)
 
 	/* current Go: the dial is detached; the same call changes nothing. */
 	h_init(&h, h_transport(), GO_CURRENT, 1);
-	h_get(&h, 0, 0);
-	h_drain(&h);
-	first = h_dialed(&h, 0);
-	pool_dialConnFor(h.pool, 1 * MS, first);
-	w = h_get(&h, 2 * MS, 0);
-	pool_readLoopDone(h.pool, 3 * MS, first, R_NONE);
+	w = h_late_binding_setup(&h, &first, &late);
+	pool_readLoopDone(h.pool, 3 * MS, first, false, true);
 	h_drain(&h);
 	pool_requestContextDone(h.pool, 4 * MS, w, 2);
 	h_drain(&h);
@@ -446,7 +421,7 @@ START_TEST(test_P1_negative_MaxIdleConnsPerHost_refuses_put_but_waiters_register
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, R_NONE), POOL_ERR_KEEPALIVES_DISABLED);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_ERR_KEEPALIVES_DISABLED);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_KEEPALIVES_DISABLED);
 	h_free(&h);
@@ -467,7 +442,7 @@ START_TEST(test_P1_negative_MaxIdleConnsPerHost_refuses_hand_off_too)
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, R_NONE), POOL_ERR_KEEPALIVES_DISABLED);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_ERR_KEEPALIVES_DISABLED);
 	h_drain(&h);
 	ck_assert_int_eq(h_count(&h, EV_CONN_HANDOFF), 0);
 	/* The close frees the permit: request 2 dials. */
@@ -492,14 +467,14 @@ START_TEST(test_P5_tryPutIdleConn_hands_off_FIFO_before_closeIdle)
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	pool_closeIdleConnections(h.pool, 1 * MS, 0); /* sets closeIdle */
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, R_NONE), POOL_PUT_HANDED_OFF);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_PUT_HANDED_OFF);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_REQ_GOT_CONN, 0)->req, 2);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 3 * MS, c, R_NONE), POOL_PUT_HANDED_OFF);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 3 * MS, c, false, true), POOL_PUT_HANDED_OFF);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_REQ_GOT_CONN, 0)->req, 3);
 	/* Nobody waits now: closeIdle refuses the put (P6). */
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 4 * MS, c, R_NONE), POOL_ERR_CLOSE_IDLE);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 4 * MS, c, false, true), POOL_ERR_CLOSE_IDLE);
 	h_free(&h);
 }
 END_TEST
@@ -515,7 +490,7 @@ START_TEST(test_P6_closeIdle_refuses_put_until_next_request)
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	pool_closeIdleConnections(h.pool, 2 * MS, 0);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 3 * MS, c, R_NONE), POOL_ERR_CLOSE_IDLE);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 3 * MS, c, false, true), POOL_ERR_CLOSE_IDLE);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_CLOSE_IDLE_CONNS);
 	/* A request clears the flag (G2b): the next put succeeds. */
@@ -538,9 +513,9 @@ START_TEST(test_P7_tryPutIdleConn_refuses_when_host_idle_full)
 	for (int i = 0; i < 3; i++)
 		pool_dialConnFor(h.pool, 1 * MS, c[i]);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[0], R_NONE), POOL_PUT_IDLE);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[1], R_NONE), POOL_PUT_IDLE);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[2], R_NONE), POOL_ERR_TOO_MANY_IDLE_HOST);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[0], false, true), POOL_PUT_IDLE);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[1], false, true), POOL_PUT_IDLE);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[2], false, true), POOL_ERR_TOO_MANY_IDLE_HOST);
 	h_drain(&h);
 	const struct ps_event *closed = h_find(&h, EV_CONN_CLOSED, 0);
 	ck_assert_uint_eq(closed->conn, c[2]);
@@ -564,7 +539,7 @@ START_TEST(test_P8_MaxIdleConns_evicts_globally_oldest_idle)
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 3 * MS, c);
-	pool_readLoopDone(h.pool, 4 * MS, c, R_NONE);
+	pool_readLoopDone(h.pool, 4 * MS, c, false, true);
 	h_drain(&h);
 	/* The eviction comes first, so the stream never shows 3 idle. */
 	const struct ps_event *closed = h_find(&h, EV_CONN_CLOSED, 0);
@@ -588,7 +563,7 @@ START_TEST(test_P8_negative_MaxIdleConns_keeps_nothing_idle)
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, R_NONE), POOL_PUT_IDLE);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_PUT_IDLE);
 	h_drain(&h);
 	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 0);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_MAX_IDLE_TOTAL);
@@ -628,7 +603,7 @@ START_TEST(test_P9_closeConnIfStillIdle_ignores_conn_taken)
 	pool_closeConnIfStillIdle(h.pool, 5 * SEC, c);
 	h_drain(&h);
 	ck_assert_int_eq(h.n, 0);
-	pool_readLoopDone(h.pool, 6 * SEC, c, R_NONE);
+	pool_readLoopDone(h.pool, 6 * SEC, c, false, true);
 	pool_closeConnIfStillIdle(h.pool, 11 * SEC, c);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_IDLE_TIMEOUT);
@@ -645,7 +620,7 @@ START_TEST(test_P10_readLoop_closes_conn_on_connection_close)
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
-	pool_readLoopDone(h.pool, 2 * MS, c, R_SERVER_CONN_CLOSE);
+	pool_readLoopDone(h.pool, 2 * MS, c, true, true);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_SERVER_CONN_CLOSE);
 	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 0);
@@ -662,9 +637,26 @@ START_TEST(test_P14_early_close_closes_conn_go119)
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
-	pool_readLoopDone(h.pool, 2 * MS, c, R_BODY_NOT_READ);
+	pool_readLoopDone(h.pool, 2 * MS, c, false, false);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_BODY_NOT_READ);
+	h_free(&h);
+}
+END_TEST
+
+/* P14 [B] (go = current): an early Close drains the short rest and the conn is pooled. */
+START_TEST(test_P14_early_close_drains_and_pools_current)
+{
+	struct harness h;
+	h_init(&h, h_transport(), GO_CURRENT, 1);
+	h_get(&h, 0, 0);
+	h_drain(&h);
+	uint32_t c = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 1 * MS, c);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, false), POOL_PUT_IDLE);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
+	ck_assert(pool_conn_is_idle(h.pool, c));
 	h_free(&h);
 }
 END_TEST
@@ -683,7 +675,7 @@ START_TEST(test_S3_shouldRetryRequest_rules)
 	h_drain(&h);
 	/* Rule 3: a fresh conn's failure is never retried. */
 	ck_assert(!pool_shouldRetryRequest(h.pool, c, POOL_FAIL_SERVER_CLOSED_IDLE, true, true));
-	pool_readLoopDone(h.pool, 2 * MS, c, R_NONE);
+	pool_readLoopDone(h.pool, 2 * MS, c, false, true);
 	h_get(&h, 3 * MS, 0);
 	h_drain(&h);
 	/* Now reused. Rule 4: nothing written: retried, whatever the method. */
@@ -730,7 +722,7 @@ START_TEST(test_key_separate_transports_never_share_conns)
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
-	pool_readLoopDone(h.pool, 2 * MS, c, R_NONE);
+	pool_readLoopDone(h.pool, 2 * MS, c, false, true);
 	h_drain(&h);
 	ck_assert_uint_eq(pool_idle_count(h.pool, t1, 0), 1);
 	uint32_t t2 = pool_transport_new(h.pool);
@@ -778,6 +770,7 @@ Suite *suite_pool(void)
 	tcase_add_test(tc, test_P9_closeConnIfStillIdle_ignores_conn_taken);
 	tcase_add_test(tc, test_P10_readLoop_closes_conn_on_connection_close);
 	tcase_add_test(tc, test_P14_early_close_closes_conn_go119);
+	tcase_add_test(tc, test_P14_early_close_drains_and_pools_current);
 	tcase_add_test(tc, test_S3_shouldRetryRequest_rules);
 	tcase_add_test(tc, test_C1_closeIdleConnections_closes_idle_and_releases_permits);
 	tcase_add_test(tc, test_key_separate_transports_never_share_conns);

@@ -37,16 +37,12 @@ static void fixture_init(struct fixture *f, uint32_t n_hosts)
 
 static struct ps_event rec(enum ev_kind kind, ps_time t, uint32_t host, uint32_t conn, uint32_t req)
 {
-	struct ps_event e;
+	struct ps_event e = ev_make(kind, t);
 
-	memset(&e, 0, sizeof(e));
-	e.kind = (uint16_t)kind;
-	e.t = t;
 	e.host = host;
 	e.conn = conn;
 	e.conn_id = conn == PS_NONE ? 0 : conn + 1;
 	e.req = req;
-	e.req_slot = PS_NONE;
 	return e;
 }
 
