@@ -17,22 +17,47 @@ CC ?= cc
 BUILD ?= build
 PREFIX ?= /usr/local
 VERSION := 0.1.0
-PKGS := ncursesw openssl inih
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 OPT ?= -O2 -g
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-ALL_CFLAGS = $(WARN) $(OPT) -D_GNU_SOURCE -DPOOLSIM_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
-LDLIBS = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
+BASE_CFLAGS = $(WARN) $(OPT) -D_GNU_SOURCE -DPOOLSIM_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS) -MMD -MP
+LDLIBS = $(shell pkg-config --libs ncursesw openssl inih 2>/dev/null) -lm -lpthread $(EXTRA_LDFLAGS)
 
-LIB_SRC := $(filter-out sim/main.c,$(wildcard sim/*.c))
+# The layering, enforced by the compiler (docs/model.md, "The source tree").
+# Each folder of sim/ sees its own headers, the folders it may use, and the
+# libraries it may use; every other library's headers are replaced by ones
+# that stop the build (tools/poison.sh), so a stray #include is an error.
+DIRS := core scenario engine simulate real outputs dashboard cli
+USES_core :=
+USES_scenario := core
+USES_engine := core scenario
+USES_simulate := core scenario engine
+USES_real := core scenario engine
+USES_outputs := core scenario
+USES_dashboard := core scenario
+USES_cli := core scenario engine simulate real outputs dashboard
+LIBS_scenario := inih
+LIBS_real := openssl
+LIBS_cli :=
+# ncurses is for one file only: the dashboard's screen.
+LIBS_dashboard/dash := ncursesw
+POISONED := ncursesw openssl inih
+POISON := $(BUILD)/poison
+
+# folder_cflags DIR [FILE]: the include path and library flags of a folder (or one file in it).
+folder_libs = $(LIBS_$(1)) $(LIBS_$(1)/$(2))
+folder_cflags = -Isim/$(1) $(addprefix -Isim/,$(USES_$(1))) \
+	$(addprefix -I$(POISON)/,$(filter-out $(call folder_libs,$(1),$(2)),$(POISONED))) \
+	$(foreach lib,$(call folder_libs,$(1),$(2)),$(shell pkg-config --cflags $(lib) 2>/dev/null))
+
+LIB_SRC := $(filter-out sim/cli/main.c,$(foreach d,$(DIRS),$(wildcard sim/$(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:sim/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tobj/%.o)
+TEST_CFLAGS = $(addprefix -Isim/,$(DIRS)) $(foreach lib,$(POISONED),$(shell pkg-config --cflags $(lib) 2>/dev/null))
 
-.PHONY: all deps test demo bench fuzz oracle docs install clean check-units check-scenarios check-real check-e2e check-sanitized
+.PHONY: all deps test demo bench fuzz oracle docs install clean check-layering check-format check-units check-scenarios check-real check-e2e check-sanitized print-layering
 
 all:
 	@sh tools/deps.sh build
@@ -41,32 +66,50 @@ all:
 deps:
 	@sh tools/deps.sh all
 
-$(BUILD)/obj/%.o: sim/%.c
+$(POISON)/.stamp: tools/poison.sh
+	@sh tools/poison.sh $(POISON) $(POISONED)
+	@touch $@
+
+# The folder of an object is the word after obj/; its file name picks per-file libraries.
+$(BUILD)/obj/%.o: sim/%.c $(POISON)/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(call folder_cflags,$(firstword $(subst /, ,$*)),$(notdir $*)) -c $< -o $@
 
 $(BUILD)/tobj/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isim -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(TEST_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+# print-cflags-DIR: the flags a folder is compiled with; print-layering: one line per
+# folder, "DIR|folders it may use|libraries it may use" (tests/layering.sh reads both).
+print-cflags-%: $(POISON)/.stamp
+	@echo $(call folder_cflags,$*,)
+print-layering:
+	@$(foreach d,$(DIRS),echo '$(d)|$(USES_$(d))|$(LIBS_$(d))';)
 
 $(BUILD)/libpoolsim.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/poolsim: $(BUILD)/obj/main.o $(BUILD)/libpoolsim.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/poolsim: $(BUILD)/obj/cli/main.o $(BUILD)/libpoolsim.a
+	$(CC) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 test:
 	@sh tools/deps.sh test
-	@$(MAKE) --no-print-directory check-units check-scenarios check-real check-e2e
+	@$(MAKE) --no-print-directory check-layering check-format check-units check-scenarios check-real check-e2e
 	@echo "== the whole tree with clang -Werror =="
 	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/poolsim build/clang/unit-tests
 	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
 		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -DPOOLSIM_DEBUG' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check-sanitized
+
+check-layering: $(POISON)/.stamp
+	sh tests/layering.sh
+
+check-format:
+	sh tests/format.sh
 
 check-units: $(BUILD)/unit-tests $(BUILD)/poolsim
 	POOLSIM=$(CURDIR)/$(BUILD)/poolsim $(BUILD)/unit-tests
@@ -121,4 +164,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/obj/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/obj/cli/main.d

@@ -31,7 +31,8 @@ fi
 mkdir -p "$OUT" || exit 2
 
 # The simulator without its CLI, terminal, sockets and TLS: what a scenario and a run need.
-SIM_SRC="sim/scenario.c sim/pool.c sim/des.c sim/client.c sim/simnet.c sim/sim.c sim/stats.c sim/event.c sim/rng.c sim/trace.c sim/grow.c"
+SIM_SRC="sim/scenario/*.c sim/core/*.c sim/engine/*.c sim/simulate/*.c sim/outputs/stats.c sim/outputs/trace.c"
+SIM_INC="-Isim/core -Isim/scenario -Isim/engine -Isim/simulate -Isim/outputs"
 CFLAGS="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 INIH_CFLAGS=$(pkg-config --cflags inih 2>/dev/null)
@@ -40,7 +41,7 @@ INIH_LIBS=$(pkg-config --libs inih 2>/dev/null || echo -linih)
 for h in scenario model; do
 	echo "== building $OUT/fuzz_$h =="
 	# shellcheck disable=SC2086
-	if ! "$CC_FUZZ" $CFLAGS $SAN $INIH_CFLAGS -Isim -o "$OUT/fuzz_$h" "tests/fuzz/fuzz_$h.c" $SIM_SRC $INIH_LIBS -lm; then
+	if ! "$CC_FUZZ" $CFLAGS $SAN $INIH_CFLAGS $SIM_INC -o "$OUT/fuzz_$h" "tests/fuzz/fuzz_$h.c" $SIM_SRC $INIH_LIBS -lm; then
 		echo "fuzz.sh: build of fuzz_$h failed" >&2
 		exit 2
 	fi

@@ -8,11 +8,11 @@ set -eu
 want="pkg-config libncurses-dev check libssl-dev libinih-dev"
 case "${1:-build}" in
 	build) ;;
-	test) want="$want tmux valgrind clang" ;;
-	oracle) want="$want golang-go" ;;
+	test) want="$want tmux valgrind clang clang-format" ;;
+	oracle) want="$want golang-1.19-go" ;;
 	bench) want="$want valgrind time tmux" ;;
 	fuzz) want="$want clang libclang-rt-14-dev" ;;
-	all) want="$want tmux golang-go valgrind clang libclang-rt-14-dev chromium" ;;
+	all) want="$want clang-format tmux golang-1.19-go valgrind clang libclang-rt-14-dev chromium" ;;
 	*) echo "usage: $0 [build|test|oracle|bench|fuzz|all]" >&2; exit 2 ;;
 esac
 

@@ -32,7 +32,7 @@
 #define STEP_BUDGET 40000
 /* The invariant check walks every conn after every record: stop a run (a leak) that opens more. */
 #define OPEN_BUDGET 500
-#define TEXT_MAX 8192
+#define TEXT_MAX    8192
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,7 +82,8 @@ static const char *const dur_client[] = {"0", "5ms", "30ms", "200ms", "1s"};
 static const char *const dur_dial_latency[] = {"0", "1ms", "3ms", "50ms"};
 static const char *const dur_tls_latency[] = {"0", "2ms", "20ms"};
 /* No 0 service time: with think = 0 a worker would loop forever at one instant. */
-static const char *const dists[] = {"1ms", "5ms", "20ms", "exp:20ms", "uniform:1ms..50ms", "200ms", "2s"};
+static const char *const dists[] = {"1ms",   "5ms", "20ms", "exp:20ms", "uniform:1ms..50ms",
+                                    "200ms", "2s"};
 static const char *const dur_server_idle[] = {"0", "1ms", "10ms", "100ms", "1s"};
 static const char *const int_max_requests[] = {"0", "1", "2", "3", "10"};
 static const char *const dur_think[] = {"0", "1ms", "10ms", "50ms", "100ms", "1s"};
@@ -98,7 +99,8 @@ static void gen_head(struct bytes *b, struct text *t)
 {
 	put(t, "[scenario]\nname = fuzz\nduration = %ldms\nseed = %u\n", CHOOSE(b, duration_ms),
 	    pick(b, 256));
-	put(t, "base = %s\ngo = %s\n", pick(b, 2) ? "zero" : "default", pick(b, 2) ? "current" : "1.19");
+	put(t, "base = %s\ngo = %s\n", pick(b, 2) ? "zero" : "default",
+	    pick(b, 2) ? "current" : "1.19");
 	put(t, "[transport]\n");
 	/* Each field is set or left at the base value. */
 	if (pick(b, 2))
@@ -203,7 +205,7 @@ struct checker {
 static void broken(const struct checker *ck, const char *what)
 {
 	fprintf(stderr, "fuzz_model: property broken: %s\n--- scenario ---\n%s----------------\n",
-		what, ck->text);
+	        what, ck->text);
 	abort();
 }
 
@@ -328,8 +330,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct scenario sc;
 	struct scenario_error err;
 	if (scenario_load_string(t->buf, "model.ini", &sc, &err) != 0) {
-		fprintf(stderr, "fuzz_model: the reader refused a generated scenario: line %d: %s\n%s",
-			err.line, err.message, t->buf);
+		fprintf(stderr,
+		        "fuzz_model: the reader refused a generated scenario: line %d: %s\n%s",
+		        err.line, err.message, t->buf);
 		abort();
 	}
 	uint64_t h1, h2;

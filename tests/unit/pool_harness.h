@@ -28,7 +28,7 @@ static inline struct transport_config h_transport(void)
 }
 
 static inline void h_init(struct harness *h, struct transport_config t, enum go_version go,
-			  uint32_t n_hosts)
+                          uint32_t n_hosts)
 {
 	memset(h, 0, sizeof(*h));
 	ev_stream_init(&h->stream);

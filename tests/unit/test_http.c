@@ -7,7 +7,7 @@
 #include "http.h"
 
 static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n"
-			   "connection: Keep-Alive, Close\r\nX-Other: close\r\n\r\n";
+                           "connection: Keep-Alive, Close\r\nX-Other: close\r\n\r\n";
 
 START_TEST(test_http_find_header_is_case_insensitive)
 {

@@ -80,7 +80,8 @@ static void one_get(int fd)
 }
 
 /* Samples until `done` holds for host 0, for at most a second. */
-static struct kernel_host_sample sample_until(struct kfixture *f, bool (*done)(const struct kernel_host_sample *))
+static struct kernel_host_sample sample_until(struct kfixture *f,
+                                              bool (*done)(const struct kernel_host_sample *))
 {
 	struct kernel_sample s;
 	for (int i = 0; i < 500; i++) {

@@ -13,7 +13,7 @@
 #include "stats.h"
 
 #define TWO_HOSTS                                                                                  \
-	"[scenario]\nname = Two hosts, one restart\nduration = 2s\n\n"                            \
+	"[scenario]\nname = Two hosts, one restart\nduration = 2s\n\n"                             \
 	"[transport]\nMaxConnsPerHost = 3\n\n"                                                     \
 	"[host api]\nservice_time = 50ms\n\n[host auth]\ntls = true\nservice_time = 5ms\n\n"       \
 	"[load a]\nhost = api\nworkers = 5\nthink = 10ms\n\n"                                      \
@@ -26,7 +26,7 @@ static char *plot_run(const char *text)
 	struct scenario sc;
 	struct scenario_error err;
 	ck_assert_msg(scenario_load_string(text, "t.ini", &sc, &err) == 0, "line %d: %s", err.line,
-		      err.message);
+	              err.message);
 	struct stats st;
 	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
 	struct sim *s = sim_create(&sc);
@@ -123,7 +123,7 @@ END_TEST
 START_TEST(test_plot_write_escapes_xml_in_the_title)
 {
 	char *svg = plot_run("[scenario]\nname = a<b & \"c\"\nduration = 1s\n\n[host api]\n\n"
-			     "[load w]\nhost = api\nworkers = 1\n");
+	                     "[load w]\nhost = api\nworkers = 1\n");
 	ck_assert_ptr_nonnull(strstr(svg, "a&lt;b &amp; &quot;c&quot;"));
 	ck_assert_ptr_null(strstr(svg, "a<b"));
 	ck_assert_ptr_null(strstr(svg, "& \""));
@@ -136,7 +136,8 @@ START_TEST(test_plot_write_caps_panels_at_8_hosts)
 	char text[2048] = "[scenario]\nduration = 1s\n\n";
 	for (int h = 0; h < 10; h++) {
 		char sec[128];
-		snprintf(sec, sizeof(sec), "[host h%d]\n\n[load l%d]\nhost = h%d\nworkers = 1\n\n", h, h, h);
+		snprintf(sec, sizeof(sec), "[host h%d]\n\n[load l%d]\nhost = h%d\nworkers = 1\n\n",
+		         h, h, h);
 		strcat(text, sec);
 	}
 	char *svg = plot_run(text);
@@ -148,13 +149,14 @@ START_TEST(test_plot_write_caps_panels_at_8_hosts)
 }
 END_TEST
 
-/* 12 requests of 1 ms in a 100 s run: a bucket is 166 ms, the spike is 1 ms and still shows in full */
+/* 12 requests of 1 ms in a 100 s run: a bucket is 166 ms, the spike is 1 ms and still shows in full
+ */
 START_TEST(test_plot_sink_keeps_the_max_within_a_bucket)
 {
 	char *svg = plot_run("[scenario]\nduration = 100s\n\n[host api]\nservice_time = 1ms\n\n"
-			     "[load burst]\nhost = api\ncount = 12\nstart = 50s\n");
+	                     "[load burst]\nhost = api\ncount = 12\nstart = 50s\n");
 	ck_assert_msg(strstr(svg, "peak open 12, active 12, idle 2, waiting 12") != NULL,
-		      "peaks missing: %.400s", strstr(svg, "peak") ? strstr(svg, "peak") : svg);
+	              "peaks missing: %.400s", strstr(svg, "peak") ? strstr(svg, "peak") : svg);
 	free(svg);
 }
 END_TEST

@@ -8,7 +8,7 @@
 
 #include "pool_harness.h"
 
-#define MS PS_MS
+#define MS  PS_MS
 #define SEC PS_SEC
 
 /* ------------------------------------------------------------------ G2: idle lookup */
@@ -87,7 +87,8 @@ START_TEST(test_G2a_queueForIdleConn_skipped_when_DisableKeepAlives)
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_ERR_KEEPALIVES_DISABLED);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true),
+	                 POOL_ERR_KEEPALIVES_DISABLED);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_KEEPALIVES_DISABLED);
 	ck_assert_uint_eq(pool_open_count(h.pool), 0);
@@ -264,7 +265,8 @@ START_TEST(test_G6_dialConnFor_spare_conn_is_go_reused_but_not_served)
 	h_get(&h, 6 * MS, 0);
 	h_get(&h, 6 * MS, 0);
 	h_drain(&h);
-	const struct ps_event *g1 = h_find(&h, EV_REQ_GOT_CONN, 0), *g2 = h_find(&h, EV_REQ_GOT_CONN, 1);
+	const struct ps_event *g1 = h_find(&h, EV_REQ_GOT_CONN, 0),
+	                      *g2 = h_find(&h, EV_REQ_GOT_CONN, 1);
 	ck_assert_uint_eq(g1->conn, first);
 	ck_assert_uint_eq(g2->conn, spare);
 	ck_assert(g2->flags & EVF_GO_REUSED);
@@ -383,7 +385,7 @@ START_TEST(test_G8_requestContextDone_go119_aborts_late_dial)
 	struct harness h;
 	h_init(&h, h_transport(), GO_1_19, 1);
 	uint32_t first, late;
-	uint32_t w = h_late_binding_setup(&h, &first, &late); /* req 2 waits and dials */
+	uint32_t w = h_late_binding_setup(&h, &first, &late);  /* req 2 waits and dials */
 	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* req 2 gets `first` */
 	h_drain(&h);
 	pool_requestContextDone(h.pool, 4 * MS, w, 2);
@@ -421,7 +423,8 @@ START_TEST(test_P1_negative_MaxIdleConnsPerHost_refuses_put_but_waiters_register
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_ERR_KEEPALIVES_DISABLED);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true),
+	                 POOL_ERR_KEEPALIVES_DISABLED);
 	h_drain(&h);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_KEEPALIVES_DISABLED);
 	h_free(&h);
@@ -442,7 +445,8 @@ START_TEST(test_P1_negative_MaxIdleConnsPerHost_refuses_hand_off_too)
 	uint32_t c = h_dialed(&h, 0);
 	pool_dialConnFor(h.pool, 1 * MS, c);
 	h_drain(&h);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true), POOL_ERR_KEEPALIVES_DISABLED);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, true),
+	                 POOL_ERR_KEEPALIVES_DISABLED);
 	h_drain(&h);
 	ck_assert_int_eq(h_count(&h, EV_CONN_HANDOFF), 0);
 	/* The close frees the permit: request 2 dials. */
@@ -479,7 +483,8 @@ START_TEST(test_P5_tryPutIdleConn_hands_off_FIFO_before_closeIdle)
 }
 END_TEST
 
-/* TestTransportCloseIdleConnsThenReturn: after CloseIdleConnections a put is refused, until a request. */
+/* TestTransportCloseIdleConnsThenReturn: after CloseIdleConnections a put is refused, until a
+ * request. */
 START_TEST(test_P6_closeIdle_refuses_put_until_next_request)
 {
 	struct harness h;
@@ -500,7 +505,8 @@ START_TEST(test_P6_closeIdle_refuses_put_until_next_request)
 }
 END_TEST
 
-/* TestTransportMaxPerHostIdleConns; #13801: MaxIdleConnsPerHost 0 means 2; the new conn is refused. */
+/* TestTransportMaxPerHostIdleConns; #13801: MaxIdleConnsPerHost 0 means 2; the new conn is refused.
+ */
 START_TEST(test_P7_tryPutIdleConn_refuses_when_host_idle_full)
 {
 	struct harness h;
@@ -515,7 +521,8 @@ START_TEST(test_P7_tryPutIdleConn_refuses_when_host_idle_full)
 	h_drain(&h);
 	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[0], false, true), POOL_PUT_IDLE);
 	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[1], false, true), POOL_PUT_IDLE);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[2], false, true), POOL_ERR_TOO_MANY_IDLE_HOST);
+	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c[2], false, true),
+	                 POOL_ERR_TOO_MANY_IDLE_HOST);
 	h_drain(&h);
 	const struct ps_event *closed = h_find(&h, EV_CONN_CLOSED, 0);
 	ck_assert_uint_eq(closed->conn, c[2]);

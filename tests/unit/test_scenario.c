@@ -14,7 +14,7 @@
 #include "scenario.h"
 
 /* A valid scenario of 8 lines; error cases append to it or edit it. */
-#define BASE "[scenario]\nduration = 10s\n\n[host api]\n\n[load w]\nhost = api\n"
+#define BASE   "[scenario]\nduration = 10s\n\n[host api]\n\n[load w]\nhost = api\n"
 #define BASE_W BASE "workers = 1\n"
 
 static struct scenario load_ok(const char *text)
@@ -35,13 +35,14 @@ static ps_time dur(const char *text)
 
 START_TEST(test_example_parses_contract_example)
 {
-	struct scenario sc = load_ok("[scenario]\n"
-				     "name     = 50 workers against the default per-host idle limit of 2\n"
-				     "duration = 10s\n\n"
-				     "[transport]\nMaxIdleConnsPerHost = 2\n\n"
-				     "[host api]\ntls          = true\ndial_latency = 1ms\ntls_latency  = 4ms\n"
-				     "service_time = exp:20ms\n\n"
-				     "[load workers]\nhost    = api\nworkers = 50\n");
+	struct scenario sc =
+	    load_ok("[scenario]\n"
+	            "name     = 50 workers against the default per-host idle limit of 2\n"
+	            "duration = 10s\n\n"
+	            "[transport]\nMaxIdleConnsPerHost = 2\n\n"
+	            "[host api]\ntls          = true\ndial_latency = 1ms\ntls_latency  = 4ms\n"
+	            "service_time = exp:20ms\n\n"
+	            "[load workers]\nhost    = api\nworkers = 50\n");
 	ck_assert_str_eq(sc.title, "50 workers against the default per-host idle limit of 2");
 	ck_assert_str_eq(sc.path, "dir/t.ini");
 	ck_assert_int_eq(sc.duration, 10 * PS_SEC);
@@ -89,9 +90,10 @@ END_TEST
 
 START_TEST(test_defaults_base_zero_keeps_given_fields)
 {
-	struct scenario sc = load_ok("[transport]\nMaxConnsPerHost = 4\n"
-				     "[scenario]\nduration = 1s\nbase = zero\ngo = current\nseed = 42\n"
-				     "[host api]\n[load w]\nhost = api\nworkers = 1\n");
+	struct scenario sc =
+	    load_ok("[transport]\nMaxConnsPerHost = 4\n"
+	            "[scenario]\nduration = 1s\nbase = zero\ngo = current\nseed = 42\n"
+	            "[host api]\n[load w]\nhost = api\nworkers = 1\n");
 	struct transport_config z = transport_config_zero();
 	ck_assert(sc.base_zero);
 	ck_assert_int_eq(sc.go, GO_CURRENT);
@@ -128,12 +130,13 @@ END_TEST
 
 START_TEST(test_load_kinds_and_choices)
 {
-	struct scenario sc = load_ok("[scenario]\nduration = 1m\n"
-				     "[load a]\nhost = db\nrate = 5/ms\narrival = uniform\nstart = 1s\nstop = 30s\n"
-				     "body = early_close\nclient = new_per_request\n"
-				     "[load b]\nhost = api\ncount = 100\nstart = 2s\nbody = leak\n"
-				     "[load c]\nhost = api\nworkers = 3\nthink = 5ms\nrequests = 7\n"
-				     "[host api]\n[host db]\nserver_idle_timeout = 5s\nserver_max_requests = 100\n");
+	struct scenario sc =
+	    load_ok("[scenario]\nduration = 1m\n"
+	            "[load a]\nhost = db\nrate = 5/ms\narrival = uniform\nstart = 1s\nstop = 30s\n"
+	            "body = early_close\nclient = new_per_request\n"
+	            "[load b]\nhost = api\ncount = 100\nstart = 2s\nbody = leak\n"
+	            "[load c]\nhost = api\nworkers = 3\nthink = 5ms\nrequests = 7\n"
+	            "[host api]\n[host db]\nserver_idle_timeout = 5s\nserver_max_requests = 100\n");
 	ck_assert_uint_eq(sc.n_loads, 3);
 	ck_assert_int_eq(sc.loads[0].kind, LOAD_RATE);
 	ck_assert_uint_eq(sc.loads[0].host, 1);
@@ -158,9 +161,10 @@ END_TEST
 
 START_TEST(test_events_actions)
 {
-	struct scenario sc = load_ok(BASE_W "[event a]\nat = 1s\nhost = api\naction = close_idle\n"
-					    "[event b]\nat = 2s\nhost = api\naction = restart\n"
-					    "[event c]\nat = 3s\nhost = api\naction = down\nfor = 500ms\n");
+	struct scenario sc =
+	    load_ok(BASE_W "[event a]\nat = 1s\nhost = api\naction = close_idle\n"
+	                   "[event b]\nat = 2s\nhost = api\naction = restart\n"
+	                   "[event c]\nat = 3s\nhost = api\naction = down\nfor = 500ms\n");
 	ck_assert_uint_eq(sc.n_events, 3);
 	ck_assert_int_eq(sc.events[0].action, ACTION_CLOSE_IDLE);
 	ck_assert_int_eq(sc.events[1].action, ACTION_RESTART);
@@ -176,12 +180,12 @@ END_TEST
 START_TEST(test_syntax_comments_indent_crlf_bom)
 {
 	struct scenario sc = load_ok("\xef\xbb\xbf; a comment\r\n"
-				     "[scenario]  # header comment\r\n"
-				     "  duration = 10s # hash comment\r\n"
-				     "\tname = C#;x ; semicolon comment\r\n"
-				     "[ host  api ]\r\n"
-				     "    tls = true\r\n"
-				     "[load w]\nhost=api\nworkers=2 ;");
+	                             "[scenario]  # header comment\r\n"
+	                             "  duration = 10s # hash comment\r\n"
+	                             "\tname = C#;x ; semicolon comment\r\n"
+	                             "[ host  api ]\r\n"
+	                             "    tls = true\r\n"
+	                             "[load w]\nhost=api\nworkers=2 ;");
 	ck_assert_str_eq(sc.title, "C#;x");
 	ck_assert_int_eq(sc.duration, 10 * PS_SEC);
 	ck_assert(sc.hosts[0].tls);
@@ -205,8 +209,9 @@ END_TEST
 
 START_TEST(test_hosts_declared_after_loads_resolve)
 {
-	struct scenario sc = load_ok("[scenario]\nduration = 1s\n[load w]\nhost = z\nworkers = 1\n"
-				     "[event e]\nat = 0\nhost = y\naction = restart\n[host y]\n[host z]\n");
+	struct scenario sc =
+	    load_ok("[scenario]\nduration = 1s\n[load w]\nhost = z\nworkers = 1\n"
+	            "[event e]\nat = 0\nhost = y\naction = restart\n[host y]\n[host z]\n");
 	ck_assert_uint_eq(sc.loads[0].host, 1);
 	ck_assert_uint_eq(sc.events[0].host, 0);
 	scenario_free(&sc);
@@ -215,11 +220,14 @@ END_TEST
 
 START_TEST(test_warnings_negative_transport_values)
 {
-	struct scenario sc = load_ok(BASE_W "[transport]\nMaxIdleConnsPerHost = -1\nMaxConnsPerHost = -2\n"
-					    "IdleConnTimeout = -1s\n");
-	ck_assert_str_eq(sc.warnings, "dir/t.ini:10: MaxIdleConnsPerHost = -1 keeps no connection idle (pooling off)\n"
-				      "dir/t.ini:11: MaxConnsPerHost = -2 means no limit, like 0\n"
-				      "dir/t.ini:12: IdleConnTimeout = -1s means no limit, like 0\n");
+	struct scenario sc =
+	    load_ok(BASE_W "[transport]\nMaxIdleConnsPerHost = -1\nMaxConnsPerHost = -2\n"
+	                   "IdleConnTimeout = -1s\n");
+	ck_assert_str_eq(
+	    sc.warnings,
+	    "dir/t.ini:10: MaxIdleConnsPerHost = -1 keeps no connection idle (pooling off)\n"
+	    "dir/t.ini:11: MaxConnsPerHost = -2 means no limit, like 0\n"
+	    "dir/t.ini:12: IdleConnTimeout = -1s means no limit, like 0\n");
 	ck_assert_int_eq(sc.transport.MaxIdleConnsPerHost, -1);
 	ck_assert_int_eq(sc.transport.IdleConnTimeout, -PS_SEC);
 	scenario_free(&sc);
@@ -258,8 +266,26 @@ END_TEST
 START_TEST(test_duration_rejects_bad_and_overflow)
 {
 	static const char *const bad[] = {
-		"", "1", "s", ".s", "-.s", "1x", "1 s", " 1s", "1s ", "- 1s", "00", "+", "-", "1.5.s", "1sec",
-		"9223372036854775808ns", "2562048h", "2562047h47m16.854775808s", "99999999999999999999s", "1e3s",
+	    "",
+	    "1",
+	    "s",
+	    ".s",
+	    "-.s",
+	    "1x",
+	    "1 s",
+	    " 1s",
+	    "1s ",
+	    "- 1s",
+	    "00",
+	    "+",
+	    "-",
+	    "1.5.s",
+	    "1sec",
+	    "9223372036854775808ns",
+	    "2562048h",
+	    "2562047h47m16.854775808s",
+	    "99999999999999999999s",
+	    "1e3s",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		ps_time d = 77;
@@ -276,11 +302,21 @@ START_TEST(test_format_duration_like_go)
 		ps_time d;
 		const char *s;
 	} cases[] = {
-		{0, "0s"}, {1, "1ns"}, {1100, "1.1\xc2\xb5s"}, {2200 * PS_US, "2.2ms"}, {3300 * PS_MS, "3.3s"},
-		{250 * PS_MS, "250ms"}, {1500 * PS_MS, "1.5s"}, {90 * PS_SEC, "1m30s"}, {4 * 60 * PS_SEC + 5 * PS_SEC + PS_MS, "4m5.001s"},
-		{5 * 3600 * PS_SEC + 6 * 60 * PS_SEC + 7001 * PS_MS, "5h6m7.001s"}, {3600 * PS_SEC, "1h0m0s"},
-		{-PS_MS, "-1ms"}, {-1500 * PS_MS, "-1.5s"}, {INT64_MAX, "2562047h47m16.854775807s"},
-		{INT64_MIN, "-2562047h47m16.854775808s"},
+	    {0, "0s"},
+	    {1, "1ns"},
+	    {1100, "1.1\xc2\xb5s"},
+	    {2200 * PS_US, "2.2ms"},
+	    {3300 * PS_MS, "3.3s"},
+	    {250 * PS_MS, "250ms"},
+	    {1500 * PS_MS, "1.5s"},
+	    {90 * PS_SEC, "1m30s"},
+	    {4 * 60 * PS_SEC + 5 * PS_SEC + PS_MS, "4m5.001s"},
+	    {5 * 3600 * PS_SEC + 6 * 60 * PS_SEC + 7001 * PS_MS, "5h6m7.001s"},
+	    {3600 * PS_SEC, "1h0m0s"},
+	    {-PS_MS, "-1ms"},
+	    {-1500 * PS_MS, "-1.5s"},
+	    {INT64_MAX, "2562047h47m16.854775807s"},
+	    {INT64_MIN, "-2562047h47m16.854775808s"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char buf[40];
@@ -294,8 +330,10 @@ END_TEST
 
 START_TEST(test_dist_service_time_forms)
 {
-	struct scenario sc = load_ok(BASE_W "[host a]\nservice_time = 7ms\n[host b]\nservice_time = exp:20ms\n"
-					    "[host c]\nservice_time = uniform:5ms..15ms\n[host d]\nservice_time = uniform: 1ms .. 1ms\n");
+	struct scenario sc =
+	    load_ok(BASE_W "[host a]\nservice_time = 7ms\n[host b]\nservice_time = exp:20ms\n"
+	                   "[host c]\nservice_time = uniform:5ms..15ms\n[host d]\nservice_time = "
+	                   "uniform: 1ms .. 1ms\n");
 	ck_assert_int_eq(sc.hosts[1].service_time.kind, DIST_CONST);
 	ck_assert_int_eq(sc.hosts[1].service_time.lo, 7 * PS_MS);
 	ck_assert_int_eq(sc.hosts[2].service_time.kind, DIST_EXP);
@@ -315,14 +353,15 @@ START_TEST(test_rate_units)
 		const char *text;
 		double per_sec;
 	} cases[] = {
-		{"200/s", 200}, {"5/ms", 5000}, {"30/m", 0.5}, {"7200/h", 2}, {"200", 200}, {"0.5/s", 0.5}, {"2 / s", 2},
-		{"10000000/s", 1e7},
+	    {"200/s", 200}, {"5/ms", 5000}, {"30/m", 0.5}, {"7200/h", 2},
+	    {"200", 200},   {"0.5/s", 0.5}, {"2 / s", 2},  {"10000000/s", 1e7},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char text[200];
 		snprintf(text, sizeof text, BASE "rate = %s\n", cases[i].text);
 		struct scenario sc = load_ok(text);
-		ck_assert_msg(sc.loads[0].rate == cases[i].per_sec, "%s gave %g", cases[i].text, sc.loads[0].rate);
+		ck_assert_msg(sc.loads[0].rate == cases[i].per_sec, "%s gave %g", cases[i].text,
+		              sc.loads[0].rate);
 		scenario_free(&sc);
 	}
 }
@@ -335,90 +374,109 @@ static const struct {
 	int line;
 	const char *message;
 } error_cases[] = {
-	{"", 0, "no [scenario] section"},
-	{"# only a comment\n", 0, "no [scenario] section"},
-	{"[scenario]\nduration = 10s\n", 0, "no [host] section; a scenario needs at least one"},
-	{"[scenario]\nduration = 10s\n[host api]\n", 0, "no [load] section; a scenario needs at least one"},
-	{"[scenario]\nname = x\n[host a]\n", 1, "[scenario] needs 'duration'"},
-	{BASE_W "[hosts db]\n", 9, "unknown section [hosts db]; did you mean [host db]?"},
-	{BASE_W "[Transport]\n", 9, "unknown section [Transport]; did you mean [transport]?"},
-	{BASE_W "[transport]\nMaxIdleConnPerHost = 10\n", 10,
-	 "unknown key 'MaxIdleConnPerHost' in [transport]; did you mean 'MaxIdleConnsPerHost'?"},
-	{BASE_W "[transport]\nTimeout = 5s\n", 10, "unknown key 'Timeout' in [transport]; it belongs in [client]"},
-	{BASE_W "[host x]\nworkers = 5\n", 10, "unknown key 'workers' in [host x]; it belongs in a [load NAME] section"},
-	{BASE_W "workers = 2\n", 9, "'workers' given twice in [load w] (first on line 8)"},
-	{BASE_W "[host api]\n", 9, "[host api] given twice (first on line 4)"},
-	{BASE_W "[client]\n[client]\n", 10, "[client] given twice (first on line 9)"},
-	{"[scenario]\nduration = 10sec\n", 2, "bad duration '10sec' for duration: unknown unit 'sec' (ns, us, ms, s, m, h)"},
-	{BASE_W "[client]\nTimeout = 9999999999h\n", 10, "duration '9999999999h' for Timeout is out of range"},
-	{BASE "workers = 1.5\n", 8, "bad number '1.5' for workers (a whole number)"},
-	{BASE "workers = 99999999999999999999\n", 8, "number '99999999999999999999' for workers is out of range"},
-	{BASE_W "[host x]\ntls = 1\n", 10, "bad boolean '1' for tls (use true or false)"},
-	{BASE_W "[host x]\ndial_latency = -1ms\n", 10, "dial_latency must not be negative (got -1ms)"},
-	{BASE_W "[host x]\nserver_max_requests = -1\n", 10, "server_max_requests must not be negative (got -1)"},
-	{BASE_W "rate = 5/s\n", 9, "[load w] has both 'workers' (line 8) and 'rate'; give exactly one"},
-	{BASE "count = 5\nworkers = 2\n", 9, "[load w] has both 'count' (line 8) and 'workers'; give exactly one"},
-	{BASE, 6, "[load w] needs one of 'workers', 'rate' or 'count'"},
-	{BASE "rate = 1/s\nthink = 1s\n", 9, "'think' does not fit a rate load (it goes with workers)"},
-	{BASE "workers = 1\narrival = poisson\n", 9, "'arrival' does not fit a workers load (it goes with rate)"},
-	{BASE "count = 3\nrequests = 1\n", 9, "'requests' does not fit a count load (it goes with workers)"},
-	{BASE "count = 3\nstop = 1s\n", 9, "'stop' does not fit a count load (it goes with workers or rate)"},
-	{BASE "rate = 0/s\n", 8, "rate must be greater than 0 (got 0/s)"},
-	{BASE "rate = 5/d\n", 8, "bad rate '5/d' (use N/s, N/ms or N/m, e.g. 200/s)"},
-	{BASE "workers = 0\n", 8, "workers must be at least 1 (got 0)"},
-	{BASE "count = 0\n", 8, "count must be at least 1 (got 0)"},
-	{"[scenario]\nduration = 1s\n[load w]\nhost = apx\nworkers = 1\n[host api]\n", 4,
-	 "[load w] names host 'apx', but there is no [host apx]; did you mean 'api'?"},
-	{BASE_W "[event e]\nat = 1s\nhost = db\naction = restart\n", 11,
-	 "[event e] names host 'db', but there is no [host db]"},
-	{"[scenario]\nduration = 1s\n[host a]\n[load w]\nworkers = 1\n", 4, "[load w] needs 'host'"},
-	{BASE_W "[host a b]\n", 9, "[host a b]: the name must match [A-Za-z0-9_.-]+"},
-	{BASE_W "[host a/b]\n", 9, "[host a/b]: the name must match [A-Za-z0-9_.-]+"},
-	{BASE_W "[event]\n", 9, "[event] needs a name, like [event restart]"},
-	{BASE_W "[host 0123456789012345678901234567890123456789012345678901234567890123]\n", 9,
-	 "[host] name is longer than 63 characters"},
-	{BASE "workers = 1\nstop = 11s\n", 9, "stop 11s is after the scenario's duration 10s"},
-	{BASE "workers = 1\nstart = 3s\nstop = 2.5s\n", 10, "stop 2.5s is before start 3s"},
-	{BASE "count = 1\nstart = 1m\n", 9, "start 1m0s is after the scenario's duration 10s"},
-	{BASE_W "[event e]\nat = 1s\nhost = api\naction = down\n", 9, "[event e] with action = down needs 'for'"},
-	{BASE_W "[event e]\nfor = 1s\nat = 1s\nhost = api\naction = close_idle\n", 10, "'for' only goes with action = down"},
-	{BASE_W "[event e]\nhost = api\naction = down\nfor = 1s\n", 9, "[event e] needs 'at'"},
-	{BASE_W "[event e]\nat = 1s\nhost = api\naction = down\nfor = 0\n", 13, "for must be greater than 0"},
-	{BASE_W "[event e]\nat = 10.5s\nhost = api\naction = restart\n", 10, "at 10.5s is after the scenario's duration 10s"},
-	{BASE_W "client = per_request\n", 9, "bad value 'per_request' for client (use shared or new_per_request)"},
-	{BASE_W "[host x]\nservice_time = uniform:5ms\n", 10,
-	 "bad service_time 'uniform:5ms' (use uniform:LOW..HIGH, e.g. uniform:5ms..15ms)"},
-	{BASE_W "[host x]\nservice_time = exp:-1ms\n", 10, "service_time must not be negative (got -1ms)"},
-	{BASE "workers = 1000001\n", 8, "workers = 1000001 is above the limit of 1000000"},
-	{BASE "count = 10000001\n", 8, "count = 10000001 is above the limit of 10000000"},
-	{BASE "rate = 10000001/s\n", 8, "rate = 10000001/s is above the limit of 10000000/s"},
-	{"[scenario]\nduration = 1000h1ns\n", 2, "duration = 1000h1ns is above the limit of 1000h"},
-	{"[scenario]\nduration = 0s\n", 2, "duration must be greater than 0"},
-	{BASE "workers = 600000\n[load v]\nhost = api\nworkers = 400001\n", 11,
-	 "the loads ask for more than 1000000 workers in total"},
-	{"seed = 3\n", 1, "key 'seed' comes before any section; it belongs in [scenario]"},
-	{"tls = true\n", 1, "key 'tls' comes before any section; it belongs in [host NAME]"},
-	{"[scenario]\nduration 10s\n", 2, "expected 'KEY = VALUE' or a [section] header, got 'duration 10s'"},
-	{"[scenario]\nduration: 10s\n", 2, "use '=' between key and value"},
-	{"[scenario]\n= 10s\n", 2, "missing key before '='"},
-	{"[scenario\n", 1, "section header has no closing ']'"},
-	{"[scenario] x\n", 1, "text after ']' in a section header"},
-	{"[]\n", 1, "empty section header []"},
-	{"[scenario x]\n", 1, "[scenario] takes no name (got 'x')"},
-	{"[scenario]\nduration =\n", 2, "'duration' has no value"},
-	{"[scenario]\nduration = ; just a comment\n", 2, "'duration' has no value"},
-	{BASE "workers = 0 # zero\n", 8, "workers must be at least 1 (got 0)"},
-	{"[scenario]\nduration = 1s\n  name = indented is not a continuation\n  name = x\n", 4,
-	 "'name' given twice in [scenario] (first on line 3)"},
-	{"[scenario]\nbase = none\n", 2, "bad value 'none' for base (use default or zero)"},
-	{"[scenario]\ngo = 1.21\n", 2, "bad value '1.21' for go (use 1.19 or current)"},
-	{"[scenario]\nseed = -1\n", 2, "seed must not be negative (got -1)"},
-	{"[scenario]\nseed = 18446744073709551615\n", 2, "number '18446744073709551615' for seed is out of range"},
-	{BASE_W "[client]\nTimeout = -1s\n", 10, "Timeout must not be negative (got -1s)"},
-	{"[scenario]\n\x01\n", 2, "control byte 0x01 in the file (not a text file?)"},
-	{"[scenario]\nname = caf\xe9\n", 2, "invalid UTF-8 (byte 0xe9; not a text file?)"},
-	{"[scenario]\nname = \xed\xa0\x80\n", 2, "invalid UTF-8 (byte 0xed; not a text file?)"},
-	{"[scenario]\r\nname = a\rb\r\n", 2, "control byte 0x0d in the file (not a text file?)"},
+    {"", 0, "no [scenario] section"},
+    {"# only a comment\n", 0, "no [scenario] section"},
+    {"[scenario]\nduration = 10s\n", 0, "no [host] section; a scenario needs at least one"},
+    {"[scenario]\nduration = 10s\n[host api]\n", 0,
+     "no [load] section; a scenario needs at least one"},
+    {"[scenario]\nname = x\n[host a]\n", 1, "[scenario] needs 'duration'"},
+    {BASE_W "[hosts db]\n", 9, "unknown section [hosts db]; did you mean [host db]?"},
+    {BASE_W "[Transport]\n", 9, "unknown section [Transport]; did you mean [transport]?"},
+    {BASE_W "[transport]\nMaxIdleConnPerHost = 10\n", 10,
+     "unknown key 'MaxIdleConnPerHost' in [transport]; did you mean 'MaxIdleConnsPerHost'?"},
+    {BASE_W "[transport]\nTimeout = 5s\n", 10,
+     "unknown key 'Timeout' in [transport]; it belongs in [client]"},
+    {BASE_W "[host x]\nworkers = 5\n", 10,
+     "unknown key 'workers' in [host x]; it belongs in a [load NAME] section"},
+    {BASE_W "workers = 2\n", 9, "'workers' given twice in [load w] (first on line 8)"},
+    {BASE_W "[host api]\n", 9, "[host api] given twice (first on line 4)"},
+    {BASE_W "[client]\n[client]\n", 10, "[client] given twice (first on line 9)"},
+    {"[scenario]\nduration = 10sec\n", 2,
+     "bad duration '10sec' for duration: unknown unit 'sec' (ns, us, ms, s, m, h)"},
+    {BASE_W "[client]\nTimeout = 9999999999h\n", 10,
+     "duration '9999999999h' for Timeout is out of range"},
+    {BASE "workers = 1.5\n", 8, "bad number '1.5' for workers (a whole number)"},
+    {BASE "workers = 99999999999999999999\n", 8,
+     "number '99999999999999999999' for workers is out of range"},
+    {BASE_W "[host x]\ntls = 1\n", 10, "bad boolean '1' for tls (use true or false)"},
+    {BASE_W "[host x]\ndial_latency = -1ms\n", 10, "dial_latency must not be negative (got -1ms)"},
+    {BASE_W "[host x]\nserver_max_requests = -1\n", 10,
+     "server_max_requests must not be negative (got -1)"},
+    {BASE_W "rate = 5/s\n", 9, "[load w] has both 'workers' (line 8) and 'rate'; give exactly one"},
+    {BASE "count = 5\nworkers = 2\n", 9,
+     "[load w] has both 'count' (line 8) and 'workers'; give exactly one"},
+    {BASE, 6, "[load w] needs one of 'workers', 'rate' or 'count'"},
+    {BASE "rate = 1/s\nthink = 1s\n", 9, "'think' does not fit a rate load (it goes with workers)"},
+    {BASE "workers = 1\narrival = poisson\n", 9,
+     "'arrival' does not fit a workers load (it goes with rate)"},
+    {BASE "count = 3\nrequests = 1\n", 9,
+     "'requests' does not fit a count load (it goes with workers)"},
+    {BASE "count = 3\nstop = 1s\n", 9,
+     "'stop' does not fit a count load (it goes with workers or rate)"},
+    {BASE "rate = 0/s\n", 8, "rate must be greater than 0 (got 0/s)"},
+    {BASE "rate = 5/d\n", 8, "bad rate '5/d' (use N/s, N/ms or N/m, e.g. 200/s)"},
+    {BASE "workers = 0\n", 8, "workers must be at least 1 (got 0)"},
+    {BASE "count = 0\n", 8, "count must be at least 1 (got 0)"},
+    {"[scenario]\nduration = 1s\n[load w]\nhost = apx\nworkers = 1\n[host api]\n", 4,
+     "[load w] names host 'apx', but there is no [host apx]; did you mean 'api'?"},
+    {BASE_W "[event e]\nat = 1s\nhost = db\naction = restart\n", 11,
+     "[event e] names host 'db', but there is no [host db]"},
+    {"[scenario]\nduration = 1s\n[host a]\n[load w]\nworkers = 1\n", 4, "[load w] needs 'host'"},
+    {BASE_W "[host a b]\n", 9, "[host a b]: the name must match [A-Za-z0-9_.-]+"},
+    {BASE_W "[host a/b]\n", 9, "[host a/b]: the name must match [A-Za-z0-9_.-]+"},
+    {BASE_W "[event]\n", 9, "[event] needs a name, like [event restart]"},
+    {BASE_W "[host 0123456789012345678901234567890123456789012345678901234567890123]\n", 9,
+     "[host] name is longer than 63 characters"},
+    {BASE "workers = 1\nstop = 11s\n", 9, "stop 11s is after the scenario's duration 10s"},
+    {BASE "workers = 1\nstart = 3s\nstop = 2.5s\n", 10, "stop 2.5s is before start 3s"},
+    {BASE "count = 1\nstart = 1m\n", 9, "start 1m0s is after the scenario's duration 10s"},
+    {BASE_W "[event e]\nat = 1s\nhost = api\naction = down\n", 9,
+     "[event e] with action = down needs 'for'"},
+    {BASE_W "[event e]\nfor = 1s\nat = 1s\nhost = api\naction = close_idle\n", 10,
+     "'for' only goes with action = down"},
+    {BASE_W "[event e]\nhost = api\naction = down\nfor = 1s\n", 9, "[event e] needs 'at'"},
+    {BASE_W "[event e]\nat = 1s\nhost = api\naction = down\nfor = 0\n", 13,
+     "for must be greater than 0"},
+    {BASE_W "[event e]\nat = 10.5s\nhost = api\naction = restart\n", 10,
+     "at 10.5s is after the scenario's duration 10s"},
+    {BASE_W "client = per_request\n", 9,
+     "bad value 'per_request' for client (use shared or new_per_request)"},
+    {BASE_W "[host x]\nservice_time = uniform:5ms\n", 10,
+     "bad service_time 'uniform:5ms' (use uniform:LOW..HIGH, e.g. uniform:5ms..15ms)"},
+    {BASE_W "[host x]\nservice_time = exp:-1ms\n", 10,
+     "service_time must not be negative (got -1ms)"},
+    {BASE "workers = 1000001\n", 8, "workers = 1000001 is above the limit of 1000000"},
+    {BASE "count = 10000001\n", 8, "count = 10000001 is above the limit of 10000000"},
+    {BASE "rate = 10000001/s\n", 8, "rate = 10000001/s is above the limit of 10000000/s"},
+    {"[scenario]\nduration = 1000h1ns\n", 2, "duration = 1000h1ns is above the limit of 1000h"},
+    {"[scenario]\nduration = 0s\n", 2, "duration must be greater than 0"},
+    {BASE "workers = 600000\n[load v]\nhost = api\nworkers = 400001\n", 11,
+     "the loads ask for more than 1000000 workers in total"},
+    {"seed = 3\n", 1, "key 'seed' comes before any section; it belongs in [scenario]"},
+    {"tls = true\n", 1, "key 'tls' comes before any section; it belongs in [host NAME]"},
+    {"[scenario]\nduration 10s\n", 2,
+     "expected 'KEY = VALUE' or a [section] header, got 'duration 10s'"},
+    {"[scenario]\nduration: 10s\n", 2, "use '=' between key and value"},
+    {"[scenario]\n= 10s\n", 2, "missing key before '='"},
+    {"[scenario\n", 1, "section header has no closing ']'"},
+    {"[scenario] x\n", 1, "text after ']' in a section header"},
+    {"[]\n", 1, "empty section header []"},
+    {"[scenario x]\n", 1, "[scenario] takes no name (got 'x')"},
+    {"[scenario]\nduration =\n", 2, "'duration' has no value"},
+    {"[scenario]\nduration = ; just a comment\n", 2, "'duration' has no value"},
+    {BASE "workers = 0 # zero\n", 8, "workers must be at least 1 (got 0)"},
+    {"[scenario]\nduration = 1s\n  name = indented is not a continuation\n  name = x\n", 4,
+     "'name' given twice in [scenario] (first on line 3)"},
+    {"[scenario]\nbase = none\n", 2, "bad value 'none' for base (use default or zero)"},
+    {"[scenario]\ngo = 1.21\n", 2, "bad value '1.21' for go (use 1.19 or current)"},
+    {"[scenario]\nseed = -1\n", 2, "seed must not be negative (got -1)"},
+    {"[scenario]\nseed = 18446744073709551615\n", 2,
+     "number '18446744073709551615' for seed is out of range"},
+    {BASE_W "[client]\nTimeout = -1s\n", 10, "Timeout must not be negative (got -1s)"},
+    {"[scenario]\n\x01\n", 2, "control byte 0x01 in the file (not a text file?)"},
+    {"[scenario]\nname = caf\xe9\n", 2, "invalid UTF-8 (byte 0xe9; not a text file?)"},
+    {"[scenario]\nname = \xed\xa0\x80\n", 2, "invalid UTF-8 (byte 0xed; not a text file?)"},
+    {"[scenario]\r\nname = a\rb\r\n", 2, "control byte 0x0d in the file (not a text file?)"},
 };
 
 START_TEST(test_errors_report_line_and_message)
@@ -521,7 +579,8 @@ START_TEST(test_set_transport_and_client_keys)
 	ck_assert_int_eq(scenario_set(&sc, "client.Timeout=1.5s", &err), 0);
 	ck_assert_int_eq(sc.client_timeout, 1500 * PS_MS);
 	ck_assert_int_eq(scenario_set(&sc, "MaxIdleConns=-1", &err), 0);
-	ck_assert_str_eq(sc.warnings, "--set: MaxIdleConns = -1 keeps no connection idle (pooling off)\n");
+	ck_assert_str_eq(sc.warnings,
+	                 "--set: MaxIdleConns = -1 keeps no connection idle (pooling off)\n");
 	scenario_free(&sc);
 }
 END_TEST
@@ -532,15 +591,22 @@ START_TEST(test_set_errors_suggest)
 	struct scenario_error err;
 	ck_assert_int_eq(scenario_set(&sc, "MaxIdleConnPerHost=10", &err), -1);
 	ck_assert_int_eq(err.line, 0);
-	ck_assert_str_eq(err.message, "unknown key 'MaxIdleConnPerHost' for --set; did you mean 'MaxIdleConnsPerHost'?");
+	ck_assert_str_eq(
+	    err.message,
+	    "unknown key 'MaxIdleConnPerHost' for --set; did you mean 'MaxIdleConnsPerHost'?");
 	ck_assert_int_eq(scenario_set(&sc, "client.MaxIdleConns=1", &err), -1);
-	ck_assert_str_eq(err.message, "unknown key 'client.MaxIdleConns' for --set; did you mean 'MaxIdleConns'?");
+	ck_assert_str_eq(
+	    err.message,
+	    "unknown key 'client.MaxIdleConns' for --set; did you mean 'MaxIdleConns'?");
 	ck_assert_int_eq(scenario_set(&sc, "workers=3", &err), -1);
-	ck_assert_str_eq(err.message, "'workers' is a [load] key; --set changes only [transport] and [client] keys");
+	ck_assert_str_eq(
+	    err.message,
+	    "'workers' is a [load] key; --set changes only [transport] and [client] keys");
 	ck_assert_int_eq(scenario_set(&sc, "MaxIdleConns", &err), -1);
 	ck_assert_str_eq(err.message, "--set needs KEY=VALUE, got 'MaxIdleConns'");
 	ck_assert_int_eq(scenario_set(&sc, "Timeout=soon", &err), -1);
-	ck_assert_str_eq(err.message, "bad duration 'soon' for Timeout (Go syntax, e.g. 250ms, 1.5s, 2m30s)");
+	ck_assert_str_eq(err.message,
+	                 "bad duration 'soon' for Timeout (Go syntax, e.g. 250ms, 1.5s, 2m30s)");
 	ck_assert_int_eq(sc.client_timeout, 0);
 	scenario_free(&sc);
 }
@@ -548,12 +614,13 @@ END_TEST
 
 START_TEST(test_scale_multiplies_durations_divides_rates)
 {
-	struct scenario sc = load_ok("[scenario]\nduration = 10s\n[client]\nTimeout = 2s\n"
-				     "[host a]\ndial_latency = 2ms\ntls_latency = 4ms\nservice_time = uniform:10ms..20ms\n"
-				     "server_idle_timeout = 3s\n"
-				     "[load r]\nhost = a\nrate = 100/s\nstart = 1s\nstop = 9s\n"
-				     "[load w]\nhost = a\nworkers = 2\nthink = 50ms\n"
-				     "[event e]\nat = 5s\nhost = a\naction = down\nfor = 1s\n");
+	struct scenario sc = load_ok(
+	    "[scenario]\nduration = 10s\n[client]\nTimeout = 2s\n"
+	    "[host a]\ndial_latency = 2ms\ntls_latency = 4ms\nservice_time = uniform:10ms..20ms\n"
+	    "server_idle_timeout = 3s\n"
+	    "[load r]\nhost = a\nrate = 100/s\nstart = 1s\nstop = 9s\n"
+	    "[load w]\nhost = a\nworkers = 2\nthink = 50ms\n"
+	    "[event e]\nat = 5s\nhost = a\naction = down\nfor = 1s\n");
 	scenario_scale(&sc, 2.0);
 	ck_assert_int_eq(sc.duration, 20 * PS_SEC);
 	ck_assert_int_eq(sc.client_timeout, 4 * PS_SEC);
@@ -599,7 +666,7 @@ Suite *suite_scenario(void)
 	tcase_add_test(tc, test_dist_service_time_forms);
 	tcase_add_test(tc, test_rate_units);
 	tcase_add_loop_test(tc, test_errors_report_line_and_message, 0,
-			    (int)(sizeof error_cases / sizeof error_cases[0]));
+	                    (int)(sizeof error_cases / sizeof error_cases[0]));
 	tcase_add_test(tc, test_errors_limits_on_size_and_hosts);
 	tcase_add_test(tc, test_load_file_reads_and_refuses);
 	tcase_add_test(tc, test_set_transport_and_client_keys);

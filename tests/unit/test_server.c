@@ -179,7 +179,7 @@ static bool still_open(int fd)
 }
 
 static struct server_counters counters_when(struct server_set *s, uint32_t host, uint64_t requests,
-					    uint64_t closes)
+                                            uint64_t closes)
 {
 	struct server_counters c;
 	int64_t limit = now_ms() + 1000;
@@ -301,7 +301,8 @@ START_TEST(test_S1_server_idle_timeout_closes_idle_conn)
 }
 END_TEST
 
-/* The idle clock runs only from a response's end to the next request: a 150ms service outlasts a 50ms timeout. */
+/* The idle clock runs only from a response's end to the next request: a 150ms service outlasts a
+ * 50ms timeout. */
 START_TEST(test_S1_server_idle_timeout_spares_busy_conn)
 {
 	struct fixture f;
@@ -487,34 +488,34 @@ END_TEST
  * One https worker, 7 requests, server_max_requests = 3: 3 dials, 3 handshakes,
  * 2 server closes. Two requests to a host that is down: 2 refused dials.
  */
-static const char e2e_scenario[] =
-	"[scenario]\n"
-	"duration = 400ms\n"
-	"[host secure]\n"
-	"tls = true\n"
-	"dial_latency = 2ms\n"
-	"tls_latency = 4ms\n"
-	"service_time = 5ms\n"
-	"server_max_requests = 3\n"
-	"[host plain]\n"
-	"dial_latency = 3ms\n"
-	"[load w]\n"
-	"host = secure\n"
-	"workers = 1\n"
-	"requests = 7\n"
-	"think = 5ms\n"
-	"[load refused]\n"
-	"host = plain\n"
-	"count = 2\n"
-	"start = 50ms\n"
-	"[event down]\n"
-	"at = 40ms\n"
-	"host = plain\n"
-	"action = down\n"
-	"for = 100ms\n";
+static const char e2e_scenario[] = "[scenario]\n"
+                                   "duration = 400ms\n"
+                                   "[host secure]\n"
+                                   "tls = true\n"
+                                   "dial_latency = 2ms\n"
+                                   "tls_latency = 4ms\n"
+                                   "service_time = 5ms\n"
+                                   "server_max_requests = 3\n"
+                                   "[host plain]\n"
+                                   "dial_latency = 3ms\n"
+                                   "[load w]\n"
+                                   "host = secure\n"
+                                   "workers = 1\n"
+                                   "requests = 7\n"
+                                   "think = 5ms\n"
+                                   "[load refused]\n"
+                                   "host = plain\n"
+                                   "count = 2\n"
+                                   "start = 50ms\n"
+                                   "[event down]\n"
+                                   "at = 40ms\n"
+                                   "host = plain\n"
+                                   "action = down\n"
+                                   "for = 100ms\n";
 
 struct e2e_counts {
-	int64_t requests, ok, failed, dials, dial_failures, tls, server_closes, refused, kernel_samples;
+	int64_t requests, ok, failed, dials, dial_failures, tls, server_closes, refused,
+	    kernel_samples;
 };
 
 static void e2e_count(void *ctx, const struct ps_event *ev)

@@ -42,9 +42,11 @@ static const int64_t *total_field(const struct stats *st, const char *name)
 		size_t off;
 	} fields[] = {
 #define F(x) {#x, offsetof(struct stats_counts, x)}
-		F(requests), F(ok), F(failed), F(unfinished), F(dials), F(dial_failures),
-		F(tls_handshakes), F(reused), F(closed), F(peak_open), F(peak_idle), F(peak_waiting),
-		F(leaked), F(retries), F(peak_active),
+	    F(requests),       F(ok),        F(failed),
+	    F(unfinished),     F(dials),     F(dial_failures),
+	    F(tls_handshakes), F(reused),    F(closed),
+	    F(peak_open),      F(peak_idle), F(peak_waiting),
+	    F(leaked),         F(retries),   F(peak_active),
 #undef F
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -173,26 +175,26 @@ static char *trace_of(const struct scenario *sc, size_t *len)
 START_TEST(test_determinism_same_file_and_seed_give_identical_trace)
 {
 	static const char text[] =
-		"[scenario]\nduration = 20s\nseed = 7\n"
-		"[transport]\nMaxConnsPerHost = 6\nIdleConnTimeout = 2s\n"
-		"[host a]\nservice_time = exp:15ms\nserver_idle_timeout = 1500ms\n"
-		"[host b]\ntls = true\nservice_time = uniform:5ms..40ms\n"
-		"[load w]\nhost = a\nworkers = 12\nthink = exp:200ms\n"
-		"[load r]\nhost = b\nrate = 150/s\n"
-		"[event e]\nat = 10s\nhost = a\naction = restart\n";
+	    "[scenario]\nduration = 20s\nseed = 7\n"
+	    "[transport]\nMaxConnsPerHost = 6\nIdleConnTimeout = 2s\n"
+	    "[host a]\nservice_time = exp:15ms\nserver_idle_timeout = 1500ms\n"
+	    "[host b]\ntls = true\nservice_time = uniform:5ms..40ms\n"
+	    "[load w]\nhost = a\nworkers = 12\nthink = exp:200ms\n"
+	    "[load r]\nhost = b\nrate = 150/s\n"
+	    "[event e]\nat = 10s\nhost = a\naction = restart\n";
 	struct scenario sc;
 	struct scenario_error err;
 	int rc = scenario_load_string(text, "determinism", &sc, &err);
 	if (rc) /* think may not take a distribution: fall back to a constant think */
 		rc = scenario_load_string(
-			"[scenario]\nduration = 20s\nseed = 7\n"
-			"[transport]\nMaxConnsPerHost = 6\nIdleConnTimeout = 2s\n"
-			"[host a]\nservice_time = exp:15ms\nserver_idle_timeout = 1500ms\n"
-			"[host b]\ntls = true\nservice_time = uniform:5ms..40ms\n"
-			"[load w]\nhost = a\nworkers = 12\nthink = 200ms\n"
-			"[load r]\nhost = b\nrate = 150/s\n"
-			"[event e]\nat = 10s\nhost = a\naction = restart\n",
-			"determinism", &sc, &err);
+		    "[scenario]\nduration = 20s\nseed = 7\n"
+		    "[transport]\nMaxConnsPerHost = 6\nIdleConnTimeout = 2s\n"
+		    "[host a]\nservice_time = exp:15ms\nserver_idle_timeout = 1500ms\n"
+		    "[host b]\ntls = true\nservice_time = uniform:5ms..40ms\n"
+		    "[load w]\nhost = a\nworkers = 12\nthink = 200ms\n"
+		    "[load r]\nhost = b\nrate = 150/s\n"
+		    "[event e]\nat = 10s\nhost = a\naction = restart\n",
+		    "determinism", &sc, &err);
 	ck_assert_msg(rc == 0, "line %d: %s", err.line, err.message);
 	size_t n1, n2;
 	char *t1 = trace_of(&sc, &n1);
@@ -215,7 +217,7 @@ END_TEST
 START_TEST(test_determinism_adding_a_load_keeps_other_arrivals)
 {
 	const char *base = "[scenario]\nduration = 5s\n[host a]\n[host b]\n"
-			   "[load r]\nhost = a\nrate = 40/s\n";
+	                   "[load r]\nhost = a\nrate = 40/s\n";
 	char with_extra[512];
 	snprintf(with_extra, sizeof(with_extra), "%s[load s]\nhost = b\nrate = 70/s\n", base);
 	struct scenario s1, s2;

@@ -47,7 +47,7 @@ static struct ps_event rec(enum ev_kind kind, ps_time t, uint32_t host, uint32_t
 }
 
 static void feed(struct view *v, enum ev_kind kind, ps_time t, uint32_t host, uint32_t conn,
-		 uint32_t req, uint32_t flags, int64_t value, enum ev_reason reason)
+                 uint32_t req, uint32_t flags, int64_t value, enum ev_reason reason)
 {
 	struct ps_event e = rec(kind, t, host, conn, req);
 

@@ -1,0 +1,298 @@
+/*
+ * cli.c: flags, usage and scenario loading for every subcommand.
+ * Prints to stderr and returns PS_EXIT_USAGE for bad input; never exits.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: poolsim COMMAND [FILE|LESSON] [options]\n"
+	    "\n"
+	    "Simulate Go's net/http connection pool, replay it on real loopback sockets, and watch "
+	    "it.\n"
+	    "\n"
+	    "commands:\n"
+	    "  run FILE       simulate and print a summary (--json, --trace, --csv F, --plot F)\n"
+	    "  real FILE      the same scenario on real TCP/TLS sockets to loopback servers\n"
+	    "  compare FILE   simulated beside real (and --go: Go itself), with a verdict per row\n"
+	    "  watch FILE|N   the live dashboard (--speed X|max, --real, --compare)\n"
+	    "  check FILE     validate a scenario file only\n"
+	    "  lessons        list the lessons (FILE may be a lesson number: poolsim watch 3)\n"
+	    "\n"
+	    "options:\n"
+	    "  --json               the machine-readable summary (docs/format.md)\n"
+	    "  --trace              one line per event: time, host, conn, what, why\n"
+	    "  --csv FILE           a time series of open/active/idle/dialing/waiting\n"
+	    "  --sample DURATION    the CSV sampling interval (default 100ms)\n"
+	    "  --plot FILE.svg      an SVG time chart of the run\n"
+	    "  --set Key=value      override a [transport] or [client] field (repeatable)\n"
+	    "  --seed N             override the scenario's seed\n"
+	    "  --go 1.19|current    which Go to follow where versions differ\n"
+	    "  --time-scale X       real mode: scale every duration by X (0.01 = 100x faster)\n"
+	    "  --speed X|max        watch: scenario seconds per wall second (default 1)\n"
+	    "  -h, --help           this text;  --version  the version\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 the run failed (or compare disagreed), 2 bad input.\n"
+	    "More: man poolsim, README.md, docs/guide.md.\n");
+}
+
+static int bad(const struct cli_opts *o, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "poolsim %s: ", o->command ? o->command : "");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'poolsim --help'.\n");
+	return PS_EXIT_USAGE;
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1e9)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+struct flag_spec {
+	const char *name;
+	unsigned group;
+	bool takes_value;
+};
+
+static const struct flag_spec flags[] = {
+    {"--json", CLI_JSON, false},       {"--trace", CLI_TRACE, false},
+    {"--csv", CLI_CSV, true},          {"--sample", CLI_CSV, true},
+    {"--plot", CLI_PLOT, true},        {"--set", CLI_SET, true},
+    {"--seed", CLI_SET, true},         {"--go", CLI_SET | CLI_GO, false},
+    {"--time-scale", CLI_SCALE, true}, {"--speed", CLI_WATCH, true},
+    {"--real", CLI_WATCH, false},      {"--compare", CLI_WATCH, false},
+    {"--frames", CLI_WATCH, true},     {"--check-invariants", CLI_DEBUG, false},
+};
+
+static const struct flag_spec *find_flag(const char *arg, unsigned allowed)
+{
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strcmp(arg, flags[i].name) == 0 && (flags[i].group & allowed))
+			return &flags[i];
+	return NULL;
+}
+
+static int apply_flag(struct cli_opts *o, const char *name, const char *value, unsigned allowed)
+{
+	if (!strcmp(name, "--json"))
+		o->json = true;
+	else if (!strcmp(name, "--trace"))
+		o->trace = true;
+	else if (!strcmp(name, "--check-invariants"))
+		o->check_invariants = true;
+	else if (!strcmp(name, "--real"))
+		o->real = true;
+	else if (!strcmp(name, "--compare"))
+		o->compare = true;
+	else if (!strcmp(name, "--csv"))
+		o->csv_path = value;
+	else if (!strcmp(name, "--plot"))
+		o->plot_path = value;
+	else if (!strcmp(name, "--sample")) {
+		if (parse_duration(value, &o->sample) || o->sample <= 0)
+			return bad(o, "--sample wants a positive duration like 100ms, not '%s'",
+			           value);
+	} else if (!strcmp(name, "--set")) {
+		if (o->n_sets == CLI_MAX_SETS)
+			return bad(o, "too many --set options (at most %s)", "32");
+		if (!strchr(value, '='))
+			return bad(o, "--set wants Key=value, not '%s'", value);
+		o->sets[o->n_sets++] = value;
+	} else if (!strcmp(name, "--seed")) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(value, &end, 10);
+		if (errno || end == value || *end || value[0] == '-')
+			return bad(o, "--seed wants a whole number, not '%s'", value);
+		o->seed = v;
+		o->seed_set = true;
+	} else if (!strcmp(name, "--go")) {
+		if (value) {
+			if (strcmp(value, "1.19") && strcmp(value, "current"))
+				return bad(o, "--go wants 1.19 or current, not '%s'", value);
+			o->go = value;
+		} else {
+			o->go_column = true;
+		}
+	} else if (!strcmp(name, "--time-scale")) {
+		if (parse_double(value, &o->time_scale))
+			return bad(o, "--time-scale wants a positive number like 0.01, not '%s'",
+			           value);
+	} else if (!strcmp(name, "--speed")) {
+		if (!strcmp(value, "max"))
+			o->speed = 0;
+		else if (parse_double(value, &o->speed))
+			return bad(o, "--speed wants a positive number or max, not '%s'", value);
+	} else if (!strcmp(name, "--frames")) {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (end == value || *end || v <= 0)
+			return bad(o, "--frames wants a positive whole number, not '%s'", value);
+		o->frames = v;
+	}
+	(void)allowed;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, unsigned allowed, struct cli_opts *o)
+{
+	const char *command = o->command;
+	memset(o, 0, sizeof(*o));
+	o->command = command;
+	o->sample = 100 * PS_MS;
+	o->time_scale = 1.0;
+	o->speed = 1.0;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		if (arg[0] != '-' || !strcmp(arg, "-")) {
+			if (o->file)
+				return bad(o, "one scenario at a time: unexpected '%s'", arg);
+			o->file = arg;
+			continue;
+		}
+		const char *eq = strchr(arg, '=');
+		char name[64];
+		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+		if (len >= sizeof(name))
+			return bad(o, "unknown option '%s'", arg);
+		memcpy(name, arg, len);
+		name[len] = '\0';
+		const struct flag_spec *f = find_flag(name, allowed);
+		if (!f)
+			return bad(o, "unknown option '%s'", arg);
+		const char *value = eq ? eq + 1 : NULL;
+		bool wants_value = f->takes_value || (!strcmp(name, "--go") && !(allowed & CLI_GO));
+		if (wants_value && !value) {
+			if (i + 1 >= argc)
+				return bad(o, "option '%s' needs a value", name);
+			value = argv[++i];
+		}
+		if (!wants_value && value && strcmp(name, "--go"))
+			return bad(o, "option '%s' takes no value", name);
+		int rc = apply_flag(o, name, value, allowed);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const char *cli_lessons_dir(char *buf, size_t size)
+{
+	const char *env = getenv("POOLSIM_SCENARIOS");
+	char exe[PATH_MAX];
+	const char *candidates[4] = {env, "scenarios", NULL, NULL};
+	char beside[PATH_MAX + 32], shared[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(beside, sizeof(beside), "%s/../scenarios", exe);
+		snprintf(shared, sizeof(shared), "%s/../share/poolsim/scenarios", exe);
+		candidates[2] = beside;
+		candidates[3] = shared;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (!candidates[i])
+			continue;
+		DIR *d = opendir(candidates[i]);
+		if (d) {
+			closedir(d);
+			snprintf(buf, size, "%s", candidates[i]);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* Resolve "3" to scenarios/03-*.ini (or return the argument as it is). */
+static const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
+{
+	size_t len = strlen(arg);
+	if (len == 0 || len > 3)
+		return arg;
+	for (size_t i = 0; i < len; i++)
+		if (!isdigit((unsigned char)arg[i]))
+			return arg;
+	char dir[PATH_MAX];
+	if (!cli_lessons_dir(dir, sizeof(dir)))
+		return arg;
+	char prefix[8];
+	snprintf(prefix, sizeof(prefix), "%02d-", atoi(arg));
+	DIR *d = opendir(dir);
+	if (!d)
+		return arg;
+	const char *found = arg;
+	struct dirent *de;
+	char best[256] = "";
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+		    strstr(de->d_name, ".ini") && (!best[0] || strcmp(de->d_name, best) < 0))
+			snprintf(best, sizeof(best), "%s", de->d_name);
+	}
+	closedir(d);
+	if (best[0]) {
+		int n = snprintf(buf, size, "%s/%s", dir, best);
+		if (n > 0 && (size_t)n < size)
+			found = buf;
+	}
+	return found;
+}
+
+static void print_scenario_error(const char *path, const struct scenario_error *err)
+{
+	if (err->line > 0)
+		fprintf(stderr, "%s:%d: %s\n", path, err->line, err->message);
+	else
+		fprintf(stderr, "%s: %s\n", path, err->message);
+}
+
+int cli_load(const struct cli_opts *o, struct scenario *sc)
+{
+	if (!o->file) {
+		fprintf(stderr,
+		        "poolsim %s: which scenario? Give a file or a lesson number.\n"
+		        "Try 'poolsim --help'.\n",
+		        o->command);
+		return PS_EXIT_USAGE;
+	}
+	char resolved[PATH_MAX];
+	const char *path = cli_resolve_lesson(o->file, resolved, sizeof(resolved));
+	struct scenario_error err = {0};
+	if (scenario_load(path, sc, &err)) {
+		print_scenario_error(path, &err);
+		return PS_EXIT_USAGE;
+	}
+	for (int i = 0; i < o->n_sets; i++) {
+		if (scenario_set(sc, o->sets[i], &err)) {
+			fprintf(stderr, "poolsim %s: --set %s: %s\n", o->command, o->sets[i],
+			        err.message);
+			scenario_free(sc);
+			return PS_EXIT_USAGE;
+		}
+	}
+	if (o->seed_set)
+		sc->seed = o->seed;
+	if (o->go)
+		sc->go = strcmp(o->go, "current") == 0 ? GO_CURRENT : GO_1_19;
+	return 0;
+}

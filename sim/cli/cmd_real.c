@@ -1,0 +1,431 @@
+/*
+ * cmd_real.c: `poolsim real` (a scenario on real sockets) and `poolsim
+ * compare` (the simulator beside real mode, and with --go beside Go itself).
+ *
+ * SIGINT and SIGTERM are blocked for the whole run and polled between short
+ * steps, so an interrupt ends the run cleanly: every socket closed, the
+ * servers stopped, a summary of what happened so far, exit 130.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "outputs.h"
+#include "real.h"
+#include "sim.h"
+
+#define KERNEL_SAMPLES_PER_SECOND 10
+
+struct real_result {
+	bool interrupted;
+	int error; /* errno from the loop, or 0 */
+};
+
+static int add_real_sink(void *run, struct ev_sink sink)
+{
+	return real_add_sink(run, sink);
+}
+
+static int add_sim_sink(void *run, struct ev_sink sink)
+{
+	return sim_add_sink(run, sink);
+}
+
+static bool signal_pending(const sigset_t *set)
+{
+	struct timespec zero = {0, 0};
+	return sigtimedwait(set, NULL, &zero) > 0;
+}
+
+/* drive_real: run to the end in steps of about 50 ms of wall time, watching for signals. */
+static struct real_result drive_real(struct real *r, const struct cli_opts *o, const sigset_t *stop)
+{
+	struct real_result res = {0};
+	ps_time step = (ps_time)(50.0 * (double)PS_MS / o->time_scale);
+	if (step < 1)
+		step = 1;
+	for (;;) {
+		int rc = real_run_until(r, ps_time_add(real_now(r), step));
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			res.error = -rc;
+			break;
+		}
+		if (signal_pending(stop)) {
+			res.interrupted = true;
+			break;
+		}
+	}
+	return res;
+}
+
+static ps_time kernel_period(const struct cli_opts *o)
+{
+	return (ps_time)((double)PS_SEC / KERNEL_SAMPLES_PER_SECOND / o->time_scale);
+}
+
+static void explain_failures(const struct stats *st, long fd_limit)
+{
+	if (st->failures[R_RESOURCE])
+		fprintf(stderr,
+		        "poolsim real: %lld requests failed: out of file descriptors (the limit is "
+		        "%ld; "
+		        "raise it with ulimit -n, or lower the scenario's concurrency)\n",
+		        (long long)st->failures[R_RESOURCE], fd_limit);
+	if (st->failures[R_IO_ERROR])
+		fprintf(stderr, "poolsim real: %lld requests failed on socket or TLS errors\n",
+		        (long long)st->failures[R_IO_ERROR]);
+}
+
+/* run_real: the scenario on real sockets into `out`; an exit status. */
+static int run_real(const struct cli_opts *o, const struct scenario *sc, struct outputs *out,
+                    const struct cli_opts *sink_opts)
+{
+	memset(out, 0, sizeof(*out)); /* outputs_close is safe on it whatever happens below */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigset_t old;
+	/* Blocked before the server thread starts, so it inherits the mask and never takes them. */
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	int err = 0;
+	struct real *r = real_create(sc, o->time_scale, &err);
+	if (!r) {
+		fprintf(stderr, "poolsim real: cannot start the loopback servers: %s\n",
+		        strerror(err));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return PS_EXIT_FAIL;
+	}
+	int rc = outputs_open(out, sink_opts, sc, "real", add_real_sink, r);
+	if (rc == 0) {
+		if (o->check_invariants)
+			real_set_check_invariants(r, true);
+		rc = real_start(r, kernel_period(o));
+		if (rc) {
+			fprintf(stderr, "poolsim real: cannot start: %s\n", strerror(-rc));
+			rc = PS_EXIT_FAIL;
+		}
+	}
+	struct real_result res = {0};
+	if (rc == 0)
+		res = drive_real(r, o, &stop);
+	long fd_limit = real_fd_limit(r);
+	if (rc == 0)
+		out->st.lag =
+		    (struct stats_lag){true, real_schedule_lag_ms(r, 0.5),
+		                       real_schedule_lag_ms(r, 0.99), real_schedule_lag_ms(r, 1.0)};
+	real_destroy(r);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return rc;
+	explain_failures(&out->st, fd_limit);
+	if (res.error) {
+		fprintf(stderr, "poolsim real: the event loop failed: %s\n", strerror(res.error));
+		return PS_EXIT_FAIL;
+	}
+	if (res.interrupted) {
+		fprintf(stderr, "poolsim real: interrupted at %.3fs of %.3fs; summary so far:\n",
+		        (double)out->st.end / PS_SEC, (double)sc->duration / PS_SEC);
+		return 130;
+	}
+	return 0;
+}
+
+int cmd_real(int argc, char **argv)
+{
+	struct cli_opts o = {.command = "real"};
+	int rc = cli_parse(
+	    argc, argv, CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_SET | CLI_SCALE | CLI_DEBUG,
+	    &o);
+	if (rc)
+		return rc;
+	struct scenario sc;
+	if ((rc = cli_load(&o, &sc)))
+		return rc;
+	struct outputs out;
+	rc = run_real(&o, &sc, &out, &o);
+	if (rc == 0 || rc == 130)
+		outputs_print_summary(&out, &o);
+	int rc2 = outputs_close(&out, &o);
+	scenario_free(&sc);
+	return rc ? rc : rc2;
+}
+
+/* ------------------------------------------------------------------ compare */
+
+enum verdict { V_SAME, V_CLOSE, V_DIFF };
+
+/* A row: a name, the JSON path of its value in a summary (for the Go column), and the values. */
+struct row {
+	char name[40];
+	char block[16], key[24]; /* "totals", "dials" */
+	double sim, real, go;
+	bool is_latency;
+};
+
+/*
+ * judge: counts agree exactly (=) or within max(1, 5% of the larger) (~);
+ * latencies within max(25%, 5 ms of wall time) (~). Anything else differs.
+ * The tolerances are documented in docs/model.md ("Comparing with real mode").
+ */
+static enum verdict judge(double a, double b, bool is_latency, double time_scale)
+{
+	double diff = fabs(b - a);
+	double big = fmax(fabs(a), fabs(b));
+	if (diff < 1e-9)
+		return V_SAME;
+	if (is_latency)
+		return diff <= fmax(0.25 * big, 5.0 / time_scale) ? V_CLOSE : V_DIFF;
+	return diff <= fmax(1.0, 0.05 * big) ? V_CLOSE : V_DIFF;
+}
+
+static const char *verdict_word(enum verdict v)
+{
+	return v == V_SAME ? "same" : v == V_CLOSE ? "close" : "DIFFERS";
+}
+
+static void add_row(struct row *rows, int *n, const char *name, const char *block, const char *key,
+                    double sim, double real, bool is_latency)
+{
+	struct row *r = &rows[(*n)++];
+	*r = (struct row){.sim = sim, .real = real, .go = NAN, .is_latency = is_latency};
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->block, sizeof(r->block), "%s", block);
+	snprintf(r->key, sizeof(r->key), "%s", key);
+}
+
+static int collect_rows(const struct stats *a, const struct stats *b, struct row *rows)
+{
+	int n = 0;
+#define COUNT_ROW(field)                                                                           \
+	add_row(rows, &n, #field, "totals", #field, (double)a->total.field,                        \
+	        (double)b->total.field, false)
+	COUNT_ROW(requests);
+	COUNT_ROW(ok);
+	COUNT_ROW(failed);
+	COUNT_ROW(dials);
+	COUNT_ROW(reused);
+	COUNT_ROW(peak_open);
+	COUNT_ROW(peak_idle);
+	COUNT_ROW(closed);
+#undef COUNT_ROW
+	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++) {
+		if (a->closes[r] == 0 && b->closes[r] == 0)
+			continue;
+		const char *key = ev_reason_category_name((enum ev_reason)r);
+		char name[40];
+		snprintf(name, sizeof(name), "  %s", key);
+		add_row(rows, &n, name, "closes", key, (double)a->closes[r], (double)b->closes[r],
+		        false);
+	}
+	add_row(rows, &n, "latency p50 ms", "latency_ms", "p50", stats_latency_ms(a, 0.5),
+	        stats_latency_ms(b, 0.5), true);
+	add_row(rows, &n, "latency p99 ms", "latency_ms", "p99", stats_latency_ms(a, 0.99),
+	        stats_latency_ms(b, 0.99), true);
+	return n;
+}
+
+/* json_number: the number at "key": inside the object "block": of a summary; NAN if absent. */
+static double json_number(const char *json, const char *block, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", block);
+	const char *p = strstr(json, pat);
+	const char *end = p ? strchr(p, '}') : NULL;
+	if (!p || !end)
+		return NAN;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *k = strstr(p, pat);
+	if (!k || k > end)
+		return NAN;
+	return strtod(k + strlen(pat), NULL);
+}
+
+static void print_rows_text(const struct scenario *sc, const struct row *rows, int n, bool go,
+                            const struct cli_opts *o, int *differs)
+{
+	printf("%s\nsimulated vs real sockets%s (time scale %g)\n\n", sc->title,
+	       go ? " vs Go's own net/http" : "", o->time_scale);
+	printf(go ? "%-22s %12s %12s %10s  %-8s" : "%-22s %12s %12s %10s  %s", "", "sim", "real",
+	       "diff", "verdict");
+	printf(go ? " %12s  %s\n" : "\n", "go", "sim vs go");
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		enum verdict v = judge(r->sim, r->real, r->is_latency, o->time_scale);
+		*differs += v == V_DIFF;
+		const char *fmt = r->is_latency ? (go ? "%-22s %12.3f %12.3f %+10.3f  %-8s"
+		                                      : "%-22s %12.3f %12.3f %+10.3f  %s")
+		                                : (go ? "%-22s %12.0f %12.0f %+10.0f  %-8s"
+		                                      : "%-22s %12.0f %12.0f %+10.0f  %s");
+		printf(fmt, r->name, r->sim, r->real, r->real - r->sim, verdict_word(v));
+		if (!go) {
+			printf("\n");
+		} else if (isnan(r->go)) {
+			printf(" %12s  -\n", "-");
+		} else {
+			enum verdict g = judge(r->sim, r->go, r->is_latency, o->time_scale);
+			*differs += g == V_DIFF;
+			printf(r->is_latency ? " %12.3f  %s\n" : " %12.0f  %s\n", r->go,
+			       verdict_word(g));
+		}
+	}
+}
+
+static void print_rows_json(const struct scenario *sc, const struct row *rows, int n, bool go,
+                            const struct cli_opts *o, int *differs)
+{
+	printf("{\n  \"mode\": \"compare\",\n  \"scenario\": ");
+	stats_json_string(stdout, sc->title);
+	printf(",\n  \"time_scale\": %g,\n  \"rows\": [\n", o->time_scale);
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		enum verdict v = judge(r->sim, r->real, r->is_latency, o->time_scale);
+		*differs += v == V_DIFF;
+		printf("    {\"name\": \"%s\", \"sim\": %.3f, \"real\": %.3f, \"verdict\": \"%s\"",
+		       r->key, r->sim, r->real, verdict_word(v));
+		if (go && !isnan(r->go)) {
+			enum verdict g = judge(r->sim, r->go, r->is_latency, o->time_scale);
+			*differs += g == V_DIFF;
+			printf(", \"go\": %.3f, \"go_verdict\": \"%s\"", r->go, verdict_word(g));
+		}
+		printf("}%s\n", i + 1 < n ? "," : "");
+	}
+	printf("  ],\n  \"differs\": %d\n}\n", *differs);
+}
+
+static int print_compare(const struct scenario *sc, const struct stats *a, const struct stats *b,
+                         const char *go_json, const struct cli_opts *o)
+{
+	struct row rows[32];
+	int n = collect_rows(a, b, rows);
+	for (int i = 0; go_json && i < n; i++)
+		rows[i].go = json_number(go_json, rows[i].block, rows[i].key);
+	int differs = 0;
+	if (o->json) {
+		print_rows_json(sc, rows, n, go_json != NULL, o, &differs);
+		return differs ? PS_EXIT_FAIL : 0;
+	}
+	print_rows_text(sc, rows, n, go_json != NULL, o, &differs);
+	if (b->kernel.present)
+		printf("\nkernel (real run): peak ESTABLISHED %lld, TIME_WAIT at end %lld, peak "
+		       "fds %lld\n",
+		       (long long)b->kernel.peak_established, (long long)b->kernel.time_wait_end,
+		       (long long)b->kernel.peak_fds);
+	printf("\n%s\n", differs ? "verdict: the runs DIFFER (see rows marked DIFFERS)"
+	                         : "verdict: the runs agree within tolerance");
+	return differs ? PS_EXIT_FAIL : 0;
+}
+
+static int run_sim_into(const struct cli_opts *o, const struct scenario *sc, struct outputs *out,
+                        const struct cli_opts *sink_opts)
+{
+	struct sim *s = sim_create(sc);
+	if (!s) {
+		fprintf(stderr, "poolsim: out of memory\n");
+		return PS_EXIT_FAIL;
+	}
+	int rc = outputs_open(out, sink_opts, sc, "sim", add_sim_sink, s);
+	if (rc == 0) {
+		if (o->check_invariants)
+			sim_set_check_invariants(s, true);
+		sim_start(s);
+		sim_run(s);
+	}
+	sim_destroy(s);
+	return rc;
+}
+
+/*
+ * run_go_oracle: the Go column: Go's own net/http replays the file
+ * (build/oracle/oracle beside the binary, or $POOLSIM_ORACLE; `make oracle`
+ * builds it). Returns its JSON summary (malloc'd) or NULL after a message.
+ */
+static char *run_go_oracle(const struct cli_opts *o, const char *path)
+{
+	const char *oracle = getenv("POOLSIM_ORACLE");
+	char guess[4096];
+	if (!oracle) {
+		ssize_t n = readlink("/proc/self/exe", guess, sizeof(guess) - 32);
+		if (n <= 0)
+			return NULL;
+		guess[n] = '\0';
+		char *slash = strrchr(guess, '/');
+		if (slash)
+			strcpy(slash, "/oracle/oracle");
+		oracle = guess;
+	}
+	if (access(oracle, X_OK)) {
+		fprintf(stderr,
+		        "poolsim compare --go: no Go oracle at %s: run `make oracle` first "
+		        "(needs golang-go)\n",
+		        oracle);
+		return NULL;
+	}
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "'%s' --scale %g '%s'", oracle, o->time_scale, path);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	size_t cap = 8192, len = 0;
+	char *buf = malloc(cap);
+	size_t got;
+	while (buf && (got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+		len += got;
+		if (len + 1 == cap) {
+			char *bigger = realloc(buf, cap *= 2);
+			if (!bigger) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = bigger;
+		}
+	}
+	int status = pclose(p);
+	if (!buf || status != 0) {
+		fprintf(stderr, "poolsim compare --go: the Go oracle failed (status %d)\n", status);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct cli_opts o = {.command = "compare"};
+	int rc = cli_parse(argc, argv, CLI_JSON | CLI_SET | CLI_SCALE | CLI_GO | CLI_DEBUG, &o);
+	if (rc)
+		return rc;
+	struct scenario sc;
+	if ((rc = cli_load(&o, &sc)))
+		return rc;
+	struct cli_opts quiet = o; /* the two runs print nothing themselves */
+	quiet.trace = false;
+	quiet.csv_path = NULL;
+	quiet.plot_path = NULL;
+	struct outputs sim_out, real_out;
+	memset(&real_out, 0, sizeof(real_out));
+	rc = run_sim_into(&o, &sc, &sim_out, &quiet);
+	if (rc == 0) {
+		rc = run_real(&o, &sc, &real_out, &quiet);
+		char *go_json = NULL;
+		if (rc == 0 && o.go_column && !(go_json = run_go_oracle(&o, sc.path)))
+			rc = PS_EXIT_USAGE;
+		if (rc == 0)
+			rc = print_compare(&sc, &sim_out.st, &real_out.st, go_json, &o);
+		free(go_json);
+		outputs_close(&real_out, &quiet);
+	}
+	outputs_close(&sim_out, &quiet);
+	scenario_free(&sc);
+	return rc;
+}

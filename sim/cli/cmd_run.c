@@ -1,0 +1,131 @@
+/*
+ * cmd_run.c: `poolsim run`, `poolsim check` and `poolsim lessons`: the
+ * simulator from the command line, its sinks (outputs.h) chosen by flags.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "client.h"
+#include "outputs.h"
+#include "sim.h"
+
+static int add_sim_sink(void *run, struct ev_sink sink)
+{
+	return sim_add_sink(run, sink);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct cli_opts o = {.command = "run"};
+	int rc = cli_parse(argc, argv,
+	                   CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_SET | CLI_DEBUG, &o);
+	if (rc)
+		return rc;
+	struct scenario sc;
+	if ((rc = cli_load(&o, &sc)))
+		return rc;
+	struct sim *s = sim_create(&sc);
+	struct outputs out;
+	if (!s) {
+		fprintf(stderr, "poolsim: out of memory\n");
+		scenario_free(&sc);
+		return PS_EXIT_FAIL;
+	}
+	rc = outputs_open(&out, &o, &sc, "sim", add_sim_sink, s);
+	if (rc == 0) {
+		if (o.check_invariants) /* else the build's default: on in debug builds */
+			sim_set_check_invariants(s, true);
+		sim_start(s);
+		sim_run(s);
+		if (sim_overflowed(s)) {
+			fprintf(
+			    stderr,
+			    "poolsim run: stopped at %.3fs: the scenario holds more than %d "
+			    "requests and "
+			    "conns at once (a rate far above what its servers serve, or conns that "
+			    "never "
+			    "expire); poolsim stops rather than exhaust memory. Summary so far:\n",
+			    (double)sim_now(s) / PS_SEC, CLIENT_MAX_LIVE);
+			rc = PS_EXIT_FAIL;
+		}
+		if (o.check_invariants &&
+		    out.st.total.ok + out.st.total.failed + out.st.total.unfinished !=
+		        out.st.total.requests) {
+			fprintf(stderr, "poolsim: invariant broken: requests are not conserved\n");
+			rc = PS_EXIT_FAIL;
+		}
+		outputs_print_summary(&out, &o);
+	}
+	int rc2 = outputs_close(&out, &o);
+	sim_destroy(s);
+	scenario_free(&sc);
+	return rc ? rc : rc2;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct cli_opts o = {.command = "check"};
+	int rc = cli_parse(argc, argv, CLI_SET, &o);
+	if (rc)
+		return rc;
+	struct scenario sc;
+	if ((rc = cli_load(&o, &sc)))
+		return rc;
+	if (sc.warnings[0])
+		fputs(sc.warnings, stderr);
+	printf("%s: ok: %u host%s, %u load%s, %u event%s\n", sc.path, sc.n_hosts,
+	       sc.n_hosts == 1 ? "" : "s", sc.n_loads, sc.n_loads == 1 ? "" : "s", sc.n_events,
+	       sc.n_events == 1 ? "" : "s");
+	scenario_free(&sc);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cmd_lessons(int argc, char **argv)
+{
+	struct cli_opts o = {.command = "lessons"};
+	int rc = cli_parse(argc, argv, 0, &o);
+	if (rc)
+		return rc;
+	char dir[PATH_MAX];
+	if (!cli_lessons_dir(dir, sizeof(dir))) {
+		fprintf(stderr,
+		        "poolsim lessons: no scenarios folder found (set POOLSIM_SCENARIOS)\n");
+		return PS_EXIT_USAGE;
+	}
+	DIR *d = opendir(dir);
+	char *names[256];
+	int n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)) && n < 256)
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && strstr(de->d_name, ".ini"))
+			names[n++] = strdup(de->d_name);
+	if (d)
+		closedir(d);
+	qsort(names, (size_t)n, sizeof(names[0]), by_name);
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX + 300];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		struct scenario sc;
+		struct scenario_error err;
+		if (scenario_load(path, &sc, &err) == 0) {
+			printf("%2d  %-34s %s\n", atoi(names[i]), names[i], sc.title);
+			scenario_free(&sc);
+		} else {
+			printf("%2d  %-34s (does not load: line %d: %s)\n", atoi(names[i]),
+			       names[i], err.line, err.message);
+		}
+		free(names[i]);
+	}
+	printf("\nOpen one with: poolsim watch N   or   poolsim run N\n");
+	return 0;
+}

@@ -1,0 +1,272 @@
+/*
+ * cmd_watch.c: the `poolsim watch` subcommand: the engines that feed the
+ * dashboard's views (one simulator, real sockets, or both side by side with
+ * --compare) and the struct dash_driver that paces them.
+ *
+ * Real mode runs on the wall clock (scenario time = wall time / time scale),
+ * so with --compare the simulator follows the real engine's clock and --speed
+ * does not apply; pausing real mode holds the event loop, so the sockets'
+ * timers fire late on resume (a note on screen says so). It must not include
+ * ncurses or draw. It is a CLI edge: it prints errors and picks the exit status.
+ */
+#include "cli.h"
+#include "commands.h"
+#include "dash.h"
+#include "real.h"
+#include "sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* How much wall time one drive call may spend waiting on real sockets. */
+#define REAL_FRAME_BUDGET_NS      (30 * PS_MS)
+#define KERNEL_SAMPLES_PER_SECOND 4
+
+/* One engine and the view it feeds: exactly one of sim and real is set. */
+struct watch_engine {
+	struct sim *sim;
+	struct real *real;
+	struct view *view;
+};
+
+struct watch {
+	struct scenario sc;
+	struct cli_opts opts;
+	struct watch_engine eng[DASH_MAX_PANES];
+	struct dash_pane panes[DASH_MAX_PANES];
+	int n;
+	int real_index; /* the pane driven by real sockets, or -1 */
+	ps_time linger;
+};
+
+/* ---------------------------------------------------------------- engines */
+
+static void engine_free(struct watch_engine *e)
+{
+	sim_destroy(e->sim);
+	real_destroy(e->real);
+	view_destroy(e->view);
+	memset(e, 0, sizeof(*e));
+}
+
+static int open_real(struct watch *w, struct watch_engine *e)
+{
+	int err = 0;
+	e->real = real_create(&w->sc, w->opts.time_scale, &err);
+	if (!e->real) {
+		errno = err;
+		return -1;
+	}
+	if (real_add_sink(e->real, view_sink(e->view)) < 0)
+		return -1;
+	ps_time every = (ps_time)((double)PS_SEC / KERNEL_SAMPLES_PER_SECOND / w->opts.time_scale);
+	int rc = real_start(e->real, every);
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+static int engine_open(struct watch *w, int i, bool is_real)
+{
+	struct watch_engine *e = &w->eng[i];
+	e->view = view_create(&w->sc);
+	if (!e->view)
+		return -1;
+	view_set_closing_linger(e->view, w->linger);
+	if (is_real) {
+		if (open_real(w, e) < 0) {
+			engine_free(e);
+			return -1;
+		}
+		w->real_index = i;
+	} else {
+		e->sim = sim_create(&w->sc);
+		if (!e->sim || sim_add_sink(e->sim, view_sink(e->view)) < 0) {
+			engine_free(e);
+			return -1;
+		}
+		sim_start(e->sim);
+	}
+	w->panes[i].view = e->view;
+	w->panes[i].mode = is_real ? "real" : "sim";
+	w->panes[i].note = is_real ? "(real sockets on 127.0.0.1; pausing delays them)" : NULL;
+	return 0;
+}
+
+static void watch_close(struct watch *w)
+{
+	for (int i = 0; i < w->n; i++)
+		engine_free(&w->eng[i]);
+}
+
+static int watch_open(struct watch *w)
+{
+	w->n = w->opts.compare ? 2 : 1;
+	w->real_index = -1;
+	for (int i = 0; i < w->n; i++)
+		if (engine_open(w, i, w->opts.compare ? i == 1 : w->opts.real) < 0) {
+			int saved = errno;
+			watch_close(w);
+			errno = saved;
+			return -1;
+		}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- dash_driver */
+
+static ps_time engine_now(const struct watch_engine *e)
+{
+	return e->real ? real_now(e->real) : sim_now(e->sim);
+}
+
+static bool engine_finished(const struct watch_engine *e)
+{
+	return e->real ? real_finished(e->real) : sim_finished(e->sim);
+}
+
+/*
+ * drv_run_until: the simulators run to `t`; real sockets cannot run ahead of
+ * the wall clock, so when there is a real engine it advances for at most one
+ * frame's worth of wall time and the simulators follow its clock instead.
+ */
+static bool drv_run_until(void *ctx, ps_time t)
+{
+	struct watch *w = ctx;
+	bool running = false;
+	if (w->real_index >= 0) {
+		struct real *r = w->eng[w->real_index].real;
+		ps_time budget = (ps_time)((double)REAL_FRAME_BUDGET_NS / w->opts.time_scale);
+		ps_time limit = ps_time_add(real_now(r), budget);
+		if (real_run_until(r, limit) < 0)
+			return false;
+		t = real_finished(r) ? PS_TIME_NEVER : real_now(r);
+	}
+	for (int i = 0; i < w->n; i++) {
+		if (w->eng[i].sim)
+			sim_run_until(w->eng[i].sim, t);
+		running |= !engine_finished(&w->eng[i]);
+	}
+	return running;
+}
+
+static bool drv_step(void *ctx)
+{
+	struct watch *w = ctx;
+	if (w->real_index >= 0)
+		return drv_run_until(ctx, 0);
+	if (w->n == 1)
+		return sim_step(w->eng[0].sim);
+	/* Two simulators move together: to the earliest next event of either. */
+	ps_time next = PS_TIME_NEVER;
+	for (int i = 0; i < w->n; i++) {
+		ps_time t = sim_next_time(w->eng[i].sim);
+		if (t < next)
+			next = t;
+	}
+	if (next == PS_TIME_NEVER)
+		return false;
+	return drv_run_until(ctx, next);
+}
+
+static ps_time drv_now(void *ctx)
+{
+	struct watch *w = ctx;
+	ps_time now = PS_TIME_NEVER;
+	for (int i = 0; i < w->n; i++) {
+		ps_time t = engine_now(&w->eng[i]);
+		if (t < now)
+			now = t;
+	}
+	return now;
+}
+
+static bool drv_finished(void *ctx)
+{
+	struct watch *w = ctx;
+	for (int i = 0; i < w->n; i++)
+		if (!engine_finished(&w->eng[i]))
+			return false;
+	return true;
+}
+
+static int drv_restart(void *ctx)
+{
+	struct watch *w = ctx;
+	watch_close(w);
+	return watch_open(w);
+}
+
+/* ---------------------------------------------------------------- the command */
+
+/* A closed conn shows as `x` for about half a wall second, however fast the run goes. */
+static ps_time closing_linger(double speed)
+{
+	double ns = speed > 0 ? speed * 0.5 * (double)PS_SEC : 5.0 * (double)PS_SEC;
+
+	if (ns < (double)PS_SEC)
+		ns = (double)PS_SEC;
+	if (ns > 60.0 * (double)PS_SEC)
+		ns = 60.0 * (double)PS_SEC;
+	return (ps_time)ns;
+}
+
+static int run_dashboard(struct watch *w)
+{
+	struct dash_driver drv = {w, drv_run_until, drv_step, drv_now, drv_finished, drv_restart};
+	double speed = w->real_index >= 0 || w->opts.real || w->opts.compare
+	                   ? 1.0 / w->opts.time_scale
+	                   : w->opts.speed;
+	struct dash_config cfg = {w->sc.title, speed, w->opts.frames, w->panes, 0};
+	int rc;
+
+	if (watch_open(w) < 0) {
+		fprintf(stderr, "poolsim watch: cannot start: %s\n", strerror(errno));
+		return PS_EXIT_FAIL;
+	}
+	cfg.n_panes = w->n;
+	rc = dash_run(&cfg, &drv);
+	watch_close(w);
+	switch (rc) {
+	case DASH_ERR_TERMINAL:
+		fprintf(stderr, "poolsim watch: cannot set up the terminal (is TERM=%s right?)\n",
+		        getenv("TERM") ? getenv("TERM") : "");
+		return PS_EXIT_USAGE;
+	case DASH_ERR_ENGINE:
+		fprintf(stderr, "poolsim watch: restart failed: %s\n", strerror(errno));
+		return PS_EXIT_FAIL;
+	case DASH_ERR_SYSTEM:
+		perror("poolsim watch");
+		return PS_EXIT_FAIL;
+	default:
+		return rc;
+	}
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct watch w;
+	memset(&w, 0, sizeof(w));
+	w.opts.command = "watch";
+	int rc = cli_parse(argc, argv, CLI_WATCH | CLI_SCALE | CLI_SET, &w.opts);
+	if (rc)
+		return rc;
+	if ((rc = cli_load(&w.opts, &w.sc)))
+		return rc;
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "poolsim watch needs a terminal; try: poolsim run %s --trace\n",
+		        w.sc.path);
+		scenario_free(&w.sc);
+		return PS_EXIT_USAGE;
+	}
+	bool real = w.opts.real || w.opts.compare;
+	w.linger = closing_linger(real ? 1.0 / w.opts.time_scale : w.opts.speed);
+	rc = run_dashboard(&w);
+	scenario_free(&w.sc);
+	return rc;
+}

@@ -1,0 +1,69 @@
+/*
+ * outputs.c: see outputs.h. The order of sinks matters: the CSV sampler and
+ * the plot read the gauges of stats as they stood before each record, so
+ * they go before stats' own sink; the trace goes last.
+ */
+#include "outputs.h"
+
+#include <string.h>
+
+int outputs_open(struct outputs *out, const struct cli_opts *o, const struct scenario *sc,
+                 const char *mode, outputs_add_sink add, void *run)
+{
+	memset(out, 0, sizeof(*out));
+	if (stats_init(&out->st, sc, mode)) {
+		fprintf(stderr, "poolsim: out of memory\n");
+		return PS_EXIT_FAIL;
+	}
+	if (o->csv_path) {
+		out->csv_file = fopen(o->csv_path, "w");
+		if (!out->csv_file) {
+			perror(o->csv_path);
+			return PS_EXIT_USAGE;
+		}
+		csv_init(&out->csv, &out->st, out->csv_file, o->sample);
+		add(run, csv_sink(&out->csv));
+	}
+	if (o->plot_path) {
+		out->plot = plot_create(sc, &out->st);
+		if (!out->plot) {
+			fprintf(stderr, "poolsim: out of memory\n");
+			return PS_EXIT_FAIL;
+		}
+		add(run, plot_sink(out->plot));
+	}
+	add(run, stats_sink(&out->st));
+	if (o->trace) {
+		out->trace = (struct trace){.sc = sc, .out = stdout};
+		add(run, trace_sink(&out->trace));
+	}
+	return 0;
+}
+
+int outputs_close(struct outputs *out, const struct cli_opts *o)
+{
+	int rc = 0;
+	if (out->csv_file && fclose(out->csv_file)) {
+		perror(o->csv_path);
+		rc = PS_EXIT_FAIL;
+	}
+	out->csv_file = NULL;
+	if (out->plot) {
+		if (plot_write_file(out->plot, o->plot_path)) {
+			perror(o->plot_path);
+			rc = PS_EXIT_FAIL;
+		}
+		plot_destroy(out->plot);
+		out->plot = NULL;
+	}
+	stats_free(&out->st);
+	return rc;
+}
+
+void outputs_print_summary(const struct outputs *out, const struct cli_opts *o)
+{
+	if (o->json)
+		stats_print_json(&out->st, stdout);
+	else
+		stats_print_text(&out->st, stdout);
+}

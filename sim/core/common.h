@@ -1,0 +1,41 @@
+/*
+ * common.h: the few types every poolsim module shares.
+ *
+ * Time is a signed 64-bit count of nanoseconds (ps_time). Scenario time starts
+ * at 0; nothing in poolsim reads a wall clock except the real-mode loop, which
+ * converts its readings to this scale before anything else sees them.
+ * Slots (conn, request, host, load) are uint32_t indices; PS_NONE means "none".
+ */
+#ifndef POOLSIM_COMMON_H
+#define POOLSIM_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int64_t ps_time;
+
+#define PS_NONE       UINT32_MAX
+#define PS_TIME_NEVER INT64_MAX
+
+#define PS_NS  ((ps_time)1)
+#define PS_US  ((ps_time)1000)
+#define PS_MS  ((ps_time)1000000)
+#define PS_SEC ((ps_time)1000000000)
+
+/* Exit statuses shared by every subcommand. */
+enum ps_exit {
+	PS_EXIT_OK = 0,
+	PS_EXIT_FAIL = 1,  /* the run itself failed (a socket error, a compare mismatch) */
+	PS_EXIT_USAGE = 2, /* bad input: a scenario file, a flag, a missing dependency */
+};
+
+/* ps_time_add clamps instead of overflowing: deadlines far in the future stay "never". */
+static inline ps_time ps_time_add(ps_time a, ps_time b)
+{
+	if (b > 0 && a > PS_TIME_NEVER - b)
+		return PS_TIME_NEVER;
+	return a + b;
+}
+
+#endif

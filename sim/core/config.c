@@ -1,0 +1,24 @@
+/*
+ * config.c: the two starting points of a Transport's settings (config.h).
+ */
+#include <string.h>
+
+#include "config.h"
+
+struct transport_config transport_config_default(void)
+{
+	struct transport_config t = {
+	    .MaxIdleConns = 100,
+	    .IdleConnTimeout = 90 * PS_SEC,
+	    .TLSHandshakeTimeout = 10 * PS_SEC,
+	    .DialTimeout = 30 * PS_SEC,
+	};
+	return t;
+}
+
+struct transport_config transport_config_zero(void)
+{
+	struct transport_config t;
+	memset(&t, 0, sizeof t);
+	return t;
+}

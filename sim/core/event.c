@@ -1,0 +1,195 @@
+/*
+ * event.c: the event stream's ring buffer and the names of kinds and reasons.
+ * The names are part of the trace format: changing one changes every trace.
+ */
+#include "event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ev_stream_init(struct ev_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void ev_stream_free(struct ev_stream *s)
+{
+	free(s->ring);
+	memset(s, 0, sizeof(*s));
+}
+
+int ev_stream_add_sink(struct ev_stream *s, struct ev_sink sink)
+{
+	if (s->n_sinks >= EV_STREAM_MAX_SINKS)
+		return -1;
+	s->sinks[s->n_sinks++] = sink;
+	return 0;
+}
+
+static void grow(struct ev_stream *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 256;
+	struct ps_event *ring = malloc(cap * sizeof(*ring));
+	if (!ring)
+		abort(); /* the stream is the record of the run: losing a record would lie */
+	for (size_t i = 0; i < s->count; i++)
+		ring[i] = s->ring[(s->head + i) % s->cap];
+	free(s->ring);
+	s->ring = ring;
+	s->cap = cap;
+	s->head = 0;
+}
+
+void ev_stream_push(struct ev_stream *s, const struct ps_event *ev)
+{
+	if (s->count == s->cap)
+		grow(s);
+	s->ring[(s->head + s->count) % s->cap] = *ev;
+	s->count++;
+}
+
+bool ev_stream_pop(struct ev_stream *s, struct ps_event *ev)
+{
+	if (s->count == 0)
+		return false;
+	*ev = s->ring[s->head];
+	s->head = (s->head + 1) % s->cap;
+	s->count--;
+	return true;
+}
+
+void ev_stream_deliver(struct ev_stream *s, const struct ps_event *ev)
+{
+	for (int i = 0; i < s->n_sinks; i++)
+		s->sinks[i].on_event(s->sinks[i].ctx, ev);
+}
+
+struct ps_event ev_make(enum ev_kind kind, ps_time t)
+{
+	struct ps_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = (uint16_t)kind;
+	ev.t = t;
+	ev.host = PS_NONE;
+	ev.conn = PS_NONE;
+	ev.req_slot = PS_NONE;
+	return ev;
+}
+
+const char *ev_kind_name(enum ev_kind kind)
+{
+	static const char *const names[EV_KIND_COUNT] = {
+	    [EV_REQ_START] = "req_start",
+	    [EV_REQ_WAIT] = "req_wait",
+	    [EV_PERMIT_WAIT] = "permit_wait",
+	    [EV_REQ_GOT_CONN] = "got_conn",
+	    [EV_REQ_RETRY] = "req_retry",
+	    [EV_REQ_DONE] = "req_done",
+	    [EV_REQ_FAILED] = "req_failed",
+	    [EV_BODY_LEAKED] = "body_leaked",
+	    [EV_DIAL_START] = "dial_start",
+	    [EV_TLS_START] = "tls_start",
+	    [EV_CONN_READY] = "conn_ready",
+	    [EV_CONN_IDLE] = "conn_idle",
+	    [EV_CONN_HANDOFF] = "conn_handoff",
+	    [EV_CONN_CLOSED] = "conn_closed",
+	    [EV_SERVER_ACTION] = "server_action",
+	    [EV_KERNEL_SAMPLE] = "kernel_sample",
+	    [EV_RUN_END] = "run_end",
+	};
+	if ((unsigned)kind >= EV_KIND_COUNT || !names[kind])
+		return "unknown";
+	return names[kind];
+}
+
+struct reason_info {
+	const char *go_name;
+	enum ev_reason category;
+	const char *text;
+};
+
+static const struct reason_info *reason_info(enum ev_reason r)
+{
+	static const struct reason_info table[R_REASON_COUNT] = {
+	    [R_NONE] = {"-", R_NONE, "no reason"},
+	    [R_IDLE_TIMEOUT] = {"errIdleConnTimeout", R_IDLE_TIMEOUT, "idle for IdleConnTimeout"},
+	    [R_MAX_IDLE_PER_HOST] = {"errTooManyIdleHost", R_MAX_IDLE_PER_HOST,
+	                             "no room in the host's idle pool (MaxIdleConnsPerHost)"},
+	    [R_MAX_IDLE_TOTAL] = {"errTooManyIdle", R_MAX_IDLE_TOTAL,
+	                          "oldest idle conn evicted (MaxIdleConns)"},
+	    [R_SERVER] = {"errServerClosedIdle", R_SERVER, "closed by the server"},
+	    [R_BODY_NOT_READ] = {"bodyClosedBeforeEOF", R_BODY_NOT_READ,
+	                         "body closed before EOF: the conn cannot be reused"},
+	    [R_KEEPALIVES_DISABLED] = {"errKeepAlivesDisabled", R_KEEPALIVES_DISABLED,
+	                               "keep-alives disabled: one request per conn"},
+	    [R_ERROR] = {"error", R_ERROR, "error"},
+	    [R_DIAL_REFUSED] = {"connectionRefused", R_ERROR, "dial refused: the server is down"},
+	    [R_DIAL_TIMEOUT] = {"dialTimeout", R_ERROR, "dial timed out (Dialer.Timeout)"},
+	    [R_TLS_TIMEOUT] = {"tlsHandshakeTimeoutError", R_ERROR,
+	                       "TLS handshake timeout (TLSHandshakeTimeout)"},
+	    [R_HEADER_TIMEOUT] = {"timeoutAwaitingResponseHeaders", R_ERROR,
+	                          "timeout awaiting response headers (ResponseHeaderTimeout)"},
+	    [R_CLIENT_TIMEOUT] = {"clientTimeout", R_ERROR, "Client.Timeout exceeded"},
+	    [R_DIAL_CANCELED] = {"dialCanceled", R_ERROR,
+	                         "dial aborted: its request's context ended (Go 1.19)"},
+	    [R_SERVER_IDLE_TIMEOUT] = {"errServerClosedIdle", R_SERVER,
+	                               "the server closed it after its idle timeout"},
+	    [R_SERVER_CONN_CLOSE] = {"connectionClose", R_SERVER,
+	                             "the response said Connection: close (server_max_requests)"},
+	    [R_SERVER_CLOSE_IDLE] = {"errServerClosedIdle", R_SERVER,
+	                             "the server closed its idle conns (close_idle)"},
+	    [R_SERVER_RESTART] = {"serverRestart", R_SERVER, "the server restarted"},
+	    [R_CONN_BROKEN] = {"connBroken", R_ERROR, "the conn broke under a request"},
+	    [R_IO_ERROR] = {"ioError", R_ERROR, "socket or TLS error"},
+	    [R_RESOURCE] = {"tooManyOpenFiles", R_ERROR, "out of file descriptors"},
+	    [R_CLOSE_IDLE_CONNS] = {"errCloseIdleConns", R_ERROR, "closed by CloseIdleConnections"},
+	};
+	if ((unsigned)r >= R_REASON_COUNT)
+		r = R_ERROR;
+	return &table[r];
+}
+
+const char *ev_reason_go_name(enum ev_reason reason)
+{
+	return reason_info(reason)->go_name;
+}
+
+enum ev_reason ev_reason_category(enum ev_reason reason)
+{
+	return reason_info(reason)->category;
+}
+
+const char *ev_reason_category_name(enum ev_reason reason)
+{
+	static const char *const names[R_CLOSE_CATEGORY_COUNT] = {
+	    [R_NONE] = "none",
+	    [R_IDLE_TIMEOUT] = "idle_timeout",
+	    [R_MAX_IDLE_PER_HOST] = "max_idle_per_host",
+	    [R_MAX_IDLE_TOTAL] = "max_idle_total",
+	    [R_SERVER] = "server",
+	    [R_BODY_NOT_READ] = "body_not_read",
+	    [R_KEEPALIVES_DISABLED] = "keepalives_disabled",
+	    [R_ERROR] = "error",
+	};
+	return names[ev_reason_category(reason)];
+}
+
+const char *ev_reason_text(enum ev_reason reason)
+{
+	return reason_info(reason)->text;
+}
+
+const char *ev_server_action_name(enum ev_server_action action)
+{
+	switch (action) {
+	case SRV_CLOSE_IDLE:
+		return "close_idle";
+	case SRV_RESTART:
+		return "restart";
+	case SRV_DOWN:
+		return "down";
+	case SRV_UP:
+		return "up";
+	}
+	return "unknown";
+}

@@ -1,0 +1,926 @@
+/*
+ * pool.c: Go's HTTP/1.1 connection pool rules (net/http transport.go), as
+ * pure logic. See pool.h for the contract and docs/model.md for each rule.
+ *
+ * Must not: read a clock, print, touch a socket, or allocate per event in a
+ * steady state (conns, wants, keys and transports come from free lists).
+ *
+ * Data, mirroring the Transport struct:
+ *   key.idle        idle conns of one key, oldest at head, newest at tail
+ *                   (Go's idleConn[key], "most recently used at end")
+ *   transport.lru   every idle conn of one Transport, oldest put at head
+ *                   (Go's idleLRU): MaxIdleConns evicts its head in O(1)
+ *   key.idle_wait   requests waiting for an idle conn, FIFO (idleConnWait)
+ *   key.conns_wait  requests waiting for a dial permit, FIFO (connsPerHostWait)
+ *   key.conns_per_host  Go's connsPerHost counter, kept only while
+ *                   MaxConnsPerHost > 0: dialing + active + idle conns
+ * Go leaves a request that stopped waiting in its queues and skips it lazily
+ * (cleanFront); here it is unlinked at once. The outcome is the same; only
+ * Go's queue-length observables differ (docs/model.md).
+ */
+#include "pool.h"
+
+#include "grow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct link {
+	uint32_t prev, next;
+};
+
+struct list {
+	uint32_t head, tail, len;
+};
+
+enum conn_state { CONN_FREE, CONN_DIALING, CONN_ACTIVE, CONN_IDLE };
+enum want_state { WANT_FREE, WANT_WAITING, WANT_DONE };
+
+struct pconn {
+	uint32_t id; /* #N, in dial order */
+	uint32_t key;
+	uint32_t want; /* the want whose getConn started this dial, while dialing */
+	uint32_t served;
+	ps_time idle_at;
+	struct link idle_link; /* in key.idle */
+	struct link lru_link;  /* in transport.lru */
+	uint32_t next_free;
+	uint8_t state;
+	bool reused; /* G9: has been through tryPutIdleConn (markReused) */
+};
+
+struct want {
+	uint32_t req, req_slot;
+	uint32_t key;
+	uint32_t dial_conn; /* the conn dialing on its behalf, or PS_NONE */
+	struct link idle_wait_link;
+	struct link conns_wait_link;
+	uint32_t next_free;
+	uint8_t state;
+	bool in_idle_wait, in_conns_wait;
+};
+
+struct pkey {
+	uint32_t transport, host;
+	struct list idle;
+	struct list idle_wait;
+	struct list conns_wait;
+	int64_t conns_per_host;
+	uint32_t n_conns; /* conns of this key in any state */
+	uint32_t n_wants; /* live want records of this key */
+	uint32_t next_free;
+	bool live;
+};
+
+struct ptransport {
+	struct list lru;
+	uint32_t key; /* a transient Transport's only key, PS_NONE until its first request */
+	uint32_t next_free;
+	bool close_idle; /* set by CloseIdleConnections (C2) */
+	bool live;
+};
+
+struct pool {
+	struct pool_config cfg;
+	struct ev_stream *out;
+	uint32_t n_hosts;
+	uint32_t next_conn_id;
+	uint32_t open;
+
+	struct pconn *conns;
+	uint32_t n_conns, cap_conns, free_conns;
+	struct want *wants;
+	uint32_t n_wants, cap_wants, free_wants;
+	struct pkey *keys;
+	uint32_t n_keys, cap_keys, free_keys;
+	struct ptransport *transports;
+	uint32_t n_transports, cap_transports, free_transports, live_transports;
+};
+
+/* ---------------------------------------------------------------- lists */
+
+/* A list threads through one `struct link` field of an array's elements. */
+struct list_ref {
+	char *base;
+	size_t stride, offset;
+};
+
+#define LIST_REF(array, type, field)                                                               \
+	((struct list_ref){(char *)(array), sizeof(type), offsetof(type, field)})
+
+static struct link *link_at(struct list_ref r, uint32_t i)
+{
+	return (struct link *)(r.base + (size_t)i * r.stride + r.offset);
+}
+
+static void list_init(struct list *l)
+{
+	l->head = l->tail = PS_NONE;
+	l->len = 0;
+}
+
+static void list_push_back(struct list *l, struct list_ref r, uint32_t i)
+{
+	struct link *k = link_at(r, i);
+	k->prev = l->tail;
+	k->next = PS_NONE;
+	if (l->tail != PS_NONE)
+		link_at(r, l->tail)->next = i;
+	else
+		l->head = i;
+	l->tail = i;
+	l->len++;
+}
+
+static void list_remove(struct list *l, struct list_ref r, uint32_t i)
+{
+	struct link *k = link_at(r, i);
+	if (k->prev != PS_NONE)
+		link_at(r, k->prev)->next = k->next;
+	else
+		l->head = k->next;
+	if (k->next != PS_NONE)
+		link_at(r, k->next)->prev = k->prev;
+	else
+		l->tail = k->prev;
+	k->prev = k->next = PS_NONE;
+	l->len--;
+}
+
+#define IDLE_REF(p)       LIST_REF((p)->conns, struct pconn, idle_link)
+#define LRU_REF(p)        LIST_REF((p)->conns, struct pconn, lru_link)
+#define IDLE_WAIT_REF(p)  LIST_REF((p)->wants, struct want, idle_wait_link)
+#define CONNS_WAIT_REF(p) LIST_REF((p)->wants, struct want, conns_wait_link)
+
+/* ---------------------------------------------------------------- slots */
+
+static uint32_t conn_alloc(struct pool *p)
+{
+	uint32_t i = p->free_conns;
+	if (i != PS_NONE) {
+		p->free_conns = p->conns[i].next_free;
+	} else {
+		if (p->n_conns == p->cap_conns)
+			p->conns = grow_to_hold(p->conns, &p->cap_conns, sizeof(*p->conns),
+			                        p->n_conns, 64, NULL);
+		i = p->n_conns++;
+	}
+	memset(&p->conns[i], 0, sizeof(p->conns[i]));
+	p->conns[i].want = PS_NONE;
+	p->conns[i].idle_link = p->conns[i].lru_link = (struct link){PS_NONE, PS_NONE};
+	return i;
+}
+
+static uint32_t want_alloc(struct pool *p)
+{
+	uint32_t i = p->free_wants;
+	if (i != PS_NONE) {
+		p->free_wants = p->wants[i].next_free;
+	} else {
+		if (p->n_wants == p->cap_wants)
+			p->wants = grow_to_hold(p->wants, &p->cap_wants, sizeof(*p->wants),
+			                        p->n_wants, 64, NULL);
+		i = p->n_wants++;
+	}
+	memset(&p->wants[i], 0, sizeof(p->wants[i]));
+	p->wants[i].dial_conn = PS_NONE;
+	return i;
+}
+
+static uint32_t key_alloc(struct pool *p, uint32_t transport, uint32_t host)
+{
+	uint32_t i = p->free_keys;
+	if (i != PS_NONE) {
+		p->free_keys = p->keys[i].next_free;
+	} else {
+		if (p->n_keys == p->cap_keys)
+			p->keys = grow_to_hold(p->keys, &p->cap_keys, sizeof(*p->keys), p->n_keys,
+			                       64, NULL);
+		i = p->n_keys++;
+	}
+	struct pkey *k = &p->keys[i];
+	memset(k, 0, sizeof(*k));
+	k->transport = transport;
+	k->host = host;
+	list_init(&k->idle);
+	list_init(&k->idle_wait);
+	list_init(&k->conns_wait);
+	k->live = true;
+	return i;
+}
+
+static uint32_t transport_alloc(struct pool *p)
+{
+	uint32_t i = p->free_transports;
+	if (i != PS_NONE) {
+		p->free_transports = p->transports[i].next_free;
+	} else {
+		if (p->n_transports == p->cap_transports)
+			p->transports =
+			    grow_to_hold(p->transports, &p->cap_transports, sizeof(*p->transports),
+			                 p->n_transports, 64, NULL);
+		i = p->n_transports++;
+	}
+	struct ptransport *t = &p->transports[i];
+	memset(t, 0, sizeof(*t));
+	list_init(&t->lru);
+	t->key = PS_NONE;
+	t->live = true;
+	p->live_transports++;
+	return i;
+}
+
+/*
+ * release_transient_key: a per-request Transport nobody holds any more is
+ * garbage in Go; free it once no conn and no waiter refers to its key.
+ */
+static void release_transient_key(struct pool *p, uint32_t key)
+{
+	struct pkey *k = &p->keys[key];
+	if (k->transport == 0 || k->n_conns > 0 || k->n_wants > 0)
+		return;
+	struct ptransport *t = &p->transports[k->transport];
+	t->live = false;
+	t->next_free = p->free_transports;
+	p->free_transports = k->transport;
+	p->live_transports--;
+	k->live = false;
+	k->next_free = p->free_keys;
+	p->free_keys = key;
+}
+
+static void want_release_if_unused(struct pool *p, uint32_t w)
+{
+	struct want *wt = &p->wants[w];
+	if (wt->state == WANT_WAITING || wt->dial_conn != PS_NONE || wt->state == WANT_FREE)
+		return;
+	uint32_t key = wt->key;
+	wt->state = WANT_FREE;
+	wt->next_free = p->free_wants;
+	p->free_wants = w;
+	p->keys[key].n_wants--;
+	release_transient_key(p, key);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void emit(struct pool *p, enum ev_kind kind, ps_time now, uint32_t key, uint32_t conn,
+                 uint32_t want, enum ev_reason reason, uint32_t flags, int64_t value)
+{
+	struct ps_event ev = ev_make(kind, now);
+	ev.host = p->keys[key].host;
+	if (conn != PS_NONE) {
+		ev.conn = conn;
+		ev.conn_id = p->conns[conn].id;
+	}
+	if (want != PS_NONE) {
+		ev.req = p->wants[want].req;
+		ev.req_slot = p->wants[want].req_slot;
+	}
+	ev.reason = (uint16_t)reason;
+	ev.flags = flags;
+	ev.value = value;
+	ev_stream_push(p->out, &ev);
+}
+
+/* ---------------------------------------------------------------- config */
+
+int pool_effective_max_idle_per_host(const struct pool *p)
+{
+	int64_t v = p->cfg.transport.MaxIdleConnsPerHost;
+	if (v == 0)
+		return 2; /* DefaultMaxIdleConnsPerHost */
+	if (v < 0)
+		return -1;
+	return v > INT32_MAX ? INT32_MAX : (int)v;
+}
+
+static bool max_conns_limited(const struct pool *p)
+{
+	return p->cfg.transport.MaxConnsPerHost > 0;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+struct pool *pool_create(const struct pool_config *cfg, uint32_t n_hosts, struct ev_stream *out)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->cfg = *cfg;
+	p->out = out;
+	p->n_hosts = n_hosts;
+	p->free_conns = p->free_wants = p->free_keys = p->free_transports = PS_NONE;
+	transport_alloc(p); /* transport 0: the scenario's shared Transport */
+	for (uint32_t h = 0; h < n_hosts; h++)
+		key_alloc(p, 0, h); /* key h = (transport 0, host h) */
+	return p;
+}
+
+void pool_destroy(struct pool *p)
+{
+	if (!p)
+		return;
+	free(p->conns);
+	free(p->wants);
+	free(p->keys);
+	free(p->transports);
+	free(p);
+}
+
+uint32_t pool_transport_new(struct pool *p)
+{
+	return transport_alloc(p);
+}
+
+static uint32_t key_for(struct pool *p, uint32_t transport, uint32_t host)
+{
+	if (transport == 0)
+		return host;
+	struct ptransport *t = &p->transports[transport];
+	if (t->key == PS_NONE)
+		t->key = key_alloc(p, transport, host);
+	return t->key;
+}
+
+/* ---------------------------------------------------------------- idle structures */
+
+/* removeIdleConn: take an idle conn out of idle[key] and idleLRU. */
+static void pool_removeIdleConn(struct pool *p, uint32_t c)
+{
+	struct pconn *pc = &p->conns[c];
+	struct pkey *k = &p->keys[pc->key];
+	list_remove(&k->idle, IDLE_REF(p), c);
+	list_remove(&p->transports[k->transport].lru, LRU_REF(p), c);
+	pc->state = CONN_ACTIVE;
+}
+
+/* ---------------------------------------------------------------- delivery */
+
+static void want_unqueue(struct pool *p, uint32_t w)
+{
+	struct want *wt = &p->wants[w];
+	struct pkey *k = &p->keys[wt->key];
+	if (wt->in_idle_wait) {
+		list_remove(&k->idle_wait, IDLE_WAIT_REF(p), w);
+		wt->in_idle_wait = false;
+	}
+	if (wt->in_conns_wait) {
+		list_remove(&k->conns_wait, CONNS_WAIT_REF(p), w);
+		wt->in_conns_wait = false;
+	}
+}
+
+/* tryDeliver (G5): the first result a waiter gets is the one it keeps. */
+static void want_deliver(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags)
+{
+	struct want *wt = &p->wants[w];
+	struct pconn *pc = &p->conns[c];
+	if (wt->state == WANT_WAITING)
+		flags |= EVF_WAITED;
+	wt->state = WANT_DONE;
+	want_unqueue(p, w);
+	pc->state = CONN_ACTIVE;
+	if (pc->served > 0)
+		flags |= EVF_REUSED;
+	if (pc->reused)
+		flags |= EVF_GO_REUSED;
+	pc->served++;
+	emit(p, EV_REQ_GOT_CONN, now, pc->key, c, w, R_NONE, flags, 0);
+}
+
+/* ---------------------------------------------------------------- dialing */
+
+/* startDialConnFor: a new conn starts dialing for want w (its permit, if any, already taken). */
+static void start_dial(struct pool *p, ps_time now, uint32_t w)
+{
+	struct want *wt = &p->wants[w];
+	uint32_t c = conn_alloc(p);
+	struct pconn *pc = &p->conns[c];
+	pc->id = ++p->next_conn_id;
+	pc->key = wt->key;
+	pc->state = CONN_DIALING;
+	pc->want = w;
+	wt->dial_conn = c;
+	p->keys[wt->key].n_conns++;
+	p->open++;
+	emit(p, EV_DIAL_START, now, wt->key, c, w, R_NONE, 0, 0);
+}
+
+/*
+ * decConnsPerHost (G7): a counted conn went away. The permit goes to the
+ * oldest request waiting for one, whose dial starts now (the count is
+ * transferred, not decremented); only with nobody waiting does the count drop.
+ */
+static void pool_decConnsPerHost(struct pool *p, ps_time now, uint32_t key)
+{
+	if (!max_conns_limited(p))
+		return;
+	struct pkey *k = &p->keys[key];
+	if (k->conns_wait.len > 0) {
+		uint32_t w = k->conns_wait.head;
+		list_remove(&k->conns_wait, CONNS_WAIT_REF(p), w);
+		p->wants[w].in_conns_wait = false;
+		start_dial(p, now, w);
+		return;
+	}
+	if (k->conns_per_host <= 0) {
+		/* Go panics here too: a quiet miscount would become a deadlock. */
+		fprintf(stderr, "poolsim: internal error: connCount underflow (host %u)\n",
+		        k->host);
+		abort();
+	}
+	k->conns_per_host--;
+}
+
+/* queueForDial (G4): dial now, or wait for a permit behind MaxConnsPerHost. */
+static void pool_queueForDial(struct pool *p, ps_time now, uint32_t w)
+{
+	struct want *wt = &p->wants[w];
+	struct pkey *k = &p->keys[wt->key];
+	if (!max_conns_limited(p)) {
+		start_dial(p, now, w);
+		return;
+	}
+	if (k->conns_per_host < p->cfg.transport.MaxConnsPerHost) {
+		k->conns_per_host++;
+		start_dial(p, now, w);
+		return;
+	}
+	list_push_back(&k->conns_wait, CONNS_WAIT_REF(p), w);
+	wt->in_conns_wait = true;
+	emit(p, EV_PERMIT_WAIT, now, wt->key, PS_NONE, w, R_NONE, 0,
+	     p->cfg.transport.MaxConnsPerHost);
+}
+
+/* ---------------------------------------------------------------- closing */
+
+/* close_conn: persistConn.close: forget the conn, then give back its permit (G7). */
+static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why, uint32_t flags)
+{
+	struct pconn *pc = &p->conns[c];
+	uint32_t key = pc->key;
+	if (pc->state == CONN_FREE)
+		return;
+	if (pc->state == CONN_IDLE) {
+		pool_removeIdleConn(p, c);
+		flags |= EVF_WAS_IDLE;
+	}
+	if (pc->state == CONN_DIALING)
+		flags |= EVF_WAS_DIALING;
+	emit(p, EV_CONN_CLOSED, now, key, c, PS_NONE, why, flags, 0);
+	pc->state = CONN_FREE;
+	pc->next_free = p->free_conns;
+	p->free_conns = c;
+	p->keys[key].n_conns--;
+	p->open--;
+	pool_decConnsPerHost(p, now, key);
+	release_transient_key(p, key);
+}
+
+static enum ev_reason put_refusal_reason(enum pool_put_result r)
+{
+	switch (r) {
+	case POOL_ERR_KEEPALIVES_DISABLED:
+		return R_KEEPALIVES_DISABLED;
+	case POOL_ERR_TOO_MANY_IDLE_HOST:
+		return R_MAX_IDLE_PER_HOST;
+	case POOL_ERR_CLOSE_IDLE:
+		return R_CLOSE_IDLE_CONNS;
+	case POOL_ERR_CONN_BROKEN:
+	default:
+		return R_CONN_BROKEN;
+	}
+}
+
+/* ---------------------------------------------------------------- putting back */
+
+/* The P8 eviction: the LRU-oldest idle conn of the Transport, possibly `c` itself. */
+static bool evict_for_max_idle(struct pool *p, ps_time now, uint32_t c)
+{
+	int64_t max_idle = p->cfg.transport.MaxIdleConns;
+	struct ptransport *t = &p->transports[p->keys[p->conns[c].key].transport];
+	if (max_idle == 0 || (int64_t)t->lru.len + 1 <= max_idle)
+		return false;
+	if (t->lru.len == 0) {
+		/* MaxIdleConns < 0: the conn just put is the oldest; it never rests idle. */
+		close_conn(p, now, c, R_MAX_IDLE_TOTAL, 0);
+		return true;
+	}
+	close_conn(p, now, t->lru.head, R_MAX_IDLE_TOTAL, 0);
+	return false;
+}
+
+/*
+ * tryPutIdleConn (P1-P9): hand `c` to the oldest waiting request, else make it
+ * idle, else refuse. A refusal closes nothing: putOrCloseIdleConn does.
+ */
+static enum pool_put_result pool_tryPutIdleConn(struct pool *p, ps_time now, uint32_t c)
+{
+	const struct transport_config *tc = &p->cfg.transport;
+	struct pconn *pc = &p->conns[c];
+	struct pkey *k = &p->keys[pc->key];
+
+	if (tc->DisableKeepAlives || tc->MaxIdleConnsPerHost < 0)
+		return POOL_ERR_KEEPALIVES_DISABLED; /* P1 */
+	if (pc->state == CONN_FREE)
+		return POOL_ERR_CONN_BROKEN; /* P2 */
+	pc->reused = true;                   /* P3 markReused */
+	if (k->idle_wait.len > 0) {          /* P5: late binding, FIFO */
+		uint32_t w = k->idle_wait.head;
+		emit(p, EV_CONN_HANDOFF, now, pc->key, c, w, R_NONE, 0, 0);
+		want_deliver(p, now, w, c, 0);
+		want_release_if_unused(p, w);
+		return POOL_PUT_HANDED_OFF;
+	}
+	if (p->transports[k->transport].close_idle)
+		return POOL_ERR_CLOSE_IDLE; /* P6 */
+	if ((int64_t)k->idle.len >= pool_effective_max_idle_per_host(p))
+		return POOL_ERR_TOO_MANY_IDLE_HOST; /* P7: the new conn goes, the old stay */
+	/* P8: evict before adding, so the stream never shows MaxIdleConns + 1 idle. */
+	if (evict_for_max_idle(p, now, c))
+		return POOL_PUT_IDLE; /* Go returns nil: the put "succeeded" */
+	pc = &p->conns[c];            /* the eviction may have started a dial, growing the array */
+	list_push_back(&k->idle, IDLE_REF(p), c);
+	list_push_back(&p->transports[k->transport].lru, LRU_REF(p), c);
+	pc->state = CONN_IDLE;
+	pc->idle_at = now; /* P9: the timeout runs from the last put */
+	ps_time deadline =
+	    tc->IdleConnTimeout > 0 ? ps_time_add(now, tc->IdleConnTimeout) : PS_TIME_NEVER;
+	emit(p, EV_CONN_IDLE, now, pc->key, c, PS_NONE, R_NONE, 0, deadline);
+	return POOL_PUT_IDLE;
+}
+
+/* putOrCloseIdleConn: the put, and the close of a refused conn with the refusal as reason. */
+static enum pool_put_result pool_putOrCloseIdleConn(struct pool *p, ps_time now, uint32_t c)
+{
+	enum pool_put_result r = pool_tryPutIdleConn(p, now, c);
+	if (r != POOL_PUT_IDLE && r != POOL_PUT_HANDED_OFF)
+		close_conn(p, now, c, put_refusal_reason(r), 0);
+	return r;
+}
+
+/* ---------------------------------------------------------------- getConn */
+
+static bool idle_too_old(const struct pool *p, ps_time now, const struct pconn *pc)
+{
+	ps_time timeout = p->cfg.transport.IdleConnTimeout;
+	return timeout > 0 && pc->idle_at < now - timeout; /* strictly before, as Go's Before */
+}
+
+/*
+ * queueForIdleConn (G2): the newest idle conn of the key (LIFO), skipping and
+ * closing ones past IdleConnTimeout; else register as an idle waiter.
+ * Returns true when w was served.
+ */
+static bool pool_queueForIdleConn(struct pool *p, ps_time now, uint32_t w)
+{
+	struct want *wt = &p->wants[w];
+	struct pkey *k = &p->keys[wt->key];
+	if (p->cfg.transport.DisableKeepAlives)
+		return false;                           /* G2a: no lookup, no registration */
+	p->transports[k->transport].close_idle = false; /* G2b */
+	while (k->idle.len > 0) {
+		uint32_t c = k->idle.tail; /* G2c: most recently used first */
+		if (idle_too_old(p, now, &p->conns[c])) {
+			close_conn(p, now, c, R_IDLE_TIMEOUT, 0);
+			continue;
+		}
+		pool_removeIdleConn(p, c);
+		want_deliver(p, now, w, c, EVF_WAS_IDLE);
+		return true;
+	}
+	list_push_back(&k->idle_wait, IDLE_WAIT_REF(p), w); /* G2e */
+	wt->in_idle_wait = true;
+	return false;
+}
+
+uint32_t pool_getConn(struct pool *p, ps_time now, uint32_t transport, uint32_t host, uint32_t req,
+                      uint32_t req_slot)
+{
+	uint32_t key = key_for(p, transport, host);
+	uint32_t w = want_alloc(p);
+	struct want *wt = &p->wants[w];
+	wt->req = req;
+	wt->req_slot = req_slot;
+	wt->key = key;
+	wt->state = WANT_WAITING;
+	p->keys[key].n_wants++;
+	/* Served at once from the idle list: the request never counts as waiting. */
+	wt->state = WANT_DONE;
+	if (pool_queueForIdleConn(p, now, w)) {
+		want_release_if_unused(p, w);
+		return PS_NONE;
+	}
+	wt = &p->wants[w];
+	wt->state = WANT_WAITING;
+	emit(p, EV_REQ_WAIT, now, key, PS_NONE, w, R_NONE, 0, 0);
+	pool_queueForDial(p, now, w);
+	return w;
+}
+
+void pool_cancelWant(struct pool *p, ps_time now, uint32_t w, enum ev_reason why)
+{
+	if (w == PS_NONE || w >= p->n_wants)
+		return;
+	struct want *wt = &p->wants[w];
+	if (wt->state != WANT_WAITING)
+		return;
+	wt->state = WANT_DONE;
+	want_unqueue(p, w);
+	uint32_t c = wt->dial_conn;
+	if (c != PS_NONE && p->cfg.go == GO_1_19) {
+		/* G8 [1.19]: the dial runs on the request's context and dies with it. */
+		pool_dialFailed(p, now, c, R_DIAL_CANCELED);
+		return;
+	}
+	/* current Go: the dial is detached and lands in the pool when it finishes (G6). */
+	want_release_if_unused(p, w);
+}
+
+void pool_requestContextDone(struct pool *p, ps_time now, uint32_t w, uint32_t req)
+{
+	if (w == PS_NONE || w >= p->n_wants || p->cfg.go != GO_1_19)
+		return;
+	struct want *wt = &p->wants[w];
+	if (wt->state == WANT_FREE || wt->req != req || wt->dial_conn == PS_NONE)
+		return;
+	if (wt->state == WANT_WAITING) {
+		pool_cancelWant(p, now, w, R_DIAL_CANCELED);
+		return;
+	}
+	pool_dialFailed(p, now, wt->dial_conn, R_DIAL_CANCELED);
+}
+
+/* ---------------------------------------------------------------- dial results */
+
+static uint32_t detach_dial(struct pool *p, uint32_t c)
+{
+	struct pconn *pc = &p->conns[c];
+	uint32_t w = pc->want;
+	pc->want = PS_NONE;
+	if (w != PS_NONE)
+		p->wants[w].dial_conn = PS_NONE;
+	return w;
+}
+
+void pool_dialConnFor(struct pool *p, ps_time now, uint32_t c)
+{
+	if (c >= p->n_conns || p->conns[c].state != CONN_DIALING)
+		return;
+	uint32_t w = detach_dial(p, c);
+	p->conns[c].state = CONN_ACTIVE;
+	if (w != PS_NONE && p->wants[w].state == WANT_WAITING) {
+		want_deliver(p, now, w, c, 0);
+	} else {
+		/* G6: its request was served by another conn (or gave up): pool the spare. */
+		pool_putOrCloseIdleConn(p, now, c);
+	}
+	if (w != PS_NONE)
+		want_release_if_unused(p, w);
+}
+
+void pool_dialFailed(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
+{
+	if (c >= p->n_conns || p->conns[c].state != CONN_DIALING)
+		return;
+	uint32_t w = detach_dial(p, c);
+	if (w != PS_NONE && p->wants[w].state == WANT_WAITING) {
+		/* G6: the dial error is the request's error, though it also waited for an idle
+		 * conn. */
+		struct want *wt = &p->wants[w];
+		wt->state = WANT_DONE;
+		want_unqueue(p, w);
+		emit(p, EV_REQ_FAILED, now, wt->key, c, w, why, EVF_WAITED, 0);
+	}
+	close_conn(p, now, c, why, 0);
+	if (w != PS_NONE)
+		want_release_if_unused(p, w);
+}
+
+/* ---------------------------------------------------------------- after a response */
+
+/* not_alive_reason (P10, P14): why readLoop will not keep the conn, R_NONE if it will. */
+static enum ev_reason not_alive_reason(const struct pool *p, bool resp_close, bool body_eof)
+{
+	if (resp_close)
+		return R_SERVER_CONN_CLOSE; /* P10: Response.Close */
+	if (p->cfg.transport.DisableKeepAlives)
+		return R_KEEPALIVES_DISABLED; /* P10: the request carried Connection: close */
+	if (!body_eof && p->cfg.go == GO_1_19)
+		return R_BODY_NOT_READ; /* P14 [1.19]; current Go drains the short rest and pools it
+		                         */
+	return R_NONE;
+}
+
+enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c, bool resp_close,
+                                       bool body_eof)
+{
+	if (c >= p->n_conns || p->conns[c].state != CONN_ACTIVE)
+		return POOL_ERR_CONN_BROKEN;
+	enum ev_reason why = not_alive_reason(p, resp_close, body_eof);
+	if (why != R_NONE) {
+		close_conn(p, now, c, why, 0);
+		return why == R_KEEPALIVES_DISABLED ? POOL_ERR_KEEPALIVES_DISABLED
+		                                    : POOL_ERR_CONN_BROKEN;
+	}
+	return pool_putOrCloseIdleConn(p, now, c);
+}
+
+void pool_closeConn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
+{
+	if (c >= p->n_conns || p->conns[c].state == CONN_FREE)
+		return;
+	if (p->conns[c].state == CONN_DIALING) {
+		pool_dialFailed(p, now, c, why);
+		return;
+	}
+	close_conn(p, now, c, why, 0);
+}
+
+void pool_closeConnIfStillIdle(struct pool *p, ps_time now, uint32_t c)
+{
+	if (c >= p->n_conns || p->conns[c].state != CONN_IDLE)
+		return; /* not in idleLRU any more: taken, or already closed */
+	close_conn(p, now, c, R_IDLE_TIMEOUT, 0);
+}
+
+void pool_closeIdleConnections(struct pool *p, ps_time now, uint32_t transport)
+{
+	struct ptransport *t = &p->transports[transport];
+	t->close_idle = true;  /* C2 */
+	while (t->lru.len > 0) /* C1 */
+		close_conn(p, now, t->lru.head, R_CLOSE_IDLE_CONNS, 0);
+}
+
+bool pool_shouldRetryRequest(const struct pool *p, uint32_t c, enum pool_failure failure,
+                             bool nothing_written, bool replayable)
+{
+	if (c >= p->n_conns || !p->conns[c].reused)
+		return false; /* rule 3: a fresh dial's failure is final */
+	if (nothing_written)
+		return true; /* rule 4: our requests have no body */
+	if (!replayable)
+		return false;                              /* rule 5 */
+	return failure == POOL_FAIL_READ_FROM_SERVER       /* rule 6 */
+	       || failure == POOL_FAIL_SERVER_CLOSED_IDLE; /* rule 7 */
+}
+
+/* ---------------------------------------------------------------- observers */
+
+static bool conn_valid(const struct pool *p, uint32_t c)
+{
+	return c < p->n_conns && p->conns[c].state != CONN_FREE;
+}
+
+uint32_t pool_conn_host(const struct pool *p, uint32_t c)
+{
+	return c < p->n_conns ? p->keys[p->conns[c].key].host : PS_NONE;
+}
+
+uint32_t pool_conn_transport(const struct pool *p, uint32_t c)
+{
+	return c < p->n_conns ? p->keys[p->conns[c].key].transport : PS_NONE;
+}
+
+uint32_t pool_conn_id(const struct pool *p, uint32_t c)
+{
+	return conn_valid(p, c) ? p->conns[c].id : 0;
+}
+
+bool pool_conn_is_open(const struct pool *p, uint32_t c)
+{
+	return conn_valid(p, c);
+}
+
+bool pool_conn_is_idle(const struct pool *p, uint32_t c)
+{
+	return conn_valid(p, c) && p->conns[c].state == CONN_IDLE;
+}
+
+bool pool_conn_is_reused(const struct pool *p, uint32_t c)
+{
+	return conn_valid(p, c) && p->conns[c].reused;
+}
+
+static const struct pkey *find_key(const struct pool *p, uint32_t transport, uint32_t host)
+{
+	if (transport == 0)
+		return host < p->n_hosts ? &p->keys[host] : NULL;
+	if (transport >= p->n_transports || !p->transports[transport].live)
+		return NULL;
+	uint32_t key = p->transports[transport].key;
+	if (key == PS_NONE || p->keys[key].host != host)
+		return NULL;
+	return &p->keys[key];
+}
+
+uint32_t pool_idle_count(const struct pool *p, uint32_t transport, uint32_t host)
+{
+	const struct pkey *k = find_key(p, transport, host);
+	return k ? k->idle.len : 0;
+}
+
+uint32_t pool_idle_total(const struct pool *p, uint32_t transport)
+{
+	if (transport >= p->n_transports || !p->transports[transport].live)
+		return 0;
+	return p->transports[transport].lru.len;
+}
+
+uint32_t pool_idle_wait_count(const struct pool *p, uint32_t transport, uint32_t host)
+{
+	const struct pkey *k = find_key(p, transport, host);
+	return k ? k->idle_wait.len : 0;
+}
+
+uint32_t pool_conns_per_host(const struct pool *p, uint32_t transport, uint32_t host)
+{
+	const struct pkey *k = find_key(p, transport, host);
+	return k ? (uint32_t)k->conns_per_host : 0;
+}
+
+uint32_t pool_open_count(const struct pool *p)
+{
+	return p->open;
+}
+
+uint32_t pool_transport_count(const struct pool *p)
+{
+	return p->live_transports;
+}
+
+uint32_t pool_conn_capacity(const struct pool *p)
+{
+	return p->n_conns;
+}
+
+/* ---------------------------------------------------------------- invariants */
+
+const char *pool_check_invariants(const struct pool *p)
+{
+	int max_idle_host = pool_effective_max_idle_per_host(p);
+	for (uint32_t t = 0; t < p->n_transports; t++) {
+		const struct ptransport *tr = &p->transports[t];
+		if (!tr->live)
+			continue;
+		if (p->cfg.transport.MaxIdleConns > 0 &&
+		    tr->lru.len > p->cfg.transport.MaxIdleConns)
+			return "idle conns exceed MaxIdleConns";
+		if (p->cfg.transport.MaxIdleConns < 0 && tr->lru.len > 0)
+			return "a conn is idle although MaxIdleConns < 0";
+	}
+	uint32_t *idle = calloc(p->n_keys + 1, sizeof(*idle));
+	uint32_t *all = calloc(p->n_keys + 1, sizeof(*all));
+	const char *bad = NULL;
+	if (!idle || !all) {
+		bad = "out of memory checking invariants";
+		goto out;
+	}
+	uint32_t open = 0;
+	for (uint32_t c = 0; c < p->n_conns; c++) {
+		const struct pconn *pc = &p->conns[c];
+		if (pc->state == CONN_FREE)
+			continue;
+		open++;
+		all[pc->key]++;
+		if (pc->state == CONN_IDLE)
+			idle[pc->key]++;
+		if (pc->state == CONN_DIALING && pc->want == PS_NONE)
+			bad = "a dialing conn has no want";
+	}
+	if (open != p->open)
+		bad = "open count is off";
+	uint32_t shared_idle = 0;
+	for (uint32_t k = 0; k < p->n_keys && !bad; k++) {
+		const struct pkey *key = &p->keys[k];
+		if (!key->live)
+			continue;
+		if (key->idle.len != idle[k])
+			bad = "idle list length differs from the idle conns of the key";
+		else if (max_idle_host >= 0 && key->idle.len > (uint32_t)max_idle_host)
+			bad = "idle conns exceed MaxIdleConnsPerHost";
+		else if (max_idle_host < 0 && key->idle.len > 0)
+			bad = "a conn is idle although MaxIdleConnsPerHost < 0";
+		else if (key->n_conns != all[k])
+			bad = "conn count of a key is off";
+		else if (max_conns_limited(p) && key->conns_per_host != (int64_t)all[k])
+			bad = "connsPerHost differs from dialing + active + idle conns";
+		else if (max_conns_limited(p) &&
+		         key->conns_per_host > p->cfg.transport.MaxConnsPerHost)
+			bad = "open conns exceed MaxConnsPerHost";
+		if (key->transport == 0)
+			shared_idle += key->idle.len;
+		for (uint32_t w = key->idle_wait.head; w != PS_NONE && !bad;
+		     w = p->wants[w].idle_wait_link.next)
+			if (p->wants[w].state != WANT_WAITING)
+				bad = "a request that stopped waiting is still queued";
+	}
+	if (!bad && p->transports[0].lru.len != shared_idle)
+		bad = "idleLRU length differs from the idle lists";
+out:
+	free(idle);
+	free(all);
+	return bad;
+}

@@ -1,0 +1,715 @@
+/*
+ * client.c: the scenario's client program, shared by sim and real mode.
+ *
+ * Owns: loads (workers, rates, bursts), requests and their timers
+ * (Client.Timeout, ResponseHeaderTimeout), the Transport's dial timers
+ * (DialTimeout, TLSHandshakeTimeout) and idle timers (IdleConnTimeout, armed
+ * when the pool says so), what the caller does with each body, and draining
+ * the event stream. Must not: decide anything the pool decides (which conn,
+ * whether to dial, whether to keep a conn), or know whether the network is
+ * simulated or real.
+ *
+ * Same-instant order: every action is a des event ordered by (time, seq), so
+ * two things due at one instant happen in the order they were scheduled;
+ * within one handler, records come out in the order Go's code would produce
+ * them (docs/model.md, "Same-instant order").
+ */
+#include "client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grow.h"
+#include "rng.h"
+
+enum client_event_type {
+	T_WORKER,         /* a = worker: start its next request */
+	T_ARRIVAL,        /* a = load: an open-loop arrival or the burst */
+	T_CLIENT_TIMEOUT, /* a = request slot, b = request id */
+	T_HEADER_TIMEOUT, /* a = request slot, b = request id */
+	T_DIAL_TIMEOUT,   /* a = conn, b = conn id: DialTimeout or TLSHandshakeTimeout */
+	T_IDLE_TIMEOUT,   /* a = conn, b = conn id: IdleConnTimeout */
+	T_RUN_END,
+	T_CLIENT_TYPES
+};
+
+#define CLIENT_CHECK_MAX_CONNS 20000
+
+enum req_state { REQ_FREE, REQ_WAITING, REQ_EXCHANGE, REQ_LEAKED };
+
+struct request {
+	uint32_t id;
+	uint32_t load;
+	uint32_t worker; /* PS_NONE for open-loop and burst requests */
+	uint32_t host;
+	uint32_t transport;
+	uint32_t want;     /* pool want while waiting */
+	uint32_t ctx_want; /* the want of its latest getConn, whose dial shares its context */
+	uint32_t conn;     /* the conn it holds */
+	ps_time start;
+	des_timer client_timer;
+	des_timer header_timer;
+	uint32_t next_free;
+	uint8_t state;
+	bool attempt_reused; /* its current conn had served before (the JSON "reused") */
+};
+
+struct conn_side {
+	uint32_t req; /* request slot holding it, or PS_NONE */
+	uint32_t id;
+	des_timer dial_timer;
+	des_timer idle_timer;
+	bool leaked;
+	bool in_tls; /* the dial timer is TLSHandshakeTimeout's */
+};
+
+struct worker {
+	uint32_t load;
+	int64_t started;
+};
+
+struct load_state {
+	struct rng rng;
+	uint32_t first_worker;
+};
+
+struct client {
+	const struct scenario *sc;
+	struct des *des;
+	struct ev_stream *stream;
+	const struct net_ops *net;
+	void *net_ctx;
+	struct pool *pool;
+	unsigned type_base;
+	bool draining;
+	bool finished;
+	bool check_invariants;
+	bool overflowed;
+	uint32_t next_req_id;
+	int64_t live_requests;
+
+	struct request *reqs;
+	uint32_t n_reqs, cap_reqs, free_reqs;
+	struct conn_side *conns;
+	uint32_t cap_conns;
+	struct worker *workers;
+	uint32_t n_workers;
+	struct load_state *loads;
+};
+
+/* ---------------------------------------------------------------- plumbing */
+
+static des_timer schedule(struct client *c, ps_time at, enum client_event_type type, uint32_t a,
+                          uint32_t b)
+{
+	return des_schedule(c->des, at, c->type_base + (unsigned)type, a, b);
+}
+
+static ps_time now_of(const struct client *c)
+{
+	return des_now(c->des);
+}
+
+static void push(struct client *c, struct ps_event *ev)
+{
+	ev_stream_push(c->stream, ev);
+}
+
+static struct conn_side *conn_side(struct client *c, uint32_t conn)
+{
+	if (conn >= c->cap_conns) {
+		uint32_t old;
+		c->conns = grow_to_hold(c->conns, &c->cap_conns, sizeof(*c->conns), conn, 64, &old);
+		for (uint32_t i = old; i < c->cap_conns; i++)
+			c->conns[i].req = PS_NONE;
+	}
+	return &c->conns[conn];
+}
+
+static uint32_t req_alloc(struct client *c)
+{
+	uint32_t i = c->free_reqs;
+	if (i != PS_NONE) {
+		c->free_reqs = c->reqs[i].next_free;
+	} else {
+		if (c->n_reqs == c->cap_reqs)
+			c->reqs = grow_to_hold(c->reqs, &c->cap_reqs, sizeof(*c->reqs), c->n_reqs,
+			                       256, NULL);
+		i = c->n_reqs++;
+	}
+	memset(&c->reqs[i], 0, sizeof(c->reqs[i]));
+	c->reqs[i].want = PS_NONE;
+	c->reqs[i].ctx_want = PS_NONE;
+	c->reqs[i].conn = PS_NONE;
+	return i;
+}
+
+/*
+ * end_context: the request is over, so is its context. Only Client.Timeout
+ * gives a request a context that is ever cancelled (setRequestCancel); with
+ * it, Go 1.19 aborts a dial still running on the request's behalf.
+ */
+static void end_context(struct client *c, uint32_t r)
+{
+	struct request *rq = &c->reqs[r];
+	if (c->sc->client_timeout > 0)
+		pool_requestContextDone(c->pool, now_of(c), rq->ctx_want, rq->id);
+}
+
+static void req_free(struct client *c, uint32_t r)
+{
+	struct request *rq = &c->reqs[r];
+	des_cancel(c->des, &rq->client_timer);
+	des_cancel(c->des, &rq->header_timer);
+	rq->state = REQ_FREE;
+	rq->next_free = c->free_reqs;
+	c->free_reqs = r;
+	c->live_requests--;
+}
+
+static struct ps_event req_event(const struct client *c, enum ev_kind kind, uint32_t r)
+{
+	const struct request *rq = &c->reqs[r];
+	struct ps_event ev = ev_make(kind, now_of(c));
+	ev.host = rq->host;
+	ev.req = rq->id;
+	ev.req_slot = r;
+	if (rq->conn != PS_NONE) {
+		ev.conn = rq->conn;
+		ev.conn_id = c->conns[rq->conn].id;
+	}
+	return ev;
+}
+
+/* ---------------------------------------------------------------- request lifecycle */
+
+static void start_request(struct client *c, uint32_t load, uint32_t worker);
+
+/* worker_continue: a closed-loop worker handled its body; it thinks, then goes again. */
+static void worker_continue(struct client *c, uint32_t worker)
+{
+	if (worker == PS_NONE || c->finished)
+		return;
+	const struct load_spec *ls = &c->sc->loads[c->workers[worker].load];
+	if (ls->requests > 0 && c->workers[worker].started >= ls->requests)
+		return;
+	ps_time next = ps_time_add(now_of(c), ls->think);
+	if (next < ls->stop)
+		schedule(c, next, T_WORKER, worker, 0);
+}
+
+static void finish_ok(struct client *c, uint32_t r)
+{
+	struct ps_event ev = req_event(c, EV_REQ_DONE, r);
+	ev.value = now_of(c) - c->reqs[r].start;
+	uint32_t worker = c->reqs[r].worker;
+	push(c, &ev);
+	end_context(c, r);
+	req_free(c, r);
+	worker_continue(c, worker);
+}
+
+static void finish_failed(struct client *c, uint32_t r, enum ev_reason why, uint32_t flags)
+{
+	struct ps_event ev = req_event(c, EV_REQ_FAILED, r);
+	ev.reason = (uint16_t)why;
+	ev.flags = flags;
+	uint32_t worker = c->reqs[r].worker;
+	bool walked_away = c->reqs[r].state == REQ_LEAKED;
+	push(c, &ev);
+	end_context(c, r);
+	req_free(c, r);
+	if (!walked_away)
+		worker_continue(c, worker);
+}
+
+/* release_conn: the request lets go of its conn (the pool decides what happens to it next). */
+static uint32_t release_conn(struct client *c, uint32_t r)
+{
+	uint32_t conn = c->reqs[r].conn;
+	if (conn != PS_NONE)
+		c->conns[conn].req = PS_NONE;
+	return conn;
+}
+
+static void ask_pool(struct client *c, uint32_t r)
+{
+	struct request *rq = &c->reqs[r];
+	rq->state = REQ_WAITING;
+	rq->conn = PS_NONE;
+	rq->want = pool_getConn(c->pool, now_of(c), rq->transport, rq->host, rq->id, r);
+	rq->ctx_want = rq->want;
+}
+
+static void end_run(struct client *c);
+
+static void start_request(struct client *c, uint32_t load, uint32_t worker)
+{
+	const struct load_spec *ls = &c->sc->loads[load];
+	if (c->live_requests + (int64_t)pool_open_count(c->pool) >= CLIENT_MAX_LIVE) {
+		c->overflowed = true;
+		end_run(c);
+		return;
+	}
+	uint32_t r = req_alloc(c);
+	struct request *rq = &c->reqs[r];
+	rq->id = ++c->next_req_id;
+	rq->load = load;
+	rq->worker = worker;
+	rq->host = ls->host;
+	rq->start = now_of(c);
+	rq->transport = ls->new_client_per_request ? pool_transport_new(c->pool) : 0;
+	c->live_requests++;
+	if (worker != PS_NONE)
+		c->workers[worker].started++;
+	struct ps_event ev = req_event(c, EV_REQ_START, r);
+	ev.value = load;
+	push(c, &ev);
+	if (c->sc->client_timeout > 0)
+		rq->client_timer = schedule(c, ps_time_add(rq->start, c->sc->client_timeout),
+		                            T_CLIENT_TIMEOUT, r, rq->id);
+	ask_pool(c, r);
+	client_flush(c);
+}
+
+/* ---------------------------------------------------------------- stream records */
+
+static void on_dial_start(struct client *c, struct ps_event *ev)
+{
+	const struct host_spec *h = &c->sc->hosts[ev->host];
+	struct conn_side *cs = conn_side(c, ev->conn);
+	*cs = (struct conn_side){.req = PS_NONE, .id = ev->conn_id};
+	if (h->tls)
+		ev->flags |= EVF_TLS;
+	if (c->sc->transport.DialTimeout > 0)
+		cs->dial_timer = schedule(c, ps_time_add(now_of(c), c->sc->transport.DialTimeout),
+		                          T_DIAL_TIMEOUT, ev->conn, ev->conn_id);
+	c->net->dial(c->net_ctx, ev->conn, ev->host);
+}
+
+static void on_got_conn(struct client *c, const struct ps_event *ev)
+{
+	uint32_t r = ev->req_slot;
+	struct request *rq = &c->reqs[r];
+	struct conn_side *cs = conn_side(c, ev->conn);
+	des_cancel(c->des, &cs->idle_timer);
+	cs->req = r;
+	rq->want = PS_NONE;
+	rq->conn = ev->conn;
+	rq->state = REQ_EXCHANGE;
+	rq->attempt_reused = (ev->flags & EVF_REUSED) != 0;
+	if (c->sc->transport.ResponseHeaderTimeout > 0)
+		rq->header_timer =
+		    schedule(c, ps_time_add(now_of(c), c->sc->transport.ResponseHeaderTimeout),
+		             T_HEADER_TIMEOUT, r, rq->id);
+	c->net->send(c->net_ctx, ev->conn, rq->host);
+}
+
+static void on_conn_closed(struct client *c, struct ps_event *ev)
+{
+	struct conn_side *cs = conn_side(c, ev->conn);
+	des_cancel(c->des, &cs->dial_timer);
+	des_cancel(c->des, &cs->idle_timer);
+	if (cs->leaked)
+		ev->flags |= EVF_LEAKED;
+	cs->leaked = false;
+	cs->req = PS_NONE;
+	c->net->close(c->net_ctx, ev->conn);
+}
+
+static bool is_live_request(const struct client *c, const struct ps_event *ev)
+{
+	return ev->req_slot < c->n_reqs && c->reqs[ev->req_slot].state != REQ_FREE &&
+	       c->reqs[ev->req_slot].id == ev->req;
+}
+
+/* carry_out: do what a record asks of the client, before the sinks see it. */
+static void carry_out(struct client *c, struct ps_event *ev)
+{
+	switch (ev->kind) {
+	case EV_DIAL_START:
+		on_dial_start(c, ev);
+		break;
+	case EV_REQ_GOT_CONN:
+		on_got_conn(c, ev);
+		break;
+	case EV_CONN_IDLE:
+		if (ev->value != PS_TIME_NEVER)
+			conn_side(c, ev->conn)->idle_timer =
+			    schedule(c, ev->value, T_IDLE_TIMEOUT, ev->conn, ev->conn_id);
+		break;
+	case EV_CONN_CLOSED:
+		on_conn_closed(c, ev);
+		break;
+	case EV_REQ_FAILED:
+		/* The pool failed a waiting request with its dial's error (G6). */
+		if (is_live_request(c, ev)) {
+			uint32_t worker = c->reqs[ev->req_slot].worker;
+			req_free(c, ev->req_slot);
+			worker_continue(c, worker);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void client_flush(struct client *c)
+{
+	if (c->draining)
+		return; /* the outer drain loop will get to the new records */
+	c->draining = true;
+	struct ps_event ev;
+	while (ev_stream_pop(c->stream, &ev)) {
+		carry_out(c, &ev);
+		ev_stream_deliver(c->stream, &ev);
+		/* The check walks every conn: past a size it would make a big run quadratic. */
+		if (c->check_invariants && pool_conn_capacity(c->pool) <= CLIENT_CHECK_MAX_CONNS) {
+			const char *bad = pool_check_invariants(c->pool);
+			if (bad) {
+				fprintf(stderr,
+				        "poolsim: invariant broken after %s at t=%lld: %s\n",
+				        ev_kind_name(ev.kind), (long long)ev.t, bad);
+				abort();
+			}
+		}
+	}
+	c->draining = false;
+}
+
+/* ---------------------------------------------------------------- network reports */
+
+void client_on_tls_start(struct client *c, uint32_t conn)
+{
+	struct conn_side *cs = conn_side(c, conn);
+	des_cancel(c->des, &cs->dial_timer);
+	cs->in_tls = true;
+	if (c->sc->transport.TLSHandshakeTimeout > 0)
+		cs->dial_timer =
+		    schedule(c, ps_time_add(now_of(c), c->sc->transport.TLSHandshakeTimeout),
+		             T_DIAL_TIMEOUT, conn, cs->id);
+	struct ps_event ev = ev_make(EV_TLS_START, now_of(c));
+	ev.host = pool_conn_host(c->pool, conn);
+	ev.conn = conn;
+	ev.conn_id = cs->id;
+	push(c, &ev);
+	client_flush(c);
+}
+
+void client_on_dial_done(struct client *c, uint32_t conn, enum ev_reason why)
+{
+	struct conn_side *cs = conn_side(c, conn);
+	des_cancel(c->des, &cs->dial_timer);
+	if (why != R_NONE) {
+		pool_dialFailed(c->pool, now_of(c), conn, why);
+	} else {
+		struct ps_event ev = ev_make(EV_CONN_READY, now_of(c));
+		ev.host = pool_conn_host(c->pool, conn);
+		ev.conn = conn;
+		ev.conn_id = cs->id;
+		push(c, &ev);
+		pool_dialConnFor(c->pool, now_of(c), conn);
+	}
+	client_flush(c);
+}
+
+void client_on_response(struct client *c, uint32_t conn, bool server_close)
+{
+	struct conn_side *cs = conn_side(c, conn);
+	uint32_t r = cs->req;
+	if (r == PS_NONE || c->reqs[r].state != REQ_EXCHANGE)
+		return;
+	struct request *rq = &c->reqs[r];
+	des_cancel(c->des, &rq->header_timer);
+	enum body_mode body = c->sc->loads[rq->load].body;
+	if (body == BODY_LEAK) {
+		/* B1: the caller walks away; the conn stays active until Client.Timeout, if any. */
+		rq->state = REQ_LEAKED;
+		cs->leaked = true;
+		struct ps_event ev = req_event(c, EV_BODY_LEAKED, r);
+		push(c, &ev);
+		worker_continue(c, rq->worker);
+		client_flush(c);
+		return;
+	}
+	release_conn(c, r);
+	/* P13: the pool decision is complete before the caller's Read returns EOF. */
+	pool_readLoopDone(c->pool, now_of(c), conn, server_close, body != BODY_EARLY_CLOSE);
+	finish_ok(c, r);
+	client_flush(c);
+}
+
+void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
+                           bool nothing_written)
+{
+	struct conn_side *cs = conn_side(c, conn);
+	uint32_t r = cs->req;
+	if (!pool_conn_is_open(c->pool, conn))
+		return;
+	if (r != PS_NONE && c->reqs[r].state == REQ_LEAKED)
+		return; /* B2: nobody reads the socket of a leaked body, so nobody notices */
+	if (r == PS_NONE || c->reqs[r].state != REQ_EXCHANGE) {
+		pool_closeConn(c->pool, now_of(c), conn, why); /* S1: an idle (or dialing) conn */
+		client_flush(c);
+		return;
+	}
+	/* S2/S3: the peer closed while a response was due. */
+	bool retry = pool_shouldRetryRequest(c->pool, conn, POOL_FAIL_READ_FROM_SERVER,
+	                                     nothing_written, true);
+	release_conn(c, r);
+	des_cancel(c->des, &c->reqs[r].header_timer);
+	pool_closeConn(c->pool, now_of(c), conn, why);
+	if (retry) {
+		struct ps_event ev = req_event(c, EV_REQ_RETRY, r);
+		ev.reason = (uint16_t)why;
+		ev.conn = conn;
+		ev.conn_id = cs->id;
+		/* The request counts as reused by the conn that finally serves it, not this one. */
+		ev.flags = c->reqs[r].attempt_reused ? EVF_REUSED : 0;
+		push(c, &ev);
+		client_flush(c);
+		ask_pool(c, r); /* S4: getConn again, under the usual rules */
+	} else {
+		c->reqs[r].conn = PS_NONE;
+		finish_failed(c, r, why, 0);
+	}
+	client_flush(c);
+}
+
+/* ---------------------------------------------------------------- timers */
+
+static void on_worker(void *ctx, uint32_t worker, uint32_t unused)
+{
+	struct client *c = ctx;
+	const struct load_spec *ls = &c->sc->loads[c->workers[worker].load];
+	if (c->finished || now_of(c) >= ls->stop)
+		return;
+	if (ls->requests > 0 && c->workers[worker].started >= ls->requests)
+		return;
+	start_request(c, c->workers[worker].load, worker);
+}
+
+static ps_time next_gap(struct client *c, uint32_t load)
+{
+	const struct load_spec *ls = &c->sc->loads[load];
+	double mean_ns = 1e9 / ls->rate;
+	if (ls->arrival == ARRIVAL_UNIFORM)
+		return (ps_time)(mean_ns + 0.5) > 0 ? (ps_time)(mean_ns + 0.5) : 1;
+	return rng_exp(&c->loads[load].rng, mean_ns);
+}
+
+static void on_arrival(void *ctx, uint32_t load, uint32_t unused)
+{
+	struct client *c = ctx;
+	const struct load_spec *ls = &c->sc->loads[load];
+	if (c->finished)
+		return;
+	if (ls->kind == LOAD_COUNT) {
+		for (int64_t i = 0; i < ls->count && !c->finished; i++)
+			start_request(c, load, PS_NONE);
+		return;
+	}
+	if (now_of(c) >= ls->stop)
+		return;
+	/* Schedule the next arrival first, so the stream of arrivals is independent of the pool. */
+	ps_time next = ps_time_add(now_of(c), next_gap(c, load));
+	if (next < ls->stop)
+		schedule(c, next, T_ARRIVAL, load, 0);
+	start_request(c, load, PS_NONE);
+}
+
+static bool timer_is_for(const struct client *c, uint32_t r, uint32_t id)
+{
+	return r < c->n_reqs && c->reqs[r].state != REQ_FREE && c->reqs[r].id == id;
+}
+
+/* fail_exchange (T3, T4): a timeout mid-exchange fails the request and closes its conn, never pools
+ * it. */
+static void fail_exchange(struct client *c, uint32_t r, enum ev_reason why)
+{
+	uint32_t conn = release_conn(c, r);
+	finish_failed(c, r, why, 0);
+	pool_closeConn(c->pool, now_of(c), conn, why);
+}
+
+/* T4: Client.Timeout ends the request in whatever phase it is. */
+static void on_client_timeout(void *ctx, uint32_t r, uint32_t id)
+{
+	struct client *c = ctx;
+	if (!timer_is_for(c, r, id))
+		return;
+	struct request *rq = &c->reqs[r];
+	rq->client_timer = DES_NO_TIMER;
+	if (rq->state == REQ_WAITING) {
+		uint32_t want = rq->want;
+		finish_failed(c, r, R_CLIENT_TIMEOUT, EVF_WAITED);
+		pool_cancelWant(c->pool, now_of(c), want, R_CLIENT_TIMEOUT);
+	} else {
+		fail_exchange(c, r, R_CLIENT_TIMEOUT);
+	}
+	client_flush(c);
+}
+
+/* T3: no response headers within ResponseHeaderTimeout: the conn is closed, no retry. */
+static void on_header_timeout(void *ctx, uint32_t r, uint32_t id)
+{
+	struct client *c = ctx;
+	if (!timer_is_for(c, r, id) || c->reqs[r].state != REQ_EXCHANGE)
+		return;
+	c->reqs[r].header_timer = DES_NO_TIMER;
+	fail_exchange(c, r, R_HEADER_TIMEOUT);
+	client_flush(c);
+}
+
+/* T1/T2: the dial or the TLS handshake took too long. */
+static void on_dial_timeout(void *ctx, uint32_t conn, uint32_t id)
+{
+	struct client *c = ctx;
+	struct conn_side *cs = conn_side(c, conn);
+	if (cs->id != id || !pool_conn_is_open(c->pool, conn))
+		return;
+	cs->dial_timer = DES_NO_TIMER;
+	pool_dialFailed(c->pool, now_of(c), conn, cs->in_tls ? R_TLS_TIMEOUT : R_DIAL_TIMEOUT);
+	client_flush(c);
+}
+
+static void on_idle_timeout(void *ctx, uint32_t conn, uint32_t id)
+{
+	struct client *c = ctx;
+	struct conn_side *cs = conn_side(c, conn);
+	if (cs->id != id)
+		return;
+	cs->idle_timer = DES_NO_TIMER;
+	pool_closeConnIfStillIdle(c->pool, now_of(c), conn);
+	client_flush(c);
+}
+
+static void end_run(struct client *c)
+{
+	if (c->finished)
+		return;
+	c->finished = true;
+	struct ps_event ev = ev_make(EV_RUN_END, now_of(c));
+	ev.value = c->live_requests;
+	push(c, &ev);
+	client_flush(c);
+}
+
+static void on_run_end(void *ctx, uint32_t a, uint32_t b)
+{
+	end_run(ctx);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+struct client *client_create(const struct scenario *sc, struct des *des, struct ev_stream *stream,
+                             const struct net_ops *net, void *net_ctx, unsigned first_type,
+                             unsigned *next_type)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->sc = sc;
+	c->des = des;
+	c->stream = stream;
+	c->net = net;
+	c->net_ctx = net_ctx;
+	c->type_base = first_type;
+	c->free_reqs = PS_NONE;
+#ifdef POOLSIM_DEBUG
+	c->check_invariants = true; /* debug builds check the pool after every record */
+#endif
+	struct pool_config cfg = {.transport = sc->transport, .go = sc->go};
+	c->pool = pool_create(&cfg, sc->n_hosts, stream);
+	c->loads = calloc(sc->n_loads ? sc->n_loads : 1, sizeof(*c->loads));
+	uint64_t n_workers = 0;
+	for (uint32_t i = 0; i < sc->n_loads; i++)
+		if (sc->loads[i].kind == LOAD_WORKERS)
+			n_workers += (uint64_t)sc->loads[i].workers;
+	c->workers = calloc(n_workers ? n_workers : 1, sizeof(*c->workers));
+	if (!c->pool || !c->loads || !c->workers) {
+		client_destroy(c);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < sc->n_loads; i++) {
+		rng_seed(&c->loads[i].rng, sc->seed, 1000 + i);
+		c->loads[i].first_worker = c->n_workers;
+		if (sc->loads[i].kind != LOAD_WORKERS)
+			continue;
+		for (int64_t w = 0; w < sc->loads[i].workers; w++)
+			c->workers[c->n_workers++] = (struct worker){.load = i};
+	}
+	des_on(des, first_type + T_WORKER, on_worker, c);
+	des_on(des, first_type + T_ARRIVAL, on_arrival, c);
+	des_on(des, first_type + T_CLIENT_TIMEOUT, on_client_timeout, c);
+	des_on(des, first_type + T_HEADER_TIMEOUT, on_header_timeout, c);
+	des_on(des, first_type + T_DIAL_TIMEOUT, on_dial_timeout, c);
+	des_on(des, first_type + T_IDLE_TIMEOUT, on_idle_timeout, c);
+	des_on(des, first_type + T_RUN_END, on_run_end, c);
+	if (next_type)
+		*next_type = first_type + T_CLIENT_TYPES;
+	return c;
+}
+
+void client_destroy(struct client *c)
+{
+	if (!c)
+		return;
+	pool_destroy(c->pool);
+	free(c->reqs);
+	free(c->conns);
+	free(c->workers);
+	free(c->loads);
+	free(c);
+}
+
+void client_set_check_invariants(struct client *c, bool on)
+{
+	c->check_invariants = on;
+}
+
+void client_start(struct client *c)
+{
+	/* The end is scheduled first: anything else due at `duration` comes after it and never
+	 * runs. */
+	schedule(c, c->sc->duration, T_RUN_END, 0, 0);
+	for (uint32_t i = 0; i < c->sc->n_loads; i++) {
+		const struct load_spec *ls = &c->sc->loads[i];
+		if (ls->start >= c->sc->duration)
+			continue;
+		switch (ls->kind) {
+		case LOAD_WORKERS:
+			for (int64_t w = 0; w < ls->workers; w++)
+				schedule(c, ls->start, T_WORKER,
+				         c->loads[i].first_worker + (uint32_t)w, 0);
+			break;
+		case LOAD_COUNT:
+			schedule(c, ls->start, T_ARRIVAL, i, 0);
+			break;
+		case LOAD_RATE: {
+			ps_time first = ls->arrival == ARRIVAL_UNIFORM
+			                    ? ls->start
+			                    : ps_time_add(ls->start, next_gap(c, i));
+			if (first < ls->stop)
+				schedule(c, first, T_ARRIVAL, i, 0);
+			break;
+		}
+		}
+	}
+}
+
+bool client_starts_requests(const struct client *c, unsigned type)
+{
+	return type == c->type_base + T_WORKER || type == c->type_base + T_ARRIVAL;
+}
+
+bool client_overflowed(const struct client *c)
+{
+	return c->overflowed;
+}
+
+bool client_finished(const struct client *c)
+{
+	return c->finished;
+}

@@ -1,0 +1,74 @@
+/*
+ * client.h: the client program a scenario describes: its loads (workers,
+ * open-loop rates, bursts), its requests and what each does with the body,
+ * Client.Timeout and the Transport's own timers (DialTimeout,
+ * TLSHandshakeTimeout, ResponseHeaderTimeout, IdleConnTimeout).
+ *
+ * It owns requests, not connections: every pool decision is the pool's
+ * (pool.h). It owns the draining of the event stream: after each entry point
+ * it pops every record, carries it out (through the pool, the timers of des.h
+ * and the network of net.h) and hands it to the sinks. The simulator and the
+ * real engine both run this one client; only the network differs.
+ */
+#ifndef POOLSIM_CLIENT_H
+#define POOLSIM_CLIENT_H
+
+#include "des.h"
+#include "event.h"
+#include "net.h"
+#include "pool.h"
+#include "scenario.h"
+
+struct client;
+
+/*
+ * client_create registers its des event types from `first_type` upwards and
+ * returns the next free type through *next_type (networks take theirs after).
+ */
+struct client *client_create(const struct scenario *sc, struct des *des, struct ev_stream *stream,
+                             const struct net_ops *net, void *net_ctx, unsigned first_type,
+                             unsigned *next_type);
+void client_destroy(struct client *c);
+
+/* Schedule every load's first arrival and the end of the run. */
+void client_start(struct client *c);
+
+/* Reports from the network (net.h). */
+void client_on_tls_start(struct client *c, uint32_t conn);
+/* why = R_NONE on success, else R_DIAL_REFUSED, R_IO_ERROR, R_RESOURCE ... */
+void client_on_dial_done(struct client *c, uint32_t conn, enum ev_reason why);
+/* The whole response arrived; server_close: it carried Connection: close. */
+void client_on_response(struct client *c, uint32_t conn, bool server_close);
+/*
+ * The peer closed `conn` (why: R_SERVER_*), or it failed (R_IO_ERROR).
+ * nothing_written: no byte of the current request had gone out.
+ */
+void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
+                           bool nothing_written);
+/* The network pushed records of its own (EV_SERVER_ACTION, EV_KERNEL_SAMPLE): drain them. */
+void client_flush(struct client *c);
+
+/*
+ * Check the pool's invariants after every record (tests, --check-invariants,
+ * debug builds) while the pool has at most 20,000 conn slots (the check walks
+ * them all); aborts with a message on a break.
+ */
+void client_set_check_invariants(struct client *c, bool on);
+
+/* Does a des event of `type` start a request (a worker's next, an arrival)? For lag figures. */
+bool client_starts_requests(const struct client *c, unsigned type);
+
+/*
+ * A run may hold at most CLIENT_MAX_LIVE requests in flight plus open conns
+ * at once (about 300 bytes each, so about 1.2 GB): past that it ends early
+ * instead of thrashing, and client_overflowed() says so. A scenario gets
+ * there only with an open-loop rate far above what its server can serve, or
+ * with per-request Transports whose conns never expire.
+ */
+#define CLIENT_MAX_LIVE 4000000
+bool client_overflowed(const struct client *c);
+
+/* True once the run's end has been reached (EV_RUN_END delivered). */
+bool client_finished(const struct client *c);
+
+#endif

@@ -1,0 +1,1037 @@
+/*
+ * realnet.c: the real network (realnet.h): sockets, TLS and HTTP/1.1 to the
+ * loopback servers, and the loop that maps the monotonic clock onto des.
+ *
+ * Per conn slot (the pool's small dense integers) one struct rconn, grown on
+ * demand; a generation in every des event and poller tag makes a report for a
+ * slot that was closed and reused in the meantime harmless. The client hears
+ * from us only in realnet_run: net_ops calls never report synchronously (an
+ * error found inside send is reported by a des event due at once), since the
+ * client is draining its stream when it calls them.
+ * Must not: connect anywhere but 127.0.0.1, decide anything about the pool,
+ * print (out of memory for a conn slot aborts with a message, as in
+ * simnet.c), or read a clock other than through realnet_now.
+ */
+#include "grow.h"
+#include "http.h"
+#include "realnet.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "kernel.h"
+
+enum realnet_event_type {
+	RN_DIAL,           /* a = conn, b = gen: dial_latency is over, connect now (or refuse) */
+	RN_BROKEN,         /* a = conn, b = gen: report a failure found inside a net_ops call */
+	RN_SCENARIO_EVENT, /* a = [event] index */
+	RN_HOST_UP,        /* a = host */
+	RN_KERNEL,         /* periodic kernel sample */
+	RN_TYPES
+};
+
+/*
+ * A conn's life: DIAL_WAIT -> CONNECTING -> (TLS ->) IDLE -> SENDING ->
+ * READING -> IDLE ... DEAD once something was reported that ends it (peer
+ * close, error, a Connection: close response): the socket stays open,
+ * unwatched, until the client calls close.
+ */
+enum rc_state {
+	RC_NONE,
+	RC_DIAL_WAIT,
+	RC_CONNECTING,
+	RC_TLS,
+	RC_IDLE,
+	RC_SENDING,
+	RC_READING,
+	RC_DEAD
+};
+
+/* Where the response parser is. */
+enum rc_phase {
+	PH_HEAD,
+	PH_BODY_LENGTH,
+	PH_BODY_EOF,
+	PH_CHUNK_LINE,
+	PH_CHUNK_DATA,
+	PH_TRAILER,
+	PH_DONE
+};
+
+#define RC_HEAD_MAX    2048
+#define RN_EVENTS      256
+#define RN_SCRATCH     16384
+#define RN_REQ_MAX     160
+#define RN_LAG_BUCKETS (61 * 8)
+
+struct rconn {
+	int fd;
+	uint32_t host;
+	uint32_t gen;
+	uint8_t state;
+	uint8_t phase;
+	bool refused;    /* decided when the dial began, as in simnet.c */
+	bool registered; /* fd is in the poller */
+	bool resp_close; /* the response says Connection: close */
+	bool broken_nothing_written;
+	uint16_t broken_why; /* for RN_BROKEN */
+	uint16_t local_port;
+	unsigned want;
+	SSL *ssl;
+	des_timer timer;
+	size_t out_off;    /* bytes of the request written */
+	int64_t remaining; /* body bytes (or chunk bytes) still to come */
+	size_t head_len;
+	char head[RC_HEAD_MAX]; /* response head, later the current chunk-size or trailer line */
+};
+
+struct realnet {
+	const struct scenario *sc;
+	struct server_set *servers;
+	struct des *des;
+	struct ev_stream *stream;
+	struct client *client;
+	struct poller *poller;
+	struct kernel_monitor *monitor; /* only with kernel samples */
+	struct kernel_host_sample *khosts;
+	SSL_CTX *tls;
+	double scale;
+	unsigned type_base;
+	int64_t start_ns;
+	ps_time kernel_every;
+	struct rconn *conns;
+	uint32_t cap_conns;
+	ps_time *down_until;
+	char (*requests)[RN_REQ_MAX]; /* per host: the GET we send */
+	size_t *request_len;
+	struct poller_event events[RN_EVENTS];
+	char scratch[RN_SCRATCH];
+	/* schedule lag: how late (wall ns) each request started; log2 buckets x 8 */
+	uint64_t lag_hist[RN_LAG_BUCKETS];
+	uint64_t lag_count;
+	int64_t lag_max_ns;
+};
+
+/* ---------------------------------------------------------------- schedule lag */
+
+static int lag_bucket(int64_t ns)
+{
+	if (ns < 8)
+		return ns < 0 ? 0 : (int)ns;
+	int msb = 63 - __builtin_clzll((unsigned long long)ns);
+	int b = (msb - 2) * 8 + (int)((ns >> (msb - 3)) & 7);
+	return b < RN_LAG_BUCKETS ? b : RN_LAG_BUCKETS - 1;
+}
+
+static int64_t lag_bucket_floor(int b)
+{
+	if (b < 8)
+		return b;
+	int msb = b / 8 + 2;
+	return ((int64_t)(8 + b % 8)) << (msb - 3);
+}
+
+/* note_lag: the request start due at `due` (scenario time) happens now. */
+static void note_lag(struct realnet *n, ps_time due)
+{
+	int64_t late = (int64_t)((double)(realnet_now(n) - due) * n->scale);
+	if (late < 0)
+		late = 0;
+	n->lag_hist[lag_bucket(late)]++;
+	n->lag_count++;
+	if (late > n->lag_max_ns)
+		n->lag_max_ns = late;
+}
+
+int64_t realnet_lag_ns(const struct realnet *n, double q)
+{
+	if (n->lag_count == 0)
+		return 0;
+	if (q >= 1.0)
+		return n->lag_max_ns;
+	uint64_t rank = (uint64_t)(q * (double)n->lag_count + 0.999999);
+	uint64_t seen = 0;
+	for (int b = 0; b < RN_LAG_BUCKETS; b++) {
+		seen += n->lag_hist[b];
+		if (seen >= rank)
+			return lag_bucket_floor(b);
+	}
+	return n->lag_max_ns;
+}
+
+/* ---------------------------------------------------------------- time */
+
+ps_time realnet_now(const struct realnet *n)
+{
+	double t = (double)(poller_clock_ns() - n->start_ns) / n->scale;
+	return t >= (double)PS_TIME_NEVER ? PS_TIME_NEVER : (ps_time)t;
+}
+
+static int64_t real_ns(const struct realnet *n, ps_time d)
+{
+	double v = (double)d * n->scale;
+	return v >= 9e18 ? INT64_MAX / 2 : (int64_t)v + 1; /* +1: never wake a hair early */
+}
+
+/*
+ * advance_clock: before socket events are dispatched. Never past a timer not
+ * yet run: when the loop lags, overdue timers still run at their own times
+ * (realnet_run), and the clock may not go back to them.
+ */
+static void advance_clock(struct realnet *n, ps_time limit)
+{
+	ps_time now = realnet_now(n);
+	ps_time next = des_next_time(n->des);
+	if (now > limit)
+		now = limit;
+	if (now > next)
+		now = next;
+	if (now > des_now(n->des))
+		des_set_now(n->des, now);
+}
+
+/* ---------------------------------------------------------------- slots */
+
+static struct rconn *rc_at(struct realnet *n, uint32_t conn)
+{
+	if (conn >= n->cap_conns) {
+		uint32_t old;
+		n->conns = grow_to_hold(n->conns, &n->cap_conns, sizeof(*n->conns), conn, 64, &old);
+		for (uint32_t i = old; i < n->cap_conns; i++) {
+			n->conns[i].fd = -1;
+			n->conns[i].state = RC_NONE;
+		}
+	}
+	return &n->conns[conn];
+}
+
+static bool current(const struct realnet *n, uint32_t conn, uint32_t gen)
+{
+	return conn < n->cap_conns && n->conns[conn].state != RC_NONE && n->conns[conn].gen == gen;
+}
+
+#define TAG(gen, conn) ((((uint64_t)(gen)) << 32) | (conn))
+
+static void set_want(struct realnet *n, uint32_t conn, unsigned want)
+{
+	struct rconn *c = &n->conns[conn];
+	if (c->fd < 0)
+		return;
+	if (want == 0) {
+		if (c->registered)
+			poller_del(n->poller, c->fd);
+		c->registered = false;
+	} else if (!c->registered) {
+		c->registered = poller_add(n->poller, c->fd, TAG(c->gen, conn), want) == 0;
+	} else if (c->want != want) {
+		poller_mod(n->poller, c->fd, TAG(c->gen, conn), want);
+	}
+	c->want = want;
+}
+
+static void release(struct realnet *n, uint32_t conn)
+{
+	struct rconn *c = &n->conns[conn];
+	des_cancel(n->des, &c->timer);
+	set_want(n, conn, 0);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->state = RC_NONE;
+	c->gen++;
+}
+
+/* The conn is over as far as reports go; only the client's close frees it. */
+static void go_dead(struct realnet *n, uint32_t conn)
+{
+	set_want(n, conn, 0);
+	n->conns[conn].state = RC_DEAD;
+}
+
+/* ---------------------------------------------------------------- failures */
+
+static bool is_peer_gone(int err)
+{
+	return err == ECONNRESET || err == EPIPE || err == ECONNABORTED;
+}
+
+/*
+ * why_closed: the server publishes why it closed before it closes
+ * (server_close_reason), so an EOF or reset can be named exactly; an error
+ * the server did not cause is R_IO_ERROR.
+ */
+static enum ev_reason why_closed(struct realnet *n, uint32_t conn, bool eof)
+{
+	struct rconn *c = &n->conns[conn];
+	enum ev_reason r = server_close_reason(n->servers, c->host, c->local_port);
+	if (r == R_SERVER && !eof)
+		return R_IO_ERROR;
+	return r;
+}
+
+/* An exchange (or an idle conn) ended badly: report it, and stop watching. */
+static void report_broken(struct realnet *n, uint32_t conn, enum ev_reason why,
+                          bool nothing_written)
+{
+	go_dead(n, conn);
+	client_on_conn_broken(n->client, conn, why, nothing_written);
+}
+
+static void report_dial_failed(struct realnet *n, uint32_t conn, enum ev_reason why)
+{
+	go_dead(n, conn);
+	client_on_dial_done(n->client, conn, why);
+}
+
+/* Inside a net_ops call: report from a des event due now instead. */
+static void defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, bool nothing_written)
+{
+	struct rconn *c = &n->conns[conn];
+	set_want(n, conn, 0);
+	c->state = RC_DEAD;
+	c->broken_why = (uint16_t)why;
+	c->broken_nothing_written = nothing_written;
+	c->timer = des_schedule(n->des, des_now(n->des), n->type_base + RN_BROKEN, conn, c->gen);
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+#define IO_AGAIN (-1)
+#define IO_EOF   0
+#define IO_FAIL  (-2)
+
+/* On failure, *peer_gone says whether it looks like the peer closed (EOF, reset). */
+static ssize_t io_result_tls(struct realnet *n, uint32_t conn, int r, bool *peer_gone)
+{
+	struct rconn *c = &n->conns[conn];
+	int sys = errno; /* before anything else can change it */
+	int err = SSL_get_error(c->ssl, r);
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		set_want(n, conn, POLLER_READ);
+		return IO_AGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		set_want(n, conn, POLLER_WRITE);
+		return IO_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		*peer_gone = true;
+		return IO_EOF;
+	case SSL_ERROR_SYSCALL:
+		*peer_gone = is_peer_gone(sys) || ERR_peek_error() == 0;
+		ERR_clear_error();
+		return IO_FAIL;
+	default:
+		ERR_clear_error();
+		*peer_gone = false;
+		return IO_FAIL;
+	}
+}
+
+static ssize_t io_read(struct realnet *n, uint32_t conn, char *buf, size_t len, bool *peer_gone)
+{
+	struct rconn *c = &n->conns[conn];
+	if (c->ssl) {
+		ERR_clear_error();
+		int r = SSL_read(c->ssl, buf, (int)len);
+		return r > 0 ? r : io_result_tls(n, conn, r, peer_gone);
+	}
+	ssize_t r = recv(c->fd, buf, len, 0);
+	if (r > 0)
+		return r;
+	if (r == 0) {
+		*peer_gone = true;
+		return IO_EOF;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		set_want(n, conn, POLLER_READ);
+		return IO_AGAIN;
+	}
+	*peer_gone = is_peer_gone(errno);
+	return IO_FAIL;
+}
+
+static ssize_t io_write(struct realnet *n, uint32_t conn, const char *buf, size_t len,
+                        bool *peer_gone)
+{
+	struct rconn *c = &n->conns[conn];
+	if (c->ssl) {
+		ERR_clear_error();
+		int r = SSL_write(c->ssl, buf, (int)len);
+		return r > 0 ? r : io_result_tls(n, conn, r, peer_gone);
+	}
+	ssize_t r = send(c->fd, buf, len, MSG_NOSIGNAL);
+	if (r > 0)
+		return r;
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		set_want(n, conn, POLLER_WRITE);
+		return IO_AGAIN;
+	}
+	*peer_gone = r == 0 || is_peer_gone(errno);
+	return IO_FAIL;
+}
+
+/* ---------------------------------------------------------------- HTTP response */
+
+/* The head is complete: decide how the body is framed. -1 if it is not a response we read. */
+static int parse_head(struct rconn *c)
+{
+	int status = 0;
+	if (sscanf(c->head, "HTTP/1.%*d %d", &status) != 1 || status < 100)
+		return -1;
+	c->resp_close = http_header_has_token(c->head, c->head_len, "connection", "close");
+	const char *cl = http_find_header(c->head, c->head_len, "content-length");
+	if (http_header_has_token(c->head, c->head_len, "transfer-encoding", "chunked")) {
+		c->phase = PH_CHUNK_LINE;
+	} else if (cl) {
+		c->remaining = strtoll(cl, NULL, 10);
+		if (c->remaining < 0)
+			return -1;
+		c->phase = c->remaining > 0 ? PH_BODY_LENGTH : PH_DONE;
+	} else if (status == 204 || status == 304 || status < 200) {
+		c->phase = PH_DONE;
+	} else {
+		c->phase = PH_BODY_EOF; /* read to EOF: the close is the end */
+		c->resp_close = true;
+	}
+	c->head_len = 0;
+	return 0;
+}
+
+/* A chunk-size or trailer line is complete in c->head. -1 if malformed. */
+static int parse_line(struct rconn *c)
+{
+	if (c->phase == PH_TRAILER) {
+		if (c->head_len == 2) /* the empty line ends the trailer */
+			c->phase = PH_DONE;
+		c->head_len = 0;
+		return 0;
+	}
+	char *end;
+	c->head[c->head_len] = 0;
+	if (c->head_len == 2 && c->remaining == -1) { /* the CRLF after a chunk's data */
+		c->remaining = 0;
+		c->head_len = 0;
+		return 0;
+	}
+	long long size = strtoll(c->head, &end, 16);
+	if (end == c->head || size < 0)
+		return -1;
+	c->head_len = 0;
+	c->remaining = size;
+	c->phase = size > 0 ? PH_CHUNK_DATA : PH_TRAILER;
+	return 0;
+}
+
+/* Appends to the line buffer up to and including '\n'. Returns bytes taken; *line_done. */
+static size_t take_line(struct rconn *c, const char *p, size_t len, bool *line_done, bool *overflow)
+{
+	const char *nl = memchr(p, '\n', len);
+	size_t take = nl ? (size_t)(nl - p) + 1 : len;
+	if (c->head_len + take >= sizeof c->head) {
+		*overflow = true;
+		return len;
+	}
+	memcpy(c->head + c->head_len, p, take);
+	c->head_len += take;
+	*line_done = nl != NULL;
+	return take;
+}
+
+/*
+ * feed: run the parser over bytes just read. Returns 1 when the response is
+ * complete, 0 when more is needed, -1 if it cannot be parsed. Bytes after the
+ * end of the response are dropped (the servers never send them).
+ */
+static int feed(struct rconn *c, const char *p, size_t len)
+{
+	while (len > 0 && c->phase != PH_DONE) {
+		bool line_done = false, overflow = false;
+		size_t used;
+		switch (c->phase) {
+		case PH_HEAD: {
+			used = take_line(c, p, len, &line_done, &overflow);
+			if (overflow)
+				return -1;
+			c->head[c->head_len] = 0;
+			if (line_done && c->head_len >= 4 &&
+			    memcmp(c->head + c->head_len - 4, "\r\n\r\n", 4) == 0 &&
+			    parse_head(c) < 0)
+				return -1;
+			break;
+		}
+		case PH_BODY_LENGTH:
+		case PH_CHUNK_DATA:
+			used = (int64_t)len < c->remaining ? len : (size_t)c->remaining;
+			c->remaining -= (int64_t)used;
+			if (c->remaining == 0) {
+				if (c->phase == PH_BODY_LENGTH) {
+					c->phase = PH_DONE;
+				} else {
+					c->phase = PH_CHUNK_LINE;
+					c->remaining =
+					    -1; /* expect the CRLF that closes the chunk */
+				}
+			}
+			break;
+		case PH_BODY_EOF:
+			used = len;
+			break;
+		case PH_CHUNK_LINE:
+		case PH_TRAILER:
+			used = take_line(c, p, len, &line_done, &overflow);
+			if (overflow || (line_done && parse_line(c) < 0))
+				return -1;
+			break;
+		default:
+			used = len;
+			break;
+		}
+		p += used;
+		len -= used;
+	}
+	return c->phase == PH_DONE;
+}
+
+/* ---------------------------------------------------------------- exchange */
+
+static void conn_write(struct realnet *n, uint32_t conn, bool deferred);
+
+static void response_done(struct realnet *n, uint32_t conn)
+{
+	struct rconn *c = &n->conns[conn];
+	bool server_close = c->resp_close;
+	if (server_close) {
+		go_dead(n, conn); /* simnet.c too reports nothing more on such a conn */
+	} else {
+		c->state = RC_IDLE;
+		set_want(n, conn,
+		         POLLER_READ); /* an idle conn's EOF is S1's "server closed idle" */
+	}
+	client_on_response(n->client, conn, server_close);
+}
+
+/* conn_read: READING or IDLE and readable: drain the socket into the parser. */
+static void conn_read(struct realnet *n, uint32_t conn)
+{
+	struct rconn *c = &n->conns[conn];
+	for (;;) {
+		bool peer_gone = false;
+		ssize_t r = io_read(n, conn, n->scratch, sizeof n->scratch, &peer_gone);
+		if (r == IO_AGAIN)
+			return;
+		if (r <= 0) {
+			if (c->state == RC_READING && c->phase == PH_BODY_EOF && r == IO_EOF) {
+				response_done(n, conn);
+				return;
+			}
+			/* S1/S2: EOF on an idle conn, or while a response was due. */
+			bool nothing_written = c->state == RC_IDLE || c->out_off == 0;
+			report_broken(n, conn,
+			              peer_gone ? why_closed(n, conn, r == IO_EOF) : R_IO_ERROR,
+			              nothing_written);
+			return;
+		}
+		if (c->state == RC_IDLE) { /* unsolicited bytes: Go closes such a conn too */
+			report_broken(n, conn, R_IO_ERROR, true);
+			return;
+		}
+		int done = feed(c, n->scratch, (size_t)r);
+		if (done < 0) {
+			report_broken(n, conn, R_IO_ERROR, false);
+			return;
+		}
+		if (done) {
+			response_done(n, conn);
+			return;
+		}
+	}
+}
+
+/* Writes what is left of the request; then reads. `deferred`: called from a net_ops call. */
+static void conn_write(struct realnet *n, uint32_t conn, bool deferred)
+{
+	struct rconn *c = &n->conns[conn];
+	const char *req = n->requests[c->host];
+	size_t len = n->request_len[c->host];
+	while (c->out_off < len) {
+		bool peer_gone = false;
+		ssize_t r = io_write(n, conn, req + c->out_off, len - c->out_off, &peer_gone);
+		if (r == IO_AGAIN)
+			return;
+		if (r <= 0) {
+			enum ev_reason why = peer_gone ? why_closed(n, conn, false) : R_IO_ERROR;
+			if (deferred)
+				defer_broken(n, conn, why, c->out_off == 0);
+			else
+				report_broken(n, conn, why, c->out_off == 0);
+			return;
+		}
+		c->out_off += (size_t)r;
+	}
+	c->state = RC_READING;
+	set_want(n, conn, POLLER_READ);
+	/* TLS may already hold decrypted response bytes; the next readiness event reads them. */
+}
+
+/* ---------------------------------------------------------------- dial */
+
+static enum ev_reason socket_error_reason(int err)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+	case EADDRNOTAVAIL: /* out of ephemeral ports */
+	case EAGAIN:
+		return R_RESOURCE;
+	case ECONNREFUSED:
+		return R_DIAL_REFUSED;
+	default:
+		return R_IO_ERROR;
+	}
+}
+
+static void tls_step(struct realnet *n, uint32_t conn)
+{
+	struct rconn *c = &n->conns[conn];
+	ERR_clear_error();
+	int r = SSL_connect(c->ssl);
+	if (r == 1) {
+		c->state = RC_IDLE;
+		set_want(n, conn, POLLER_READ);
+		client_on_dial_done(n->client, conn, R_NONE);
+		return;
+	}
+	bool peer_gone = false;
+	if (io_result_tls(n, conn, r, &peer_gone) != IO_AGAIN)
+		report_dial_failed(n, conn, R_IO_ERROR);
+}
+
+static void connected(struct realnet *n, uint32_t conn)
+{
+	struct rconn *c = &n->conns[conn];
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	if (getsockname(c->fd, (struct sockaddr *)&a, &len) == 0)
+		c->local_port = ntohs(a.sin_port);
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* Go's default */
+	if (!n->sc->hosts[c->host].tls) {
+		c->state = RC_IDLE;
+		set_want(n, conn, POLLER_READ);
+		client_on_dial_done(n->client, conn, R_NONE);
+		return;
+	}
+	c->ssl = n->tls ? SSL_new(n->tls) : NULL;
+	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
+		report_dial_failed(n, conn, R_RESOURCE);
+		return;
+	}
+	c->state = RC_TLS;
+	uint32_t gen = c->gen;
+	client_on_tls_start(n->client, conn);
+	if (current(n, conn, gen) && n->conns[conn].state == RC_TLS)
+		tls_step(n, conn);
+}
+
+/* RN_DIAL: dial_latency has passed. */
+static void on_dial(void *ctx, uint32_t conn, uint32_t gen)
+{
+	struct realnet *n = ctx;
+	if (!current(n, conn, gen))
+		return;
+	struct rconn *c = &n->conns[conn];
+	c->timer = DES_NO_TIMER;
+	if (c->refused) {
+		report_dial_failed(n, conn, R_DIAL_REFUSED);
+		return;
+	}
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		report_dial_failed(n, conn, socket_error_reason(errno));
+		return;
+	}
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons(server_port(n->servers, c->host))};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* the only address real mode ever dials */
+	if (connect(c->fd, (struct sockaddr *)&a, sizeof a) == 0) {
+		connected(n, conn);
+	} else if (errno == EINPROGRESS || errno == EINTR) {
+		c->state = RC_CONNECTING;
+		set_want(n, conn, POLLER_WRITE);
+		if (!c->registered)
+			report_dial_failed(n, conn, R_RESOURCE);
+	} else {
+		report_dial_failed(n, conn, socket_error_reason(errno));
+	}
+}
+
+static void on_connect_ready(struct realnet *n, uint32_t conn)
+{
+	struct rconn *c = &n->conns[conn];
+	int err = 0;
+	socklen_t len = sizeof err;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0)
+		connected(n, conn);
+	else
+		report_dial_failed(n, conn, socket_error_reason(err));
+}
+
+static void on_broken(void *ctx, uint32_t conn, uint32_t gen)
+{
+	struct realnet *n = ctx;
+	if (!current(n, conn, gen))
+		return;
+	struct rconn *c = &n->conns[conn];
+	c->timer = DES_NO_TIMER;
+	client_on_conn_broken(n->client, conn, (enum ev_reason)c->broken_why,
+	                      c->broken_nothing_written);
+}
+
+/* ---------------------------------------------------------------- net_ops */
+
+static void rn_dial(void *ctx, uint32_t conn, uint32_t host)
+{
+	struct realnet *n = ctx;
+	struct rconn *c = rc_at(n, conn);
+	if (c->state != RC_NONE)
+		release(n,
+		        conn); /* the client reuses a slot only after closing it; be safe anyway */
+	c->host = host;
+	c->state = RC_DIAL_WAIT;
+	c->refused = server_is_down(n->servers, host);
+	c->want = 0;
+	c->registered = false;
+	c->local_port = 0;
+	c->timer =
+	    des_schedule(n->des, ps_time_add(des_now(n->des), n->sc->hosts[host].dial_latency),
+	                 n->type_base + RN_DIAL, conn, c->gen);
+}
+
+static void rn_send(void *ctx, uint32_t conn, uint32_t host)
+{
+	struct realnet *n = ctx;
+	if (conn >= n->cap_conns)
+		return;
+	struct rconn *c = &n->conns[conn];
+	if (c->state != RC_IDLE) {
+		/* The server closed it and we already said so, or a report is on its way. */
+		if (c->state != RC_DEAD)
+			defer_broken(n, conn, R_IO_ERROR, true);
+		return;
+	}
+	c->state = RC_SENDING;
+	c->out_off = 0;
+	c->phase = PH_HEAD;
+	c->head_len = 0;
+	c->remaining = 0;
+	c->resp_close = false;
+	conn_write(n, conn, true);
+}
+
+static void rn_close(void *ctx, uint32_t conn)
+{
+	struct realnet *n = ctx;
+	if (conn < n->cap_conns && n->conns[conn].state != RC_NONE)
+		release(n, conn);
+}
+
+static const struct net_ops realnet_net_ops = {
+    .dial = rn_dial,
+    .send = rn_send,
+    .close = rn_close,
+};
+
+const struct net_ops *realnet_ops(void)
+{
+	return &realnet_net_ops;
+}
+
+/* ---------------------------------------------------------------- scenario events */
+
+static void emit(struct realnet *n, struct ps_event *ev)
+{
+	ev_stream_push(n->stream, ev);
+}
+
+static void emit_action(struct realnet *n, uint32_t host, enum ev_server_action action)
+{
+	struct ps_event ev = ev_make(EV_SERVER_ACTION, des_now(n->des));
+	ev.host = host;
+	ev.value = action;
+	emit(n, &ev);
+	client_flush(n->client);
+}
+
+static void on_scenario_event(void *ctx, uint32_t index, uint32_t unused)
+{
+	struct realnet *n = ctx;
+	const struct event_spec *e = &n->sc->events[index];
+	switch (e->action) {
+	case ACTION_CLOSE_IDLE:
+		emit_action(n, e->host, SRV_CLOSE_IDLE);
+		server_close_idle(n->servers, e->host); /* the EOFs come back as S1 closes */
+		break;
+	case ACTION_RESTART:
+		emit_action(n, e->host, SRV_RESTART);
+		server_restart(n->servers, e->host);
+		break;
+	case ACTION_DOWN: {
+		ps_time until = ps_time_add(e->at, e->down_for);
+		if (until > n->down_until[e->host])
+			n->down_until[e->host] = until;
+		server_set_down(n->servers, e->host, true);
+		emit_action(n, e->host, SRV_DOWN);
+		des_schedule(n->des, until, n->type_base + RN_HOST_UP, e->host, 0);
+		break;
+	}
+	}
+}
+
+static void on_host_up(void *ctx, uint32_t host, uint32_t unused)
+{
+	struct realnet *n = ctx;
+	if (des_now(n->des) < n->down_until[host])
+		return;
+	server_set_down(n->servers, host, false);
+	emit_action(n, host, SRV_UP);
+}
+
+static void push_kernel(struct realnet *n, uint32_t host, uint32_t est, uint32_t tw, uint32_t fds)
+{
+	struct ps_event ev = ev_make(EV_KERNEL_SAMPLE, des_now(n->des));
+	ev.host = host;
+	ev.value = est;
+	ev.conn = tw;
+	ev.flags = fds;
+	emit(n, &ev);
+}
+
+static void on_kernel(void *ctx, uint32_t unused_a, uint32_t unused_b)
+{
+	struct realnet *n = ctx;
+	if (client_finished(n->client))
+		return;
+	struct kernel_sample s = {.hosts = n->khosts};
+	if (kernel_monitor_latest(n->monitor, &s)) {
+		for (uint32_t h = 0; h < s.n_hosts; h++)
+			push_kernel(n, h, s.hosts[h].established, s.hosts[h].time_wait, s.fds);
+		push_kernel(n, PS_NONE, s.established, s.time_wait, s.fds);
+		client_flush(n->client);
+	}
+	des_schedule(n->des, ps_time_add(des_now(n->des), n->kernel_every),
+	             n->type_base + RN_KERNEL, 0, 0);
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static void on_ready(struct realnet *n, const struct poller_event *ev)
+{
+	uint32_t conn = (uint32_t)ev->tag, gen = (uint32_t)(ev->tag >> 32);
+	if (!current(n, conn, gen))
+		return;
+	switch (n->conns[conn].state) {
+	case RC_CONNECTING:
+		on_connect_ready(n, conn);
+		break;
+	case RC_TLS:
+		tls_step(n, conn);
+		break;
+	case RC_SENDING:
+		conn_write(n, conn, false);
+		if (current(n, conn, gen) && n->conns[conn].state == RC_READING)
+			conn_read(n, conn);
+		break;
+	case RC_IDLE:
+	case RC_READING:
+		conn_read(n, conn);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * SSL_write cannot pass MSG_NOSIGNAL: while the loop runs, SIGPIPE is blocked
+ * in this thread, and one it raised is taken off the pending set before the
+ * old mask comes back, so the process never dies of a reset peer.
+ */
+static void sigpipe_block(sigset_t *old)
+{
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, old);
+}
+
+static void sigpipe_restore(const sigset_t *old)
+{
+	if (!sigismember(old, SIGPIPE)) {
+		sigset_t pending, pipe;
+		sigemptyset(&pipe);
+		sigaddset(&pipe, SIGPIPE);
+		struct timespec zero = {0, 0};
+		if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+			sigtimedwait(&pipe, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+int realnet_run(struct realnet *n, ps_time limit)
+{
+	sigset_t old;
+	sigpipe_block(&old);
+	int rc;
+	for (;;) {
+		/*
+		 * Timers run at their own times, not at the (later) moment we get
+		 * to them: a handler that schedules "now + gap" (an open-loop
+		 * arrival) keeps the scenario's pace even when the loop lags, and
+		 * the lag shows up as latency instead of as fewer requests.
+		 */
+		ps_time due = realnet_now(n);
+		if (due > limit)
+			due = limit;
+		while (!client_finished(n->client) && des_next_time(n->des) <= due) {
+			if (client_starts_requests(n->client, des_next_type(n->des)))
+				note_lag(n, des_next_time(n->des));
+			des_step(n->des, due);
+		}
+		if (client_finished(n->client)) {
+			rc = 0;
+			break;
+		}
+		ps_time now = realnet_now(n);
+		if (now >= limit) {
+			advance_clock(
+			    n, limit); /* a caller stepping by `limit` sees the clock there */
+			rc = 1;
+			break;
+		}
+		ps_time next = des_next_time(n->des);
+		ps_time wake = next < limit ? next : limit;
+		int64_t timeout =
+		    wake == PS_TIME_NEVER ? -1 : (wake > now ? real_ns(n, wake - now) : 0);
+		int k = poller_wait(n->poller, timeout, n->events, RN_EVENTS);
+		if (k < 0) {
+			rc = k;
+			break;
+		}
+		if (k > 0)
+			advance_clock(n, limit);
+		for (int i = 0; i < k; i++)
+			on_ready(n, &n->events[i]);
+	}
+	sigpipe_restore(&old);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+struct realnet *realnet_create(const struct scenario *sc, struct server_set *servers,
+                               struct des *des, struct ev_stream *stream, double time_scale,
+                               unsigned first_type, unsigned *next_type)
+{
+	struct realnet *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->sc = sc;
+	n->servers = servers;
+	n->des = des;
+	n->stream = stream;
+	n->scale = time_scale > 0 ? time_scale : 1.0;
+	n->type_base = first_type;
+	n->tls = server_client_tls(servers);
+	n->start_ns = poller_clock_ns();
+	uint32_t nh = sc->n_hosts ? sc->n_hosts : 1;
+	n->poller = poller_create();
+	n->down_until = calloc(nh, sizeof *n->down_until);
+	n->requests = calloc(nh, sizeof *n->requests);
+	n->request_len = calloc(nh, sizeof *n->request_len);
+	n->khosts = calloc(nh, sizeof *n->khosts);
+	if (!n->poller || !n->down_until || !n->requests || !n->request_len || !n->khosts) {
+		realnet_destroy(n);
+		return NULL;
+	}
+	for (uint32_t h = 0; h < sc->n_hosts; h++) {
+		int len = snprintf(n->requests[h], RN_REQ_MAX,
+		                   "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: poolsim\r\n\r\n",
+		                   sc->hosts[h].name);
+		n->request_len[h] = len > 0 && len < RN_REQ_MAX ? (size_t)len : 0;
+	}
+	des_on(des, first_type + RN_DIAL, on_dial, n);
+	des_on(des, first_type + RN_BROKEN, on_broken, n);
+	des_on(des, first_type + RN_SCENARIO_EVENT, on_scenario_event, n);
+	des_on(des, first_type + RN_HOST_UP, on_host_up, n);
+	des_on(des, first_type + RN_KERNEL, on_kernel, n);
+	if (next_type)
+		*next_type = first_type + RN_TYPES;
+	return n;
+}
+
+void realnet_attach_client(struct realnet *n, struct client *c)
+{
+	n->client = c;
+}
+
+int realnet_start(struct realnet *n, ps_time kernel_every)
+{
+	if (kernel_every > 0 && !n->monitor) {
+		uint32_t nh = n->sc->n_hosts ? n->sc->n_hosts : 1;
+		uint16_t *ports = calloc(nh, sizeof *ports);
+		if (!ports)
+			return -ENOMEM;
+		for (uint32_t h = 0; h < n->sc->n_hosts; h++)
+			ports[h] = server_port(n->servers, h);
+		int err = 0;
+		n->monitor =
+		    kernel_monitor_start(ports, n->sc->n_hosts, real_ns(n, kernel_every), &err);
+		free(ports);
+		if (!n->monitor)
+			return err;
+	}
+	n->start_ns = poller_clock_ns();
+	n->kernel_every = kernel_every;
+	for (uint32_t i = 0; i < n->sc->n_events; i++)
+		des_schedule(n->des, n->sc->events[i].at, n->type_base + RN_SCENARIO_EVENT, i, 0);
+	if (kernel_every > 0)
+		des_schedule(n->des, des_now(n->des), n->type_base + RN_KERNEL, 0, 0);
+	return 0;
+}
+
+/* Touches no des timer: the des may already be gone. */
+void realnet_destroy(struct realnet *n)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n->cap_conns; i++) {
+		SSL_free(n->conns[i].ssl);
+		if (n->conns[i].fd >= 0)
+			close(n->conns[i].fd);
+	}
+	free(n->conns);
+	kernel_monitor_stop(n->monitor);
+	free(n->khosts);
+	poller_destroy(n->poller);
+	free(n->down_until);
+	free(n->requests);
+	free(n->request_len);
+	free(n);
+}

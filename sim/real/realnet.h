@@ -1,0 +1,74 @@
+/*
+ * realnet.h: the real network (net.h) for the shared client (client.h):
+ * non-blocking TCP to the loopback servers of server.h, OpenSSL for https,
+ * HTTP/1.1 on the wire, and the loop that turns the monotonic clock into
+ * scenario time for des.h.
+ *
+ * Scenario time = real time since realnet_start / time_scale. dial_latency is
+ * waited on a des timer before connect(); tls_latency and service_time are
+ * the servers' (server.c). Like simnet.c it also plays the scenario's [event]s
+ * (close_idle, restart, down) against the servers, and pushes
+ * EV_SERVER_ACTION and, if asked, EV_KERNEL_SAMPLE records (kernel.h).
+ *
+ * Connects only to 127.0.0.1. Reports to the client only from realnet_run
+ * (des handlers and socket readiness), never from inside a net_ops call.
+ */
+#ifndef POOLSIM_REALNET_H
+#define POOLSIM_REALNET_H
+
+#include "client.h"
+#include "des.h"
+#include "event.h"
+#include "net.h"
+#include "scenario.h"
+#include "server.h"
+
+struct realnet;
+
+/*
+ * realnet_create: registers des types from `first_type` up and returns the
+ * next free one in *next_type. `servers` (already started, with the same
+ * time_scale), `des` and `stream` must outlive it. NULL if out of memory.
+ */
+struct realnet *realnet_create(const struct scenario *sc, struct server_set *servers,
+                               struct des *des, struct ev_stream *stream, double time_scale,
+                               unsigned first_type, unsigned *next_type);
+void realnet_attach_client(struct realnet *n, struct client *c);
+const struct net_ops *realnet_ops(void);
+
+/*
+ * realnet_start: scenario time 0 is now. Schedules the scenario's [event]s and,
+ * when kernel_every > 0, a kernel sample every kernel_every (scenario time):
+ * one EV_KERNEL_SAMPLE per host and one with host = PS_NONE for the total
+ * (value = ESTABLISHED, conn = TIME_WAIT, flags = open fds; client side).
+ * The samples are taken on a thread of kernel.h's (kernel_monitor) so that
+ * the loop never stalls on /proc; a record carries the newest one, at most
+ * kernel_every old. 0, or -errno if that thread could not start.
+ * Call before client_start.
+ */
+int realnet_start(struct realnet *n, ps_time kernel_every);
+
+/*
+ * realnet_run: wait for sockets and timers and dispatch them, in scenario
+ * time, until the client has finished or scenario time reaches `limit`.
+ * Returns 1 when `limit` was reached, 0 when the client has finished, or
+ * -errno when waiting failed. A caller may pass a small step (the dashboard)
+ * or the scenario's duration.
+ */
+int realnet_run(struct realnet *n, ps_time limit);
+
+/* The current scenario time (real elapsed / time_scale). */
+ps_time realnet_now(const struct realnet *n);
+
+/*
+ * realnet_lag_ns: schedule lag, the q-quantile (0 < q <= 1) of how late, in
+ * wall nanoseconds, each scheduled request (an arrival, a worker's next)
+ * started after its due time. Bucketed to 1/8 of a power of two; q = 1 is
+ * the exact max.
+ */
+int64_t realnet_lag_ns(const struct realnet *n, double q);
+
+/* Closes every socket still open. NULL is fine. */
+void realnet_destroy(struct realnet *n);
+
+#endif

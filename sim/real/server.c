@@ -1,0 +1,971 @@
+/*
+ * server.c: real mode's loopback HTTP/1.1 servers (server.h) and the epoll
+ * poller that they and realnet.c share.
+ *
+ * One thread serves every host: listeners, connections, timers (a binary
+ * min-heap of connection indices keyed by deadline) and a command eventfd.
+ * Only that thread touches connections; the main thread only sets command
+ * flags, reads atomics and, after the thread is joined, frees everything.
+ * It must bind 127.0.0.1 only, write no file and never print.
+ */
+#include "http.h"
+#include "server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "rng.h"
+#include "tlscert.h"
+
+/* ======================================================================
+ * poller
+ */
+
+#define POLLER_BATCH 256
+
+struct poller {
+	int epfd;
+	bool no_pwait2; /* the kernel lacks epoll_pwait2: fall back to ms timeouts */
+	struct epoll_event buf[POLLER_BATCH];
+};
+
+struct poller *poller_create(void)
+{
+	struct poller *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void poller_destroy(struct poller *p)
+{
+	if (!p)
+		return;
+	close(p->epfd);
+	free(p);
+}
+
+static int poller_ctl(struct poller *p, int op, int fd, uint64_t tag, unsigned want)
+{
+	struct epoll_event ev = {0};
+	ev.events = ((want & POLLER_READ) ? EPOLLIN : 0u) | ((want & POLLER_WRITE) ? EPOLLOUT : 0u);
+	ev.data.u64 = tag;
+	return epoll_ctl(p->epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+int poller_add(struct poller *p, int fd, uint64_t tag, unsigned want)
+{
+	return poller_ctl(p, EPOLL_CTL_ADD, fd, tag, want);
+}
+
+int poller_mod(struct poller *p, int fd, uint64_t tag, unsigned want)
+{
+	return poller_ctl(p, EPOLL_CTL_MOD, fd, tag, want);
+}
+
+int poller_del(struct poller *p, int fd)
+{
+	return epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
+static int poller_wait_ms(struct poller *p, int64_t timeout_ns, int max)
+{
+	int ms = -1;
+	if (timeout_ns >= 0) /* round up: waking early would only spin */
+		ms = timeout_ns > (int64_t)1000 * 1000 * 1000 * 1000
+		         ? 1000 * 1000
+		         : (int)((timeout_ns + 999999) / 1000000);
+	return epoll_wait(p->epfd, p->buf, max, ms);
+}
+
+int poller_wait(struct poller *p, int64_t timeout_ns, struct poller_event *out, int max)
+{
+	if (max > POLLER_BATCH)
+		max = POLLER_BATCH;
+	int n;
+	if (p->no_pwait2) {
+		n = poller_wait_ms(p, timeout_ns, max);
+	} else {
+		struct timespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
+		n = epoll_pwait2(p->epfd, p->buf, max, timeout_ns < 0 ? NULL : &ts, NULL);
+		if (n < 0 && errno == ENOSYS) {
+			p->no_pwait2 = true;
+			n = poller_wait_ms(p, timeout_ns, max);
+		}
+	}
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		uint32_t e = p->buf[i].events;
+		bool fail = (e & (EPOLLERR | EPOLLHUP)) != 0;
+		out[i].tag = p->buf[i].data.u64;
+		out[i].readable = fail || (e & EPOLLIN);
+		out[i].writable = fail || (e & EPOLLOUT);
+	}
+	return n;
+}
+
+int64_t poller_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ======================================================================
+ * servers
+ */
+
+#define SERVER_IN_MAX       2048
+#define SERVER_HDR_MAX      160
+#define SERVER_ACCEPT_BURST 64
+#define SERVER_PORTS        65536u
+
+/* poller tags: kind in the top byte, a generation, then the index. */
+enum tag_kind { TAG_WAKE = 1, TAG_LISTEN = 2, TAG_CONN = 3 };
+#define TAG(kind, gen, idx) (((uint64_t)(kind) << 56) | (((uint64_t)(gen)&0xffffffu) << 32) | (idx))
+#define TAG_KIND(t)         ((unsigned)((t) >> 56))
+#define TAG_GEN(t)          ((uint32_t)(((t) >> 32) & 0xffffffu))
+#define TAG_IDX(t)          ((uint32_t)(t))
+
+enum cmd_bits { CMD_CLOSE_IDLE = 1u, CMD_RESTART = 2u };
+
+/* Counter slots of a host, in the order of struct server_counters. */
+enum counter {
+	C_ACCEPTED,
+	C_REQUESTS,
+	C_CLOSES,
+	C_CLOSES_IDLE_TIMEOUT,
+	C_CLOSES_CONN_CLOSE,
+	C_CLOSES_CLOSE_IDLE,
+	C_CLOSES_RESTART,
+	C_PEER_CLOSES,
+	C_OPEN,
+	C_COUNT
+};
+
+/*
+ * A connection's life: (TLS: HELLO -> DELAY -> ACCEPT ->) READING -> SERVING
+ * -> WRITING -> READING ... It is idle, for server_idle_timeout and
+ * close_idle, when READING with nothing buffered after at least one response.
+ * At most one timer at a time, its meaning given by the state: DELAY ends the
+ * held-back handshake, SERVING sends the response, READING closes the idle conn.
+ */
+enum sconn_state {
+	SC_FREE,
+	SC_TLS_HELLO,
+	SC_TLS_DELAY,
+	SC_TLS_ACCEPT,
+	SC_READING,
+	SC_SERVING,
+	SC_WRITING,
+};
+
+struct sconn {
+	int fd;
+	enum sconn_state state;
+	uint32_t host;
+	uint32_t gen;
+	uint32_t heap_pos; /* PS_NONE: no timer */
+	uint32_t next_free;
+	unsigned want;
+	uint16_t peer_port;
+	bool close_after; /* the response being written says Connection: close */
+	bool asked_close; /* the request said Connection: close */
+	SSL *ssl;
+	int64_t deadline; /* monotonic ns */
+	uint64_t served;
+	size_t in_len;
+	size_t hdr_len, out_off; /* written so far of header + body */
+	char hdr[SERVER_HDR_MAX];
+	char in[SERVER_IN_MAX];
+};
+
+struct shost {
+	const struct host_spec *spec;
+	int lfd;
+	uint16_t port;
+	bool accept_paused; /* out of descriptors: listener muted until a conn closes */
+	struct rng rng;
+	atomic_uint pending; /* enum cmd_bits */
+	atomic_bool down;
+	atomic_uint_fast64_t counters[C_COUNT];
+	atomic_uchar *close_reason; /* SERVER_PORTS entries, by client port: enum ev_reason */
+};
+
+struct server_set {
+	const struct scenario *sc;
+	double scale;
+	struct tlscert *tls;
+	struct shost *hosts;
+	uint32_t n_hosts;
+	struct poller *poller;
+	int wake_fd;
+	atomic_bool stop;
+	bool thread_started;
+	bool any_paused;
+	pthread_t thread;
+	struct sconn *conns;
+	uint32_t n_conns, cap_conns, free_head;
+	uint32_t *heap;
+	uint32_t heap_len;
+	struct poller_event events[POLLER_BATCH];
+	char body[SERVER_BODY_SIZE];
+};
+
+static void count(struct shost *h, enum counter c, int64_t delta)
+{
+	atomic_fetch_add_explicit(&h->counters[c], (uint_fast64_t)delta, memory_order_relaxed);
+}
+
+static int64_t scaled(const struct server_set *s, ps_time d)
+{
+	double v = (double)d * s->scale;
+	if (v <= 0)
+		return 0;
+	return v >= 9e18 ? INT64_MAX / 2 : (int64_t)(v + 0.5);
+}
+
+/* ---- timer heap ------------------------------------------------------ */
+
+static bool heap_less(const struct server_set *s, uint32_t a, uint32_t b)
+{
+	const struct sconn *x = &s->conns[s->heap[a]], *y = &s->conns[s->heap[b]];
+	return x->deadline < y->deadline || (x->deadline == y->deadline && s->heap[a] < s->heap[b]);
+}
+
+static void heap_swap(struct server_set *s, uint32_t a, uint32_t b)
+{
+	uint32_t t = s->heap[a];
+	s->heap[a] = s->heap[b];
+	s->heap[b] = t;
+	s->conns[s->heap[a]].heap_pos = a;
+	s->conns[s->heap[b]].heap_pos = b;
+}
+
+static void heap_up(struct server_set *s, uint32_t i)
+{
+	while (i > 0 && heap_less(s, i, (i - 1) / 2)) {
+		heap_swap(s, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(struct server_set *s, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < s->heap_len && heap_less(s, l, m))
+			m = l;
+		if (r < s->heap_len && heap_less(s, r, m))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(s, i, m);
+		i = m;
+	}
+}
+
+static void timer_cancel(struct server_set *s, uint32_t idx)
+{
+	uint32_t pos = s->conns[idx].heap_pos;
+	if (pos == PS_NONE)
+		return;
+	s->conns[idx].heap_pos = PS_NONE;
+	s->heap_len--;
+	if (pos == s->heap_len)
+		return;
+	s->heap[pos] = s->heap[s->heap_len];
+	s->conns[s->heap[pos]].heap_pos = pos;
+	heap_down(s, pos);
+	heap_up(s, pos);
+}
+
+/* The heap has room for every conn slot (grown with conns), so this cannot fail. */
+static void timer_arm(struct server_set *s, uint32_t idx, int64_t deadline)
+{
+	timer_cancel(s, idx);
+	s->conns[idx].deadline = deadline;
+	s->conns[idx].heap_pos = s->heap_len;
+	s->heap[s->heap_len++] = idx;
+	heap_up(s, s->heap_len - 1);
+}
+
+/* ---- connection slots ------------------------------------------------ */
+
+static int conns_grow(struct server_set *s)
+{
+	uint32_t cap = s->cap_conns ? s->cap_conns * 2 : 64;
+	struct sconn *c = realloc(s->conns, cap * sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	s->conns = c;
+	uint32_t *h = realloc(s->heap, cap * sizeof *h);
+	if (!h)
+		return -ENOMEM;
+	s->heap = h;
+	s->cap_conns = cap;
+	return 0;
+}
+
+static uint32_t conn_alloc(struct server_set *s)
+{
+	uint32_t idx;
+	if (s->free_head != PS_NONE) {
+		idx = s->free_head;
+		s->free_head = s->conns[idx].next_free;
+	} else {
+		if (s->n_conns == s->cap_conns && conns_grow(s) < 0)
+			return PS_NONE;
+		idx = s->n_conns++;
+		s->conns[idx].gen = 0;
+	}
+	struct sconn *c = &s->conns[idx];
+	uint32_t gen = c->gen + 1;
+	memset(c, 0, offsetof(struct sconn, hdr));
+	c->gen = gen;
+	c->fd = -1;
+	c->heap_pos = PS_NONE;
+	c->next_free = PS_NONE;
+	return idx;
+}
+
+static void set_want(struct server_set *s, uint32_t idx, unsigned want)
+{
+	struct sconn *c = &s->conns[idx];
+	if (c->want == want)
+		return;
+	c->want = want;
+	poller_mod(s->poller, c->fd, TAG(TAG_CONN, c->gen, idx), want);
+}
+
+static void resume_accepting(struct server_set *s)
+{
+	if (!s->any_paused)
+		return;
+	s->any_paused = false;
+	for (uint32_t i = 0; i < s->n_hosts; i++) {
+		if (s->hosts[i].accept_paused) {
+			s->hosts[i].accept_paused = false;
+			poller_mod(s->poller, s->hosts[i].lfd, TAG(TAG_LISTEN, 0, i), POLLER_READ);
+		}
+	}
+}
+
+/*
+ * conn_close: the only way a conn ends. The reason is published before the
+ * socket closes so that a client which reads EOF finds it (server_close_reason).
+ */
+static void conn_close(struct server_set *s, uint32_t idx, enum ev_reason why)
+{
+	struct sconn *c = &s->conns[idx];
+	struct shost *h = &s->hosts[c->host];
+	static const enum counter by_reason[] = {
+	    [R_SERVER_IDLE_TIMEOUT] = C_CLOSES_IDLE_TIMEOUT,
+	    [R_SERVER_CONN_CLOSE] = C_CLOSES_CONN_CLOSE,
+	    [R_SERVER_CLOSE_IDLE] = C_CLOSES_CLOSE_IDLE,
+	    [R_SERVER_RESTART] = C_CLOSES_RESTART,
+	};
+	if (why == R_NONE) {
+		count(h, C_PEER_CLOSES, 1);
+	} else {
+		atomic_store_explicit(&h->close_reason[c->peer_port], (unsigned char)why,
+		                      memory_order_release);
+		count(h, by_reason[why], 1);
+		count(h, C_CLOSES, 1);
+	}
+	count(h, C_OPEN, -1);
+	timer_cancel(s, idx);
+	poller_del(s->poller, c->fd);
+	SSL_free(c->ssl);
+	close(c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
+	c->state = SC_FREE;
+	c->next_free = s->free_head;
+	s->free_head = idx;
+	resume_accepting(s);
+}
+
+/* ---- I/O, plain or TLS ----------------------------------------------- */
+
+#define IO_AGAIN (-1)
+#define IO_FAIL  (-2)
+
+/* For TLS: what SSL wants next becomes the conn's interest. */
+static int tls_result(struct server_set *s, uint32_t idx, int r)
+{
+	switch (SSL_get_error(s->conns[idx].ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		set_want(s, idx, POLLER_READ);
+		return IO_AGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		set_want(s, idx, POLLER_WRITE);
+		return IO_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		ERR_clear_error();
+		return IO_FAIL;
+	}
+}
+
+static ssize_t conn_recv(struct server_set *s, uint32_t idx, char *buf, size_t len)
+{
+	struct sconn *c = &s->conns[idx];
+	if (c->ssl) {
+		int r = SSL_read(c->ssl, buf, (int)len);
+		return r > 0 ? r : tls_result(s, idx, r);
+	}
+	ssize_t n = recv(c->fd, buf, len, 0);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		set_want(s, idx, POLLER_READ);
+		return IO_AGAIN;
+	}
+	return IO_FAIL;
+}
+
+static ssize_t conn_send(struct server_set *s, uint32_t idx, const char *buf, size_t len)
+{
+	struct sconn *c = &s->conns[idx];
+	if (c->ssl) {
+		int r = SSL_write(c->ssl, buf, (int)len);
+		return r > 0 ? r : tls_result(s, idx, r);
+	}
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	if (n > 0)
+		return n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		set_want(s, idx, POLLER_WRITE);
+		return IO_AGAIN;
+	}
+	return IO_FAIL;
+}
+
+/* ---- HTTP ------------------------------------------------------------ */
+
+static bool conn_is_idle(const struct sconn *c)
+{
+	return c->state == SC_READING && c->in_len == 0 && c->served > 0;
+}
+
+static void conn_write(struct server_set *s, uint32_t idx);
+static void conn_read(struct server_set *s, uint32_t idx);
+
+/*
+ * conn_next_request: a whole request head is buffered: take it and schedule
+ * its response after service_time. Returns false (and closes) for what this
+ * server does not serve: a request with a body or a malformed head.
+ */
+static bool conn_next_request(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	struct shost *h = &s->hosts[c->host];
+	char *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
+	if (!end) {
+		if (c->in_len == sizeof c->in)
+			conn_close(s, idx, R_NONE);
+		return false;
+	}
+	size_t head = (size_t)(end - c->in) + 4;
+	const char *cl = http_find_header(c->in, head, "content-length");
+	if (memcmp(c->in, "GET ", 4) != 0 || (cl && strtol(cl, NULL, 10) != 0) ||
+	    http_find_header(c->in, head, "transfer-encoding")) {
+		conn_close(s, idx, R_NONE);
+		return false;
+	}
+	c->asked_close = http_header_has_token(c->in, head, "connection", "close");
+	memmove(c->in, c->in + head, c->in_len - head);
+	c->in_len -= head;
+	c->state = SC_SERVING;
+	timer_arm(s, idx, poller_clock_ns() + scaled(s, rng_dist(&h->rng, &h->spec->service_time)));
+	/* Still read while serving, to see the client go away; a full buffer stops that. */
+	set_want(s, idx, c->in_len < sizeof c->in ? POLLER_READ : 0);
+	return true;
+}
+
+/* conn_settle: after a response or new bytes, either start the next request or idle. */
+static void conn_settle(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	if (c->state != SC_READING)
+		return;
+	if (c->in_len > 0) {
+		timer_cancel(s, idx); /* a byte of the next request ends idleness (Go: Peek) */
+		conn_next_request(s, idx);
+		return;
+	}
+	ps_time idle = s->hosts[c->host].spec->server_idle_timeout;
+	if (c->served > 0 && idle > 0 && c->heap_pos == PS_NONE)
+		timer_arm(s, idx, poller_clock_ns() + scaled(s, idle));
+}
+
+static void conn_respond(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	int64_t max = s->hosts[c->host].spec->server_max_requests;
+	c->close_after = c->asked_close || (max > 0 && c->served + 1 >= (uint64_t)max);
+	int n =
+	    snprintf(c->hdr, sizeof c->hdr,
+	             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n",
+	             SERVER_BODY_SIZE, c->close_after ? "Connection: close\r\n" : "");
+	c->hdr_len = (size_t)n;
+	c->out_off = 0;
+	c->state = SC_WRITING;
+	conn_write(s, idx);
+}
+
+static void conn_write(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	size_t total = c->hdr_len + SERVER_BODY_SIZE;
+	while (c->out_off < total) {
+		bool in_hdr = c->out_off < c->hdr_len;
+		const char *p = in_hdr ? c->hdr + c->out_off : s->body + (c->out_off - c->hdr_len);
+		size_t len = in_hdr ? c->hdr_len - c->out_off : total - c->out_off;
+		ssize_t n = conn_send(s, idx, p, len);
+		if (n == IO_AGAIN)
+			return;
+		if (n <= 0) {
+			conn_close(s, idx, R_NONE);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	c->served++;
+	count(&s->hosts[c->host], C_REQUESTS, 1);
+	if (c->close_after) {
+		conn_close(s, idx, R_SERVER_CONN_CLOSE);
+		return;
+	}
+	c->state = SC_READING;
+	set_want(s, idx, POLLER_READ);
+	conn_read(s, idx); /* TLS may hold decrypted bytes that epoll cannot see */
+}
+
+/* conn_read: drain the socket into the buffer; EOF or an error closes. */
+static void conn_read(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	while (c->in_len < sizeof c->in) {
+		ssize_t n = conn_recv(s, idx, c->in + c->in_len, sizeof c->in - c->in_len);
+		if (n == IO_AGAIN)
+			break;
+		if (n <= 0) {
+			conn_close(s, idx, R_NONE);
+			return;
+		}
+		c->in_len += (size_t)n;
+	}
+	if (c->state == SC_READING)
+		conn_settle(s, idx);
+	else if (c->in_len == sizeof c->in)
+		set_want(s, idx, 0);
+}
+
+/* ---- TLS with a held-back first flight -------------------------------- */
+
+static void conn_tls_accept(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	int r = SSL_accept(c->ssl);
+	if (r == 1) {
+		c->state = SC_READING;
+		set_want(s, idx, POLLER_READ);
+		conn_read(s, idx);
+		return;
+	}
+	if (tls_result(s, idx, r) != IO_AGAIN)
+		conn_close(s, idx, R_NONE);
+}
+
+/* The ClientHello's first byte is here: answer it only after tls_latency. */
+static void conn_tls_hello(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(s, idx, R_NONE);
+		return;
+	}
+	int64_t delay = scaled(s, s->hosts[c->host].spec->tls_latency);
+	c->state = delay > 0 ? SC_TLS_DELAY : SC_TLS_ACCEPT;
+	if (delay > 0) {
+		/* Interest 0: unread bytes would otherwise wake us over and over. */
+		set_want(s, idx, 0);
+		timer_arm(s, idx, poller_clock_ns() + delay);
+	} else {
+		conn_tls_accept(s, idx);
+	}
+}
+
+/* ---- dispatch -------------------------------------------------------- */
+
+static void conn_on_event(struct server_set *s, uint32_t idx, bool readable, bool writable)
+{
+	switch (s->conns[idx].state) {
+	case SC_TLS_HELLO:
+		conn_tls_hello(s, idx);
+		break;
+	case SC_TLS_DELAY: /* only an error or hang-up can wake a muted conn */
+		conn_close(s, idx, R_NONE);
+		break;
+	case SC_TLS_ACCEPT:
+		conn_tls_accept(s, idx);
+		break;
+	case SC_READING:
+	case SC_SERVING:
+		if (s->conns[idx].want == 0)
+			conn_close(s, idx, R_NONE);
+		else
+			conn_read(s, idx);
+		break;
+	case SC_WRITING:
+		conn_write(s, idx);
+		break;
+	case SC_FREE:
+		break;
+	}
+}
+
+static void conn_on_timer(struct server_set *s, uint32_t idx)
+{
+	switch (s->conns[idx].state) {
+	case SC_TLS_DELAY:
+		s->conns[idx].state = SC_TLS_ACCEPT;
+		conn_tls_accept(s, idx);
+		break;
+	case SC_SERVING:
+		conn_respond(s, idx);
+		break;
+	case SC_READING:
+		if (conn_is_idle(&s->conns[idx]))
+			conn_close(s, idx, R_SERVER_IDLE_TIMEOUT);
+		break;
+	default:
+		break;
+	}
+}
+
+static void host_accept(struct server_set *s, uint32_t host)
+{
+	struct shost *h = &s->hosts[host];
+	for (int i = 0; i < SERVER_ACCEPT_BURST; i++) {
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof peer;
+		int fd =
+		    accept4(h->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				h->accept_paused = s->any_paused = true;
+				poller_mod(s->poller, h->lfd, TAG(TAG_LISTEN, 0, host), 0);
+			}
+			return;
+		}
+		uint32_t idx = conn_alloc(s);
+		if (idx == PS_NONE) {
+			close(fd);
+			return;
+		}
+		struct sconn *c = &s->conns[idx];
+		c->fd = fd;
+		c->host = host;
+		c->peer_port = ntohs(peer.sin_port);
+		c->state = h->spec->tls ? SC_TLS_HELLO : SC_READING;
+		c->want = POLLER_READ;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (h->spec->tls) {
+			c->ssl = SSL_new(tlscert_server_ctx(s->tls));
+			if (c->ssl)
+				SSL_set_fd(c->ssl, fd);
+		}
+		atomic_store_explicit(&h->close_reason[c->peer_port], R_NONE, memory_order_relaxed);
+		count(h, C_ACCEPTED, 1);
+		count(h, C_OPEN, 1);
+		if ((h->spec->tls && !c->ssl) ||
+		    poller_add(s->poller, fd, TAG(TAG_CONN, c->gen, idx), POLLER_READ) < 0)
+			conn_close(s, idx, R_NONE);
+	}
+}
+
+static void run_commands(struct server_set *s)
+{
+	uint64_t v;
+	while (read(s->wake_fd, &v, sizeof v) > 0)
+		;
+	for (uint32_t host = 0; host < s->n_hosts; host++) {
+		unsigned cmd = atomic_exchange(&s->hosts[host].pending, 0u);
+		if (!cmd)
+			continue;
+		for (uint32_t i = 0; i < s->n_conns; i++) {
+			struct sconn *c = &s->conns[i];
+			if (c->state == SC_FREE || c->host != host)
+				continue;
+			if (cmd & CMD_RESTART)
+				conn_close(s, i, R_SERVER_RESTART);
+			else if (conn_is_idle(c))
+				conn_close(s, i, R_SERVER_CLOSE_IDLE);
+		}
+	}
+}
+
+static void run_timers(struct server_set *s)
+{
+	int64_t now = poller_clock_ns();
+	while (s->heap_len > 0 && s->conns[s->heap[0]].deadline <= now) {
+		uint32_t idx = s->heap[0];
+		timer_cancel(s, idx);
+		conn_on_timer(s, idx);
+	}
+}
+
+static void dispatch(struct server_set *s, const struct poller_event *ev)
+{
+	uint32_t idx = TAG_IDX(ev->tag);
+	switch (TAG_KIND(ev->tag)) {
+	case TAG_WAKE:
+		run_commands(s);
+		break;
+	case TAG_LISTEN:
+		host_accept(s, idx);
+		break;
+	case TAG_CONN:
+		/* A conn closed earlier in this batch may have been reused: check the generation.
+		 */
+		if (idx < s->n_conns && s->conns[idx].state != SC_FREE &&
+		    (s->conns[idx].gen & 0xffffffu) == TAG_GEN(ev->tag))
+			conn_on_event(s, idx, ev->readable, ev->writable);
+		break;
+	default:
+		break;
+	}
+}
+
+static void *server_thread(void *arg)
+{
+	struct server_set *s = arg;
+	/* SSL_write cannot pass MSG_NOSIGNAL; a SIGPIPE it raises stays pending on this thread. */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	while (!atomic_load(&s->stop)) {
+		run_timers(s);
+		int64_t timeout = -1;
+		if (s->heap_len > 0) {
+			timeout = s->conns[s->heap[0]].deadline - poller_clock_ns();
+			if (timeout < 0)
+				timeout = 0;
+		}
+		int n = poller_wait(s->poller, timeout, s->events, POLLER_BATCH);
+		for (int i = 0; i < n && !atomic_load(&s->stop); i++)
+			dispatch(s, &s->events[i]);
+	}
+	return NULL;
+}
+
+/* ---- start, stop, commands ------------------------------------------- */
+
+static int host_listen(struct server_set *s, uint32_t host)
+{
+	struct shost *h = &s->hosts[host];
+	h->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (h->lfd < 0)
+		return -errno;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	if (bind(h->lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(h->lfd, SOMAXCONN) < 0 ||
+	    getsockname(h->lfd, (struct sockaddr *)&a, &len) < 0)
+		return -errno;
+	h->port = ntohs(a.sin_port);
+	return poller_add(s->poller, h->lfd, TAG(TAG_LISTEN, 0, host), POLLER_READ);
+}
+
+static int set_init(struct server_set *s, const struct scenario *sc)
+{
+	bool tls = false;
+	for (uint32_t i = 0; i < sc->n_hosts; i++)
+		tls = tls || sc->hosts[i].tls;
+	if (tls && !(s->tls = tlscert_create()))
+		return -EPROTO;
+	s->hosts = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof *s->hosts);
+	if (!s->hosts)
+		return -ENOMEM;
+	s->n_hosts = sc->n_hosts;
+	for (uint32_t i = 0; i < s->n_hosts; i++)
+		s->hosts[i].lfd = -1;
+	s->poller = poller_create();
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!s->poller || s->wake_fd < 0)
+		return -ENOMEM;
+	int err = poller_add(s->poller, s->wake_fd, TAG(TAG_WAKE, 0, 0), POLLER_READ);
+	for (uint32_t i = 0; i < s->n_hosts && err == 0; i++) {
+		struct shost *h = &s->hosts[i];
+		h->spec = &sc->hosts[i];
+		rng_seed(&h->rng, sc->seed, SERVER_RNG_STREAM(i));
+		h->close_reason = calloc(SERVER_PORTS, sizeof *h->close_reason);
+		err = h->close_reason ? host_listen(s, i) : -ENOMEM;
+	}
+	return err;
+}
+
+struct server_set *server_set_start(const struct scenario *sc, double time_scale, int *err)
+{
+	struct server_set *s = calloc(1, sizeof *s);
+	if (!s) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->sc = sc;
+	s->scale = time_scale > 0 ? time_scale : 1.0;
+	s->wake_fd = -1;
+	s->free_head = PS_NONE;
+	memset(s->body, 'x', sizeof s->body);
+	s->body[sizeof s->body - 1] = '\n';
+	*err = set_init(s, sc);
+	if (*err == 0) {
+		int r = pthread_create(&s->thread, NULL, server_thread, s);
+		s->thread_started = r == 0;
+		*err = -r;
+	}
+	if (*err != 0) {
+		server_set_stop(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void wake(struct server_set *s)
+{
+	uint64_t one = 1;
+	/* EAGAIN means the counter is already non-zero: the thread will wake anyway. */
+	if (write(s->wake_fd, &one, sizeof one) < 0)
+		return;
+}
+
+void server_set_stop(struct server_set *s)
+{
+	if (!s)
+		return;
+	if (s->thread_started) {
+		atomic_store(&s->stop, true);
+		wake(s);
+		pthread_join(s->thread, NULL);
+	}
+	for (uint32_t i = 0; i < s->n_conns; i++) {
+		if (s->conns[i].state != SC_FREE) {
+			SSL_free(s->conns[i].ssl);
+			close(s->conns[i].fd);
+		}
+	}
+	for (uint32_t i = 0; s->hosts && i < s->n_hosts; i++) {
+		if (s->hosts[i].lfd >= 0)
+			close(s->hosts[i].lfd);
+		free(s->hosts[i].close_reason);
+	}
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	poller_destroy(s->poller);
+	tlscert_destroy(s->tls);
+	free(s->conns);
+	free(s->heap);
+	free(s->hosts);
+	free(s);
+}
+
+uint16_t server_port(const struct server_set *s, uint32_t host)
+{
+	return host < s->n_hosts ? s->hosts[host].port : 0;
+}
+
+SSL_CTX *server_client_tls(const struct server_set *s)
+{
+	return s->tls ? tlscert_client_ctx(s->tls) : NULL;
+}
+
+static void command(struct server_set *s, uint32_t host, unsigned cmd)
+{
+	if (host >= s->n_hosts)
+		return;
+	atomic_fetch_or(&s->hosts[host].pending, cmd);
+	wake(s);
+}
+
+void server_close_idle(struct server_set *s, uint32_t host)
+{
+	command(s, host, CMD_CLOSE_IDLE);
+}
+
+void server_restart(struct server_set *s, uint32_t host)
+{
+	command(s, host, CMD_RESTART);
+}
+
+void server_set_down(struct server_set *s, uint32_t host, bool down)
+{
+	if (host < s->n_hosts)
+		atomic_store(&s->hosts[host].down, down);
+}
+
+bool server_is_down(const struct server_set *s, uint32_t host)
+{
+	return host < s->n_hosts && atomic_load(&s->hosts[host].down);
+}
+
+void server_counters(const struct server_set *s, uint32_t host, struct server_counters *out)
+{
+	memset(out, 0, sizeof *out);
+	if (host >= s->n_hosts)
+		return;
+	/* Cast away const: C11 atomic loads take a non-const pointer on some compilers. */
+	struct shost *h = &((struct server_set *)s)->hosts[host];
+	uint64_t v[C_COUNT];
+	for (int i = 0; i < C_COUNT; i++)
+		v[i] = atomic_load_explicit(&h->counters[i], memory_order_relaxed);
+	out->accepted = v[C_ACCEPTED];
+	out->requests = v[C_REQUESTS];
+	out->closes = v[C_CLOSES];
+	out->closes_idle_timeout = v[C_CLOSES_IDLE_TIMEOUT];
+	out->closes_conn_close = v[C_CLOSES_CONN_CLOSE];
+	out->closes_close_idle = v[C_CLOSES_CLOSE_IDLE];
+	out->closes_restart = v[C_CLOSES_RESTART];
+	out->peer_closes = v[C_PEER_CLOSES];
+	out->open = v[C_OPEN];
+}
+
+enum ev_reason server_close_reason(const struct server_set *s, uint32_t host, uint16_t client_port)
+{
+	if (host >= s->n_hosts)
+		return R_SERVER;
+	unsigned r =
+	    atomic_load_explicit(&s->hosts[host].close_reason[client_port], memory_order_acquire);
+	return r == R_NONE ? R_SERVER : (enum ev_reason)r;
+}

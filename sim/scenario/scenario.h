@@ -1,0 +1,109 @@
+/*
+ * scenario.h: a scenario file, parsed (docs/format.md; the contract is the
+ * shared scenario-format.md).
+ *
+ * scenario_load reads an INI file with inih and fills struct scenario, or
+ * reports the first problem as a line number and a message; the caller (the
+ * CLI) prints "FILE:LINE: message" and exits 2. Nothing here prints or exits.
+ * Every duration is in ns (ps_time); every default of the format is applied,
+ * including the `base = default | zero` Transport values.
+ */
+#ifndef POOLSIM_SCENARIO_H
+#define POOLSIM_SCENARIO_H
+
+#include "common.h"
+#include "config.h"
+
+#define SCENARIO_NAME_MAX  64
+#define SCENARIO_TITLE_MAX 256
+#define SCENARIO_MSG_MAX   512
+
+struct host_spec {
+	char name[SCENARIO_NAME_MAX];
+	bool tls;
+	ps_time dial_latency;
+	ps_time tls_latency;
+	struct dist service_time;
+	ps_time server_idle_timeout; /* 0 = never */
+	int64_t server_max_requests; /* 0 = no limit */
+	int line;                    /* line of the [host] header */
+};
+
+enum load_kind { LOAD_WORKERS, LOAD_RATE, LOAD_COUNT };
+enum arrival_kind { ARRIVAL_POISSON, ARRIVAL_UNIFORM };
+enum body_mode { BODY_CLOSE, BODY_EARLY_CLOSE, BODY_LEAK };
+
+struct load_spec {
+	char name[SCENARIO_NAME_MAX];
+	uint32_t host; /* index into scenario.hosts */
+	enum load_kind kind;
+	int64_t workers;
+	ps_time think;
+	int64_t requests; /* per worker; 0 = until stop */
+	double rate;      /* arrivals per second */
+	enum arrival_kind arrival;
+	int64_t count;
+	ps_time start;
+	ps_time stop; /* defaults to the scenario duration */
+	enum body_mode body;
+	bool new_client_per_request;
+	int line;
+};
+
+enum server_event_action { ACTION_CLOSE_IDLE, ACTION_RESTART, ACTION_DOWN };
+
+struct event_spec {
+	char name[SCENARIO_NAME_MAX];
+	ps_time at;
+	uint32_t host;
+	enum server_event_action action;
+	ps_time down_for; /* the `for` key, with down */
+	int line;
+};
+
+struct scenario {
+	char title[SCENARIO_TITLE_MAX]; /* [scenario] name, else the file name */
+	char path[SCENARIO_TITLE_MAX];
+	ps_time duration;
+	uint64_t seed;
+	bool base_zero; /* base = zero */
+	enum go_version go;
+	struct transport_config transport;
+	ps_time client_timeout; /* [client] Timeout; 0 = none */
+	struct host_spec *hosts;
+	uint32_t n_hosts;
+	struct load_spec *loads;
+	uint32_t n_loads;
+	struct event_spec *events;
+	uint32_t n_events;
+	/* Warnings `poolsim check` prints (negative Transport values); lines separated by '\n'. */
+	char warnings[SCENARIO_MSG_MAX * 4];
+};
+
+struct scenario_error {
+	int line; /* 0 when the problem is not on one line (missing section, unreadable file) */
+	char message[SCENARIO_MSG_MAX];
+};
+
+/* scenario_load: 0 on success, -1 with *err filled. On failure *out holds nothing to free. */
+int scenario_load(const char *path, struct scenario *out, struct scenario_error *err);
+
+/* scenario_load_string: the same from memory (tests, fuzzing); `name` stands for the file name. */
+int scenario_load_string(const char *text, const char *name, struct scenario *out,
+                         struct scenario_error *err);
+
+/* scenario_set: apply `Key=value` to [transport] or [client] (the --set flag). -1 with
+ * err->message. */
+int scenario_set(struct scenario *sc, const char *assignment, struct scenario_error *err);
+
+/* scenario_scale: multiply every duration by `factor` (real mode's --time-scale). */
+void scenario_scale(struct scenario *sc, double factor);
+
+void scenario_free(struct scenario *sc);
+
+/* Durations in Go's time.ParseDuration syntax ("1.5s", "2m30s", "500us", "0"). 0 or -1. */
+int parse_duration(const char *text, ps_time *out);
+/* Formats like Go's Duration.String ("1m30s", "250ms"); returns buf. */
+char *format_duration(ps_time d, char *buf, size_t size);
+
+#endif
