@@ -1,6 +1,10 @@
 #!/bin/sh
 # deps.sh: make sure the Debian packages poolsim needs are installed.
 # Usage: tools/deps.sh [build|test|oracle|bench|all]
+# Go: the oracle needs Debian's golang-1.19-go (Go 1.19 under /usr/lib/go-1.19,
+# off PATH) and the machine's current Go as the `go` on PATH, which is not a
+# Debian package: `oracle` only says so when it is missing. Never golang-go:
+# its /usr/bin/go would shadow the current Go.
 # As root it runs `apt-get update` then `apt-get install -y` for what is missing;
 # otherwise it prints the exact command and exits 2. Prints nothing when all is there.
 set -eu
@@ -15,6 +19,11 @@ case "${1:-build}" in
 	all) want="$want clang-format tmux golang-1.19-go valgrind clang libclang-rt-14-dev chromium" ;;
 	*) echo "usage: $0 [build|test|oracle|bench|fuzz|all]" >&2; exit 2 ;;
 esac
+
+if [ "${1:-build}" = oracle ] || [ "${1:-build}" = all ]; then
+	command -v go >/dev/null 2>&1 ||
+		echo "poolsim: no current Go on PATH: the oracle's current-Go column will be not checkable" >&2
+fi
 
 missing=""
 for pkg in $want; do

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -35,41 +36,139 @@ type row struct {
 	err     string
 }
 
+// A toolchain is one oracle binary, built with Go 1.<release>; path "" when
+// this machine has no such Go: its files are then not checkable.
+type toolchain struct {
+	release int
+	path    string
+}
+
+type toolchainFlags []toolchain
+
+func (t *toolchainFlags) String() string { return fmt.Sprint(*t) }
+
+func (t *toolchainFlags) Set(v string) error {
+	rel, path, _ := strings.Cut(v, "=")
+	n := parseRelease(rel)
+	if n == 0 {
+		return fmt.Errorf("want RELEASE=ORACLE (like 1.19=build/oracle/go1.19/oracle), not %q", v)
+	}
+	*t = append(*t, toolchain{n, path})
+	return nil
+}
+
 func compareMain(args []string) int {
 	fs := flag.NewFlagSet("compare", flag.ExitOnError)
 	runs := fs.Int("runs", 5, "Go runs per file (same seed)")
 	budget := fs.Duration("budget", 3*time.Second, "wall time of one Go run, at most")
-	strict := fs.Bool("strict", false, "exit 1 unless every file is exact")
+	strict := fs.Bool("strict", false, "exit 1 unless every file is exact under every toolchain")
+	current := fs.String("current", "", "the release poolsim's go = current stands for (poolsim --version)")
+	var chains toolchainFlags
+	fs.Var(&chains, "toolchain", "RELEASE=ORACLE: check under that Go with that oracle binary (repeatable; default: this oracle)")
 	fs.Parse(args)
 	if fs.NArg() < 2 {
-		fmt.Fprintln(os.Stderr, "usage: oracle compare [--runs N] [--budget D] [--strict] POOLSIM FILE...")
+		fmt.Fprintln(os.Stderr, "usage: oracle compare [--runs N] [--budget D] [--strict] [--current R] [--toolchain R=ORACLE]... POOLSIM FILE...")
 		return 2
 	}
-	poolsim, files := fs.Arg(0), fs.Args()[1:]
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "oracle:", err)
-		return 1
-	}
-	var rows []*row
-	for _, f := range files {
-		began := time.Now()
-		rw := compareFile(poolsim, self, f, *runs, *budget)
-		rows = append(rows, rw)
-		fmt.Fprintf(os.Stderr, "  %-40s %-28s %5.1fs\n", filepath.Base(f), rw.verdict, time.Since(began).Seconds())
-	}
-	printTable(os.Stdout, rows, *runs, *budget)
-	bad := 0
-	for _, rw := range rows {
-		if rw.verdict != "exact" {
-			bad++
+	if *current != "" {
+		if err := setCurrent(*current); err != nil {
+			fmt.Fprintln(os.Stderr, "oracle compare: --current:", err)
+			return 2
 		}
 	}
+	poolsim, files := fs.Arg(0), fs.Args()[1:]
+	if len(chains) == 0 {
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "oracle:", err)
+			return 1
+		}
+		chains = toolchainFlags{{ownRelease(), self}}
+	}
+	sort.Slice(chains, func(i, j int) bool { return chains[i].release < chains[j].release })
+	tables := make([][]*row, len(chains))
+	for _, f := range files {
+		for i, tc := range chains {
+			began := time.Now()
+			rw := compareFile(poolsim, tc, f, *runs, *budget)
+			tables[i] = append(tables[i], rw)
+			fmt.Fprintf(os.Stderr, "  %-40s Go 1.%d  %-28s %5.1fs\n", filepath.Base(f), tc.release, rw.verdict, time.Since(began).Seconds())
+		}
+	}
+	for i, tc := range chains {
+		fmt.Printf("== under Go 1.%d: poolsim --go %s beside %s ==\n", tc.release, simGo(tc.release), oracleName(tc))
+		printTable(os.Stdout, tables[i], *runs, *budget)
+		fmt.Println()
+	}
+	bad := printVerdicts(os.Stdout, files, chains, tables)
 	if *strict && bad > 0 {
-		fmt.Printf("strict: %d of %d files are not exact\n", bad, len(rows))
+		fmt.Printf("strict: %d of %d files are not exact under every Go\n", bad, len(files))
 		return 1
 	}
 	return 0
+}
+
+// simGo: the --go poolsim gets for a toolchain's release.
+func simGo(release int) string {
+	if release == newestModelled {
+		return "current"
+	}
+	return fmt.Sprintf("1.%d", release)
+}
+
+func oracleName(tc toolchain) string {
+	if tc.path == "" {
+		return "no oracle (no Go 1." + fmt.Sprint(tc.release) + " toolchain here)"
+	}
+	return "the oracle built with Go 1." + fmt.Sprint(tc.release)
+}
+
+// printVerdicts: one line per file, its verdict under each Go, and whether
+// the release its own `go` key names could be checked here at all. Returns
+// how many files are not exact under every toolchain.
+func printVerdicts(w io.Writer, files []string, chains []toolchain, tables [][]*row) int {
+	fmt.Fprintf(w, "%-40s %-24s", "file", "go key")
+	for _, tc := range chains {
+		fmt.Fprintf(w, "  %-20s", fmt.Sprintf("Go 1.%d", tc.release))
+	}
+	fmt.Fprintln(w)
+	bad := 0
+	for i, f := range files {
+		key, own := fileRelease(f)
+		fmt.Fprintf(w, "%-40s %-24s", filepath.Base(f), key)
+		allExact, checked := true, false
+		for j, tc := range chains {
+			v := tables[j][i].verdict
+			fmt.Fprintf(w, "  %-20s", v)
+			allExact = allExact && v == "exact"
+			checked = checked || (tc.release == own && tc.path != "")
+		}
+		if !allExact {
+			bad++
+		}
+		if !checked && own != 0 {
+			fmt.Fprintf(w, "  its own Go 1.%d: not checkable here", own)
+		}
+		fmt.Fprintln(w)
+	}
+	return bad
+}
+
+// fileRelease: the file's `go` key as written (or "(none) = current") and
+// the release it names; 0 when the file does not load.
+func fileRelease(file string) (string, int) {
+	sc, err := loadScenario(file)
+	if err != nil {
+		return "?", 0
+	}
+	key := sc.goVersion
+	if !sc.goSet {
+		key = "(none) = current"
+	}
+	if key == "current" || !sc.goSet {
+		key += fmt.Sprintf(" 1.%d", newestModelled)
+	}
+	return key, releaseOf(sc.goVersion)
 }
 
 func decodeAll(out []byte) ([]summary, error) {
@@ -100,16 +199,22 @@ func runJSON(limit time.Duration, name string, args ...string) ([]summary, error
 	return decodeAll(out)
 }
 
-func compareFile(poolsim, self, file string, runs int, budget time.Duration) *row {
+func compareFile(poolsim string, tc toolchain, file string, runs int, budget time.Duration) *row {
 	rw := &row{file: filepath.Base(file)}
-	sims, err := runJSON(time.Minute, poolsim, "run", file, "--json")
+	if tc.path == "" {
+		rw.verdict = fmt.Sprintf("not checkable (no Go 1.%d)", tc.release)
+		return rw
+	}
+	goKey := simGo(tc.release)
+	sims, err := runJSON(time.Minute, poolsim, "run", file, "--json", "--go", goKey)
 	if err != nil || len(sims) != 1 {
 		rw.verdict, rw.err = "sim error", fmt.Sprint(err)
 		return rw
 	}
 	rw.sim = &sims[0]
 	limit := time.Duration(runs)*(budget+5*time.Second) + 10*time.Second
-	rw.goRuns, err = runJSON(limit, self, "--runs", fmt.Sprint(runs), "--budget", budget.String(), file)
+	rw.goRuns, err = runJSON(limit, tc.path, "--runs", fmt.Sprint(runs), "--budget", budget.String(),
+		"--current", fmt.Sprintf("1.%d", newestModelled), "--go", goKey, file)
 	if err != nil || len(rw.goRuns) != runs {
 		rw.verdict, rw.err = "go error", fmt.Sprint(err)
 		return rw
@@ -135,7 +240,7 @@ func (rw *row) span(key string) (lo, hi int64) {
 // within when the simulator lies inside Go's min-max on each; DIFF otherwise.
 func judge(rw *row) string {
 	if rw.goRuns[0].Note != "" {
-		return "n/a (go=current)"
+		return "not checkable"
 	}
 	exact := true
 	var out []string
@@ -211,7 +316,7 @@ func printTable(w io.Writer, rows []*row, runs int, budget time.Duration) {
 			fmt.Fprintf(w, "%s: %s\n", rw.file, rw.err)
 		}
 	}
-	fmt.Fprintf(w, "%d files, %d Go runs each (same seed, at most %s each): %d exact, %d within, %d DIFF, %d n/a, %d errors\n",
-		len(rows), runs, budget, counts["exact"], counts["within"], counts["DIFF"], counts["n/a"],
+	fmt.Fprintf(w, "%d files, %d Go runs each (same seed, at most %s each): %d exact, %d within, %d DIFF, %d not checkable, %d errors\n",
+		len(rows), runs, budget, counts["exact"], counts["within"], counts["DIFF"], counts["not"],
 		counts["sim"]+counts["go"])
 }

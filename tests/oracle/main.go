@@ -1,5 +1,6 @@
 // main.go: the oracle's command line, the load generators and the JSON
-// summary. Usage: oracle [--scale X] [--budget D] [--seed N] [--runs N] FILE.
+// summary. Usage: oracle [--scale X] [--budget D] [--seed N] [--runs N]
+// [--go R] [--current R] FILE.
 // It replays a poolsim scenario on real loopback sockets through Go's own
 // net/http (HTTP/1.1 only), so the simulator's figures can be checked
 // against the real Transport. It must not connect anywhere but 127.0.0.1.
@@ -19,7 +20,7 @@ import (
 )
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: oracle [--scale X] [--budget D] [--seed N] [--runs N] FILE")
+	fmt.Fprintln(os.Stderr, "usage: oracle [--scale X] [--budget D] [--seed N] [--runs N] [--go R] [--current R] FILE")
 	os.Exit(2)
 }
 
@@ -30,6 +31,7 @@ type options struct {
 	hasSeed bool
 	runs    int
 	budget  time.Duration // if set: scale = min(scale, budget/duration)
+	goKey   string        // --go: overrides the file's `go` key
 }
 
 func parseArgs(args []string) options {
@@ -66,6 +68,10 @@ func parseArgs(args []string) options {
 			if err == nil && o.budget <= 0 {
 				err = fmt.Errorf("budget must be > 0")
 			}
+		case "--go":
+			o.goKey = val
+		case "--current":
+			err = setCurrent(val)
 		case "--runs":
 			o.runs, err = strconv.Atoi(val)
 			if err == nil && o.runs < 1 {
@@ -82,6 +88,12 @@ func parseArgs(args []string) options {
 	if o.file == "" {
 		usage()
 	}
+	if o.goKey != "" {
+		if err := checkGoKey(o.goKey); err != nil {
+			fmt.Fprintf(os.Stderr, "oracle: --go: %v\n", err)
+			os.Exit(2)
+		}
+	}
 	return o
 }
 
@@ -95,9 +107,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	if sc.goVersion != "1.19" {
-		sc.note = fmt.Sprintf("go = %s: not comparable, this oracle runs Go %s's own rules, which differ from the newest Go's (G8, P14)",
-			sc.goVersion, strings.TrimPrefix(runtime.Version(), "go"))
+	if o.goKey != "" {
+		sc.goVersion = o.goKey
+	}
+	if want, own := releaseOf(sc.goVersion), ownRelease(); want != own {
+		sc.note = fmt.Sprintf("go = %s (Go 1.%d): not checkable by this oracle, built with Go %s (section 9 of go-transport-pool.md lists what differs)",
+			sc.goVersion, want, strings.TrimPrefix(runtime.Version(), "go"))
 		fmt.Fprintf(os.Stderr, "%s: %s\n", sc.file, sc.note)
 	}
 	cert, roots, err := selfSigned()

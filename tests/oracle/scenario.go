@@ -97,6 +97,7 @@ type scenario struct {
 	seed      int64
 	base      string
 	goVersion string
+	goSet     bool   // the file has a `go` key
 	note      string // why this file cannot be compared, if it cannot
 	transport transportSpec
 	timeout   time.Duration
@@ -266,7 +267,7 @@ func loadScenario(file string) (*scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &scenario{file: file, seed: 1, base: "default", goVersion: "1.19", name: baseName(file)}
+	s := &scenario{file: file, seed: 1, base: "default", goVersion: "current", name: baseName(file)}
 	seen := map[string]int{}
 	var scenSec, transSec *iniSection
 	for _, sec := range secs {
@@ -372,10 +373,8 @@ func (s *scenario) readScenario(sec *iniSection) error {
 			}
 			s.base = e.value
 		case "go":
-			if e.value != "1.19" && e.value != "current" {
-				err = fmt.Errorf("go must be 1.19 or current")
-			}
-			s.goVersion = e.value
+			err = checkGoKey(e.value)
+			s.goVersion, s.goSet = e.value, true
 		default:
 			return s.unknown(sec, e)
 		}
