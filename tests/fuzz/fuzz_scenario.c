@@ -1,5 +1,5 @@
 /*
- * fuzz_scenario.c: libFuzzer harness for the scenario reader (sim/scenario.c).
+ * fuzz_scenario.c: libFuzzer harness for the scenario reader (sim/scenario/).
  *
  * Owns only the properties checked on arbitrary text: scenario_load_string
  * never crashes, leaks or reads out of bounds; a refusal carries a message;

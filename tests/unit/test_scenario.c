@@ -1,5 +1,5 @@
 /*
- * test_scenario.c: Check tests of the scenario reader (sim/scenario.c):
+ * test_scenario.c: Check tests of the scenario reader (sim/scenario/):
  * the contract's example, defaults of both bases, Go's duration syntax both
  * ways, distributions, rates, --set, --time-scale, and a table of malformed
  * inputs with the exact line and message each must produce.

@@ -1,0 +1,161 @@
+/*
+ * checks.c: the whole-file checks once every section is read: host references
+ * resolved, times within the duration, totals within the limits, the
+ * Transport values applied over their base, the default title.
+ */
+#include "reader.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------- whole-file checks */
+
+static bool resolve_host(struct reader *r, const char *what, const char *name, const char *host,
+                         int line, uint32_t *out)
+{
+	struct scenario *sc = r->sc;
+	*out = index_find(&r->host_names, sc->hosts, sizeof *sc->hosts, host);
+	if (*out != PS_NONE)
+		return true;
+	int best = -1, best_dist = 1000;
+	for (uint32_t i = 0; i < sc->n_hosts && i < 1000; i++) {
+		int d = edit_distance(host, sc->hosts[i].name);
+		if (d < best_dist && close_enough(d, sc->hosts[i].name))
+			best = (int)i, best_dist = d;
+	}
+	if (best >= 0)
+		return fail(
+		    r, line,
+		    "[%s %s] names host '%s', but there is no [host %s]; did you mean '%s'?", what,
+		    name, host, host, sc->hosts[best].name);
+	return fail(r, line, "[%s %s] names host '%s', but there is no [host %s]", what, name, host,
+	            host);
+}
+
+static bool time_within(struct reader *r, const char *what, ps_time t, int line)
+{
+	if (t <= r->sc->duration)
+		return true;
+	char a[40], b[40];
+	return fail(r, line, "%s %s is after the scenario's duration %s", what,
+	            format_duration(t, a, sizeof a), format_duration(r->sc->duration, b, sizeof b));
+}
+
+/*
+ * A worker that never thinks against a server that answers in no time would
+ * send request after request at one instant and the run would never end.
+ */
+static bool check_worker_makes_progress(struct reader *r, const struct load_spec *l,
+                                        const struct key_lines *k)
+{
+	const struct dist *st = &r->sc->hosts[l->host].service_time;
+	bool instant = st->kind == DIST_UNIFORM ? st->hi == 0 : st->lo == 0;
+	if (l->kind != LOAD_WORKERS || l->think > 0 || l->requests > 0 || !instant)
+		return true;
+	return fail(r, k->line[LK_WORKERS],
+	            "[load %s] has workers with think = 0 against [host %s] whose service_time is "
+	            "0: time would "
+	            "never pass; give think or service_time a duration, or set requests",
+	            l->name, r->sc->hosts[l->host].name);
+}
+
+static bool check_load(struct reader *r, uint32_t i, int64_t *workers, int64_t *count)
+{
+	struct load_spec *l = &r->sc->loads[i];
+	const struct key_lines *k = &r->load_extra[i].keys;
+	if (!resolve_host(r, "load", l->name, r->load_extra[i].host, k->line[LK_HOST], &l->host))
+		return false;
+	if (!time_within(r, "start", l->start, k->line[LK_START]))
+		return false;
+	if (!check_worker_makes_progress(r, l, k))
+		return false;
+	if (!k->line[LK_STOP])
+		l->stop = r->sc->duration;
+	else if (!time_within(r, "stop", l->stop, k->line[LK_STOP]))
+		return false;
+	if (l->stop < l->start) {
+		char a[40], b[40];
+		return fail(r, k->line[LK_STOP], "stop %s is before start %s",
+		            format_duration(l->stop, a, sizeof a),
+		            format_duration(l->start, b, sizeof b));
+	}
+	*workers += l->workers;
+	if (*workers > WORKERS_MAX)
+		return fail(r, k->line[LK_WORKERS],
+		            "the loads ask for more than %d workers in total", WORKERS_MAX);
+	*count += l->count;
+	if (*count > COUNT_MAX)
+		return fail(r, k->line[LK_COUNT],
+		            "the loads ask for more than %d requests by count in total", COUNT_MAX);
+	return true;
+}
+
+static bool check_event(struct reader *r, uint32_t i)
+{
+	struct event_spec *e = &r->sc->events[i];
+	const struct key_lines *k = &r->event_extra[i].keys;
+	if (!resolve_host(r, "event", e->name, r->event_extra[i].host, k->line[EK_HOST], &e->host))
+		return false;
+	return time_within(r, "at", e->at, k->line[EK_AT]);
+}
+
+static void apply_transport(struct reader *r)
+{
+	struct scenario *sc = r->sc;
+	const struct transport_config *g = &r->transport_given;
+	const int *given = r->singleton_keys[SEC_TRANSPORT].line;
+	struct transport_config t =
+	    sc->base_zero ? transport_config_zero() : transport_config_default();
+	if (given[TK_MaxIdleConns])
+		t.MaxIdleConns = g->MaxIdleConns;
+	if (given[TK_MaxIdleConnsPerHost])
+		t.MaxIdleConnsPerHost = g->MaxIdleConnsPerHost;
+	if (given[TK_MaxConnsPerHost])
+		t.MaxConnsPerHost = g->MaxConnsPerHost;
+	if (given[TK_IdleConnTimeout])
+		t.IdleConnTimeout = g->IdleConnTimeout;
+	if (given[TK_DisableKeepAlives])
+		t.DisableKeepAlives = g->DisableKeepAlives;
+	if (given[TK_TLSHandshakeTimeout])
+		t.TLSHandshakeTimeout = g->TLSHandshakeTimeout;
+	if (given[TK_ResponseHeaderTimeout])
+		t.ResponseHeaderTimeout = g->ResponseHeaderTimeout;
+	if (given[TK_DialTimeout])
+		t.DialTimeout = g->DialTimeout;
+	sc->transport = t;
+}
+
+/* default_title: the file name without its directory and a trailing ".ini". */
+static void default_title(struct scenario *sc, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base && base[1] ? base + 1 : path;
+	size_t n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
+		n -= 4;
+	snprintf(sc->title, sizeof sc->title, "%.*s", (int)n, base);
+}
+
+bool finish(struct reader *r)
+{
+	struct scenario *sc = r->sc;
+	if (!end_section(r))
+		return false;
+	if (!r->singleton_line[SEC_SCENARIO])
+		return fail(r, 0, "no [scenario] section");
+	if (!sc->n_hosts)
+		return fail(r, 0, "no [host] section; a scenario needs at least one");
+	if (!sc->n_loads)
+		return fail(r, 0, "no [load] section; a scenario needs at least one");
+	int64_t workers = 0, count = 0;
+	for (uint32_t i = 0; i < sc->n_loads; i++)
+		if (!check_load(r, i, &workers, &count))
+			return false;
+	for (uint32_t i = 0; i < sc->n_events; i++)
+		if (!check_event(r, i))
+			return false;
+	apply_transport(r);
+	if (!r->singleton_keys[SEC_SCENARIO].line[SK_NAME])
+		default_title(sc, r->path);
+	return true;
+}
