@@ -14,6 +14,7 @@
  */
 #include "grow.h"
 #include "http.h"
+#include "poller.h"
 #include "realnet.h"
 
 #include <errno.h>
@@ -59,19 +60,6 @@ enum rc_state {
 	RC_DEAD
 };
 
-/* Where the response parser is. */
-enum rc_phase {
-	PH_HEAD,
-	PH_BODY_LENGTH,
-	PH_BODY_EOF,
-	PH_CHUNK_LINE,
-	PH_CHUNK_DATA,
-	PH_TRAILER,
-	PH_DONE
-};
-
-#define RC_HEAD_MAX    2048
-#define RN_EVENTS      256
 #define RN_SCRATCH     16384
 #define RN_REQ_MAX     160
 #define RN_LAG_BUCKETS (61 * 8)
@@ -81,20 +69,16 @@ struct rconn {
 	uint32_t host;
 	uint32_t gen;
 	uint8_t state;
-	uint8_t phase;
 	bool refused;    /* decided when the dial began, as in simnet.c */
 	bool registered; /* fd is in the poller */
-	bool resp_close; /* the response says Connection: close */
 	bool broken_nothing_written;
 	uint16_t broken_why; /* for RN_BROKEN */
 	uint16_t local_port;
 	unsigned want;
 	SSL *ssl;
 	des_timer timer;
-	size_t out_off;    /* bytes of the request written */
-	int64_t remaining; /* body bytes (or chunk bytes) still to come */
-	size_t head_len;
-	char head[RC_HEAD_MAX]; /* response head, later the current chunk-size or trailer line */
+	size_t out_off; /* bytes of the request written */
+	struct http_response resp;
 };
 
 struct realnet {
@@ -116,7 +100,7 @@ struct realnet {
 	ps_time *down_until;
 	char (*requests)[RN_REQ_MAX]; /* per host: the GET we send */
 	size_t *request_len;
-	struct poller_event events[RN_EVENTS];
+	struct poller_event events[POLLER_BATCH];
 	char scratch[RN_SCRATCH];
 	/* schedule lag: how late (wall ns) each request started; log2 buckets x 8 */
 	uint64_t lag_hist[RN_LAG_BUCKETS];
@@ -384,128 +368,6 @@ static ssize_t io_write(struct realnet *n, uint32_t conn, const char *buf, size_
 	return IO_FAIL;
 }
 
-/* ---------------------------------------------------------------- HTTP response */
-
-/* The head is complete: decide how the body is framed. -1 if it is not a response we read. */
-static int parse_head(struct rconn *c)
-{
-	int status = 0;
-	if (sscanf(c->head, "HTTP/1.%*d %d", &status) != 1 || status < 100)
-		return -1;
-	c->resp_close = http_header_has_token(c->head, c->head_len, "connection", "close");
-	const char *cl = http_find_header(c->head, c->head_len, "content-length");
-	if (http_header_has_token(c->head, c->head_len, "transfer-encoding", "chunked")) {
-		c->phase = PH_CHUNK_LINE;
-	} else if (cl) {
-		c->remaining = strtoll(cl, NULL, 10);
-		if (c->remaining < 0)
-			return -1;
-		c->phase = c->remaining > 0 ? PH_BODY_LENGTH : PH_DONE;
-	} else if (status == 204 || status == 304 || status < 200) {
-		c->phase = PH_DONE;
-	} else {
-		c->phase = PH_BODY_EOF; /* read to EOF: the close is the end */
-		c->resp_close = true;
-	}
-	c->head_len = 0;
-	return 0;
-}
-
-/* A chunk-size or trailer line is complete in c->head. -1 if malformed. */
-static int parse_line(struct rconn *c)
-{
-	if (c->phase == PH_TRAILER) {
-		if (c->head_len == 2) /* the empty line ends the trailer */
-			c->phase = PH_DONE;
-		c->head_len = 0;
-		return 0;
-	}
-	char *end;
-	c->head[c->head_len] = 0;
-	if (c->head_len == 2 && c->remaining == -1) { /* the CRLF after a chunk's data */
-		c->remaining = 0;
-		c->head_len = 0;
-		return 0;
-	}
-	long long size = strtoll(c->head, &end, 16);
-	if (end == c->head || size < 0)
-		return -1;
-	c->head_len = 0;
-	c->remaining = size;
-	c->phase = size > 0 ? PH_CHUNK_DATA : PH_TRAILER;
-	return 0;
-}
-
-/* Appends to the line buffer up to and including '\n'. Returns bytes taken; *line_done. */
-static size_t take_line(struct rconn *c, const char *p, size_t len, bool *line_done, bool *overflow)
-{
-	const char *nl = memchr(p, '\n', len);
-	size_t take = nl ? (size_t)(nl - p) + 1 : len;
-	if (c->head_len + take >= sizeof c->head) {
-		*overflow = true;
-		return len;
-	}
-	memcpy(c->head + c->head_len, p, take);
-	c->head_len += take;
-	*line_done = nl != NULL;
-	return take;
-}
-
-/*
- * feed: run the parser over bytes just read. Returns 1 when the response is
- * complete, 0 when more is needed, -1 if it cannot be parsed. Bytes after the
- * end of the response are dropped (the servers never send them).
- */
-static int feed(struct rconn *c, const char *p, size_t len)
-{
-	while (len > 0 && c->phase != PH_DONE) {
-		bool line_done = false, overflow = false;
-		size_t used;
-		switch (c->phase) {
-		case PH_HEAD: {
-			used = take_line(c, p, len, &line_done, &overflow);
-			if (overflow)
-				return -1;
-			c->head[c->head_len] = 0;
-			if (line_done && c->head_len >= 4 &&
-			    memcmp(c->head + c->head_len - 4, "\r\n\r\n", 4) == 0 &&
-			    parse_head(c) < 0)
-				return -1;
-			break;
-		}
-		case PH_BODY_LENGTH:
-		case PH_CHUNK_DATA:
-			used = (int64_t)len < c->remaining ? len : (size_t)c->remaining;
-			c->remaining -= (int64_t)used;
-			if (c->remaining == 0) {
-				if (c->phase == PH_BODY_LENGTH) {
-					c->phase = PH_DONE;
-				} else {
-					c->phase = PH_CHUNK_LINE;
-					c->remaining =
-					    -1; /* expect the CRLF that closes the chunk */
-				}
-			}
-			break;
-		case PH_BODY_EOF:
-			used = len;
-			break;
-		case PH_CHUNK_LINE:
-		case PH_TRAILER:
-			used = take_line(c, p, len, &line_done, &overflow);
-			if (overflow || (line_done && parse_line(c) < 0))
-				return -1;
-			break;
-		default:
-			used = len;
-			break;
-		}
-		p += used;
-		len -= used;
-	}
-	return c->phase == PH_DONE;
-}
-
 /* ---------------------------------------------------------------- exchange */
 
 static void conn_write(struct realnet *n, uint32_t conn, bool deferred);
@@ -513,7 +375,7 @@ static void conn_write(struct realnet *n, uint32_t conn, bool deferred);
 static void response_done(struct realnet *n, uint32_t conn)
 {
 	struct rconn *c = &n->conns[conn];
-	bool server_close = c->resp_close;
+	bool server_close = c->resp.close;
 	if (server_close) {
 		go_dead(n, conn); /* simnet.c too reports nothing more on such a conn */
 	} else {
@@ -534,7 +396,8 @@ static void conn_read(struct realnet *n, uint32_t conn)
 		if (r == IO_AGAIN)
 			return;
 		if (r <= 0) {
-			if (c->state == RC_READING && c->phase == PH_BODY_EOF && r == IO_EOF) {
+			if (c->state == RC_READING && http_response_ends_at_eof(&c->resp) &&
+			    r == IO_EOF) {
 				response_done(n, conn);
 				return;
 			}
@@ -549,7 +412,7 @@ static void conn_read(struct realnet *n, uint32_t conn)
 			report_broken(n, conn, R_IO_ERROR, true);
 			return;
 		}
-		int done = feed(c, n->scratch, (size_t)r);
+		int done = http_response_feed(&c->resp, n->scratch, (size_t)r);
 		if (done < 0) {
 			report_broken(n, conn, R_IO_ERROR, false);
 			return;
@@ -739,10 +602,7 @@ static void rn_send(void *ctx, uint32_t conn, uint32_t host)
 	}
 	c->state = RC_SENDING;
 	c->out_off = 0;
-	c->phase = PH_HEAD;
-	c->head_len = 0;
-	c->remaining = 0;
-	c->resp_close = false;
+	http_response_begin(&c->resp);
 	conn_write(n, conn, true);
 }
 
@@ -929,7 +789,7 @@ int realnet_run(struct realnet *n, ps_time limit)
 		ps_time wake = next < limit ? next : limit;
 		int64_t timeout =
 		    wake == PS_TIME_NEVER ? -1 : (wake > now ? real_ns(n, wake - now) : 0);
-		int k = poller_wait(n->poller, timeout, n->events, RN_EVENTS);
+		int k = poller_wait(n->poller, timeout, n->events, POLLER_BATCH);
 		if (k < 0) {
 			rc = k;
 			break;

@@ -1,6 +1,5 @@
 /*
- * server.h: real mode's loopback HTTP/1.1 servers, one per [host], and the
- * small epoll interface (poller_*) that they and realnet.c share.
+ * server.h: real mode's loopback HTTP/1.1 servers, one per [host].
  *
  * server_set_start binds one listener per host on 127.0.0.1 with an ephemeral
  * port and serves them all from ONE background thread with its own epoll loop:
@@ -75,36 +74,5 @@ void server_counters(const struct server_set *s, uint32_t host, struct server_co
  * stores the reason before it closes, so a client that has read EOF sees it.
  */
 enum ev_reason server_close_reason(const struct server_set *s, uint32_t host, uint16_t client_port);
-
-/* ---------------------------------------------------------------------------
- * poller: epoll behind a fixed interface (style.md section 1). Error and
- * hang-up are reported as readable AND writable, so connection code meets a
- * failure on its next read or write; EINTR is not an error.
- */
-#define POLLER_READ  0x1u
-#define POLLER_WRITE 0x2u
-
-struct poller;
-
-struct poller_event {
-	uint64_t tag; /* what the caller gave poller_add */
-	bool readable, writable;
-};
-
-struct poller *poller_create(void);
-void poller_destroy(struct poller *p);
-/* want: POLLER_READ | POLLER_WRITE, or 0 (errors are still reported). 0 or -errno. */
-int poller_add(struct poller *p, int fd, uint64_t tag, unsigned want);
-int poller_mod(struct poller *p, int fd, uint64_t tag, unsigned want);
-int poller_del(struct poller *p, int fd);
-/*
- * poller_wait: wait up to timeout_ns (< 0: forever, 0: just look), with ns
- * precision where the kernel has epoll_pwait2. Fills at most `max` events and
- * returns how many (0 on timeout or EINTR), or -errno.
- */
-int poller_wait(struct poller *p, int64_t timeout_ns, struct poller_event *out, int max);
-
-/* CLOCK_MONOTONIC in ns. */
-int64_t poller_clock_ns(void);
 
 #endif

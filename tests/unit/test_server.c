@@ -24,6 +24,7 @@
 #include "client.h"
 #include "des.h"
 #include "kernel.h"
+#include "poller.h"
 #include "realnet.h"
 #include "scenario.h"
 #include "server.h"
