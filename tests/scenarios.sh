@@ -69,6 +69,10 @@ if [ "$rc" -eq 1 ] && grep -q "rather than exhaust memory" "$tmp/flood.err"; the
 if sh tests/lessons/check.sh "$bin" >"$tmp/lessons" 2>&1; then ok; else ko "lesson numbers"; grep FAIL "$tmp/lessons" >&2; fi
 tail -1 "$tmp/lessons"
 
+# What the man page promises of the command line.
+if sh tests/cli.sh "$bin" >"$tmp/cli" 2>&1; then ok; else ko "tests/cli.sh"; cat "$tmp/cli" >&2; fi
+tail -1 "$tmp/cli"
+
 # Malformed scenario files, each with its exact message.
 if [ -f tests/bad.sh ]; then
 	if sh tests/bad.sh "$bin" >"$tmp/bad" 2>&1; then ok; else ko "tests/bad.sh"; cat "$tmp/bad" >&2; fi

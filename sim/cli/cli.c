@@ -27,7 +27,7 @@ void cli_usage(FILE *out)
 	    "  real FILE      the same scenario on real TCP/TLS sockets to loopback servers\n"
 	    "  compare FILE   simulated beside real (and --go: Go itself), with a verdict per row\n"
 	    "  watch FILE|N   the live dashboard (--speed X|max, --real, --compare)\n"
-	    "  check FILE     validate a scenario file only\n"
+	    "  check FILE...  validate scenario files only (each one, every bad one reported)\n"
 	    "  lessons        list the lessons (FILE may be a lesson number: poolsim watch 3)\n"
 	    "\n"
 	    "options:\n"
@@ -194,6 +194,30 @@ int cli_parse(int argc, char **argv, unsigned allowed, struct cli_opts *o)
 	return 0;
 }
 
+char *cli_sets_text(const struct cli_opts *o, char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < o->n_sets && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", o->sets[i]);
+	if (o->seed_set && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "%sseed=%llu", len ? " " : "",
+		                        (unsigned long long)o->seed);
+	if (o->go && len < size)
+		snprintf(buf + len, size - len, "%sgo=%s", len ? " " : "", o->go);
+	return buf;
+}
+
+void cli_print_sets(const struct cli_opts *o, FILE *out)
+{
+	char buf[1024];
+	if (cli_sets_text(o, buf, sizeof(buf))[0])
+		fprintf(
+		    out,
+		    "changed on the command line: %s (the title describes the file as written)\n",
+		    buf);
+}
+
 const char *cli_lessons_dir(char *buf, size_t size)
 {
 	const char *env = getenv("POOLSIM_SCENARIOS");
@@ -224,15 +248,23 @@ const char *cli_lessons_dir(char *buf, size_t size)
 	return NULL;
 }
 
-/* Resolve "3" to scenarios/03-*.ini (or return the argument as it is). */
-static const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
+/* "3", "17": one to three digits name a lesson. */
+static bool is_lesson_number(const char *arg)
 {
 	size_t len = strlen(arg);
 	if (len == 0 || len > 3)
-		return arg;
+		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!isdigit((unsigned char)arg[i]))
-			return arg;
+			return false;
+	return true;
+}
+
+/* Resolve "3" to scenarios/03-*.ini (or return the argument as it is). */
+static const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
+{
+	if (!is_lesson_number(arg))
+		return arg;
 	char dir[PATH_MAX];
 	if (!cli_lessons_dir(dir, sizeof(dir)))
 		return arg;
@@ -277,6 +309,11 @@ int cli_load(const struct cli_opts *o, struct scenario *sc)
 	}
 	char resolved[PATH_MAX];
 	const char *path = cli_resolve_lesson(o->file, resolved, sizeof(resolved));
+	if (path == o->file && is_lesson_number(o->file) && access(o->file, F_OK) != 0) {
+		fprintf(stderr, "poolsim %s: no lesson %s (poolsim lessons lists them)\n",
+		        o->command, o->file);
+		return PS_EXIT_USAGE;
+	}
 	struct scenario_error err = {0};
 	if (scenario_load(path, sc, &err)) {
 		print_scenario_error(path, &err);

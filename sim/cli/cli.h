@@ -50,6 +50,15 @@ int cli_parse(int argc, char **argv, unsigned allowed, struct cli_opts *o);
 /* cli_load: the scenario of o->file with the overrides applied; 0 or PS_EXIT_USAGE (printed). */
 int cli_load(const struct cli_opts *o, struct scenario *sc);
 
+/*
+ * cli_print_sets: one line naming the --set/--seed/--go overrides in force,
+ * so a lesson's title (which describes the file as written) is never read as
+ * describing the changed run. Nothing without overrides.
+ */
+void cli_print_sets(const struct cli_opts *o, FILE *out);
+/* The same as text for a screen ("MaxIdleConnsPerHost=20 seed=7"); "" without overrides. */
+char *cli_sets_text(const struct cli_opts *o, char *buf, size_t size);
+
 /* The folder of the lessons, or NULL. */
 const char *cli_lessons_dir(char *buf, size_t size);
 

@@ -67,14 +67,12 @@ int cmd_run(int argc, char **argv)
 	return rc ? rc : rc2;
 }
 
-int cmd_check(int argc, char **argv)
+/* One file of `check`: 0, or PS_EXIT_USAGE after its FILE:LINE message. */
+static int check_one(const struct cli_opts *o)
 {
-	struct cli_opts o = {.command = "check"};
-	int rc = cli_parse(argc, argv, CLI_SET, &o);
-	if (rc)
-		return rc;
 	struct scenario sc;
-	if ((rc = cli_load(&o, &sc)))
+	int rc = cli_load(o, &sc);
+	if (rc)
 		return rc;
 	if (sc.warnings[0])
 		fputs(sc.warnings, stderr);
@@ -83,6 +81,43 @@ int cmd_check(int argc, char **argv)
 	       sc.n_events == 1 ? "" : "s");
 	scenario_free(&sc);
 	return 0;
+}
+
+/* `check FILE...`: every file is checked, whatever the earlier ones gave; 2 if any is bad. */
+int cmd_check(int argc, char **argv)
+{
+	char **opts = calloc((size_t)argc + 1, sizeof(*opts));
+	const char **files = calloc((size_t)argc + 1, sizeof(*files));
+	int n_opts = 0, n_files = 0, rc = 0;
+	if (!opts || !files) {
+		free(opts);
+		free(files);
+		fprintf(stderr, "poolsim: out of memory\n");
+		return PS_EXIT_FAIL;
+	}
+	for (int i = 0; i < argc; i++) {
+		bool takes_value = !strcmp(argv[i], "--set") || !strcmp(argv[i], "--seed") ||
+		                   !strcmp(argv[i], "--go");
+		if (argv[i][0] == '-' && strcmp(argv[i], "-")) {
+			opts[n_opts++] = argv[i];
+			if (takes_value && i + 1 < argc)
+				opts[n_opts++] = argv[++i];
+		} else {
+			files[n_files++] = argv[i];
+		}
+	}
+	struct cli_opts o = {.command = "check"};
+	rc = cli_parse(n_opts, opts, CLI_SET, &o);
+	if (rc == 0 && n_files == 0)
+		rc = cli_load(&o, NULL); /* prints "which scenario?" */
+	for (int i = 0; rc != PS_EXIT_FAIL && i < n_files; i++) {
+		o.file = files[i];
+		if (check_one(&o))
+			rc = PS_EXIT_USAGE;
+	}
+	free(opts);
+	free(files);
+	return rc;
 }
 
 static int by_name(const void *a, const void *b)

@@ -219,9 +219,8 @@ static ps_time closing_linger(double speed)
 static int run_dashboard(struct watch *w)
 {
 	struct dash_driver drv = {w, drv_run_until, drv_step, drv_now, drv_finished, drv_restart};
-	double speed = w->real_index >= 0 || w->opts.real || w->opts.compare
-	                   ? 1.0 / w->opts.time_scale
-	                   : w->opts.speed;
+	/* Decided from the flags: real_index is only known once watch_open has run. */
+	double speed = w->opts.real || w->opts.compare ? 1.0 / w->opts.time_scale : w->opts.speed;
 	struct dash_config cfg = {w->sc.title, speed, w->opts.frames, w->panes, 0};
 	int rc;
 

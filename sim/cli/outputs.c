@@ -16,7 +16,8 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
 		return PS_EXIT_FAIL;
 	}
 	if (o->csv_path) {
-		out->csv_file = fopen(o->csv_path, "w");
+		/* "-" is standard output, as for every Unix tool; closing it is left to exit. */
+		out->csv_file = strcmp(o->csv_path, "-") == 0 ? stdout : fopen(o->csv_path, "w");
 		if (!out->csv_file) {
 			perror(o->csv_path);
 			return PS_EXIT_USAGE;
@@ -43,7 +44,12 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
 int outputs_close(struct outputs *out, const struct cli_opts *o)
 {
 	int rc = 0;
-	if (out->csv_file && fclose(out->csv_file)) {
+	if (out->csv_file == stdout) {
+		if (fflush(stdout)) {
+			perror("--csv -");
+			rc = PS_EXIT_FAIL;
+		}
+	} else if (out->csv_file && fclose(out->csv_file)) {
 		perror(o->csv_path);
 		rc = PS_EXIT_FAIL;
 	}
@@ -62,8 +68,12 @@ int outputs_close(struct outputs *out, const struct cli_opts *o)
 
 void outputs_print_summary(const struct outputs *out, const struct cli_opts *o)
 {
-	if (o->json)
-		stats_print_json(&out->st, stdout);
-	else
-		stats_print_text(&out->st, stdout);
+	/* With --csv - standard output carries the CSV alone. */
+	FILE *f = o->csv_path && strcmp(o->csv_path, "-") == 0 ? stderr : stdout;
+	if (o->json) {
+		stats_print_json(&out->st, f);
+		return;
+	}
+	cli_print_sets(o, f);
+	stats_print_text(&out->st, f);
 }

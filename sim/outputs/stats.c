@@ -403,14 +403,21 @@ void stats_print_text(const struct stats *st, FILE *out)
 	fprintf(out, "peaks     open %lld, idle %lld, waiting %lld; leaked at end %lld\n",
 	        (long long)t->peak_open, (long long)t->peak_idle, (long long)t->peak_waiting,
 	        (long long)t->leaked);
-	fprintf(out, "closed    %lld:", (long long)t->closed);
+	fprintf(out, "closed    %lld", (long long)t->closed);
+	const char *sep = ":";
 	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++)
-		if (st->closes[r])
-			fprintf(out, " %s %lld", ev_reason_category_name((enum ev_reason)r),
+		if (st->closes[r]) {
+			fprintf(out, "%s %s %lld", sep, ev_reason_category_name((enum ev_reason)r),
 			        (long long)st->closes[r]);
-	fprintf(out, "\nlatency   p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-	        stats_latency_ms(st, 0.50), stats_latency_ms(st, 0.90), stats_latency_ms(st, 0.99),
-	        stats_latency_ms(st, 1.0));
+			sep = ",";
+		}
+	/* No finished request has no latency: a 0.000 would read as "instant". */
+	if (t->ok == 0)
+		fprintf(out, "\nlatency   n/a (no request finished)\n");
+	else
+		fprintf(out, "\nlatency   p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+		        stats_latency_ms(st, 0.50), stats_latency_ms(st, 0.90),
+		        stats_latency_ms(st, 0.99), stats_latency_ms(st, 1.0));
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
 		const struct stats_counts *hc = &st->hosts[h];
 		fprintf(out,

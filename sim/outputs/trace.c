@@ -3,6 +3,8 @@
  */
 #include "trace.h"
 
+#include "rules.h"
+
 #include <inttypes.h>
 #include <string.h>
 
@@ -52,7 +54,7 @@ char *trace_format(const struct scenario *sc, const struct ps_event *ev, char *b
 		append(buf, size, &len, "#%-5u ", ev->conn_id);
 	else
 		append(buf, size, &len, "%-6s ", "-");
-	append(buf, size, &len, "%-13s", ev_kind_name((enum ev_kind)ev->kind));
+	append(buf, size, &len, "%-13s %-4s", ev_kind_name((enum ev_kind)ev->kind), ev_rule_id(ev));
 	if (ev->req)
 		append(buf, size, &len, " req=%u", ev->req);
 	switch (ev->kind) {
