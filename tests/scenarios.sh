@@ -36,6 +36,11 @@ fi
 # --set overrides a Transport field: the fix of #13801 turns 18 dials into 10.
 "$bin" run tests/scenarios/01-two-bursts.ini --json --set MaxIdleConnsPerHost=10 >"$tmp/j2" 2>&1
 if grep -q '"dials": 10,' "$tmp/j2"; then ok; else ko "--set MaxIdleConnsPerHost=10 did not give 10 dials"; fi
+# --set reaches [load] keys too: a second burst of 5 reuses the 2 idle conns and dials 3,
+# whose 3 conns are then refused by P7: dials 10 + 3 = 13, closes 8 + 3 = 11, requests 15.
+"$bin" run tests/scenarios/01-two-bursts.ini --json --set load.second.count=5 >"$tmp/j3" 2>&1
+if grep -q '"requests": 15, "ok": 15' "$tmp/j3" && grep -q '"dials": 13,' "$tmp/j3" &&
+   grep -q '"closed": 11,' "$tmp/j3"; then ok; else ko "--set load.second.count=5: not 15 requests, 13 dials, 11 closes"; fi
 
 # CSV: a header and one row per sample.
 "$bin" run tests/scenarios/02-sequential-reuse.ini --csv "$tmp/c.csv" --sample 1s >/dev/null 2>&1
@@ -54,6 +59,8 @@ expect_exit 2 "unknown flag" "$bin" run tests/scenarios/01-two-bursts.ini --frob
 expect_exit 2 "missing flag value" "$bin" run tests/scenarios/01-two-bursts.ini --csv
 expect_exit 2 "bad --set key" "$bin" run tests/scenarios/01-two-bursts.ini --set MaxIdleConnPerHost=3
 expect_exit 2 "bad --set value" "$bin" run tests/scenarios/01-two-bursts.ini --set IdleConnTimeout=soon
+expect_exit 2 "--set of a missing host" "$bin" run tests/scenarios/01-two-bursts.ini --set host.db.tls=true
+expect_exit 2 "--set of a bad service time" "$bin" run tests/scenarios/01-two-bursts.ini --set host.api.service_time=exp:
 expect_exit 2 "bad --seed" "$bin" run tests/scenarios/01-two-bursts.ini --seed -3
 expect_exit 2 "missing file" "$bin" run "$tmp/none.ini"
 expect_exit 2 "no file" "$bin" run

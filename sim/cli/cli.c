@@ -36,7 +36,9 @@ void cli_usage(FILE *out)
 	    "  --csv FILE           a time series of open/active/idle/dialing/waiting\n"
 	    "  --sample DURATION    the CSV sampling interval (default 100ms)\n"
 	    "  --plot FILE.svg      an SVG time chart of the run\n"
-	    "  --set Key=value      override a [transport] or [client] field (repeatable)\n"
+	    "  --set KEY=VALUE      override any key: MaxIdleConnsPerHost=10, "
+	    "host.api.service_time=\n"
+	    "                       exp:30ms, load.web.rate=800/s (repeatable; docs/format.md)\n"
 	    "  --seed N             override the scenario's seed\n"
 	    "  --go 1.19|current    which Go to follow where versions differ\n"
 	    "  --time-scale X       real mode: scale every duration by X (0.01 = 100x faster)\n"
@@ -315,17 +317,13 @@ int cli_load(const struct cli_opts *o, struct scenario *sc)
 		return PS_EXIT_USAGE;
 	}
 	struct scenario_error err = {0};
-	if (scenario_load(path, sc, &err)) {
-		print_scenario_error(path, &err);
+	if (scenario_load_with_sets(path, o->sets, o->n_sets, sc, &err)) {
+		if (err.set)
+			fprintf(stderr, "poolsim %s: --set %s: %s\n", o->command,
+			        o->sets[err.set - 1], err.message);
+		else
+			print_scenario_error(path, &err);
 		return PS_EXIT_USAGE;
-	}
-	for (int i = 0; i < o->n_sets; i++) {
-		if (scenario_set(sc, o->sets[i], &err)) {
-			fprintf(stderr, "poolsim %s: --set %s: %s\n", o->command, o->sets[i],
-			        err.message);
-			scenario_free(sc);
-			return PS_EXIT_USAGE;
-		}
 	}
 	if (o->seed_set)
 		sc->seed = o->seed;

@@ -32,10 +32,10 @@ __attribute__((format(printf, 2, 3))) void warn(struct reader *r, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (r->path)
-		snprintf(line, sizeof line, "%s:%d: %s\n", r->path, r->line, msg);
-	else
+	if (is_set_line(r->line))
 		snprintf(line, sizeof line, "--set: %s\n", msg);
+	else
+		snprintf(line, sizeof line, "%s:%d: %s\n", r->path, r->line, msg);
 	char *w = r->sc->warnings;
 	size_t used = strlen(w), add = strlen(line);
 	if (used + add < sizeof r->sc->warnings)

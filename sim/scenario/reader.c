@@ -139,8 +139,8 @@ static void reader_free(struct reader *r)
 }
 
 /* parse_text: the one path behind scenario_load and scenario_load_string. */
-static int parse_text(const char *text, size_t len, const char *path, struct scenario *out,
-                      struct scenario_error *err)
+static int parse_text(const char *text, size_t len, const char *path, const char *const *sets,
+                      int n_sets, struct scenario *out, struct scenario_error *err)
 {
 	struct reader r;
 	memset(&r, 0, sizeof r);
@@ -152,15 +152,23 @@ static int parse_text(const char *text, size_t len, const char *path, struct sce
 	r.pos = text;
 	r.end = text + len;
 	r.transport = &r.transport_given;
+	r.sets = sets;
+	r.n_sets = n_sets;
 	out->seed = 1;
 	out->go = GO_1_19;
 	snprintf(out->path, sizeof out->path, "%s", path);
 	int rc = ini_parse_stream(next_line, &r, on_key, &r);
 	if (!r.failed && rc != 0)
 		fail(&r, rc > 0 ? rc : 0, rc > 0 ? "cannot parse this line" : "out of memory");
+	if (!r.failed && n_sets)
+		apply_sets(&r);
 	if (!r.failed)
 		finish(&r);
 	reader_free(&r);
+	if (r.failed && is_set_line(err->line)) {
+		err->set = err->line - SET_LINE + 1;
+		err->line = 0;
+	}
 	if (r.failed) {
 		scenario_free(out);
 		memset(out, 0, sizeof *out);
@@ -171,17 +179,23 @@ static int parse_text(const char *text, size_t len, const char *path, struct sce
 
 /* ------------------------------------------------------------- public API */
 
-int scenario_load_string(const char *text, const char *name, struct scenario *out,
-                         struct scenario_error *err)
+int scenario_load_string_with_sets(const char *text, const char *name, const char *const *sets,
+                                   int n_sets, struct scenario *out, struct scenario_error *err)
 {
 	size_t len = strlen(text);
 	if (len > FILE_MAX) {
 		memset(out, 0, sizeof *out);
-		err->line = 0;
+		memset(err, 0, sizeof *err);
 		snprintf(err->message, sizeof err->message, "file is larger than 1 MiB");
 		return -1;
 	}
-	return parse_text(text, len, name, out, err);
+	return parse_text(text, len, name, sets, n_sets, out, err);
+}
+
+int scenario_load_string(const char *text, const char *name, struct scenario *out,
+                         struct scenario_error *err)
+{
+	return scenario_load_string_with_sets(text, name, NULL, 0, out, err);
 }
 
 /* read_all: the file into a fresh buffer of at most FILE_MAX bytes; NULL with err filled. */
@@ -230,7 +244,8 @@ static char *read_all(const char *path, size_t *len, struct scenario_error *err)
 	return buf;
 }
 
-int scenario_load(const char *path, struct scenario *out, struct scenario_error *err)
+int scenario_load_with_sets(const char *path, const char *const *sets, int n_sets,
+                            struct scenario *out, struct scenario_error *err)
 {
 	size_t len = 0;
 	memset(out, 0, sizeof *out);
@@ -238,7 +253,12 @@ int scenario_load(const char *path, struct scenario *out, struct scenario_error 
 	char *text = read_all(path, &len, err);
 	if (!text)
 		return -1;
-	int rc = parse_text(text, len, path, out, err);
+	int rc = parse_text(text, len, path, sets, n_sets, out, err);
 	free(text);
 	return rc;
+}
+
+int scenario_load(const char *path, struct scenario *out, struct scenario_error *err)
+{
+	return scenario_load_with_sets(path, NULL, 0, out, err);
 }

@@ -22,7 +22,7 @@
  * The files: errors.c (fail, warn, suggestions), names.c (the name index),
  * duration.c, values.c (value parsers), sections.c (keys and sections),
  * reader.c (the line reader, scenario_load), checks.c (whole-file checks),
- * scenario.c (--set, --time-scale, free).
+ * set.c (--set), scenario.c (--time-scale, free).
  */
 #ifndef POOLSIM_SCENARIO_READER_H
 #define POOLSIM_SCENARIO_READER_H
@@ -129,7 +129,9 @@ struct name_index {
 struct reader {
 	struct scenario *sc;
 	struct scenario_error *err;
-	const char *path; /* for warnings; NULL for --set */
+	const char *path;        /* for warnings */
+	const char *const *sets; /* the --set assignments, applied after the file's lines */
+	int n_sets;
 	const char *pos, *end;
 	int line;
 	bool failed;
@@ -148,6 +150,18 @@ struct reader {
 	uint32_t host_cap, load_cap, event_cap;
 	struct name_index host_names, load_names, event_names;
 };
+
+/*
+ * A --set is read as if the file had its line in the named section, after the
+ * file's own lines. It carries the line number SET_LINE + its index, so a
+ * problem any later check finds still names the --set it came from.
+ */
+#define SET_LINE (1 << 28)
+
+static inline bool is_set_line(int line)
+{
+	return line >= SET_LINE;
+}
 
 /* errors.c: fail records the first problem and returns false; warn appends to sc->warnings. */
 __attribute__((format(printf, 3, 4))) bool fail(struct reader *r, int line, const char *fmt, ...);
@@ -191,14 +205,21 @@ bool valid_name(const char *s, size_t n);
 bool get_host_ref(struct reader *r, const char *value, char *out);
 
 /* sections.c */
-bool set_transport_key(struct reader *r, int key, const char *value);
-bool set_client_key(struct reader *r, int key, const char *value);
+/* The setter of each section's keys, by enum section_kind. */
+extern bool (*const key_setters[SEC_COUNT])(struct reader *r, int key, const char *value);
+/* The key that makes a load of each kind, in enum load_kind order, and its name. */
+extern const int kind_keys[3];
+extern const char *const kind_names[3];
+struct key_lines *current_keys(struct reader *r);
 int on_key(void *user, const char *section, const char *name, const char *value);
 bool end_section(struct reader *r);
 bool open_section(struct reader *r, const char *s, size_t n);
 
 /* reader.c */
 char *next_line(char *buf, int num, void *stream);
+
+/* set.c: every --set in order, once the file's last section has ended. */
+bool apply_sets(struct reader *r);
 
 /* checks.c */
 bool finish(struct reader *r);

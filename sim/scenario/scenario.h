@@ -82,6 +82,7 @@ struct scenario {
 
 struct scenario_error {
 	int line; /* 0 when the problem is not on one line (missing section, unreadable file) */
+	int set;  /* 1-based: the --set the problem is in (then line is 0); 0 = the file */
 	char message[SCENARIO_MSG_MAX];
 };
 
@@ -92,9 +93,19 @@ int scenario_load(const char *path, struct scenario *out, struct scenario_error 
 int scenario_load_string(const char *text, const char *name, struct scenario *out,
                          struct scenario_error *err);
 
-/* scenario_set: apply `Key=value` to [transport] or [client] (the --set flag). -1 with
- * err->message. */
-int scenario_set(struct scenario *sc, const char *assignment, struct scenario_error *err);
+/*
+ * scenario_load_with_sets: the file with `KEY=VALUE` overrides (the --set flag)
+ * read as if they were lines of the named section after the file's own:
+ * `MaxIdleConnsPerHost=10` or `Timeout=5s` ([transport]/[client]),
+ * `scenario.duration=2m`, `transport.IdleConnTimeout=1m`,
+ * `host.api.service_time=exp:30ms`, `load.web.rate=800/s`, `event.NAME.at=5s`
+ * (NAME `*`: every one). The same parsers, section checks and defaults apply;
+ * a --set may change a load's workers/rate/count but not its kind.
+ */
+int scenario_load_with_sets(const char *path, const char *const *sets, int n_sets,
+                            struct scenario *out, struct scenario_error *err);
+int scenario_load_string_with_sets(const char *text, const char *name, const char *const *sets,
+                                   int n_sets, struct scenario *out, struct scenario_error *err);
 
 /* scenario_scale: multiply every duration by `factor` (real mode's --time-scale). */
 void scenario_scale(struct scenario *sc, double factor);

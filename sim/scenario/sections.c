@@ -84,7 +84,7 @@ static void warn_negative_duration(struct reader *r, int key, const char *value)
 		warn(r, "%s = %s means no limit, like 0", transport_keys[key], value);
 }
 
-bool set_transport_key(struct reader *r, int key, const char *value)
+static bool set_transport_key(struct reader *r, int key, const char *value)
 {
 	struct transport_config *t = r->transport;
 	const char *name = transport_keys[key];
@@ -115,7 +115,7 @@ bool set_transport_key(struct reader *r, int key, const char *value)
 	return true;
 }
 
-bool set_client_key(struct reader *r, int key, const char *value)
+static bool set_client_key(struct reader *r, int key, const char *value)
 {
 	if (!get_duration(r, "Timeout", value, &r->sc->client_timeout))
 		return false;
@@ -209,7 +209,7 @@ static bool set_event_key(struct reader *r, int key, const char *value)
 	return false;
 }
 
-static struct key_lines *current_keys(struct reader *r)
+struct key_lines *current_keys(struct reader *r)
 {
 	switch (r->cur) {
 	case SEC_HOST:
@@ -222,6 +222,11 @@ static struct key_lines *current_keys(struct reader *r)
 		return &r->singleton_keys[r->cur];
 	}
 }
+
+bool (*const key_setters[SEC_COUNT])(struct reader *, int, const char *) = {
+    NULL,         set_scenario_key, set_transport_key, set_client_key,
+    set_host_key, set_load_key,     set_event_key,
+};
 
 /* on_key: inih's handler. inih's own section name is ignored (see the file comment). */
 int on_key(void *user, const char *section, const char *name, const char *value)
@@ -256,11 +261,7 @@ int on_key(void *user, const char *section, const char *name, const char *value)
 		fail(r, r->line, "'%s' has no value", name);
 		return 1;
 	}
-	static bool (*const setters[SEC_COUNT])(struct reader *, int, const char *) = {
-	    NULL,         set_scenario_key, set_transport_key, set_client_key,
-	    set_host_key, set_load_key,     set_event_key,
-	};
-	setters[r->cur](r, key, value);
+	key_setters[r->cur](r, key, value);
 	return 1;
 }
 
@@ -284,10 +285,10 @@ static int first_misfit(const struct key_lines *k, enum load_kind kind)
 	return best;
 }
 
+const char *const kind_names[3] = {"workers", "rate", "count"};
+const int kind_keys[3] = {LK_WORKERS, LK_RATE, LK_COUNT};
 static bool end_load(struct reader *r, uint32_t i)
 {
-	static const char *const kind_names[] = {"workers", "rate", "count"};
-	static const int kind_keys[] = {LK_WORKERS, LK_RATE, LK_COUNT};
 	struct load_spec *l = &r->sc->loads[i];
 	const struct key_lines *k = &r->load_extra[i].keys;
 	if (!k->line[LK_HOST])

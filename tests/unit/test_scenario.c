@@ -564,51 +564,135 @@ END_TEST
 
 /* ---- --set and --time-scale */
 
+/* load_set: BASE_W (or `text`) with one --set; rc 0 or -1 with err filled. */
+static int load_set(const char *text, const char *set, struct scenario *sc,
+                    struct scenario_error *err)
+{
+	const char *sets[] = {set};
+	return scenario_load_string_with_sets(text, "dir/t.ini", sets, 1, sc, err);
+}
+
+static struct scenario set_ok(const char *text, const char *set)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	int rc = load_set(text, set, &sc, &err);
+	ck_assert_msg(rc == 0, "--set %s: line %d set %d: %s", set, err.line, err.set, err.message);
+	return sc;
+}
+
+static void set_fails(const char *text, const char *set, const char *message)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	ck_assert_int_eq(load_set(text, set, &sc, &err), -1);
+	ck_assert_int_eq(err.line, 0);
+	ck_assert_int_eq(err.set, 1);
+	ck_assert_str_eq(err.message, message);
+}
+
 START_TEST(test_set_transport_and_client_keys)
 {
-	struct scenario sc = load_ok(BASE_W);
-	struct scenario_error err;
-	ck_assert_int_eq(scenario_set(&sc, "MaxIdleConnsPerHost=10", &err), 0);
+	struct scenario sc = set_ok(BASE_W, "MaxIdleConnsPerHost=10");
 	ck_assert_int_eq(sc.transport.MaxIdleConnsPerHost, 10);
-	ck_assert_int_eq(scenario_set(&sc, "transport.IdleConnTimeout = 1m", &err), 0);
+	ck_assert_int_eq(sc.transport.MaxIdleConns, 100); /* the base's default stays */
+	scenario_free(&sc);
+	sc = set_ok(BASE_W, "transport.IdleConnTimeout = 1m");
 	ck_assert_int_eq(sc.transport.IdleConnTimeout, 60 * PS_SEC);
-	ck_assert_int_eq(scenario_set(&sc, "DisableKeepAlives=true", &err), 0);
+	scenario_free(&sc);
+	sc = set_ok(BASE_W, "DisableKeepAlives=true");
 	ck_assert(sc.transport.DisableKeepAlives);
-	ck_assert_int_eq(scenario_set(&sc, "Timeout=5s", &err), 0);
+	scenario_free(&sc);
+	sc = set_ok(BASE_W, "Timeout=5s");
 	ck_assert_int_eq(sc.client_timeout, 5 * PS_SEC);
-	ck_assert_int_eq(scenario_set(&sc, "client.Timeout=1.5s", &err), 0);
+	scenario_free(&sc);
+	sc = set_ok(BASE_W, "client.Timeout=1.5s");
 	ck_assert_int_eq(sc.client_timeout, 1500 * PS_MS);
-	ck_assert_int_eq(scenario_set(&sc, "MaxIdleConns=-1", &err), 0);
+	scenario_free(&sc);
+	sc = set_ok(BASE_W, "MaxIdleConns=-1");
 	ck_assert_str_eq(sc.warnings,
 	                 "--set: MaxIdleConns = -1 keeps no connection idle (pooling off)\n");
 	scenario_free(&sc);
 }
 END_TEST
 
+/* A --set wins over the file's own line and over `base`; later sets win over earlier ones. */
+START_TEST(test_set_overrides_file_and_base)
+{
+	const char *text =
+	    "[scenario]\nduration = 10s\nbase = zero\n[transport]\n"
+	    "MaxIdleConnsPerHost = 4\n[host api]\n[load w]\nhost = api\nworkers = 1\n";
+	const char *sets[] = {"MaxIdleConnsPerHost=8", "transport.MaxIdleConnsPerHost=16",
+	                      "scenario.base=default"};
+	struct scenario sc;
+	struct scenario_error err;
+	ck_assert_int_eq(scenario_load_string_with_sets(text, "t.ini", sets, 3, &sc, &err), 0);
+	ck_assert_int_eq(sc.transport.MaxIdleConnsPerHost, 16);
+	ck_assert_int_eq(sc.transport.MaxIdleConns, 100); /* base = default after the --set */
+	scenario_free(&sc);
+}
+END_TEST
+
+START_TEST(test_set_host_load_event_and_scenario_keys)
+{
+	const char *two = BASE_W "[host db]\n[load r]\nhost = db\nrate = 10/s\n"
+	                         "[event e]\nat = 1s\nhost = db\naction = restart\n";
+	struct scenario sc = set_ok(two, "host.api.service_time=exp:30ms");
+	ck_assert_int_eq(sc.hosts[0].service_time.kind, DIST_EXP);
+	ck_assert_int_eq(sc.hosts[0].service_time.lo, 30 * PS_MS);
+	ck_assert_int_eq(sc.hosts[1].service_time.lo, 10 * PS_MS);
+	scenario_free(&sc);
+	sc = set_ok(two, "load.r.rate=800/s");
+	ck_assert(sc.loads[1].rate == 800.0);
+	scenario_free(&sc);
+	sc = set_ok(two, "host.*.tls=true");
+	ck_assert(sc.hosts[0].tls && sc.hosts[1].tls);
+	scenario_free(&sc);
+	sc = set_ok(two, "load.w.host=db");
+	ck_assert_int_eq(sc.loads[0].host, 1);
+	scenario_free(&sc);
+	sc = set_ok(two, "event.e.at=4s");
+	ck_assert_int_eq(sc.events[0].at, 4 * PS_SEC);
+	scenario_free(&sc);
+	/* A load without `stop` stops at the duration a --set gives. */
+	sc = set_ok(two, "scenario.duration=20s");
+	ck_assert_int_eq(sc.duration, 20 * PS_SEC);
+	ck_assert_int_eq(sc.loads[0].stop, 20 * PS_SEC);
+	scenario_free(&sc);
+	/* Host names may hold dots: the key is what follows the last one. */
+	sc = set_ok("[scenario]\nduration = 1s\n[host api.v2]\n[load w]\nhost = api.v2\n"
+	            "workers = 1\n",
+	            "host.api.v2.dial_latency=5ms");
+	ck_assert_int_eq(sc.hosts[0].dial_latency, 5 * PS_MS);
+	scenario_free(&sc);
+}
+END_TEST
+
 START_TEST(test_set_errors_suggest)
 {
-	struct scenario sc = load_ok(BASE_W);
-	struct scenario_error err;
-	ck_assert_int_eq(scenario_set(&sc, "MaxIdleConnPerHost=10", &err), -1);
-	ck_assert_int_eq(err.line, 0);
-	ck_assert_str_eq(
-	    err.message,
-	    "unknown key 'MaxIdleConnPerHost' for --set; did you mean 'MaxIdleConnsPerHost'?");
-	ck_assert_int_eq(scenario_set(&sc, "client.MaxIdleConns=1", &err), -1);
-	ck_assert_str_eq(
-	    err.message,
-	    "unknown key 'client.MaxIdleConns' for --set; did you mean 'MaxIdleConns'?");
-	ck_assert_int_eq(scenario_set(&sc, "workers=3", &err), -1);
-	ck_assert_str_eq(
-	    err.message,
-	    "'workers' is a [load] key; --set changes only [transport] and [client] keys");
-	ck_assert_int_eq(scenario_set(&sc, "MaxIdleConns", &err), -1);
-	ck_assert_str_eq(err.message, "--set needs KEY=VALUE, got 'MaxIdleConns'");
-	ck_assert_int_eq(scenario_set(&sc, "Timeout=soon", &err), -1);
-	ck_assert_str_eq(err.message,
-	                 "bad duration 'soon' for Timeout (Go syntax, e.g. 250ms, 1.5s, 2m30s)");
-	ck_assert_int_eq(sc.client_timeout, 0);
-	scenario_free(&sc);
+	set_fails(BASE_W, "MaxIdleConnPerHost=10",
+	          "unknown key 'MaxIdleConnPerHost'; did you mean 'MaxIdleConnsPerHost'?");
+	set_fails(BASE_W, "client.MaxIdleConns=1",
+	          "unknown key 'MaxIdleConns' in [client]; it belongs in [transport]");
+	set_fails(BASE_W, "workers=3",
+	          "'workers' is a [load] key; name the section: load.NAME.workers");
+	set_fails(BASE_W, "MaxIdleConns", "wants KEY=VALUE");
+	set_fails(BASE_W, "Timeout=soon",
+	          "bad duration 'soon' for Timeout (Go syntax, e.g. 250ms, 1.5s, 2m30s)");
+	set_fails(BASE_W, "host.apx.tls=true", "there is no [host apx]; the hosts are: api");
+	set_fails(BASE_W, "host.api.servce_time=1ms",
+	          "unknown key 'servce_time' in [host api]; did you mean 'service_time'?");
+	set_fails(BASE_W, "host.tls=true", "'host.tls' needs the host's name: host.NAME.KEY");
+	set_fails(BASE_W, "hosts.api.tls=true",
+	          "unknown section 'hosts' in 'hosts.api.tls' (scenario, transport, client, "
+	          "host, load or event)");
+	set_fails(BASE_W, "load.w.rate=5/s",
+	          "[load w] is a workers load; --set changes its keys but not its kind (no rate)");
+	set_fails(BASE_W, "load.w.arrival=uniform",
+	          "'arrival' does not fit a workers load (it goes with rate)");
+	set_fails(BASE_W, "load.w.start=11s", "start 11s is after the scenario's duration 10s");
+	set_fails(BASE_W, "load.w.host=db", "[load w] names host 'db', but there is no [host db]");
+	set_fails(BASE_W, "host.api.tls=", "'tls' has no value");
 }
 END_TEST
 
@@ -671,6 +755,8 @@ Suite *suite_scenario(void)
 	tcase_add_test(tc, test_load_file_reads_and_refuses);
 	tcase_add_test(tc, test_set_transport_and_client_keys);
 	tcase_add_test(tc, test_set_errors_suggest);
+	tcase_add_test(tc, test_set_overrides_file_and_base);
+	tcase_add_test(tc, test_set_host_load_event_and_scenario_keys);
 	tcase_add_test(tc, test_scale_multiplies_durations_divides_rates);
 	suite_add_tcase(s, tc);
 	return s;
