@@ -57,7 +57,7 @@ TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tobj/%.o)
 TEST_CFLAGS = $(addprefix -Isim/,$(DIRS)) $(foreach lib,$(POISONED),$(shell pkg-config --cflags $(lib) 2>/dev/null))
 
-.PHONY: all deps test demo bench fuzz oracle docs install clean check-layering check-format check-units check-scenarios check-real check-e2e check-sanitized print-layering
+.PHONY: all deps test demo bench fuzz oracle docs install clean check-layering check-format check-units check-scenarios check-real check-harden check-e2e check-sanitized print-layering
 
 all:
 	@sh tools/deps.sh build
@@ -98,7 +98,7 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
 
 test:
 	@sh tools/deps.sh test
-	@$(MAKE) --no-print-directory check-layering check-format check-units check-scenarios check-real check-e2e
+	@$(MAKE) --no-print-directory check-layering check-format check-units check-scenarios check-real check-harden check-e2e
 	@echo "== the whole tree with clang -Werror =="
 	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/poolsim build/clang/unit-tests
 	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
@@ -120,6 +120,10 @@ check-scenarios: $(BUILD)/poolsim
 check-real: $(BUILD)/poolsim
 	sh tests/real.sh $(BUILD)/poolsim
 
+# The attacks of issue #18 (hostile names, signals, FIFOs, failed writes, fd limits).
+check-harden: $(BUILD)/poolsim
+	sh tests/harden.sh $(BUILD)/poolsim
+
 check-e2e: $(BUILD)/poolsim
 	sh tests/e2e.sh $(BUILD)/poolsim
 	sh tests/docs-fresh.sh $(BUILD)/poolsim
@@ -129,6 +133,7 @@ check-sanitized: $(BUILD)/unit-tests $(BUILD)/poolsim
 	@echo "== the same suites under AddressSanitizer + UndefinedBehaviorSanitizer =="
 	POOLSIM=$(CURDIR)/$(BUILD)/poolsim ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 sh tests/scenarios.sh $(BUILD)/poolsim
+	ASAN_OPTIONS=detect_leaks=1 sh tests/harden.sh $(BUILD)/poolsim
 
 demo:
 	@sh tools/deps.sh build

@@ -119,11 +119,14 @@ static int apply_flag(struct cli_opts *o, const char *name, const char *value, u
 			return bad(o, "--set wants Key=value, not '%s'", value);
 		o->sets[o->n_sets++] = value;
 	} else if (!strcmp(name, "--seed")) {
+		/* Digits only (strtoull would take " -5" as 2^64-5), and the file's range. */
 		char *end;
 		errno = 0;
-		unsigned long long v = strtoull(value, &end, 10);
-		if (errno || end == value || *end || value[0] == '-')
-			return bad(o, "--seed wants a whole number, not '%s'", value);
+		unsigned long long v =
+		    isdigit((unsigned char)value[0]) ? strtoull(value, &end, 10) : 0;
+		if (!isdigit((unsigned char)value[0]) || errno || *end || v > INT64_MAX)
+			return bad(o, "--seed wants a whole number from 0 to 2^63-1, not '%s'",
+			           value);
 		o->seed = v;
 		o->seed_set = true;
 	} else if (!strcmp(name, "--go")) {
@@ -164,7 +167,10 @@ int cli_parse(int argc, char **argv, unsigned allowed, struct cli_opts *o)
 	o->speed = 1.0;
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i];
-		if (arg[0] != '-' || !strcmp(arg, "-")) {
+		bool after_dashes = i > 0 && !strcmp(argv[i - 1], "--");
+		if (!strcmp(arg, "--") && !after_dashes)
+			continue; /* the next argument is the file, even if it starts with '-' */
+		if (arg[0] != '-' || !strcmp(arg, "-") || after_dashes) {
 			if (o->file)
 				return bad(o, "one scenario at a time: unexpected '%s'", arg);
 			o->file = arg;
@@ -307,6 +313,12 @@ int cli_load(const struct cli_opts *o, struct scenario *sc)
 		        "poolsim %s: which scenario? Give a file or a lesson number.\n"
 		        "Try 'poolsim --help'.\n",
 		        o->command);
+		return PS_EXIT_USAGE;
+	}
+	if (strlen(o->file) >= PATH_MAX) {
+		fprintf(stderr,
+		        "poolsim %s: the path is %zu bytes long; the system takes at most %d\n",
+		        o->command, strlen(o->file), PATH_MAX - 1);
 		return PS_EXIT_USAGE;
 	}
 	char resolved[PATH_MAX];

@@ -2,9 +2,9 @@
  * cmd_real.c: `poolsim real` (a scenario on real sockets) and `poolsim
  * compare` (the simulator beside real mode, and with --go beside Go itself).
  *
- * SIGINT and SIGTERM are blocked for the whole run and polled between short
- * steps, so an interrupt ends the run cleanly: every socket closed, the
- * servers stopped, a summary of what happened so far, exit 130.
+ * SIGINT and SIGTERM (blocked since main, interrupt.h) are polled between
+ * short steps, so an interrupt ends the run cleanly: every socket closed, the
+ * servers stopped, a summary of what happened so far, exit 128 + the signal.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,15 +17,17 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "outputs.h"
 #include "real.h"
 #include "sim.h"
+#include "subprocess.h"
 
 #define KERNEL_SAMPLES_PER_SECOND 10
 
 struct real_result {
-	bool interrupted;
-	int error; /* errno from the loop, or 0 */
+	int signal; /* the stop signal that ended the run, or 0 */
+	int error;  /* errno from the loop, or 0 */
 };
 
 static int add_real_sink(void *run, struct ev_sink sink)
@@ -38,14 +40,8 @@ static int add_sim_sink(void *run, struct ev_sink sink)
 	return sim_add_sink(run, sink);
 }
 
-static bool signal_pending(const sigset_t *set)
-{
-	struct timespec zero = {0, 0};
-	return sigtimedwait(set, NULL, &zero) > 0;
-}
-
 /* drive_real: run to the end in steps of about 50 ms of wall time, watching for signals. */
-static struct real_result drive_real(struct real *r, const struct cli_opts *o, const sigset_t *stop)
+static struct real_result drive_real(struct real *r, const struct cli_opts *o)
 {
 	struct real_result res = {0};
 	ps_time step = (ps_time)(50.0 * (double)PS_MS / o->time_scale);
@@ -59,10 +55,8 @@ static struct real_result drive_real(struct real *r, const struct cli_opts *o, c
 			res.error = -rc;
 			break;
 		}
-		if (signal_pending(stop)) {
-			res.interrupted = true;
+		if ((res.signal = interrupt_pending()))
 			break;
-		}
 	}
 	return res;
 }
@@ -90,19 +84,11 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
                     const struct cli_opts *sink_opts)
 {
 	memset(out, 0, sizeof(*out)); /* outputs_close is safe on it whatever happens below */
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigset_t old;
-	/* Blocked before the server thread starts, so it inherits the mask and never takes them. */
-	sigprocmask(SIG_BLOCK, &stop, &old);
 	int err = 0;
 	struct real *r = real_create(sc, o->time_scale, &err);
 	if (!r) {
 		fprintf(stderr, "poolsim real: cannot start the loopback servers: %s\n",
 		        strerror(err));
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		return PS_EXIT_FAIL;
 	}
 	int rc = outputs_open(out, sink_opts, sc, "real", add_real_sink, r);
@@ -117,14 +103,13 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 	}
 	struct real_result res = {0};
 	if (rc == 0)
-		res = drive_real(r, o, &stop);
+		res = drive_real(r, o);
 	long fd_limit = real_fd_limit(r);
 	if (rc == 0)
 		out->st.lag =
 		    (struct stats_lag){true, real_schedule_lag_ms(r, 0.5),
 		                       real_schedule_lag_ms(r, 0.99), real_schedule_lag_ms(r, 1.0)};
 	real_destroy(r);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (rc)
 		return rc;
 	explain_failures(&out->st, fd_limit);
@@ -132,10 +117,10 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 		fprintf(stderr, "poolsim real: the event loop failed: %s\n", strerror(res.error));
 		return PS_EXIT_FAIL;
 	}
-	if (res.interrupted) {
+	if (res.signal) {
 		fprintf(stderr, "poolsim real: interrupted at %.3fs of %.3fs; summary so far:\n",
 		        (double)out->st.end / PS_SEC, (double)sc->duration / PS_SEC);
-		return 130;
+		return 128 + res.signal;
 	}
 	return 0;
 }
@@ -153,7 +138,7 @@ int cmd_real(int argc, char **argv)
 		return rc;
 	struct outputs out;
 	rc = run_real(&o, &sc, &out, &o);
-	if (rc == 0 || rc == 130)
+	if (rc == 0 || rc > 128)
 		outputs_print_summary(&out, &o);
 	int rc2 = outputs_close(&out, &o);
 	scenario_free(&sc);
@@ -344,59 +329,91 @@ static int run_sim_into(const struct cli_opts *o, const struct scenario *sc, str
 	return rc;
 }
 
+/* exe_sibling: "DIR/name" where DIR is the folder of this binary, malloc'd; NULL after a
+ * message. The link is read whole, however long (readlink truncates silently). */
+static char *exe_sibling(const char *name)
+{
+	for (size_t size = 256; size <= (1u << 20); size *= 2) {
+		char *buf = malloc(size + strlen(name) + 1);
+		if (!buf)
+			break;
+		ssize_t n = readlink("/proc/self/exe", buf, size);
+		if (n < 0) {
+			fprintf(stderr, "poolsim: cannot find this program's folder: %s\n",
+			        strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if ((size_t)n < size) {
+			buf[n] = '\0';
+			char *slash = strrchr(buf, '/');
+			strcpy(slash ? slash + 1 : buf, name);
+			return buf;
+		}
+		free(buf);
+	}
+	fprintf(stderr, "poolsim: cannot find this program's folder: out of memory\n");
+	return NULL;
+}
+
 /*
  * run_go_oracle: the Go column: Go's own net/http replays the file
  * (build/oracle/oracle beside the binary, or $POOLSIM_ORACLE; `make oracle`
- * builds it). Returns its JSON summary (malloc'd) or NULL after a message.
+ * builds it), started with an argument vector (subprocess.h). Returns its JSON
+ * summary (malloc'd), or NULL after a message with *rc set.
  */
-static char *run_go_oracle(const struct cli_opts *o, const char *path)
+static char *run_go_oracle(const struct cli_opts *o, const char *path, const sigset_t *stop,
+                           int *rc)
 {
-	const char *oracle = getenv("POOLSIM_ORACLE");
-	char guess[4096];
-	if (!oracle) {
-		ssize_t n = readlink("/proc/self/exe", guess, sizeof(guess) - 32);
-		if (n <= 0)
-			return NULL;
-		guess[n] = '\0';
-		char *slash = strrchr(guess, '/');
-		if (slash)
-			strcpy(slash, "/oracle/oracle");
-		oracle = guess;
-	}
+	*rc = PS_EXIT_USAGE;
+	char *guess = getenv("POOLSIM_ORACLE") ? NULL : exe_sibling("oracle/oracle");
+	const char *oracle = guess ? guess : getenv("POOLSIM_ORACLE");
+	if (!oracle)
+		return NULL;
 	if (access(oracle, X_OK)) {
 		fprintf(stderr,
-		        "poolsim compare --go: no Go oracle at %s: run `make oracle` first "
-		        "(needs golang-go)\n",
-		        oracle);
+		        "poolsim compare --go: no Go oracle at %s (%s): run `make oracle` first\n",
+		        oracle, strerror(errno));
+		free(guess);
 		return NULL;
 	}
-	char cmd[8192];
-	snprintf(cmd, sizeof(cmd), "'%s' --scale %g '%s'", oracle, o->time_scale, path);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap);
-	size_t got;
-	while (buf && (got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-		len += got;
-		if (len + 1 == cap) {
-			char *bigger = realloc(buf, cap *= 2);
-			if (!bigger) {
-				free(buf);
-				buf = NULL;
-			}
-			buf = bigger;
-		}
+	char scale[32], seed[32];
+	snprintf(scale, sizeof(scale), "%.17g", o->time_scale);
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
+	/* A file named like a flag ("-x.ini") is passed as "./-x.ini", never as an option. */
+	char *dashed = NULL;
+	if (path[0] == '-' && asprintf(&dashed, "./%s", path) < 0)
+		dashed = NULL;
+	const char *argv[] = {oracle, "--scale", scale, dashed ? dashed : path, NULL, NULL, NULL};
+	if (o->seed_set) {
+		argv[3] = "--seed";
+		argv[4] = seed;
+		argv[5] = dashed ? dashed : path;
 	}
-	int status = pclose(p);
-	if (!buf || status != 0) {
-		fprintf(stderr, "poolsim compare --go: the Go oracle failed (status %d)\n", status);
-		free(buf);
-		return NULL;
+	struct subprocess_request rq = {.argv = argv, .capture = true, .stop = stop};
+	struct subprocess_result res;
+	int failed = subprocess_run(&rq, &res);
+	free(dashed);
+	free(guess);
+	char why[160];
+	*rc = PS_EXIT_FAIL;
+	if (res.interrupted) {
+		*rc = 128 + res.stop_signal;
+		fprintf(stderr, "poolsim compare --go: interrupted while the Go oracle ran\n");
+	} else if (failed) {
+		fprintf(stderr, "poolsim compare --go: the Go oracle failed: %s\n",
+		        subprocess_describe(&res, why, sizeof(why)));
+	} else if (res.truncated || isnan(json_number(res.output, "totals", "requests"))) {
+		fprintf(stderr,
+		        "poolsim compare --go: the Go oracle printed no summary (%zu bytes, no "
+		        "\"totals\")\n",
+		        res.output_len);
+	} else {
+		*rc = 0;
+		return res.output;
 	}
-	buf[len] = '\0';
-	return buf;
+	free(res.output);
+	return NULL;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -418,8 +435,10 @@ int cmd_compare(int argc, char **argv)
 	if (rc == 0) {
 		rc = run_real(&o, &sc, &real_out, &quiet);
 		char *go_json = NULL;
-		if (rc == 0 && o.go_column && !(go_json = run_go_oracle(&o, sc.path)))
-			rc = PS_EXIT_USAGE;
+		sigset_t stop;
+		interrupt_signals(&stop);
+		if (rc == 0 && o.go_column)
+			go_json = run_go_oracle(&o, sc.path, &stop, &rc);
 		if (rc == 0)
 			rc = print_compare(&sc, &sim_out.st, &real_out.st, go_json, &o);
 		free(go_json);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 
 struct command {
 	const char *name;
@@ -23,6 +24,8 @@ int main(int argc, char **argv)
 	/* A reader that goes away (poolsim run --trace | head) ends us quietly, not with EPIPE
 	 * noise. */
 	signal(SIGPIPE, SIG_DFL);
+	/* Before any thread exists, so every thread inherits it (interrupt.h). */
+	interrupt_block();
 	if (argc < 2) {
 		cli_usage(stderr);
 		return 2;

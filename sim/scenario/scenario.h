@@ -11,6 +11,8 @@
 #ifndef POOLSIM_SCENARIO_H
 #define POOLSIM_SCENARIO_H
 
+#include <limits.h>
+
 #include "common.h"
 #include "config.h"
 
@@ -63,7 +65,7 @@ struct event_spec {
 
 struct scenario {
 	char title[SCENARIO_TITLE_MAX]; /* [scenario] name, else the file name */
-	char path[SCENARIO_TITLE_MAX];
+	char path[PATH_MAX];            /* the file as opened, whole: open() refuses a longer one */
 	ps_time duration;
 	uint64_t seed;
 	bool base_zero; /* base = zero */

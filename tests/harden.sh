@@ -1,0 +1,69 @@
+#!/bin/sh
+# harden.sh POOLSIM: the attacks of issue #18, each a regression test: a
+# hostile file name for compare --go, signals at random moments, FIFOs,
+# closed and full outputs, descriptor limits, extreme values.
+# Every run is bounded by `timeout`; real sockets talk to 127.0.0.1 only.
+# Prints "harden: N passed, M failed" last.
+set -u
+case ${1:?usage: harden.sh POOLSIM} in
+/*) bin=$1 ;;
+*) bin=$(pwd)/$1 ;;
+esac
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+tiny=$here/harden/tiny.ini
+
+# expect_rc WANT NAME CMD...: CMD exits with WANT.
+expect_rc() {
+	want=$1 name=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok; else ko "$name: exit $got, want $want: $(head -c 300 "$tmp/err")"; fi
+}
+
+# expect_err PATTERN NAME: the last command's stderr matches PATTERN (grep -E).
+expect_err() {
+	if grep -Eq -- "$1" "$tmp/err"; then ok; else ko "$2: stderr lacks /$1/: $(head -c 300 "$tmp/err")"; fi
+}
+
+# ---- 1. compare --go: the oracle gets the path as one argument, never through a shell.
+cat >"$tmp/fake-oracle" <<'ORACLE'
+#!/bin/sh
+for a in "$@"; do printf '%s\n' "$a"; done >"$FAKE_ARGS"
+[ -n "${FAKE_SILENT:-}" ] && exit 0
+echo '{"totals": {"requests": 1, "ok": 1}}'
+ORACLE
+chmod +x "$tmp/fake-oracle"
+mkdir "$tmp/inj" && cd "$tmp/inj" || exit 2
+evil="q'\$(id>PWNED)'.ini"
+cp "$tiny" "$evil"
+FAKE_ARGS=$tmp/args POOLSIM_ORACLE=$tmp/fake-oracle "$bin" compare --go "$evil" \
+	--time-scale 0.2 >"$tmp/out" 2>"$tmp/err"
+if [ -e PWNED ]; then ko "compare --go ran a shell on the file name"; else ok; fi
+if [ "$(sed -n 3p "$tmp/args")" = "$evil" ]; then ok; else ko "the oracle got '$(sed -n 3p "$tmp/args")'"; fi
+# A file named like a flag reaches the oracle as a path, not an option.
+cp "$tiny" -- "-x.ini"
+FAKE_ARGS=$tmp/args POOLSIM_ORACLE=$tmp/fake-oracle "$bin" compare --go -- "-x.ini" \
+	--time-scale 0.2 >/dev/null 2>&1
+if [ "$(sed -n 3p "$tmp/args")" = "./-x.ini" ]; then ok; else ko "a dash file reached the oracle as '$(sed -n 3p "$tmp/args")'"; fi
+cd "$here/.." || exit 2
+# A path longer than 255 bytes reaches the oracle whole.
+long=$tmp
+for i in 1 2 3 4 5 6; do long=$long/directory-number-$i-with-a-long-name-to-pass-255-bytes; done
+mkdir -p "$long" && cp "$tiny" "$long/s.ini"
+FAKE_ARGS=$tmp/args POOLSIM_ORACLE=$tmp/fake-oracle "$bin" compare --go "$long/s.ini" \
+	--time-scale 0.2 >/dev/null 2>&1
+if [ "$(sed -n 3p "$tmp/args")" = "$long/s.ini" ]; then ok; else ko "a long path was cut: '$(sed -n 3p "$tmp/args")'"; fi
+# An oracle that prints nothing is a failure with a message, not a column of "-".
+FAKE_SILENT=1 FAKE_ARGS=$tmp/args POOLSIM_ORACLE=$tmp/fake-oracle \
+	expect_rc 1 "silent oracle" "$bin" compare --go "$tiny" --time-scale 0.2
+expect_err "printed no summary" "silent oracle"
+POOLSIM_ORACLE=$tmp/absent expect_rc 2 "missing oracle" "$bin" compare --go "$tiny" --time-scale 0.2
+expect_err "no Go oracle at" "missing oracle"
+# A path too long for the system is refused with its own message.
+huge=$(printf '%05000d' 0).ini
+expect_rc 2 "path too long" "$bin" check "$huge"
+expect_err "path is 5004 bytes long" "path too long"
+
+finish harden
