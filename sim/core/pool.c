@@ -21,8 +21,8 @@
 #include "pool.h"
 
 #include "grow.h"
+#include "transport_limits.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,8 +67,9 @@ struct pkey {
 	struct list idle_wait;
 	struct list conns_wait;
 	int64_t conns_per_host;
-	uint32_t n_conns; /* conns of this key in any state */
-	uint32_t n_wants; /* live want records of this key */
+	uint32_t n_conns;               /* conns of this key in any state */
+	uint32_t n_wants;               /* live want records of this key */
+	uint32_t tally_idle, tally_all; /* pool_check_invariants' count of its conns */
 	uint32_t next_free;
 	bool live;
 };
@@ -83,6 +84,7 @@ struct ptransport {
 
 struct pool {
 	struct pool_config cfg;
+	struct transport_limits limits; /* what cfg.transport means (limits.h) */
 	struct ev_stream *out;
 	uint32_t n_hosts;
 	uint32_t next_conn_id;
@@ -286,19 +288,17 @@ static void emit(struct pool *p, enum ev_kind kind, ps_time now, uint32_t key, u
 
 /* ---------------------------------------------------------------- config */
 
-int pool_effective_max_idle_per_host(const struct pool *p)
+/* pool_broken: an internal invariant broke, as Go would panic: tell the driver, then abort. */
+_Noreturn static void pool_broken(const struct pool *p, const char *what)
 {
-	int64_t v = p->cfg.transport.MaxIdleConnsPerHost;
-	if (v == 0)
-		return 2; /* DefaultMaxIdleConnsPerHost */
-	if (v < 0)
-		return -1;
-	return v > INT32_MAX ? INT32_MAX : (int)v;
+	if (p->cfg.on_broken)
+		p->cfg.on_broken(what, p->cfg.on_broken_ctx);
+	abort();
 }
 
 static bool max_conns_limited(const struct pool *p)
 {
-	return p->cfg.transport.MaxConnsPerHost > 0;
+	return p->limits.max_conns_per_host != LIMIT_NONE;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -309,6 +309,7 @@ struct pool *pool_create(const struct pool_config *cfg, uint32_t n_hosts, struct
 	if (!p)
 		return NULL;
 	p->cfg = *cfg;
+	p->limits = transport_limits_of(&cfg->transport);
 	p->out = out;
 	p->n_hosts = n_hosts;
 	p->free_conns = p->free_wants = p->free_keys = p->free_transports = PS_NONE;
@@ -425,12 +426,8 @@ static void pool_decConnsPerHost(struct pool *p, ps_time now, uint32_t key)
 		start_dial(p, now, w);
 		return;
 	}
-	if (k->conns_per_host <= 0) {
-		/* Go panics here too: a quiet miscount would become a deadlock. */
-		fprintf(stderr, "poolsim: internal error: connCount underflow (host %u)\n",
-		        k->host);
-		abort();
-	}
+	if (k->conns_per_host <= 0) /* Go panics too: a quiet miscount would become a deadlock */
+		pool_broken(p, "connCount underflow");
 	k->conns_per_host--;
 }
 
@@ -443,15 +440,14 @@ static void pool_queueForDial(struct pool *p, ps_time now, uint32_t w)
 		start_dial(p, now, w);
 		return;
 	}
-	if (k->conns_per_host < p->cfg.transport.MaxConnsPerHost) {
+	if (limit_allows(p->limits.max_conns_per_host, k->conns_per_host)) {
 		k->conns_per_host++;
 		start_dial(p, now, w);
 		return;
 	}
 	list_push_back(&k->conns_wait, CONNS_WAIT_REF(p), w);
 	wt->in_conns_wait = true;
-	emit(p, EV_PERMIT_WAIT, now, wt->key, PS_NONE, w, R_NONE, 0,
-	     p->cfg.transport.MaxConnsPerHost);
+	emit(p, EV_PERMIT_WAIT, now, wt->key, PS_NONE, w, R_NONE, 0, p->limits.max_conns_per_host);
 }
 
 /* ---------------------------------------------------------------- closing */
@@ -499,12 +495,12 @@ static enum ev_reason put_refusal_reason(enum pool_put_result r)
 /* The P8 eviction: the LRU-oldest idle conn of the Transport, possibly `c` itself. */
 static bool evict_for_max_idle(struct pool *p, ps_time now, uint32_t c)
 {
-	int64_t max_idle = p->cfg.transport.MaxIdleConns;
 	struct ptransport *t = &p->transports[p->keys[p->conns[c].key].transport];
-	if (max_idle == 0 || (int64_t)t->lru.len + 1 <= max_idle)
+	if (limit_allows(p->limits.max_idle_total, t->lru.len))
 		return false;
 	if (t->lru.len == 0) {
-		/* MaxIdleConns < 0: the conn just put is the oldest; it never rests idle. */
+		/* MaxIdleConns < 0 (a limit of 0): the conn just put is the oldest; it never rests.
+		 */
 		close_conn(p, now, c, R_MAX_IDLE_TOTAL, 0);
 		return true;
 	}
@@ -518,11 +514,10 @@ static bool evict_for_max_idle(struct pool *p, ps_time now, uint32_t c)
  */
 static enum pool_put_result pool_tryPutIdleConn(struct pool *p, ps_time now, uint32_t c)
 {
-	const struct transport_config *tc = &p->cfg.transport;
 	struct pconn *pc = &p->conns[c];
 	struct pkey *k = &p->keys[pc->key];
 
-	if (tc->DisableKeepAlives || tc->MaxIdleConnsPerHost < 0)
+	if (p->limits.keep_alives_off)
 		return POOL_ERR_KEEPALIVES_DISABLED; /* P1 */
 	if (pc->state == CONN_FREE)
 		return POOL_ERR_CONN_BROKEN; /* P2 */
@@ -536,7 +531,7 @@ static enum pool_put_result pool_tryPutIdleConn(struct pool *p, ps_time now, uin
 	}
 	if (p->transports[k->transport].close_idle)
 		return POOL_ERR_CLOSE_IDLE; /* P6 */
-	if ((int64_t)k->idle.len >= pool_effective_max_idle_per_host(p))
+	if (!limit_allows(p->limits.max_idle_per_host, k->idle.len))
 		return POOL_ERR_TOO_MANY_IDLE_HOST; /* P7: the new conn goes, the old stay */
 	/* P8: evict before adding, so the stream never shows MaxIdleConns + 1 idle. */
 	if (evict_for_max_idle(p, now, c))
@@ -546,8 +541,8 @@ static enum pool_put_result pool_tryPutIdleConn(struct pool *p, ps_time now, uin
 	list_push_back(&p->transports[k->transport].lru, LRU_REF(p), c);
 	pc->state = CONN_IDLE;
 	pc->idle_at = now; /* P9: the timeout runs from the last put */
-	ps_time deadline =
-	    tc->IdleConnTimeout > 0 ? ps_time_add(now, tc->IdleConnTimeout) : PS_TIME_NEVER;
+	ps_time timeout = p->limits.idle_timeout;
+	ps_time deadline = timeout == PS_TIME_NEVER ? PS_TIME_NEVER : ps_time_add(now, timeout);
 	emit(p, EV_CONN_IDLE, now, pc->key, c, PS_NONE, R_NONE, 0, deadline);
 	return POOL_PUT_IDLE;
 }
@@ -565,8 +560,9 @@ static enum pool_put_result pool_putOrCloseIdleConn(struct pool *p, ps_time now,
 
 static bool idle_too_old(const struct pool *p, ps_time now, const struct pconn *pc)
 {
-	ps_time timeout = p->cfg.transport.IdleConnTimeout;
-	return timeout > 0 && pc->idle_at < now - timeout; /* strictly before, as Go's Before */
+	ps_time timeout = p->limits.idle_timeout;
+	return timeout != PS_TIME_NEVER &&
+	       pc->idle_at < now - timeout; /* strictly, as Go's Before */
 }
 
 /*
@@ -858,69 +854,74 @@ uint32_t pool_conn_capacity(const struct pool *p)
 
 /* ---------------------------------------------------------------- invariants */
 
-const char *pool_check_invariants(const struct pool *p)
+/* check_transports: MaxIdleConns (P8) holds on every live Transport. */
+static const char *check_transports(const struct pool *p)
 {
-	int max_idle_host = pool_effective_max_idle_per_host(p);
 	for (uint32_t t = 0; t < p->n_transports; t++) {
 		const struct ptransport *tr = &p->transports[t];
-		if (!tr->live)
-			continue;
-		if (p->cfg.transport.MaxIdleConns > 0 &&
-		    tr->lru.len > p->cfg.transport.MaxIdleConns)
+		if (tr->live && !limit_allows(p->limits.max_idle_total, (int64_t)tr->lru.len - 1))
 			return "idle conns exceed MaxIdleConns";
-		if (p->cfg.transport.MaxIdleConns < 0 && tr->lru.len > 0)
-			return "a conn is idle although MaxIdleConns < 0";
 	}
-	uint32_t *idle = calloc(p->n_keys + 1, sizeof(*idle));
-	uint32_t *all = calloc(p->n_keys + 1, sizeof(*all));
-	const char *bad = NULL;
-	if (!idle || !all) {
-		bad = "out of memory checking invariants";
-		goto out;
-	}
+	return NULL;
+}
+
+/* tally_conns: count each key's conns into its tally fields; the check's only pass over conns. */
+static const char *tally_conns(struct pool *p)
+{
+	for (uint32_t k = 0; k < p->n_keys; k++)
+		p->keys[k].tally_idle = p->keys[k].tally_all = 0;
 	uint32_t open = 0;
+	const char *bad = NULL;
 	for (uint32_t c = 0; c < p->n_conns; c++) {
 		const struct pconn *pc = &p->conns[c];
 		if (pc->state == CONN_FREE)
 			continue;
 		open++;
-		all[pc->key]++;
+		p->keys[pc->key].tally_all++;
 		if (pc->state == CONN_IDLE)
-			idle[pc->key]++;
+			p->keys[pc->key].tally_idle++;
 		if (pc->state == CONN_DIALING && pc->want == PS_NONE)
 			bad = "a dialing conn has no want";
 	}
-	if (open != p->open)
+	if (!bad && open != p->open)
 		bad = "open count is off";
+	return bad;
+}
+
+/* check_key: the lists and counters of one live key agree with its tally and the limits. */
+static const char *check_key(const struct pool *p, const struct pkey *key)
+{
+	if (key->idle.len != key->tally_idle)
+		return "idle list length differs from the idle conns of the key";
+	if (!limit_allows(p->limits.max_idle_per_host, (int64_t)key->idle.len - 1))
+		return "idle conns exceed MaxIdleConnsPerHost";
+	if (key->n_conns != key->tally_all)
+		return "conn count of a key is off";
+	if (max_conns_limited(p) && key->conns_per_host != (int64_t)key->tally_all)
+		return "connsPerHost differs from dialing + active + idle conns";
+	if (max_conns_limited(p) && key->conns_per_host > p->limits.max_conns_per_host)
+		return "open conns exceed MaxConnsPerHost";
+	for (uint32_t w = key->idle_wait.head; w != PS_NONE; w = p->wants[w].idle_wait_link.next)
+		if (p->wants[w].state != WANT_WAITING)
+			return "a request that stopped waiting is still queued";
+	return NULL;
+}
+
+const char *pool_check_invariants(struct pool *p)
+{
+	const char *bad = check_transports(p);
+	if (!bad)
+		bad = tally_conns(p);
 	uint32_t shared_idle = 0;
 	for (uint32_t k = 0; k < p->n_keys && !bad; k++) {
 		const struct pkey *key = &p->keys[k];
 		if (!key->live)
 			continue;
-		if (key->idle.len != idle[k])
-			bad = "idle list length differs from the idle conns of the key";
-		else if (max_idle_host >= 0 && key->idle.len > (uint32_t)max_idle_host)
-			bad = "idle conns exceed MaxIdleConnsPerHost";
-		else if (max_idle_host < 0 && key->idle.len > 0)
-			bad = "a conn is idle although MaxIdleConnsPerHost < 0";
-		else if (key->n_conns != all[k])
-			bad = "conn count of a key is off";
-		else if (max_conns_limited(p) && key->conns_per_host != (int64_t)all[k])
-			bad = "connsPerHost differs from dialing + active + idle conns";
-		else if (max_conns_limited(p) &&
-		         key->conns_per_host > p->cfg.transport.MaxConnsPerHost)
-			bad = "open conns exceed MaxConnsPerHost";
+		bad = check_key(p, key);
 		if (key->transport == 0)
 			shared_idle += key->idle.len;
-		for (uint32_t w = key->idle_wait.head; w != PS_NONE && !bad;
-		     w = p->wants[w].idle_wait_link.next)
-			if (p->wants[w].state != WANT_WAITING)
-				bad = "a request that stopped waiting is still queued";
 	}
 	if (!bad && p->transports[0].lru.len != shared_idle)
 		bad = "idleLRU length differs from the idle lists";
-out:
-	free(idle);
-	free(all);
 	return bad;
 }

@@ -37,6 +37,10 @@ struct pool;
 struct pool_config {
 	struct transport_config transport;
 	enum go_version go;
+	/* Called (if set) with what broke when an internal invariant breaks, before abort(): the
+	 * pool never prints, its driver does. */
+	void (*on_broken)(const char *what, void *ctx);
+	void *on_broken_ctx;
 };
 
 /* Why tryPutIdleConn refused (Go's error values, printed with Go's names). */
@@ -135,9 +139,12 @@ uint32_t pool_conns_per_host(const struct pool *p, uint32_t transport, uint32_t 
 uint32_t pool_open_count(const struct pool *p);
 uint32_t pool_transport_count(const struct pool *p);
 uint32_t pool_conn_capacity(const struct pool *p); /* conn slots are < this */
-int pool_effective_max_idle_per_host(const struct pool *p);
 
-/* pool_check_invariants: NULL when every invariant holds, else what broke. */
-const char *pool_check_invariants(const struct pool *p);
+/*
+ * pool_check_invariants: NULL when every invariant holds, else what broke. It
+ * allocates nothing (it tallies into the keys' scratch fields, hence not const)
+ * and walks every conn once.
+ */
+const char *pool_check_invariants(struct pool *p);
 
 #endif

@@ -207,7 +207,8 @@ static void draw_header(const struct dash *d)
 	else
 		format_duration(v->limits.idle_timeout, idle, sizeof(idle));
 	if (tc->MaxIdleConnsPerHost == 0)
-		snprintf(b, sizeof(b), "0%s2", d->utf8 ? "\u2192" : "->");
+		snprintf(b, sizeof(b), "0%s%d", d->utf8 ? "\u2192" : "->",
+		         GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST);
 	else
 		snprintf(b, sizeof(b), "%lld", (long long)tc->MaxIdleConnsPerHost);
 	putf(1, 0, COLS, A_NORMAL,

@@ -16,29 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct view_limits view_limits_of(const struct transport_config *tc)
-{
-	struct view_limits l;
-
-	/* Go: MaxIdleConns 0 = no limit, < 0 keeps nothing idle (P8). */
-	l.max_idle_total = tc->MaxIdleConns == 0 ? -1 : tc->MaxIdleConns < 0 ? 0 : tc->MaxIdleConns;
-	/* Go: MaxIdleConnsPerHost 0 = DefaultMaxIdleConnsPerHost (2), < 0 keeps nothing (P1, P7).
-	 */
-	l.max_idle_per_host = tc->MaxIdleConnsPerHost == 0  ? 2
-	                      : tc->MaxIdleConnsPerHost < 0 ? 0
-	                                                    : tc->MaxIdleConnsPerHost;
-	if (tc->DisableKeepAlives) {
-		l.max_idle_total = 0;
-		l.max_idle_per_host = 0;
-	}
-	l.max_conns_per_host = tc->MaxConnsPerHost <= 0 ? -1 : tc->MaxConnsPerHost;
-	l.idle_timeout = tc->IdleConnTimeout <= 0 ? PS_TIME_NEVER : tc->IdleConnTimeout;
-	return l;
-}
-
 char *view_limit_text(int64_t limit, char *buf, size_t size)
 {
-	if (limit < 0)
+	if (limit == LIMIT_NONE)
 		snprintf(buf, size, "none");
 	else
 		snprintf(buf, size, "%lld", (long long)limit);
@@ -54,7 +34,7 @@ struct view *view_create(const struct scenario *sc)
 	if (!v)
 		return NULL;
 	v->sc = sc;
-	v->limits = view_limits_of(&sc->transport);
+	v->limits = transport_limits_of(&sc->transport);
 	v->n_hosts = sc->n_hosts;
 	v->series_second = -1;
 	v->closing_linger = VIEW_CLOSING_LINGER;

@@ -13,6 +13,7 @@
 #define POOLSIM_VIEW_H
 
 #include "event.h"
+#include "transport_limits.h"
 #include "scenario.h"
 
 #define VIEW_SERIES_SECONDS 60
@@ -67,14 +68,6 @@ struct view_sample {
 	int32_t open, active, idle, waiting;
 };
 
-/* The Transport limits as Go applies them (0 -> 2 per host, <= 0 -> no limit ...). */
-struct view_limits {
-	int64_t max_idle_total;     /* -1 = no limit */
-	int64_t max_idle_per_host;  /* what MaxIdleConnsPerHost means: 0 -> 2, < 0 -> 0 */
-	int64_t max_conns_per_host; /* -1 = no limit */
-	ps_time idle_timeout;       /* PS_TIME_NEVER = no limit */
-};
-
 struct view_host {
 	const char *name;
 	bool tls;
@@ -95,7 +88,7 @@ struct view_closing {
 
 struct view {
 	const struct scenario *sc;
-	struct view_limits limits;
+	struct transport_limits limits; /* as the pool applies them (core/transport_limits.h) */
 	struct view_host *hosts;
 	uint32_t n_hosts;
 	struct view_counts total;
@@ -123,7 +116,6 @@ void view_on_event(void *ctx, const struct ps_event *ev);
 void view_tick(struct view *v, ps_time now);
 void view_set_closing_linger(struct view *v, ps_time linger);
 
-struct view_limits view_limits_of(const struct transport_config *tc);
 const struct view_host *view_host(const struct view *v, uint32_t host);
 const struct view_cell *view_host_cells(const struct view *v, uint32_t host, size_t *n);
 /* Counters of one host, or of the total with host == PS_NONE. */
@@ -148,7 +140,7 @@ bool view_sample_at(const struct view *v, uint32_t host, int ago, struct view_sa
  */
 const char *view_cell_glyph(const struct view_cell *c, ps_time now, bool utf8);
 
-/* "2" for 0 -> 2, "none" for no limit: writes into buf, returns buf. */
+/* An effective limit in words: the number, or "none" for LIMIT_NONE. Writes buf, returns it. */
 char *view_limit_text(int64_t limit, char *buf, size_t size);
 
 #endif

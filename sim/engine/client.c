@@ -603,6 +603,12 @@ static void on_run_end(void *ctx, uint32_t a, uint32_t b)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* pool_broke: the pool's message before it aborts (it never prints itself). */
+static void pool_broke(const char *what, void *ctx)
+{
+	fprintf(stderr, "poolsim: internal error: %s\n", what);
+}
+
 struct client *client_create(const struct scenario *sc, struct des *des, struct ev_stream *stream,
                              const struct net_ops *net, void *net_ctx, unsigned first_type,
                              unsigned *next_type)
@@ -620,7 +626,8 @@ struct client *client_create(const struct scenario *sc, struct des *des, struct 
 #ifdef POOLSIM_DEBUG
 	c->check_invariants = true; /* debug builds check the pool after every record */
 #endif
-	struct pool_config cfg = {.transport = sc->transport, .go = sc->go};
+	struct pool_config cfg = {
+	    .transport = sc->transport, .go = sc->go, .on_broken = pool_broke};
 	c->pool = pool_create(&cfg, sc->n_hosts, stream);
 	c->loads = calloc(sc->n_loads ? sc->n_loads : 1, sizeof(*c->loads));
 	uint64_t n_workers = 0;

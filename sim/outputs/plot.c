@@ -17,6 +17,8 @@
  */
 #include "plot.h"
 
+#include "transport_limits.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,8 +363,8 @@ static int64_t nice_step(double target)
 
 /* ---------------------------------------------------------------- header */
 
-/* The per-host limits as Go applies them (P7: 0 means DefaultMaxIdleConnsPerHost = 2; < 0 means
- * none kept). */
+/* The per-host limit lines of a chart, from the limits the pool applies (core/transport_limits.h).
+ */
 struct limits {
 	int64_t conns; /* MaxConnsPerHost, 0 = no line */
 	int64_t idle;  /* effective idle limit */
@@ -371,24 +373,24 @@ struct limits {
 
 static struct limits limits_of(const struct transport_config *tc)
 {
-	struct limits l = {.conns = tc->MaxConnsPerHost > 0 ? tc->MaxConnsPerHost : 0};
+	struct transport_limits eff = transport_limits_of(tc);
+	struct limits l = {.conns =
+	                       eff.max_conns_per_host == LIMIT_NONE ? 0 : eff.max_conns_per_host,
+	                   .idle = eff.max_idle_per_host};
 	snprintf(l.conns_label, sizeof(l.conns_label), "MaxConnsPerHost %lld", (long long)l.conns);
-	if (tc->DisableKeepAlives) {
-		l.idle = 0;
+	if (tc->DisableKeepAlives)
 		snprintf(l.idle_label, sizeof(l.idle_label), "idle limit 0 (DisableKeepAlives)");
-	} else if (tc->MaxIdleConnsPerHost < 0) {
-		l.idle = 0;
+	else if (tc->MaxIdleConnsPerHost < 0)
 		snprintf(l.idle_label, sizeof(l.idle_label),
 		         "MaxIdleConnsPerHost %lld: keeps 0 idle",
 		         (long long)tc->MaxIdleConnsPerHost);
-	} else if (tc->MaxIdleConnsPerHost == 0) {
-		l.idle = 2;
-		snprintf(l.idle_label, sizeof(l.idle_label), "MaxIdleConnsPerHost 2 (0 means 2)");
-	} else {
-		l.idle = tc->MaxIdleConnsPerHost;
+	else if (tc->MaxIdleConnsPerHost == 0)
+		snprintf(l.idle_label, sizeof(l.idle_label),
+		         "MaxIdleConnsPerHost %lld (0 means %d)", (long long)l.idle,
+		         GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST);
+	else
 		snprintf(l.idle_label, sizeof(l.idle_label), "MaxIdleConnsPerHost %lld",
 		         (long long)l.idle);
-	}
 	return l;
 }
 
@@ -396,17 +398,20 @@ static struct limits limits_of(const struct transport_config *tc)
 static int subtitle_items(const struct scenario *sc, char items[][64], int max)
 {
 	const struct transport_config *tc = &sc->transport;
+	struct transport_limits eff = transport_limits_of(tc);
 	char d[40];
 	int n = 0;
 #define ITEM(...) (n < max ? snprintf(items[n++], 64, __VA_ARGS__) : 0)
 	ITEM("MaxIdleConns %lld%s", (long long)tc->MaxIdleConns,
 	     tc->MaxIdleConns == 0 ? " (no limit)" : "");
-	ITEM("MaxIdleConnsPerHost %lld%s", (long long)tc->MaxIdleConnsPerHost,
-	     tc->MaxIdleConnsPerHost == 0 ? " (= 2)" : "");
+	if (tc->MaxIdleConnsPerHost == 0)
+		ITEM("MaxIdleConnsPerHost 0 (= %d)", GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST);
+	else
+		ITEM("MaxIdleConnsPerHost %lld", (long long)tc->MaxIdleConnsPerHost);
 	ITEM("MaxConnsPerHost %lld%s", (long long)tc->MaxConnsPerHost,
-	     tc->MaxConnsPerHost <= 0 ? " (no limit)" : "");
-	ITEM("IdleConnTimeout %s", tc->IdleConnTimeout > 0
-	                               ? format_duration(tc->IdleConnTimeout, d, sizeof(d))
+	     eff.max_conns_per_host == LIMIT_NONE ? " (no limit)" : "");
+	ITEM("IdleConnTimeout %s", eff.idle_timeout != PS_TIME_NEVER
+	                               ? format_duration(eff.idle_timeout, d, sizeof(d))
 	                               : "0 (never)");
 	if (tc->DisableKeepAlives)
 		ITEM("DisableKeepAlives");

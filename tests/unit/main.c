@@ -15,6 +15,7 @@ Suite *suite_plot(void);
 Suite *suite_server(void);
 Suite *suite_kernel(void);
 Suite *suite_http(void);
+Suite *suite_limits(void);
 
 int main(void)
 {
@@ -27,6 +28,7 @@ int main(void)
 	srunner_add_suite(sr, suite_server());
 	srunner_add_suite(sr, suite_kernel());
 	srunner_add_suite(sr, suite_http());
+	srunner_add_suite(sr, suite_limits());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -78,31 +78,6 @@ static bool log_has(const struct view *v, const char *needle)
 	return false;
 }
 
-START_TEST(test_P1_view_limits_of_maps_go_zero_values)
-{
-	struct transport_config tc;
-	struct view_limits l;
-
-	memset(&tc, 0, sizeof(tc));
-	l = view_limits_of(&tc);
-	ck_assert_int_eq(l.max_idle_per_host, 2);
-	ck_assert_int_eq(l.max_idle_total, -1);
-	ck_assert_int_eq(l.max_conns_per_host, -1);
-	ck_assert(l.idle_timeout == PS_TIME_NEVER);
-	tc.MaxIdleConnsPerHost = -1;
-	tc.MaxIdleConns = -1;
-	tc.MaxConnsPerHost = -3;
-	l = view_limits_of(&tc);
-	ck_assert_int_eq(l.max_idle_per_host, 0);
-	ck_assert_int_eq(l.max_idle_total, 0);
-	ck_assert_int_eq(l.max_conns_per_host, -1);
-	tc.MaxIdleConnsPerHost = 5;
-	tc.DisableKeepAlives = true;
-	l = view_limits_of(&tc);
-	ck_assert_int_eq(l.max_idle_per_host, 0);
-}
-END_TEST
-
 START_TEST(test_P8_view_dial_then_idle_moves_gauges)
 {
 	struct fixture f;
@@ -407,7 +382,6 @@ Suite *suite_view(void)
 	Suite *s = suite_create("view");
 	TCase *tc = tcase_create("view");
 
-	tcase_add_test(tc, test_P1_view_limits_of_maps_go_zero_values);
 	tcase_add_test(tc, test_P8_view_dial_then_idle_moves_gauges);
 	tcase_add_test(tc, test_T5_view_cell_glyph_counts_down_idle_seconds);
 	tcase_add_test(tc, test_G2_view_reuse_from_idle_is_counted_and_logged);
