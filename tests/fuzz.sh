@@ -31,7 +31,7 @@ fi
 mkdir -p "$OUT" || exit 2
 
 # The simulator without its CLI, terminal, sockets and TLS: what a scenario and a run need.
-SIM_SRC="sim/scenario/*.c sim/core/*.c sim/engine/*.c sim/simulate/*.c sim/outputs/stats.c sim/outputs/trace.c"
+SIM_SRC="sim/scenario/*.c sim/core/*.c sim/engine/*.c sim/simulate/*.c sim/outputs/stats.c sim/outputs/dist.c sim/outputs/settings.c sim/outputs/trace.c"
 SIM_INC="-Isim/core -Isim/scenario -Isim/engine -Isim/simulate -Isim/outputs"
 CFLAGS="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"

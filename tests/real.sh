@@ -65,7 +65,7 @@ if grep -q '"kernel"' "$tmp/r.json"; then ok; else ko "real --json has no kernel
 
 # 2b. The same sinks as the simulator: --csv and --trace on a real run.
 timeout 20 "$bin" real tests/scenarios/02-sequential-reuse.ini --time-scale 0.1 --csv "$tmp/r.csv" --sample 1s --trace >"$tmp/r.trace" 2>&1
-if [ "$(head -1 "$tmp/r.csv")" = "t,host,open,active,idle,dialing,waiting" ] && [ "$(wc -l <"$tmp/r.csv")" -eq 12 ]; then ok; else ko "real --csv"; fi
+if [ "$(head -1 "$tmp/r.csv")" = "t,host,open,active,idle,dialing,waiting,dials,closed" ] && [ "$(wc -l <"$tmp/r.csv")" -eq 12 ]; then ok; else ko "real --csv"; fi
 if grep -q "got_conn .*reused" "$tmp/r.trace" && grep -q "kernel_sample" "$tmp/r.trace"; then ok; else ko "real --trace lacks got_conn or kernel_sample lines"; fi
 
 # 3. Faults end in counted failures and a clean exit, never a crash or a hang.

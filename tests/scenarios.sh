@@ -41,10 +41,15 @@ if grep -q '"dials": 10,' "$tmp/j2"; then ok; else ko "--set MaxIdleConnsPerHost
 "$bin" run tests/scenarios/01-two-bursts.ini --json --set load.second.count=5 >"$tmp/j3" 2>&1
 if grep -q '"requests": 15, "ok": 15' "$tmp/j3" && grep -q '"dials": 13,' "$tmp/j3" &&
    grep -q '"closed": 11,' "$tmp/j3"; then ok; else ko "--set load.second.count=5: not 15 requests, 13 dials, 11 closes"; fi
+# The JSON says what was run: the --set value in the file's syntax, the load's stop filled in.
+"$bin" run tests/scenarios/01-two-bursts.ini --json --set host.api.service_time=exp:30ms --seed 7 >"$tmp/j4" 2>&1
+if grep -q '"service_time": "exp:30ms"' "$tmp/j4" && grep -q '"seed": 7,' "$tmp/j4" &&
+   grep -q '"MaxIdleConnsPerHost": 0,' "$tmp/j4" && grep -q '"conn_wait_ms": {"p50"' "$tmp/j4" &&
+   python3 -m json.tool "$tmp/j4" >/dev/null; then ok; else ko "--json settings/seed/conn_wait"; fi
 
 # CSV: a header and one row per sample.
 "$bin" run tests/scenarios/02-sequential-reuse.ini --csv "$tmp/c.csv" --sample 1s >/dev/null 2>&1
-if [ "$(head -1 "$tmp/c.csv")" = "t,host,open,active,idle,dialing,waiting" ] && [ "$(wc -l <"$tmp/c.csv")" -eq 12 ]; then ok; else ko "CSV has $(wc -l <"$tmp/c.csv") lines, expected 12"; fi
+if [ "$(head -1 "$tmp/c.csv")" = "t,host,open,active,idle,dialing,waiting,dials,closed" ] && [ "$(wc -l <"$tmp/c.csv")" -eq 12 ]; then ok; else ko "CSV has $(wc -l <"$tmp/c.csv") lines, expected 12"; fi
 
 # --plot writes an SVG chart.
 "$bin" run tests/scenarios/04-max-conns-per-host.ini --plot "$tmp/p.svg" >/dev/null 2>&1

@@ -3,14 +3,13 @@
  *
  * Keeps one byte of state per conn slot (dialing, TLS, ready, active, idle) so
  * each record moves exactly one gauge; everything else is a counter. Latency
- * percentiles are exact (nearest rank) while a run has at most STATS_LAT_EXACT
- * ok requests, kept in a preallocated array; past that they come from a
- * log-linear histogram (1/128 relative precision, fixed memory, clamped to the
- * exact min and max), so a run of any length costs the same memory.
+ * and conn wait are time_dists (dist.h); a request's conn wait runs from its
+ * req_start (or req_retry) to its got_conn, remembered per request slot.
  */
 #include "stats.h"
 
 #include "grow.h"
+#include "settings.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,54 +21,48 @@ struct stats_conns {
 	uint32_t cap;
 };
 
-static int lat_index(ps_time v)
-{
-	if (v < 256)
-		return v < 0 ? 0 : (int)v;
-	int msb = 63 - __builtin_clzll((unsigned long long)v);
-	int e = msb - 7;
-	int m = (int)(v >> e);
-	return 256 + (e - 1) * 128 + (m - 128);
-}
-
-static ps_time lat_value(int idx)
-{
-	if (idx < 256)
-		return idx;
-	int e = (idx - 256) / 128 + 1;
-	int m = (idx - 256) % 128 + 128;
-	return (ps_time)m << e;
-}
-
 int stats_init(struct stats *st, const struct scenario *sc, const char *mode)
 {
 	memset(st, 0, sizeof(*st));
 	st->sc = sc;
 	st->mode = mode;
 	st->time_scale_back = 1.0;
-	st->hosts = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*st->hosts));
-	st->lat_hist = calloc(STATS_LAT_BUCKETS, sizeof(*st->lat_hist));
-	st->lat_exact = malloc(STATS_LAT_EXACT * sizeof(*st->lat_exact));
+	size_t n = sc->n_hosts ? sc->n_hosts : 1;
+	st->hosts = calloc(n, sizeof(*st->hosts));
+	st->host_latency = calloc(n, sizeof(*st->host_latency));
+	st->host_conn_wait = calloc(n, sizeof(*st->host_conn_wait));
 	st->conns = calloc(1, sizeof(*st->conns));
-	if (!st->hosts || !st->lat_hist || !st->conns || !st->lat_exact) {
+	if (!st->hosts || !st->host_latency || !st->host_conn_wait || !st->conns) {
 		stats_free(st);
 		return -1;
+	}
+	time_dist_init(&st->latency, STATS_EXACT);
+	time_dist_init(&st->conn_wait, STATS_EXACT);
+	for (size_t h = 0; h < n; h++) {
+		time_dist_init(&st->host_latency[h], STATS_HOST_EXACT);
+		time_dist_init(&st->host_conn_wait[h], STATS_HOST_EXACT);
 	}
 	return 0;
 }
 
 void stats_free(struct stats *st)
 {
-	free(st->hosts);
-	free(st->lat_hist);
-	free(st->lat_exact);
-	st->lat_exact = NULL;
-	if (st->conns) {
-		free(st->conns->state);
+	time_dist_free(&st->latency);
+	time_dist_free(&st->conn_wait);
+	for (uint32_t h = 0; h < st->sc->n_hosts && st->host_latency && st->host_conn_wait; h++) {
+		time_dist_free(&st->host_latency[h]);
+		time_dist_free(&st->host_conn_wait[h]);
 	}
+	free(st->host_latency);
+	free(st->host_conn_wait);
+	free(st->hosts);
+	free(st->asked);
+	if (st->conns)
+		free(st->conns->state);
 	free(st->conns);
 	st->hosts = NULL;
-	st->lat_hist = NULL;
+	st->host_latency = st->host_conn_wait = NULL;
+	st->asked = NULL;
 	st->conns = NULL;
 }
 
@@ -149,7 +142,9 @@ static void on_conn_closed(struct stats *st, const struct ps_event *ev)
 	*s = CG_NONE;
 	GAUGE(st, ev->host, open, -1);
 	COUNT(st, ev->host, closed);
-	st->closes[ev_reason_category(ev->reason)]++;
+	enum ev_reason cat = ev_reason_category(ev->reason);
+	st->closes[cat]++;
+	count(st, ev->host, offsetof(struct stats_counts, closes) + cat * sizeof(int64_t));
 	if (ev->flags & EVF_LEAKED)
 		GAUGE(st, ev->host, leaked, -1);
 }
@@ -168,16 +163,33 @@ static void on_got_conn(struct stats *st, const struct ps_event *ev)
 	*s = CG_ACTIVE;
 }
 
-static void on_latency(struct stats *st, ps_time v)
+static void on_latency(struct stats *st, const struct ps_event *ev)
 {
-	if (st->lat_count == 0 || v < st->lat_min)
-		st->lat_min = v;
-	if (st->lat_count == 0 || v > st->lat_max)
-		st->lat_max = v;
-	if (st->lat_count < STATS_LAT_EXACT)
-		st->lat_exact[st->lat_count] = v;
-	st->lat_count++;
-	st->lat_hist[lat_index(v)]++;
+	time_dist_add(&st->latency, ev->value);
+	if (ev->host < st->sc->n_hosts)
+		time_dist_add(&st->host_latency[ev->host], ev->value);
+}
+
+/* on_ask: the request (again) asks the pool for a conn: its conn wait starts. */
+static void on_ask(struct stats *st, const struct ps_event *ev)
+{
+	if (ev->req_slot == PS_NONE)
+		return;
+	if (ev->req_slot >= st->asked_cap)
+		st->asked = grow_to_hold(st->asked, &st->asked_cap, sizeof(*st->asked),
+		                         ev->req_slot, 64, NULL);
+	if (st->asked)
+		st->asked[ev->req_slot] = ev->t;
+}
+
+static void on_conn_wait(struct stats *st, const struct ps_event *ev)
+{
+	if (ev->req_slot == PS_NONE || ev->req_slot >= st->asked_cap || !st->asked)
+		return;
+	ps_time w = ev->t - st->asked[ev->req_slot];
+	time_dist_add(&st->conn_wait, w);
+	if (ev->host < st->sc->n_hosts)
+		time_dist_add(&st->host_conn_wait[ev->host], w);
 }
 
 static void on_kernel(struct stats *st, const struct ps_event *ev)
@@ -201,15 +213,18 @@ static void stats_on_event(void *ctx, const struct ps_event *ev)
 	switch (ev->kind) {
 	case EV_REQ_START:
 		COUNT(st, ev->host, requests);
+		on_ask(st, ev);
 		break;
 	case EV_REQ_WAIT:
 		GAUGE(st, ev->host, waiting, 1);
 		break;
 	case EV_REQ_GOT_CONN:
 		on_got_conn(st, ev);
+		on_conn_wait(st, ev);
 		break;
 	case EV_REQ_RETRY:
 		COUNT(st, ev->host, retries);
+		on_ask(st, ev);
 		if (ev->flags & EVF_REUSED) {
 			st->total.reused--;
 			if (ev->host < st->sc->n_hosts)
@@ -218,7 +233,7 @@ static void stats_on_event(void *ctx, const struct ps_event *ev)
 		break;
 	case EV_REQ_DONE:
 		COUNT(st, ev->host, ok);
-		on_latency(st, ev->value);
+		on_latency(st, ev);
 		break;
 	case EV_REQ_FAILED:
 		COUNT(st, ev->host, failed);
@@ -275,49 +290,14 @@ struct ev_sink stats_sink(struct stats *st)
 	return (struct ev_sink){.on_event = stats_on_event, .ctx = st};
 }
 
-static int cmp_time(const void *a, const void *b)
+double stats_dist_ms(const struct stats *st, const struct time_dist *d, double q)
 {
-	ps_time x = *(const ps_time *)a, y = *(const ps_time *)b;
-	return (x > y) - (x < y);
-}
-
-static ps_time exact_rank(const struct stats *st, int64_t rank)
-{
-	ps_time *sorted = malloc((size_t)st->lat_count * sizeof(*sorted));
-	if (!sorted)
-		return st->lat_max;
-	memcpy(sorted, st->lat_exact, (size_t)st->lat_count * sizeof(*sorted));
-	qsort(sorted, (size_t)st->lat_count, sizeof(*sorted), cmp_time);
-	ps_time v = sorted[rank - 1];
-	free(sorted);
-	return v;
+	return (double)time_dist_quantile(d, q) / (double)PS_MS * st->time_scale_back;
 }
 
 double stats_latency_ms(const struct stats *st, double q)
 {
-	if (st->lat_count == 0)
-		return 0.0;
-	int64_t rank = (int64_t)(q * (double)st->lat_count + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	if (rank > st->lat_count)
-		rank = st->lat_count;
-	if (st->lat_count <= STATS_LAT_EXACT)
-		return (double)exact_rank(st, rank) / (double)PS_MS * st->time_scale_back;
-	int64_t seen = 0;
-	ps_time v = st->lat_max;
-	for (int i = 0; i < STATS_LAT_BUCKETS; i++) {
-		seen += st->lat_hist[i];
-		if (seen >= rank) {
-			v = lat_value(i);
-			break;
-		}
-	}
-	if (v < st->lat_min)
-		v = st->lat_min;
-	if (v > st->lat_max)
-		v = st->lat_max;
-	return (double)v / (double)PS_MS * st->time_scale_back;
+	return stats_dist_ms(st, &st->latency, q);
 }
 
 void stats_json_string(FILE *out, const char *s)
@@ -333,6 +313,25 @@ void stats_json_string(FILE *out, const char *s)
 			fputc(ch, out);
 	}
 	fputc('"', out);
+}
+
+/* "closes": {"idle_timeout": N, ...}, every category in enum order. */
+static void print_closes(FILE *out, const int64_t *closes)
+{
+	fprintf(out, "\"closes\": {");
+	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++)
+		fprintf(out, "%s\"%s\": %lld", r == R_IDLE_TIMEOUT ? "" : ", ",
+		        ev_reason_category_name((enum ev_reason)r), (long long)closes[r]);
+	fputc('}', out);
+}
+
+/* "NAME": {"p50": ..., "p90": ..., "p99": ..., "max": ...} in ms. */
+static void print_quantiles(const struct stats *st, FILE *out, const char *name,
+                            const struct time_dist *d)
+{
+	fprintf(out, "\"%s\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}", name,
+	        stats_dist_ms(st, d, 0.50), stats_dist_ms(st, d, 0.90), stats_dist_ms(st, d, 0.99),
+	        stats_dist_ms(st, d, 1.0));
 }
 
 void stats_print_json(const struct stats *st, FILE *out)
@@ -353,6 +352,8 @@ void stats_print_json(const struct stats *st, FILE *out)
 	        (long long)t->tls_handshakes, (long long)t->reused, (long long)t->closed,
 	        (long long)t->peak_open, (long long)t->peak_idle, (long long)t->peak_waiting,
 	        (long long)t->leaked, (long long)t->retries);
+	fprintf(out, "  \"seed\": %llu,\n  \"go\": \"%s\",\n", (unsigned long long)st->sc->seed,
+	        settings_go_name(st->sc->go));
 	fprintf(out, "  \"hosts\": {");
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
 		const struct stats_counts *hc = &st->hosts[h];
@@ -361,19 +362,28 @@ void stats_print_json(const struct stats *st, FILE *out)
 		fprintf(out,
 		        ": {\"requests\": %lld, \"dials\": %lld, \"reused\": %lld, \"peak_open\": "
 		        "%lld, "
-		        "\"peak_idle\": %lld, \"closed\": %lld}",
+		        "\"peak_idle\": %lld, \"closed\": %lld,\n              \"ok\": %lld, "
+		        "\"failed\": %lld, \"unfinished\": %lld, \"peak_waiting\": %lld,\n"
+		        "              ",
 		        (long long)hc->requests, (long long)hc->dials, (long long)hc->reused,
-		        (long long)hc->peak_open, (long long)hc->peak_idle, (long long)hc->closed);
+		        (long long)hc->peak_open, (long long)hc->peak_idle, (long long)hc->closed,
+		        (long long)hc->ok, (long long)hc->failed, (long long)hc->unfinished,
+		        (long long)hc->peak_waiting);
+		print_quantiles(st, out, "latency_ms", &st->host_latency[h]);
+		fprintf(out, ",\n              ");
+		print_quantiles(st, out, "conn_wait_ms", &st->host_conn_wait[h]);
+		fprintf(out, ",\n              ");
+		print_closes(out, hc->closes);
+		fputc('}', out);
 	}
-	fprintf(out, "},\n  \"closes\": {");
-	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++)
-		fprintf(out, "%s\"%s\": %lld", r == R_IDLE_TIMEOUT ? "" : ", ",
-		        ev_reason_category_name((enum ev_reason)r), (long long)st->closes[r]);
-	fprintf(
-	    out,
-	    "},\n  \"latency_ms\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}",
-	    stats_latency_ms(st, 0.50), stats_latency_ms(st, 0.90), stats_latency_ms(st, 0.99),
-	    stats_latency_ms(st, 1.0));
+	fprintf(out, "},\n  ");
+	print_closes(out, st->closes);
+	fprintf(out, ",\n  ");
+	print_quantiles(st, out, "latency_ms", &st->latency);
+	fprintf(out, ",\n  ");
+	print_quantiles(st, out, "conn_wait_ms", &st->conn_wait);
+	fprintf(out, ",\n  \"settings\": ");
+	settings_print_json(st->sc, out, "  ");
 	if (st->kernel.present)
 		fprintf(out,
 		        ",\n  \"kernel\": {\"peak_established\": %lld, \"established_end\": %lld, "

@@ -11,11 +11,13 @@
 
 #include <stdio.h>
 
+#include "dist.h"
 #include "event.h"
 #include "scenario.h"
 
-#define STATS_LAT_BUCKETS (256 + 56 * 128)
-#define STATS_LAT_EXACT   65536
+/* Percentiles are exact up to this many samples in the totals, and up to the per-host figure. */
+#define STATS_EXACT      65536
+#define STATS_HOST_EXACT 1024
 
 struct stats_counts {
 	int64_t requests, ok, failed, unfinished;
@@ -25,6 +27,7 @@ struct stats_counts {
 	/* gauges and their peaks */
 	int64_t open, idle, active, waiting, dialing;
 	int64_t peak_open, peak_idle, peak_waiting, peak_active;
+	int64_t closes[R_CLOSE_CATEGORY_COUNT]; /* by JSON "closes" key */
 };
 
 /* Real mode: how late its scheduled requests started, in wall milliseconds. */
@@ -46,25 +49,26 @@ struct stats {
 	int64_t closes[R_CLOSE_CATEGORY_COUNT];
 	int64_t failures[R_REASON_COUNT];
 	ps_time end;
-	/* latency histogram of ok requests: log2 major buckets x 256 linear sub-buckets */
-	uint32_t *lat_hist;
-	ps_time *lat_exact; /* the first STATS_LAT_EXACT latencies, for exact percentiles of small
-	                       runs */
-	int64_t lat_count;
-	ps_time lat_min, lat_max;
+	/* latency of ok requests, and conn wait (GetConn to GotConn), in total and per host */
+	struct time_dist latency, conn_wait;
+	struct time_dist *host_latency, *host_conn_wait; /* n_hosts each */
 	struct stats_kernel kernel;
 	struct stats_lag lag;
 	/* real mode ran with scaled durations: multiply measured times by this to report scenario
 	 * time */
 	double time_scale_back;
 	struct stats_conns *conns; /* private: per-conn gauge state */
+	ps_time *asked;            /* private: per request slot, when it last asked for a conn */
+	uint32_t asked_cap;
 };
 
 int stats_init(struct stats *st, const struct scenario *sc, const char *mode);
 void stats_free(struct stats *st);
 struct ev_sink stats_sink(struct stats *st);
-/* Latency percentile in ms (0 < q <= 1). */
+/* Latency percentile in ms (0 < q <= 1), in scenario time. */
 double stats_latency_ms(const struct stats *st, double q);
+/* Any distribution's percentile in ms, in scenario time. */
+double stats_dist_ms(const struct stats *st, const struct time_dist *d, double q);
 
 void stats_print_json(const struct stats *st, FILE *out);
 void stats_print_text(const struct stats *st, FILE *out);

@@ -111,15 +111,15 @@ void csv_init(struct csv *c, const struct stats *st, FILE *out, ps_time interval
 	c->out = out;
 	c->interval = interval > 0 ? interval : 100 * PS_MS;
 	c->time_scale_back = 1.0;
-	fprintf(out, "t,host,open,active,idle,dialing,waiting\n");
+	fprintf(out, "t,host,open,active,idle,dialing,waiting,dials,closed\n");
 }
 
 static void csv_row(struct csv *c, ps_time t, const char *host, const struct stats_counts *g)
 {
 	double secs = (double)t / (double)PS_SEC * c->time_scale_back;
-	fprintf(c->out, "%.3f,%s,%lld,%lld,%lld,%lld,%lld\n", secs, host, (long long)g->open,
-	        (long long)g->active, (long long)g->idle, (long long)g->dialing,
-	        (long long)g->waiting);
+	fprintf(c->out, "%.3f,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", secs, host,
+	        (long long)g->open, (long long)g->active, (long long)g->idle, (long long)g->dialing,
+	        (long long)g->waiting, (long long)g->dials, (long long)g->closed);
 }
 
 /* Rows for every sample time up to `until`, with the gauges as they stand before the record. */

@@ -172,6 +172,34 @@ static char *trace_of(const struct scenario *sc, size_t *len)
 	return buf;
 }
 
+/*
+ * Conn wait is GetConn to GotConn. tests/scenarios/01-two-bursts.ini: 10 dials at t=0,
+ * each 1 ms (dial_latency); at 1 s 2 requests take idle conns at once (0 ms) and 8 dial
+ * (1 ms). So 2 of the 20 waited 0 and 18 waited 1 ms; latency is 10 ms for the 2 reused,
+ * 11 ms for the 18 others. Per host the same, and the host's closes are the 16 P7 refusals.
+ */
+START_TEST(test_stats_conn_wait_and_per_host_latency_two_bursts)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	ck_assert_int_eq(scenario_load(SCENARIO_DIR "/01-two-bursts.ini", &sc, &err), 0);
+	struct stats st;
+	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
+	ck_assert_int_eq(run_sim(&sc, &st, NULL), 0);
+	ck_assert_int_eq(st.conn_wait.count, 20);
+	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 0.10), 0);
+	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 0.15), 1 * PS_MS);
+	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 1.0), 1 * PS_MS);
+	ck_assert_int_eq(time_dist_quantile(&st.host_conn_wait[0], 0.99), 1 * PS_MS);
+	ck_assert_int_eq(time_dist_quantile(&st.host_latency[0], 0.10), 10 * PS_MS);
+	ck_assert_int_eq(time_dist_quantile(&st.host_latency[0], 0.15), 11 * PS_MS);
+	ck_assert_int_eq(st.hosts[0].closes[R_MAX_IDLE_PER_HOST], 16);
+	ck_assert_int_eq(st.hosts[0].ok, 20);
+	stats_free(&st);
+	scenario_free(&sc);
+}
+END_TEST
+
 START_TEST(test_determinism_same_file_and_seed_give_identical_trace)
 {
 	static const char text[] =
@@ -247,6 +275,7 @@ Suite *suite_sim(void)
 	tcase_add_test(tc, test_scenarios_match_hand_computed_counts);
 	tcase_add_test(tc, test_determinism_same_file_and_seed_give_identical_trace);
 	tcase_add_test(tc, test_determinism_adding_a_load_keeps_other_arrivals);
+	tcase_add_test(tc, test_stats_conn_wait_and_per_host_latency_two_bursts);
 	suite_add_tcase(s, tc);
 	return s;
 }
