@@ -12,7 +12,9 @@
  * Same-instant order: every action is a des event ordered by (time, seq), so
  * two things due at one instant happen in the order they were scheduled;
  * within one handler, records come out in the order Go's code would produce
- * them (docs/model.md, "Same-instant order").
+ * them, and a worker with think 0 whose request ended asks again at the end
+ * of that same handler, before any other event (docs/model.md, "Same-instant
+ * order").
  */
 #include "client.h"
 
@@ -67,6 +69,8 @@ struct conn_side {
 struct worker {
 	uint32_t load;
 	int64_t started;
+	uint32_t next_due; /* the next worker of the "goes again now" list, or PS_NONE */
+	bool due;          /* on that list */
 };
 
 struct load_state {
@@ -95,6 +99,8 @@ struct client {
 	uint32_t cap_conns;
 	struct worker *workers;
 	uint32_t n_workers;
+	/* Workers with think 0 whose request just ended: they go again at the end of this step. */
+	uint32_t due_head, due_tail;
 	struct load_state *loads;
 };
 
@@ -186,17 +192,38 @@ static struct ps_event req_event(const struct client *c, enum ev_kind kind, uint
 
 static void start_request(struct client *c, uint32_t load, uint32_t worker);
 
-/* worker_continue: a closed-loop worker handled its body; it thinks, then goes again. */
+/*
+ * worker_continue: a closed-loop worker is done with its request; it thinks,
+ * then goes again. With think 0 it goes again in this same step, once the
+ * records of the step are carried out (client_flush), before any other event
+ * due at this instant: in Go the caller's Read of the body's EOF returns only
+ * after readLoop has pooled the conn, and that same goroutine calls getConn
+ * next (docs/model.md, "Same-instant order").
+ */
 static void worker_continue(struct client *c, uint32_t worker)
 {
 	if (worker == PS_NONE || c->finished)
 		return;
-	const struct load_spec *ls = &c->sc->loads[c->workers[worker].load];
-	if (ls->requests > 0 && c->workers[worker].started >= ls->requests)
+	struct worker *w = &c->workers[worker];
+	const struct load_spec *ls = &c->sc->loads[w->load];
+	if (ls->requests > 0 && w->started >= ls->requests)
 		return;
 	ps_time next = ps_time_add(now_of(c), ls->think);
-	if (next < ls->stop)
+	if (next >= ls->stop)
+		return;
+	if (ls->think > 0) {
 		schedule(c, next, T_WORKER, worker, 0);
+		return;
+	}
+	if (w->due)
+		return;
+	w->due = true;
+	w->next_due = PS_NONE;
+	if (c->due_tail == PS_NONE)
+		c->due_head = worker;
+	else
+		c->workers[c->due_tail].next_due = worker;
+	c->due_tail = worker;
 }
 
 static void finish_ok(struct client *c, uint32_t r)
@@ -355,25 +382,55 @@ static void carry_out(struct client *c, struct ps_event *ev)
 	}
 }
 
+static void check_pool(struct client *c, const struct ps_event *ev)
+{
+	/* The check walks every conn: past a size it would make a big run quadratic. */
+	if (!c->check_invariants || pool_conn_capacity(c->pool) > CLIENT_CHECK_MAX_CONNS)
+		return;
+	const char *bad = pool_check_invariants(c->pool);
+	if (bad) {
+		fprintf(stderr, "poolsim: invariant broken after %s at t=%lld: %s\n",
+		        ev_kind_name(ev->kind), (long long)ev->t, bad);
+		abort();
+	}
+}
+
+/* take_due_worker: the first worker that goes again in this step, or PS_NONE. */
+static uint32_t take_due_worker(struct client *c)
+{
+	uint32_t worker = c->due_head;
+	if (worker == PS_NONE)
+		return PS_NONE;
+	c->due_head = c->workers[worker].next_due;
+	if (c->due_head == PS_NONE)
+		c->due_tail = PS_NONE;
+	c->workers[worker].due = false;
+	return worker;
+}
+
+static void on_worker(void *ctx, uint32_t worker, uint32_t unused);
+
+/*
+ * client_flush: carry out and deliver every record; then each worker that
+ * became due goes again (its records are drained in turn before the next
+ * worker goes), so a step ends with its workers' next getConns.
+ */
 void client_flush(struct client *c)
 {
 	if (c->draining)
 		return; /* the outer drain loop will get to the new records */
 	c->draining = true;
 	struct ps_event ev;
-	while (ev_stream_pop(c->stream, &ev)) {
-		carry_out(c, &ev);
-		ev_stream_deliver(c->stream, &ev);
-		/* The check walks every conn: past a size it would make a big run quadratic. */
-		if (c->check_invariants && pool_conn_capacity(c->pool) <= CLIENT_CHECK_MAX_CONNS) {
-			const char *bad = pool_check_invariants(c->pool);
-			if (bad) {
-				fprintf(stderr,
-				        "poolsim: invariant broken after %s at t=%lld: %s\n",
-				        ev_kind_name(ev.kind), (long long)ev.t, bad);
-				abort();
-			}
+	for (;;) {
+		while (ev_stream_pop(c->stream, &ev)) {
+			carry_out(c, &ev);
+			ev_stream_deliver(c->stream, &ev);
+			check_pool(c, &ev);
 		}
+		uint32_t worker = take_due_worker(c);
+		if (worker == PS_NONE)
+			break;
+		on_worker(c, worker, 0); /* its records join the stream drained above */
 	}
 	c->draining = false;
 }
@@ -623,6 +680,7 @@ struct client *client_create(const struct scenario *sc, struct des *des, struct 
 	c->net_ctx = net_ctx;
 	c->type_base = first_type;
 	c->free_reqs = PS_NONE;
+	c->due_head = c->due_tail = PS_NONE;
 #ifdef POOLSIM_DEBUG
 	c->check_invariants = true; /* debug builds check the pool after every record */
 #endif

@@ -69,7 +69,6 @@ struct rconn {
 	uint32_t host;
 	uint32_t gen;
 	uint8_t state;
-	bool refused;    /* decided when the dial began, as in simnet.c */
 	bool registered; /* fd is in the poller */
 	bool broken_nothing_written;
 	uint16_t broken_why; /* for RN_BROKEN */
@@ -520,7 +519,9 @@ static void on_dial(void *ctx, uint32_t conn, uint32_t gen)
 		return;
 	struct rconn *c = &n->conns[conn];
 	c->timer = DES_NO_TIMER;
-	if (c->refused) {
+	/* `down` is decided now, as the connect would complete: as in simnet.c, and as the kernel
+	 * does. */
+	if (server_is_down(n->servers, c->host)) {
 		report_dial_failed(n, conn, R_DIAL_REFUSED);
 		return;
 	}
@@ -579,7 +580,6 @@ static void rn_dial(void *ctx, uint32_t conn, uint32_t host)
 		        conn); /* the client reuses a slot only after closing it; be safe anyway */
 	c->host = host;
 	c->state = RC_DIAL_WAIT;
-	c->refused = server_is_down(n->servers, host);
 	c->want = 0;
 	c->registered = false;
 	c->local_port = 0;

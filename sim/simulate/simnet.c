@@ -1,8 +1,9 @@
 /*
  * simnet.c: servers and wires as a model on the virtual clock.
  *
- * A connect takes dial_latency (refused after that long while the host is
- * down), then tls_latency for https. A request reaches the server at once
+ * A connect takes dial_latency and is refused when it would complete while
+ * the host is down (the moment a real connect is refused), then tls_latency
+ * for https; a restart fails a TLS handshake in progress. A request reaches the server at once
  * and its response is complete service_time later (sampled from the host's
  * own random stream). The server closes a keep-alive conn that has been idle
  * server_idle_timeout since its last response (never one that has not served
@@ -38,7 +39,6 @@ struct wire {
 	des_timer step;        /* connect, TLS or response in progress */
 	des_timer server_idle; /* the server's idle timer */
 	uint8_t state;
-	bool refused;
 	bool busy;          /* the server is working on a request */
 	bool server_closed; /* the server closed its end (Connection: close) */
 };
@@ -82,7 +82,6 @@ static void sim_dial(void *ctx, uint32_t conn, uint32_t host)
 	struct wire *w = wire_at(n, conn);
 	uint32_t gen = w->gen + 1;
 	*w = (struct wire){.host = host, .gen = gen, .state = WIRE_CONNECTING};
-	w->refused = des_now(n->des) < n->down_until[host];
 	w->step = after(n, n->sc->hosts[host].dial_latency, N_CONNECTED, conn);
 }
 
@@ -129,7 +128,7 @@ static void on_connected(void *ctx, uint32_t conn, uint32_t gen)
 		return;
 	struct wire *w = &n->wires[conn];
 	w->step = DES_NO_TIMER;
-	if (w->refused) {
+	if (des_now(n->des) < n->down_until[w->host]) { /* down: decided as the connect completes */
 		client_on_dial_done(n->client, conn, R_DIAL_REFUSED);
 		return;
 	}
@@ -190,13 +189,35 @@ static void emit_action(struct simnet *n, uint32_t host, enum ev_server_action a
 	client_flush(n->client);
 }
 
-/* server_close_conns: close every open conn of `host` (all, or only those idle server-side). */
+/*
+ * fail_handshake: the server closed a conn whose TLS handshake was under way;
+ * the client's handshake read fails, so its dial does (real sockets: realnet.c
+ * tls_step; Go: the dial's tls.Conn.Handshake error).
+ */
+static void fail_handshake(struct simnet *n, uint32_t conn)
+{
+	struct wire *w = &n->wires[conn];
+	des_cancel(n->des, &w->step);
+	w->server_closed = true;
+	client_on_dial_done(n->client, conn, R_IO_ERROR);
+}
+
+/*
+ * server_close_conns: close every open conn of `host` (all, or only those idle
+ * server-side); closing all also fails the TLS handshakes under way.
+ */
 static void server_close_conns(struct simnet *n, uint32_t host, bool idle_only, enum ev_reason why)
 {
 	uint32_t cap = n->cap_wires;
 	for (uint32_t conn = 0; conn < cap; conn++) {
 		struct wire *w = &n->wires[conn];
-		if (w->state != WIRE_OPEN || w->host != host || w->server_closed)
+		if (w->host != host || w->server_closed)
+			continue;
+		if (w->state == WIRE_TLS && !idle_only) {
+			fail_handshake(n, conn);
+			continue;
+		}
+		if (w->state != WIRE_OPEN)
 			continue;
 		/* close_idle acts on conns idle between requests: one that never served is left
 		 * (format rules). */

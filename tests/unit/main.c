@@ -16,6 +16,7 @@ Suite *suite_server(void);
 Suite *suite_kernel(void);
 Suite *suite_http(void);
 Suite *suite_limits(void);
+Suite *suite_client(void);
 
 int main(void)
 {
@@ -29,6 +30,7 @@ int main(void)
 	srunner_add_suite(sr, suite_kernel());
 	srunner_add_suite(sr, suite_http());
 	srunner_add_suite(sr, suite_limits());
+	srunner_add_suite(sr, suite_client());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
