@@ -8,6 +8,8 @@ bin=${1:?usage: real.sh POOLSIM}
 
 # row FILE NAME: the "verdict" of row NAME in compare --json output FILE.
 row() { grep "\"name\": \"$2\"" "$1" | sed 's/.*"verdict": "\([a-zA-Z]*\)".*/\1/'; }
+# row_value FILE NAME SIDE: the whole-number "sim" or "real" value of row NAME.
+row_value() { grep "\"name\": \"$2\"" "$1" | sed "s/.*\"$3\": \([0-9]*\).*/\1/"; }
 
 # agree FILE SCALE WANT: compare FILE at SCALE; dials, reused and peak_open must have a verdict
 # among WANT ("same", or "same close"). Real timing can lose a sub-millisecond race on a busy
@@ -56,6 +58,17 @@ for f in scenarios/[0-9][0-9]-*.ini; do
 	[ -n "$d" ] || continue
 	agree "$f" "$(awk -v v="$d" 'BEGIN { s = 3 / v; if (s > 1) s = 1; printf "%.3f", s }')" "$want"
 done
+
+# 1c. Same-instant order on real sockets (#12): 30 think-0 workers, random service times, an
+#     idle cap of 2. Each completion (put + that worker's next request) is carried out before
+#     the next ready socket is read, so real mode dials what the simulator does (30; Go 1.19:
+#     30-39), not the 132-158 of pooling a whole poll's responses first. A count, not a timing:
+#     real dials stay within 1.5x the simulator's, and compare agrees on dials/reused/peak_open.
+agree tests/real/thirty-workers-random.ini 1 "same close"
+sim_dials=$(row_value "$tmp/c.json" dials sim)
+real_dials=$(row_value "$tmp/c.json" dials real)
+if [ -n "$sim_dials" ] && [ -n "$real_dials" ] && [ "$real_dials" -le $((sim_dials * 3 / 2)) ]; then ok; else
+	ko "30 random workers: real mode dials ${real_dials:-?}, more than 1.5x the simulator's ${sim_dials:-?}"; fi
 
 # 2. No leaked descriptors: /proc/self/fd of a run is what it was before (checked inside the
 #    Check suite too); here: the process's own count at the end of the kernel view equals

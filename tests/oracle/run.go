@@ -232,7 +232,8 @@ func (r *run) dial(ctx context.Context, ts *trState, d *net.Dialer, addr string)
 	if cerr := sleepUntilCtx(ctx, now.Add(lat)); cerr != nil {
 		err = cerr
 	}
-	if err == nil && r.isDown(h, now) {
+	// down is decided as the connect would complete, as the kernel refuses it (#12).
+	if err == nil && r.isDown(h, now.Add(lat)) {
 		err = errRefused
 	}
 	var nc net.Conn
