@@ -40,7 +40,9 @@ void cli_usage(FILE *out)
 	    "host.api.service_time=\n"
 	    "                       exp:30ms, load.web.rate=800/s (repeatable; docs/format.md)\n"
 	    "  --seed N             override the scenario's seed\n"
-	    "  --go 1.19|current    which Go to follow where versions differ\n"
+	    "  --go R               which Go to follow where releases differ: 1.19 "
+	    ".. " GO_RELEASE_CURRENT_NAME ", or\n"
+	    "                       current (the default: Go " GO_RELEASE_CURRENT_NAME ")\n"
 	    "  --time-scale X       real mode: scale every duration by X (0.01 = 100x faster)\n"
 	    "  --speed X|max        watch: scenario seconds per wall second (default 1)\n"
 	    "  -h, --help           this text;  --version  the version\n"
@@ -131,8 +133,15 @@ static int apply_flag(struct cli_opts *o, const char *name, const char *value, u
 		o->seed_set = true;
 	} else if (!strcmp(name, "--go")) {
 		if (value) {
-			if (strcmp(value, "1.19") && strcmp(value, "current"))
-				return bad(o, "--go wants 1.19 or current, not '%s'", value);
+			int release;
+			enum go_key key;
+			if (!scenario_parse_go(value, &release, &key))
+				return bad(o,
+				           "--go wants " GO_RELEASE_OLDEST_NAME
+				           " .. " GO_RELEASE_CURRENT_NAME
+				           " or current (= Go " GO_RELEASE_CURRENT_NAME
+				           "), not '%s'",
+				           value);
 			o->go = value;
 		} else {
 			o->go_column = true;
@@ -340,6 +349,6 @@ int cli_load(const struct cli_opts *o, struct scenario *sc)
 	if (o->seed_set)
 		sc->seed = o->seed;
 	if (o->go)
-		sc->go = strcmp(o->go, "current") == 0 ? GO_CURRENT : GO_1_19;
+		scenario_parse_go(o->go, &sc->go, &sc->go_key); /* checked by the option parser */
 	return 0;
 }

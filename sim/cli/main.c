@@ -35,8 +35,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("poolsim %s (models Go 1.19 net/http; go = current for newer Go)\n",
-		       POOLSIM_VERSION);
+		printf("poolsim %s (models net/http of Go 1.%d to Go %s; current = Go %s)\n",
+		       POOLSIM_VERSION, GO_RELEASE_OLDEST % 100, GO_RELEASE_CURRENT_NAME,
+		       GO_RELEASE_CURRENT_NAME);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

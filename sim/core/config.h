@@ -11,7 +11,17 @@
 
 #include "common.h"
 
-enum go_version { GO_1_19, GO_CURRENT };
+/*
+ * The Go release modelled, as an integer 100 * major + minor (119 is Go 1.19),
+ * so that each rule that changed is gated with `go >= the release it changed
+ * in` (pool.c; docs/go-transport-pool.md section 9 lists them). `go = current`
+ * is GO_RELEASE_CURRENT: the newest release whose source the model was read
+ * against and the oracle checks it with.
+ */
+#define GO_RELEASE_OLDEST       119
+#define GO_RELEASE_OLDEST_NAME  "1.19"
+#define GO_RELEASE_CURRENT      126
+#define GO_RELEASE_CURRENT_NAME "1.26" /* GO_RELEASE_CURRENT as Go spells it */
 
 /* The fields of Go's http.Transport that poolsim models; Go's names, Go's meaning of 0 and < 0. */
 struct transport_config {

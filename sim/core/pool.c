@@ -26,6 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The releases in which a rule that changes a count changed
+ * (docs/go-transport-pool.md section 9.1); each gate is `p->cfg.go >= it`.
+ */
+enum go_change {
+	/* G8: getConn dials on context.WithoutCancel(request ctx): golang/go#59017, CL 576555. */
+	GO_DIAL_DETACHED_FROM_REQUEST = 123,
+};
+
 struct link {
 	uint32_t prev, next;
 };
@@ -99,6 +108,12 @@ struct pool {
 	struct ptransport *transports;
 	uint32_t n_transports, cap_transports, free_transports, live_transports;
 };
+
+/* G8: does a dial die with the request's context (it did before Go 1.23)? */
+static bool dial_dies_with_request(const struct pool *p)
+{
+	return p->cfg.go < GO_DIAL_DETACHED_FROM_REQUEST;
+}
 
 /* ---------------------------------------------------------------- lists */
 
@@ -626,18 +641,18 @@ void pool_cancelWant(struct pool *p, ps_time now, uint32_t w, enum ev_reason why
 	wt->state = WANT_DONE;
 	want_unqueue(p, w);
 	uint32_t c = wt->dial_conn;
-	if (c != PS_NONE && p->cfg.go == GO_1_19) {
-		/* G8 [1.19]: the dial runs on the request's context and dies with it. */
+	if (c != PS_NONE && dial_dies_with_request(p)) {
+		/* G8 before 1.23: the dial runs on the request's context and dies with it. */
 		pool_dialFailed(p, now, c, R_DIAL_CANCELED);
 		return;
 	}
-	/* current Go: the dial is detached and lands in the pool when it finishes (G6). */
+	/* G8 since 1.23: the dial is detached and lands in the pool when it finishes (G6). */
 	want_release_if_unused(p, w);
 }
 
 void pool_requestContextDone(struct pool *p, ps_time now, uint32_t w, uint32_t req)
 {
-	if (w == PS_NONE || w >= p->n_wants || p->cfg.go != GO_1_19)
+	if (w == PS_NONE || w >= p->n_wants || !dial_dies_with_request(p))
 		return;
 	struct want *wt = &p->wants[w];
 	if (wt->state == WANT_FREE || wt->req != req || wt->dial_conn == PS_NONE)
@@ -704,9 +719,9 @@ static enum ev_reason not_alive_reason(const struct pool *p, bool resp_close, bo
 		return R_SERVER_CONN_CLOSE; /* P10: Response.Close */
 	if (p->cfg.transport.DisableKeepAlives)
 		return R_KEEPALIVES_DISABLED; /* P10: the request carried Connection: close */
-	if (!body_eof && p->cfg.go == GO_1_19)
-		return R_BODY_NOT_READ; /* P14 [1.19]; current Go drains the short rest and pools it
-		                         */
+	/* P14: no release up to 1.26 drains the rest (the drain of #77370 is the 1.27 line). */
+	if (!body_eof)
+		return R_BODY_NOT_READ;
 	return R_NONE;
 }
 

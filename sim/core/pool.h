@@ -36,7 +36,7 @@ struct pool;
 
 struct pool_config {
 	struct transport_config transport;
-	enum go_version go;
+	int go; /* the Go release modelled: GO_RELEASE_OLDEST..GO_RELEASE_CURRENT (config.h) */
 	/* Called (if set) with what broke when an internal invariant breaks, before abort(): the
 	 * pool never prints, its driver does. */
 	void (*on_broken)(const char *what, void *ctx);

@@ -154,7 +154,7 @@ static uint32_t req_alloc(struct client *c)
 /*
  * end_context: the request is over, so is its context. Only Client.Timeout
  * gives a request a context that is ever cancelled (setRequestCancel); with
- * it, Go 1.19 aborts a dial still running on the request's behalf.
+ * it, Go before 1.23 aborts a dial still running on the request's behalf.
  */
 static void end_context(struct client *c, uint32_t r)
 {

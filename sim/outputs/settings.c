@@ -7,11 +7,6 @@
 
 #include "stats.h"
 
-const char *settings_go_name(enum go_version go)
-{
-	return go == GO_CURRENT ? "current" : "1.19";
-}
-
 char *settings_dist_text(const struct dist *d, char *buf, size_t size)
 {
 	char lo[40], hi[40];
@@ -104,9 +99,11 @@ void settings_print_json(const struct scenario *sc, FILE *out, const char *inden
 {
 	fprintf(out, "{\n%s  \"scenario\": {", indent);
 	key_duration(out, "", "duration", sc->duration);
-	fprintf(out, ", \"seed\": %llu, \"base\": \"%s\", \"go\": \"%s\"},\n",
+	char go[16];
+	fprintf(out,
+	        ", \"seed\": %llu, \"base\": \"%s\", \"go\": \"%s\", \"go_release\": \"1.%d\"},\n",
 	        (unsigned long long)sc->seed, sc->base_zero ? "zero" : "default",
-	        settings_go_name(sc->go));
+	        scenario_go_key(sc, go, sizeof go), sc->go % 100);
 	fprintf(out, "%s  \"transport\": ", indent);
 	print_transport(&sc->transport, out);
 	fprintf(out, ",\n%s  \"client\": {", indent);

@@ -10,8 +10,6 @@
 
 #include "scenario.h"
 
-/* "1.19" or "current". */
-const char *settings_go_name(enum go_version go);
 /* A distribution as the file writes it: "10ms", "exp:10ms", "uniform:5ms..15ms". */
 char *settings_dist_text(const struct dist *d, char *buf, size_t size);
 /* A rate as the file writes it: "800/s". */

@@ -352,8 +352,10 @@ void stats_print_json(const struct stats *st, FILE *out)
 	        (long long)t->tls_handshakes, (long long)t->reused, (long long)t->closed,
 	        (long long)t->peak_open, (long long)t->peak_idle, (long long)t->peak_waiting,
 	        (long long)t->leaked, (long long)t->retries);
-	fprintf(out, "  \"seed\": %llu,\n  \"go\": \"%s\",\n", (unsigned long long)st->sc->seed,
-	        settings_go_name(st->sc->go));
+	char go[16];
+	fprintf(out, "  \"seed\": %llu,\n  \"go\": \"%s\",\n  \"go_release\": \"1.%d\",\n",
+	        (unsigned long long)st->sc->seed, scenario_go_key(st->sc, go, sizeof go),
+	        st->sc->go % 100);
 	fprintf(out, "  \"hosts\": {");
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
 		const struct stats_counts *hc = &st->hosts[h];
@@ -402,8 +404,10 @@ void stats_print_text(const struct stats *st, FILE *out)
 {
 	const struct stats_counts *t = &st->total;
 	char dur[32];
-	fprintf(out, "%s  (%s, %s simulated)\n", st->sc->title, st->mode,
-	        format_duration(st->sc->duration, dur, sizeof(dur)));
+	char go[64];
+	fprintf(out, "%s  (%s, %s simulated, %s)\n", st->sc->title, st->mode,
+	        format_duration(st->sc->duration, dur, sizeof(dur)),
+	        scenario_go_name(st->sc, go, sizeof(go)));
 	fprintf(out, "requests  %lld: ok %lld, failed %lld, unfinished %lld, retried %lld\n",
 	        (long long)t->requests, (long long)t->ok, (long long)t->failed,
 	        (long long)t->unfinished, (long long)t->retries);

@@ -155,7 +155,8 @@ static int parse_text(const char *text, size_t len, const char *path, const char
 	r.sets = sets;
 	r.n_sets = n_sets;
 	out->seed = 1;
-	out->go = GO_1_19;
+	out->go = GO_RELEASE_CURRENT;
+	out->go_key = GO_KEY_DEFAULT;
 	snprintf(out->path, sizeof out->path, "%s", path);
 	int rc = ini_parse_stream(next_line, &r, on_key, &r);
 	if (!r.failed && rc != 0)

@@ -49,6 +49,49 @@ void scenario_scale(struct scenario *sc, double factor)
 	}
 }
 
+bool scenario_parse_go(const char *value, int *release, enum go_key *key)
+{
+	if (!strcmp(value, "current")) {
+		*release = GO_RELEASE_CURRENT;
+		*key = GO_KEY_CURRENT;
+		return true;
+	}
+	/* "1.N" exactly: no sign, no leading zero, no suffix (a patch release is the same rules).
+	 */
+	if (strncmp(value, "1.", 2) || value[2] < '1' || value[2] > '9')
+		return false;
+	int minor = 0;
+	for (const char *d = value + 2; *d; d++) {
+		if (*d < '0' || *d > '9' || minor > GO_RELEASE_CURRENT)
+			return false;
+		minor = minor * 10 + (*d - '0');
+	}
+	if (100 + minor < GO_RELEASE_OLDEST || 100 + minor > GO_RELEASE_CURRENT)
+		return false;
+	*release = 100 + minor;
+	*key = GO_KEY_RELEASE;
+	return true;
+}
+
+const char *scenario_go_key(const struct scenario *sc, char *buf, size_t size)
+{
+	if (sc->go_key == GO_KEY_RELEASE)
+		snprintf(buf, size, "1.%d", sc->go % 100);
+	else
+		snprintf(buf, size, "current");
+	return buf;
+}
+
+const char *scenario_go_name(const struct scenario *sc, char *buf, size_t size)
+{
+	if (sc->go_key == GO_KEY_RELEASE)
+		snprintf(buf, size, "Go 1.%d", sc->go % 100);
+	else
+		snprintf(buf, size, "current = Go 1.%d%s", sc->go % 100,
+		         sc->go_key == GO_KEY_DEFAULT ? ", by default" : "");
+	return buf;
+}
+
 void scenario_free(struct scenario *sc)
 {
 	if (!sc)

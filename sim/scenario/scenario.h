@@ -63,13 +63,17 @@ struct event_spec {
 	int line;
 };
 
+/* How the Go release was chosen: no `go` key (current), `go = current`, or `go = 1.N`. */
+enum go_key { GO_KEY_DEFAULT, GO_KEY_CURRENT, GO_KEY_RELEASE };
+
 struct scenario {
 	char title[SCENARIO_TITLE_MAX]; /* [scenario] name, else the file name */
 	char path[PATH_MAX];            /* the file as opened, whole: open() refuses a longer one */
 	ps_time duration;
 	uint64_t seed;
 	bool base_zero; /* base = zero */
-	enum go_version go;
+	int go;         /* the Go release modelled (config.h): 119 for `go = 1.19` */
+	enum go_key go_key;
 	struct transport_config transport;
 	ps_time client_timeout; /* [client] Timeout; 0 = none */
 	struct host_spec *hosts;
@@ -108,6 +112,20 @@ int scenario_load_with_sets(const char *path, const char *const *sets, int n_set
                             struct scenario *out, struct scenario_error *err);
 int scenario_load_string_with_sets(const char *text, const char *name, const char *const *sets,
                                    int n_sets, struct scenario *out, struct scenario_error *err);
+
+/*
+ * scenario_parse_go: a `go` value (`current`, or `1.19` up to the release
+ * `current` stands for) into *release and *key; false if it is not one.
+ * The file key and --go share it.
+ */
+bool scenario_parse_go(const char *value, int *release, enum go_key *key);
+
+/* scenario_go_key: the `go` value as a file would say it: "1.19" or "current". */
+const char *scenario_go_key(const struct scenario *sc, char *buf, size_t size);
+
+/* scenario_go_name: "Go 1.19", "current = Go 1.26", or (no `go` key) "current = Go 1.26, by
+ * default". */
+const char *scenario_go_name(const struct scenario *sc, char *buf, size_t size);
 
 /* scenario_scale: multiply every duration by `factor` (real mode's --time-scale). */
 void scenario_scale(struct scenario *sc, double factor);

@@ -38,7 +38,6 @@ const struct key_table key_tables[SEC_COUNT] = {
 static bool set_scenario_key(struct reader *r, int key, const char *value)
 {
 	static const char *const bases[] = {"default", "zero"};
-	static const char *const gos[] = {"1.19", "current"};
 	struct scenario *sc = r->sc;
 	int choice;
 	int64_t seed;
@@ -63,9 +62,12 @@ static bool set_scenario_key(struct reader *r, int key, const char *value)
 		sc->base_zero = choice == 1;
 		return choice >= 0;
 	case SK_GO:
-		choice = get_choice(r, "go", value, gos, 2);
-		sc->go = choice == 1 ? GO_CURRENT : GO_1_19;
-		return choice >= 0;
+		if (!scenario_parse_go(value, &sc->go, &sc->go_key))
+			return fail(r, r->line,
+			            "bad value '%s' for go (use 1.%d .. %s, or current = Go %s)",
+			            value, GO_RELEASE_OLDEST % 100, GO_RELEASE_CURRENT_NAME,
+			            GO_RELEASE_CURRENT_NAME);
+		return true;
 	}
 	return false;
 }

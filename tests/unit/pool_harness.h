@@ -27,8 +27,7 @@ static inline struct transport_config h_transport(void)
 	return t;
 }
 
-static inline void h_init(struct harness *h, struct transport_config t, enum go_version go,
-                          uint32_t n_hosts)
+static inline void h_init(struct harness *h, struct transport_config t, int go, uint32_t n_hosts)
 {
 	memset(h, 0, sizeof(*h));
 	ev_stream_init(&h->stream);

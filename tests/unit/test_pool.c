@@ -17,7 +17,7 @@
 START_TEST(test_G2c_queueForIdleConn_reuses_newest_idle_first)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	struct transport_config t = h_transport();
 	(void)t;
 	/* Three requests at once: three conns. */
@@ -53,7 +53,7 @@ START_TEST(test_G2c_queueForIdleConn_drops_conn_idle_past_IdleConnTimeout)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.IdleConnTimeout = 1 * SEC;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	uint32_t c = h_fresh_conn_then_idle(&h, 0, 0);
 	/* The timer would fire at 1s; a request at exactly 1s still gets it (strictly before). */
 	h_get(&h, 1 * SEC, 0);
@@ -80,7 +80,7 @@ START_TEST(test_G2a_queueForIdleConn_skipped_when_DisableKeepAlives)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.DisableKeepAlives = true;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_drain(&h);
 	ck_assert_uint_eq(pool_idle_wait_count(h.pool, 0, 0), 0);
@@ -100,7 +100,7 @@ END_TEST
 START_TEST(test_G2e_getConn_waits_and_dials_when_nothing_idle)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	uint32_t w = h_get(&h, 0, 0);
 	h_drain(&h);
 	ck_assert_uint_ne(w, PS_NONE);
@@ -126,7 +126,7 @@ START_TEST(test_G4_queueForDial_waits_at_MaxConnsPerHost)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 2;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	for (int i = 0; i < 3; i++)
 		h_get(&h, 0, 0);
 	h_drain(&h);
@@ -145,7 +145,7 @@ START_TEST(test_G4_MaxConnsPerHost_counts_idle_conns)
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 1;
 	t.MaxIdleConnsPerHost = 5;
-	h_init(&h, t, GO_1_19, 2);
+	h_init(&h, t, GO_RELEASE_CURRENT, 2);
 	h_fresh_conn_then_idle(&h, 0, 0);
 	ck_assert_uint_eq(pool_conns_per_host(h.pool, 0, 0), 1); /* idle, still counted */
 	/* Another host has its own budget. */
@@ -162,7 +162,7 @@ START_TEST(test_G7_decConnsPerHost_transfers_permit_to_oldest_waiter)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_get(&h, 0, 0); /* req 2 */
 	h_get(&h, 0, 0); /* req 3 */
@@ -186,7 +186,7 @@ START_TEST(test_G7_decConnsPerHost_decrements_without_waiters)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 3;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	uint32_t c = h_fresh_conn_then_idle(&h, 0, 0);
 	ck_assert_uint_eq(pool_conns_per_host(h.pool, 0, 0), 1);
 	pool_closeConnIfStillIdle(h.pool, 90 * SEC, c);
@@ -202,7 +202,7 @@ START_TEST(test_G7_MaxConnsPerHost_1_serves_ten_requests_with_one_dial)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	for (int i = 0; i < 10; i++)
 		h_get(&h, 0, 0);
 	h_drain(&h);
@@ -230,7 +230,7 @@ END_TEST
 START_TEST(test_G5_late_binding_takes_conn_freed_before_own_dial)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	uint32_t first, second;
 	h_late_binding_setup(&h, &first, &second); /* req 2: nothing idle: waits and dials */
 	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* req 1 done before req 2's dial */
@@ -254,7 +254,7 @@ END_TEST
 START_TEST(test_G6_dialConnFor_spare_conn_is_go_reused_but_not_served)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	uint32_t first, spare;
 	h_late_binding_setup(&h, &first, &spare);
 	pool_readLoopDone(h.pool, 3 * MS, first, false, true);
@@ -282,7 +282,7 @@ START_TEST(test_G6_dialConnFor_closes_spare_when_host_idle_full)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxIdleConnsPerHost = 1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	uint32_t first, spare;
 	h_late_binding_setup(&h, &first, &spare);
 	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* handed to req 2 */
@@ -303,7 +303,7 @@ START_TEST(test_G6_dialFailed_fails_waiting_request_without_fallback)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_get(&h, 0, 0);
 	h_drain(&h);
@@ -324,39 +324,58 @@ END_TEST
 
 /* ------------------------------------------------------------------ G8: cancel while waiting */
 
-/* TestTransportCancelRequestInDial [1.19]: the request's context aborts its dial. */
-START_TEST(test_G8_cancelWant_go119_aborts_dial)
+/*
+ * G8, the first row of docs/go-transport-pool.md section 9.1: a request that
+ * gives up while its dial runs. Go 1.19 (TestTransportCancelRequestInDial):
+ * the dial runs on the request's context and is aborted; since Go 1.23
+ * (TestTransportIdleConnRacesRequest) it is detached and its conn is pooled.
+ */
+static void cancel_while_dialing(struct harness *h, int go)
+{
+	h_init(h, h_transport(), go, 1);
+	uint32_t w = h_get(h, 0, 0);
+	h_drain(h);
+	uint32_t c = h_dialed(h, 0);
+	pool_cancelWant(h->pool, 5 * MS, w, R_CLIENT_TIMEOUT);
+	pool_dialConnFor(h->pool, 10 * MS, c); /* ignored if the dial was aborted */
+	h_drain(h);
+}
+
+START_TEST(test_G8_getConn_119_cancel_aborts_dial)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
-	uint32_t w = h_get(&h, 0, 0);
-	h_drain(&h);
-	pool_cancelWant(h.pool, 5 * MS, w, R_CLIENT_TIMEOUT);
-	h_drain(&h);
+	cancel_while_dialing(&h, 119);
 	const struct ps_event *closed = h_find(&h, EV_CONN_CLOSED, 0);
 	ck_assert_ptr_nonnull(closed);
 	ck_assert_uint_eq(closed->reason, R_DIAL_CANCELED);
 	ck_assert_int_eq(h_count(&h, EV_REQ_FAILED), 0); /* the client reports its own failure */
+	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 0);
 	ck_assert_uint_eq(pool_open_count(h.pool), 0);
 	h_free(&h);
 }
 END_TEST
 
-/* TestTransportIdleConnRacesRequest (Go >= 1.23): the dial goes on and its conn lands idle. */
-START_TEST(test_G8_cancelWant_current_dial_lands_in_pool)
+START_TEST(test_G8_getConn_126_cancel_keeps_dial)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_CURRENT, 1);
-	uint32_t w = h_get(&h, 0, 0);
-	h_drain(&h);
-	uint32_t c = h_dialed(&h, 0);
-	pool_cancelWant(h.pool, 5 * MS, w, R_CLIENT_TIMEOUT);
-	h_drain(&h);
-	ck_assert_int_eq(h.n, 0);
-	pool_dialConnFor(h.pool, 10 * MS, c);
-	h_drain(&h);
+	cancel_while_dialing(&h, 126);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
 	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 1);
 	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 1);
+	h_free(&h);
+}
+END_TEST
+
+/* The gate is the release of CL 576555 (golang/go#59017): 1.22 aborts, 1.23 keeps. */
+START_TEST(test_G8_getConn_detach_gate_is_release_123)
+{
+	struct harness h;
+	cancel_while_dialing(&h, 122);
+	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 0);
+	ck_assert_uint_eq(pool_open_count(h.pool), 0);
+	h_free(&h);
+	cancel_while_dialing(&h, 123);
+	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 1);
 	h_free(&h);
 }
 END_TEST
@@ -365,7 +384,7 @@ END_TEST
 START_TEST(test_G8_cancelWant_after_delivery_is_a_no_op)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	uint32_t w = h_get(&h, 0, 0);
 	h_drain(&h);
 	pool_dialConnFor(h.pool, 1 * MS, h_dialed(&h, 0));
@@ -378,32 +397,45 @@ START_TEST(test_G8_cancelWant_after_delivery_is_a_no_op)
 }
 END_TEST
 
-/* G8 [1.19], #59017: with Client.Timeout the request's context ends with its body, and a dial
- * still running for it (it was served by late binding) is aborted instead of pooled. */
-START_TEST(test_G8_requestContextDone_go119_aborts_late_dial)
+/*
+ * G8, the second row of section 9.1 (#59017): request 2 is served by late
+ * binding while its own dial still runs; with Client.Timeout its context ends
+ * with its body. Go 1.19 aborts that spare dial; since 1.23 it is pooled.
+ */
+static void context_end_with_spare_dial(struct harness *h, int go, uint32_t *late)
+{
+	h_init(h, h_transport(), go, 1);
+	uint32_t first;
+	uint32_t w = h_late_binding_setup(h, &first, late);     /* req 2 waits and dials */
+	pool_readLoopDone(h->pool, 3 * MS, first, false, true); /* req 2 gets `first` */
+	h_drain(h);
+	pool_requestContextDone(h->pool, 4 * MS, w, 2);
+	pool_dialConnFor(h->pool, 6 * MS, *late); /* ignored if the dial was aborted */
+	h_drain(h);
+}
+
+START_TEST(test_G8_dialConnFor_119_context_end_aborts_spare_dial)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
-	uint32_t first, late;
-	uint32_t w = h_late_binding_setup(&h, &first, &late);  /* req 2 waits and dials */
-	pool_readLoopDone(h.pool, 3 * MS, first, false, true); /* req 2 gets `first` */
-	h_drain(&h);
-	pool_requestContextDone(h.pool, 4 * MS, w, 2);
-	h_drain(&h);
+	uint32_t late;
+	context_end_with_spare_dial(&h, 119, &late);
 	const struct ps_event *closed = h_find(&h, EV_CONN_CLOSED, 0);
 	ck_assert_ptr_nonnull(closed);
 	ck_assert_uint_eq(closed->conn, late);
 	ck_assert_uint_eq(closed->reason, R_DIAL_CANCELED);
+	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 0);
 	h_free(&h);
+}
+END_TEST
 
-	/* current Go: the dial is detached; the same call changes nothing. */
-	h_init(&h, h_transport(), GO_CURRENT, 1);
-	w = h_late_binding_setup(&h, &first, &late);
-	pool_readLoopDone(h.pool, 3 * MS, first, false, true);
-	h_drain(&h);
-	pool_requestContextDone(h.pool, 4 * MS, w, 2);
-	h_drain(&h);
-	ck_assert_int_eq(h.n, 0);
+START_TEST(test_G8_dialConnFor_126_context_end_keeps_spare_dial)
+{
+	struct harness h;
+	uint32_t late;
+	context_end_with_spare_dial(&h, 126, &late);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
+	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 1);
+	ck_assert(pool_conn_is_idle(h.pool, late));
 	h_free(&h);
 }
 END_TEST
@@ -416,7 +448,7 @@ START_TEST(test_P1_negative_MaxIdleConnsPerHost_refuses_put_but_waiters_register
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxIdleConnsPerHost = -1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_drain(&h);
 	ck_assert_uint_eq(pool_idle_wait_count(h.pool, 0, 0), 1);
@@ -438,7 +470,7 @@ START_TEST(test_P1_negative_MaxIdleConnsPerHost_refuses_hand_off_too)
 	struct transport_config t = h_transport();
 	t.MaxIdleConnsPerHost = -1;
 	t.MaxConnsPerHost = 1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_get(&h, 0, 0);
 	h_drain(&h);
@@ -462,7 +494,7 @@ START_TEST(test_P5_tryPutIdleConn_hands_off_FIFO_before_closeIdle)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_get(&h, 0, 0); /* req 2 */
 	h_get(&h, 0, 0); /* req 3 */
@@ -488,7 +520,7 @@ END_TEST
 START_TEST(test_P6_closeIdle_refuses_put_until_next_request)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
@@ -510,7 +542,7 @@ END_TEST
 START_TEST(test_P7_tryPutIdleConn_refuses_when_host_idle_full)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	for (int i = 0; i < 3; i++)
 		h_get(&h, 0, 0);
 	h_drain(&h);
@@ -537,7 +569,7 @@ START_TEST(test_P8_MaxIdleConns_evicts_globally_oldest_idle)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxIdleConns = 2;
-	h_init(&h, t, GO_1_19, 3);
+	h_init(&h, t, GO_RELEASE_CURRENT, 3);
 	uint32_t a = h_fresh_conn_then_idle(&h, 0, 0);
 	uint32_t b = h_fresh_conn_then_idle(&h, 1 * MS, 1);
 	ck_assert_uint_eq(pool_idle_total(h.pool, 0), 2);
@@ -564,7 +596,7 @@ START_TEST(test_P8_negative_MaxIdleConns_keeps_nothing_idle)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxIdleConns = -1;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
@@ -584,12 +616,12 @@ START_TEST(test_P9_idle_timer_deadline_from_last_put)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.IdleConnTimeout = 5 * SEC;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_fresh_conn_then_idle(&h, 1 * SEC, 0);
 	ck_assert_int_eq(h_find(&h, EV_CONN_IDLE, 0)->value, 6 * SEC);
 	t.IdleConnTimeout = 0;
 	h_free(&h);
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	h_fresh_conn_then_idle(&h, 1 * SEC, 0);
 	ck_assert_int_eq(h_find(&h, EV_CONN_IDLE, 0)->value, PS_TIME_NEVER);
 	h_free(&h);
@@ -602,7 +634,7 @@ START_TEST(test_P9_closeConnIfStillIdle_ignores_conn_taken)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.IdleConnTimeout = 5 * SEC;
-	h_init(&h, t, GO_1_19, 1);
+	h_init(&h, t, GO_RELEASE_CURRENT, 1);
 	uint32_t c = h_fresh_conn_then_idle(&h, 0, 0);
 	h_get(&h, 1 * SEC, 0);
 	h_drain(&h);
@@ -621,7 +653,7 @@ END_TEST
 START_TEST(test_P10_readLoop_closes_conn_on_connection_close)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
@@ -634,35 +666,41 @@ START_TEST(test_P10_readLoop_closes_conn_on_connection_close)
 }
 END_TEST
 
-/* TestTransportCloseResponseBody [1.19]: an early Close throws the conn away. */
-START_TEST(test_P14_early_close_closes_conn_go119)
+/*
+ * P14 (TestTransportCloseResponseBody): an early Close throws the conn away,
+ * in 1.19 and still in 1.26 (the drain of #77370 is the 1.27 line, not
+ * modelled): section 9.2 of docs/go-transport-pool.md.
+ */
+static void early_close(struct harness *h, int go, uint32_t *c)
+{
+	h_init(h, h_transport(), go, 1);
+	h_get(h, 0, 0);
+	h_drain(h);
+	*c = h_dialed(h, 0);
+	pool_dialConnFor(h->pool, 1 * MS, *c);
+	ck_assert_int_eq(pool_readLoopDone(h->pool, 2 * MS, *c, false, false),
+	                 POOL_ERR_CONN_BROKEN);
+	h_drain(h);
+}
+
+START_TEST(test_P14_readLoop_119_early_close_closes)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
-	h_get(&h, 0, 0);
-	h_drain(&h);
-	uint32_t c = h_dialed(&h, 0);
-	pool_dialConnFor(h.pool, 1 * MS, c);
-	pool_readLoopDone(h.pool, 2 * MS, c, false, false);
-	h_drain(&h);
+	uint32_t c;
+	early_close(&h, 119, &c);
 	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_BODY_NOT_READ);
+	ck_assert(!pool_conn_is_idle(h.pool, c));
 	h_free(&h);
 }
 END_TEST
 
-/* P14 [B] (go = current): an early Close drains the short rest and the conn is pooled. */
-START_TEST(test_P14_early_close_drains_and_pools_current)
+START_TEST(test_P14_readLoop_126_early_close_closes)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_CURRENT, 1);
-	h_get(&h, 0, 0);
-	h_drain(&h);
-	uint32_t c = h_dialed(&h, 0);
-	pool_dialConnFor(h.pool, 1 * MS, c);
-	ck_assert_int_eq(pool_readLoopDone(h.pool, 2 * MS, c, false, false), POOL_PUT_IDLE);
-	h_drain(&h);
-	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
-	ck_assert(pool_conn_is_idle(h.pool, c));
+	uint32_t c;
+	early_close(&h, 126, &c);
+	ck_assert_uint_eq(h_find(&h, EV_CONN_CLOSED, 0)->reason, R_BODY_NOT_READ);
+	ck_assert(!pool_conn_is_idle(h.pool, c));
 	h_free(&h);
 }
 END_TEST
@@ -673,7 +711,7 @@ END_TEST
 START_TEST(test_S3_shouldRetryRequest_rules)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	h_get(&h, 0, 0);
 	h_drain(&h);
 	uint32_t c = h_dialed(&h, 0);
@@ -704,7 +742,7 @@ START_TEST(test_C1_closeIdleConnections_closes_idle_and_releases_permits)
 	struct harness h;
 	struct transport_config t = h_transport();
 	t.MaxConnsPerHost = 1;
-	h_init(&h, t, GO_1_19, 2);
+	h_init(&h, t, GO_RELEASE_CURRENT, 2);
 	h_fresh_conn_then_idle(&h, 0, 0);
 	h_fresh_conn_then_idle(&h, 0, 1);
 	pool_closeIdleConnections(h.pool, 1 * MS, 0);
@@ -722,7 +760,7 @@ END_TEST
 START_TEST(test_key_separate_transports_never_share_conns)
 {
 	struct harness h;
-	h_init(&h, h_transport(), GO_1_19, 1);
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
 	uint32_t t1 = pool_transport_new(h.pool);
 	pool_getConn(h.pool, 0, t1, 0, 1, 1);
 	h_drain(&h);
@@ -761,10 +799,12 @@ Suite *suite_pool(void)
 	tcase_add_test(tc, test_G6_dialConnFor_spare_conn_is_go_reused_but_not_served);
 	tcase_add_test(tc, test_G6_dialConnFor_closes_spare_when_host_idle_full);
 	tcase_add_test(tc, test_G6_dialFailed_fails_waiting_request_without_fallback);
-	tcase_add_test(tc, test_G8_cancelWant_go119_aborts_dial);
-	tcase_add_test(tc, test_G8_cancelWant_current_dial_lands_in_pool);
+	tcase_add_test(tc, test_G8_getConn_119_cancel_aborts_dial);
+	tcase_add_test(tc, test_G8_getConn_126_cancel_keeps_dial);
+	tcase_add_test(tc, test_G8_getConn_detach_gate_is_release_123);
 	tcase_add_test(tc, test_G8_cancelWant_after_delivery_is_a_no_op);
-	tcase_add_test(tc, test_G8_requestContextDone_go119_aborts_late_dial);
+	tcase_add_test(tc, test_G8_dialConnFor_119_context_end_aborts_spare_dial);
+	tcase_add_test(tc, test_G8_dialConnFor_126_context_end_keeps_spare_dial);
 	tcase_add_test(tc, test_P1_negative_MaxIdleConnsPerHost_refuses_put_but_waiters_register);
 	tcase_add_test(tc, test_P1_negative_MaxIdleConnsPerHost_refuses_hand_off_too);
 	tcase_add_test(tc, test_P5_tryPutIdleConn_hands_off_FIFO_before_closeIdle);
@@ -775,8 +815,8 @@ Suite *suite_pool(void)
 	tcase_add_test(tc, test_P9_idle_timer_deadline_from_last_put);
 	tcase_add_test(tc, test_P9_closeConnIfStillIdle_ignores_conn_taken);
 	tcase_add_test(tc, test_P10_readLoop_closes_conn_on_connection_close);
-	tcase_add_test(tc, test_P14_early_close_closes_conn_go119);
-	tcase_add_test(tc, test_P14_early_close_drains_and_pools_current);
+	tcase_add_test(tc, test_P14_readLoop_119_early_close_closes);
+	tcase_add_test(tc, test_P14_readLoop_126_early_close_closes);
 	tcase_add_test(tc, test_S3_shouldRetryRequest_rules);
 	tcase_add_test(tc, test_C1_closeIdleConnections_closes_idle_and_releases_permits);
 	tcase_add_test(tc, test_key_separate_transports_never_share_conns);

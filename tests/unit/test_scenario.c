@@ -74,7 +74,7 @@ START_TEST(test_defaults_base_default_is_DefaultTransport)
 	ck_assert_str_eq(sc.title, "t");
 	ck_assert_uint_eq(sc.seed, 1);
 	ck_assert(!sc.base_zero);
-	ck_assert_int_eq(sc.go, GO_1_19);
+	ck_assert_int_eq(sc.go, GO_RELEASE_CURRENT);
 	ck_assert_int_eq(sc.transport.MaxIdleConns, 100);
 	ck_assert_int_eq(sc.transport.MaxIdleConnsPerHost, 0);
 	ck_assert_int_eq(sc.transport.MaxConnsPerHost, 0);
@@ -88,6 +88,40 @@ START_TEST(test_defaults_base_default_is_DefaultTransport)
 }
 END_TEST
 
+/* The go key names a release (an integer 100 * major + minor) or current; none means current. */
+START_TEST(test_go_key_names_a_release_or_current)
+{
+	struct scenario sc = load_ok(BASE_W);
+	char name[64];
+	ck_assert_int_eq(sc.go, 126);
+	ck_assert_int_eq(sc.go_key, GO_KEY_DEFAULT);
+	ck_assert_str_eq(scenario_go_name(&sc, name, sizeof name), "current = Go 1.26, by default");
+	scenario_free(&sc);
+	sc = load_ok("[scenario]\nduration = 1s\ngo = 1.19\n[host api]\n[load w]\nhost = "
+	             "api\nworkers = 1\n");
+	ck_assert_int_eq(sc.go, 119);
+	ck_assert_str_eq(scenario_go_name(&sc, name, sizeof name), "Go 1.19");
+	scenario_free(&sc);
+	sc = load_ok("[scenario]\nduration = 1s\ngo = 1.23\n[host api]\n[load w]\nhost = "
+	             "api\nworkers = 1\n");
+	ck_assert_int_eq(sc.go, 123);
+	ck_assert_int_eq(sc.go_key, GO_KEY_RELEASE);
+	scenario_free(&sc);
+	sc = load_ok("[scenario]\nduration = 1s\ngo = current\n[host api]\n[load w]\nhost = "
+	             "api\nworkers = 1\n");
+	ck_assert_int_eq(sc.go, 126);
+	ck_assert_str_eq(scenario_go_name(&sc, name, sizeof name), "current = Go 1.26");
+	scenario_free(&sc);
+	int release = 0;
+	enum go_key key;
+	ck_assert(scenario_parse_go("1.26", &release, &key) && release == 126);
+	ck_assert(!scenario_parse_go("1.27", &release, &key));
+	ck_assert(!scenario_parse_go("1.", &release, &key));
+	ck_assert(!scenario_parse_go("1.99999999999", &release, &key));
+	ck_assert(!scenario_parse_go("go1.19", &release, &key));
+}
+END_TEST
+
 START_TEST(test_defaults_base_zero_keeps_given_fields)
 {
 	struct scenario sc =
@@ -96,7 +130,7 @@ START_TEST(test_defaults_base_zero_keeps_given_fields)
 	            "[host api]\n[load w]\nhost = api\nworkers = 1\n");
 	struct transport_config z = transport_config_zero();
 	ck_assert(sc.base_zero);
-	ck_assert_int_eq(sc.go, GO_CURRENT);
+	ck_assert_int_eq(sc.go, GO_RELEASE_CURRENT);
 	ck_assert_uint_eq(sc.seed, 42);
 	ck_assert_int_eq(sc.transport.MaxConnsPerHost, 4);
 	z.MaxConnsPerHost = 4;
@@ -468,7 +502,14 @@ static const struct {
     {"[scenario]\nduration = 1s\n  name = indented is not a continuation\n  name = x\n", 4,
      "'name' given twice in [scenario] (first on line 3)"},
     {"[scenario]\nbase = none\n", 2, "bad value 'none' for base (use default or zero)"},
-    {"[scenario]\ngo = 1.21\n", 2, "bad value '1.21' for go (use 1.19 or current)"},
+    {"[scenario]\ngo = 1.27\n", 2,
+     "bad value '1.27' for go (use 1.19 .. 1.26, or current = Go 1.26)"},
+    {"[scenario]\ngo = 1.18\n", 2,
+     "bad value '1.18' for go (use 1.19 .. 1.26, or current = Go 1.26)"},
+    {"[scenario]\ngo = 1.019\n", 2,
+     "bad value '1.019' for go (use 1.19 .. 1.26, or current = Go 1.26)"},
+    {"[scenario]\ngo = 1.19.8\n", 2,
+     "bad value '1.19.8' for go (use 1.19 .. 1.26, or current = Go 1.26)"},
     {"[scenario]\nseed = -1\n", 2, "seed must not be negative (got -1)"},
     {"[scenario]\nseed = 18446744073709551615\n", 2,
      "number '18446744073709551615' for seed is out of range"},
@@ -737,6 +778,7 @@ Suite *suite_scenario(void)
 	tcase_add_test(tc, test_example_parses_contract_example);
 	tcase_add_test(tc, test_defaults_base_default_is_DefaultTransport);
 	tcase_add_test(tc, test_defaults_base_zero_keeps_given_fields);
+	tcase_add_test(tc, test_go_key_names_a_release_or_current);
 	tcase_add_test(tc, test_defaults_host_and_load);
 	tcase_add_test(tc, test_load_kinds_and_choices);
 	tcase_add_test(tc, test_events_actions);
