@@ -123,6 +123,7 @@ check-real: $(BUILD)/poolsim
 # The attacks of issue #18 (hostile names, signals, FIFOs, failed writes, fd limits).
 check-harden: $(BUILD)/poolsim
 	sh tests/harden.sh $(BUILD)/poolsim
+	sh tests/signals.sh $(BUILD)/poolsim 20
 
 check-e2e: $(BUILD)/poolsim
 	sh tests/e2e.sh $(BUILD)/poolsim
@@ -134,6 +135,7 @@ check-sanitized: $(BUILD)/unit-tests $(BUILD)/poolsim
 	POOLSIM=$(CURDIR)/$(BUILD)/poolsim ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 sh tests/scenarios.sh $(BUILD)/poolsim
 	ASAN_OPTIONS=detect_leaks=1 sh tests/harden.sh $(BUILD)/poolsim
+	ASAN_OPTIONS=detect_leaks=1 sh tests/signals.sh $(BUILD)/poolsim 5
 
 demo:
 	@sh tools/deps.sh build

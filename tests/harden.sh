@@ -66,4 +66,13 @@ huge=$(printf '%05000d' 0).ini
 expect_rc 2 "path too long" "$bin" check "$huge"
 expect_err "path is 5004 bytes long" "path too long"
 
+# ---- 3, 4. Progress: a rate far below 1/duration is one request, not a 1 ns gap.
+expect_rc 0 "tiny rate" "$bin" run "$here/harden/tiny-rate.ini" --json
+if grep -q '"requests": 1,' "$tmp/out"; then ok; else ko "tiny rate: $(grep requests "$tmp/out" | head -1)"; fi
+
+# ---- 10. --seed: digits only, within the file's range.
+expect_rc 2 "seed with a space" "$bin" run "$tiny" --seed ' -5'
+expect_rc 2 "seed past 2^63-1" "$bin" run "$tiny" --seed 9223372036854775808
+expect_rc 0 "seed 2^63-1" "$bin" run "$tiny" --seed 9223372036854775807
+
 finish harden

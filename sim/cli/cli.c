@@ -147,9 +147,13 @@ static int apply_flag(struct cli_opts *o, const char *name, const char *value, u
 			o->go_column = true;
 		}
 	} else if (!strcmp(name, "--time-scale")) {
-		if (parse_double(value, &o->time_scale))
-			return bad(o, "--time-scale wants a positive number like 0.01, not '%s'",
-			           value);
+		/* Below 1e-6 a wall-time step in scenario time would not fit in 64 bits. */
+		if (parse_double(value, &o->time_scale) || o->time_scale < 1e-6)
+			return bad(
+			    o,
+			    "--time-scale wants a number from 0.000001 to 1e9 like 0.01, not "
+			    "'%s'",
+			    value);
 	} else if (!strcmp(name, "--speed")) {
 		if (!strcmp(value, "max"))
 			o->speed = 0;

@@ -102,8 +102,11 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 		}
 	}
 	struct real_result res = {0};
-	if (rc == 0)
+	if (rc == 0) {
 		res = drive_real(r, o);
+		if (res.signal)
+			real_stop(r, RUN_INTERRUPTED);
+	}
 	long fd_limit = real_fd_limit(r);
 	if (rc == 0)
 		out->st.lag =
@@ -117,12 +120,7 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 		fprintf(stderr, "poolsim real: the event loop failed: %s\n", strerror(res.error));
 		return PS_EXIT_FAIL;
 	}
-	if (res.signal) {
-		fprintf(stderr, "poolsim real: interrupted at %.3fs of %.3fs; summary so far:\n",
-		        (double)out->st.end / PS_SEC, (double)sc->duration / PS_SEC);
-		return 128 + res.signal;
-	}
-	return 0;
+	return outputs_report_stop(out, o->command, res.signal);
 }
 
 int cmd_real(int argc, char **argv)
@@ -138,7 +136,7 @@ int cmd_real(int argc, char **argv)
 		return rc;
 	struct outputs out;
 	rc = run_real(&o, &sc, &out, &o);
-	if (rc == 0 || rc > 128)
+	if (out.st.ended) /* the run ended (perhaps early): its summary so far */
 		outputs_print_summary(&out, &o);
 	int rc2 = outputs_close(&out, &o);
 	scenario_free(&sc);
@@ -323,7 +321,7 @@ static int run_sim_into(const struct cli_opts *o, const struct scenario *sc, str
 		if (o->check_invariants)
 			sim_set_check_invariants(s, true);
 		sim_start(s);
-		sim_run(s);
+		rc = outputs_report_stop(out, o->command, drive_sim(s));
 	}
 	sim_destroy(s);
 	return rc;
@@ -441,8 +439,12 @@ int cmd_compare(int argc, char **argv)
 			go_json = run_go_oracle(&o, sc.path, &stop, &rc);
 		if (rc == 0)
 			rc = print_compare(&sc, &sim_out.st, &real_out.st, go_json, &o);
+		else if (real_out.st.ended) /* stopped early: the real run's summary so far */
+			outputs_print_summary(&real_out, &quiet);
 		free(go_json);
 		outputs_close(&real_out, &quiet);
+	} else if (sim_out.st.ended) {
+		outputs_print_summary(&sim_out, &quiet);
 	}
 	outputs_close(&sim_out, &quiet);
 	scenario_free(&sc);

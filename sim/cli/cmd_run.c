@@ -10,13 +10,29 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "client.h"
 #include "outputs.h"
 #include "sim.h"
 
+/* Events between two looks for a signal: about a millisecond of simulation. */
+#define RUN_SLICE_EVENTS 16384u
+
 static int add_sim_sink(void *run, struct ev_sink sink)
 {
 	return sim_add_sink(run, sink);
+}
+
+int drive_sim(struct sim *s)
+{
+	while (sim_run_some(s, PS_TIME_NEVER, RUN_SLICE_EVENTS)) {
+		int sig = interrupt_pending();
+		if (sig) {
+			sim_stop(s, RUN_INTERRUPTED);
+			return sig;
+		}
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -41,18 +57,7 @@ int cmd_run(int argc, char **argv)
 		if (o.check_invariants) /* else the build's default: on in debug builds */
 			sim_set_check_invariants(s, true);
 		sim_start(s);
-		sim_run(s);
-		if (sim_overflowed(s)) {
-			fprintf(
-			    stderr,
-			    "poolsim run: stopped at %.3fs: the scenario holds more than %d "
-			    "requests and "
-			    "conns at once (a rate far above what its servers serve, or conns that "
-			    "never "
-			    "expire); poolsim stops rather than exhaust memory. Summary so far:\n",
-			    (double)sim_now(s) / PS_SEC, CLIENT_MAX_LIVE);
-			rc = PS_EXIT_FAIL;
-		}
+		rc = outputs_report_stop(&out, "run", drive_sim(s));
 		if (o.check_invariants &&
 		    out.st.total.ok + out.st.total.failed + out.st.total.unfinished !=
 		        out.st.total.requests) {

@@ -24,6 +24,8 @@
 /* How much wall time one drive call may spend waiting on real sockets. */
 #define REAL_FRAME_BUDGET_NS      (30 * PS_MS)
 #define KERNEL_SAMPLES_PER_SECOND 4
+/* At most this many simulated events per engine per frame (a few tens of ms). */
+#define WATCH_FRAME_EVENTS 200000u
 
 /* One engine and the view it feeds: exactly one of sim and real is set. */
 struct watch_engine {
@@ -148,8 +150,9 @@ static bool drv_run_until(void *ctx, ps_time t)
 		t = real_finished(r) ? PS_TIME_NEVER : real_now(r);
 	}
 	for (int i = 0; i < w->n; i++) {
+		/* Bounded, so keys and signals are read every frame however busy the run. */
 		if (w->eng[i].sim)
-			sim_run_until(w->eng[i].sim, t);
+			sim_run_some(w->eng[i].sim, t, WATCH_FRAME_EVENTS);
 		running |= !engine_finished(&w->eng[i]);
 	}
 	return running;
@@ -216,6 +219,45 @@ static ps_time closing_linger(double speed)
 	return (ps_time)ns;
 }
 
+/* print_interrupted: after Ctrl-C, each run ends where it is and prints its counts so far
+ * (requests in flight are unfinished). */
+static void print_interrupted(struct watch *w)
+{
+	for (int i = 0; i < w->n; i++) {
+		struct watch_engine *e = &w->eng[i];
+		if (e->sim && !sim_finished(e->sim))
+			sim_stop(e->sim, RUN_INTERRUPTED);
+		if (e->real && !real_finished(e->real))
+			real_stop(e->real, RUN_INTERRUPTED);
+		const struct view_counts *t = &e->view->total;
+		fprintf(
+		    stderr,
+		    "poolsim watch: %s run interrupted at %.3fs; requests %lld: ok %lld, failed "
+		    "%lld, unfinished %lld\n",
+		    w->panes[i].mode, (double)e->view->now / PS_SEC, (long long)t->requests,
+		    (long long)t->ok, (long long)t->failed,
+		    (long long)(t->requests - t->ok - t->failed));
+	}
+}
+
+/* report_stops: a pane whose run stopped at a limit says so after the screen is restored. */
+static int report_stops(const struct watch *w)
+{
+	int rc = 0;
+	for (int i = 0; i < w->n; i++) {
+		const struct view *v = w->eng[i].view;
+		if (!v || v->stopped == RUN_COMPLETE || v->stopped == RUN_INTERRUPTED)
+			continue;
+		fprintf(stderr, "poolsim watch: the %s run stopped at %.3fs: %s (%s)\n",
+		        w->panes[i].mode, (double)v->now / PS_SEC, run_stop_name(v->stopped),
+		        v->stopped == RUN_LIVE_LIMIT
+		            ? "more requests and conns at once than poolsim holds"
+		            : "simulated time stopped advancing; see docs/format.md, Progress");
+		rc = PS_EXIT_FAIL;
+	}
+	return rc;
+}
+
 static int run_dashboard(struct watch *w)
 {
 	struct dash_driver drv = {w, drv_run_until, drv_step, drv_now, drv_finished, drv_restart};
@@ -230,7 +272,12 @@ static int run_dashboard(struct watch *w)
 	}
 	cfg.n_panes = w->n;
 	rc = dash_run(&cfg, &drv);
+	if (rc > 128)
+		print_interrupted(w);
+	int stop_rc = report_stops(w);
 	watch_close(w);
+	if (rc == 0)
+		rc = stop_rc;
 	switch (rc) {
 	case DASH_ERR_TERMINAL:
 		fprintf(stderr, "poolsim watch: cannot set up the terminal (is TERM=%s right?)\n",

@@ -12,4 +12,9 @@ int cmd_real(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 
+struct sim;
+/* drive_sim: a started simulation to its end, looking for SIGINT/SIGTERM every slice of
+ * events (interrupt.h); the signal that stopped it (the run ended as RUN_INTERRUPTED), or 0. */
+int drive_sim(struct sim *s);
+
 #endif

@@ -5,7 +5,11 @@
  */
 #include "outputs.h"
 
+#include <signal.h>
 #include <string.h>
+
+#include "client.h"
+#include "des.h"
 
 int outputs_open(struct outputs *out, const struct cli_opts *o, const struct scenario *sc,
                  const char *mode, outputs_add_sink add, void *run)
@@ -76,4 +80,34 @@ void outputs_print_summary(const struct outputs *out, const struct cli_opts *o)
 	}
 	cli_print_sets(o, f);
 	stats_print_text(&out->st, f);
+}
+
+int outputs_report_stop(const struct outputs *out, const char *command, int signal)
+{
+	double at = (double)out->st.end / PS_SEC;
+	double of = (double)out->st.sc->duration / PS_SEC;
+	switch (out->st.stopped) {
+	case RUN_COMPLETE:
+		return 0;
+	case RUN_INTERRUPTED:
+		fprintf(stderr, "poolsim %s: interrupted at %.3fs of %.3fs; summary so far:\n",
+		        command, at, of);
+		return 128 + (signal ? signal : SIGINT);
+	case RUN_LIVE_LIMIT:
+		fprintf(stderr,
+		        "poolsim %s: stopped at %.3fs of %.3fs: the scenario holds more than %d "
+		        "requests and conns at once (a rate far above what its servers serve, or "
+		        "conns that never expire); poolsim stops rather than exhaust memory. "
+		        "Summary so far:\n",
+		        command, at, of, CLIENT_MAX_LIVE);
+		return PS_EXIT_FAIL;
+	case RUN_NO_PROGRESS:
+	default:
+		fprintf(stderr,
+		        "poolsim %s: stopped at %.3fs of %.3fs: simulated time stopped advancing "
+		        "(%u events at one instant; see \"Progress\" in docs/format.md). Summary "
+		        "so far:\n",
+		        command, at, of, DES_STALL_STEPS);
+		return PS_EXIT_FAIL;
+	}
 }

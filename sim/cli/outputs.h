@@ -28,6 +28,12 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
                  const char *mode, outputs_add_sink add, void *run);
 /* outputs_close: writes the plot, closes files; 0 or an exit status. */
 int outputs_close(struct outputs *out, const struct cli_opts *o);
+/*
+ * outputs_report_stop: when the run ended early, say so on stderr (what was hit,
+ * when) and return the exit status it means: 128 + `signal` when interrupted, 1
+ * at a limit (live requests, no progress), 0 when it ran its course.
+ */
+int outputs_report_stop(const struct outputs *out, const char *command, int signal);
 /* The summary as --json or text. */
 void outputs_print_summary(const struct outputs *out, const struct cli_opts *o);
 

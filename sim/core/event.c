@@ -193,3 +193,13 @@ const char *ev_server_action_name(enum ev_server_action action)
 	}
 	return "unknown";
 }
+
+const char *run_stop_name(enum run_stop why)
+{
+	static const char *const names[RUN_STOP_COUNT] = {
+	    [RUN_INTERRUPTED] = "interrupted",
+	    [RUN_LIVE_LIMIT] = "live_limit",
+	    [RUN_NO_PROGRESS] = "no_progress",
+	};
+	return (unsigned)why < RUN_STOP_COUNT ? names[why] : "unknown";
+}

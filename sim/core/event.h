@@ -42,7 +42,8 @@ enum ev_kind {
 	EV_SERVER_ACTION, /* an [event] fired: close_idle, restart, down start/end (value) */
 	EV_KERNEL_SAMPLE, /* real mode: host (PS_NONE = all); value = ESTABLISHED, conn = TIME_WAIT,
 	                     flags = open fds */
-	EV_RUN_END,       /* the run ended at t; nothing follows */
+	EV_RUN_END,       /* the run ended at t (value = requests in flight, flags = enum
+	                     run_stop); nothing follows */
 	EV_KIND_COUNT
 };
 
@@ -75,6 +76,19 @@ enum ev_reason {
 	R_CLOSE_IDLE_CONNS,    /* errCloseIdleConns: Transport.CloseIdleConnections (C1, C2) */
 	R_REASON_COUNT
 };
+
+/* Why a run ended (EV_RUN_END's flags): its duration, or a stop the summary must name. */
+enum run_stop {
+	RUN_COMPLETE,    /* the scenario's duration (or its last request) was reached */
+	RUN_INTERRUPTED, /* SIGINT or SIGTERM */
+	RUN_LIVE_LIMIT,  /* more than CLIENT_MAX_LIVE requests and conns at once */
+	RUN_NO_PROGRESS, /* the clock stopped advancing (docs/format.md, "Progress") */
+	RUN_STOP_COUNT
+};
+
+/* The JSON "stopped" word of a stop ("interrupted", "live_limit", "no_progress"); NULL for
+ * RUN_COMPLETE. */
+const char *run_stop_name(enum run_stop why);
 
 enum ev_server_action {
 	SRV_CLOSE_IDLE,

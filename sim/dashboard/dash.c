@@ -184,7 +184,13 @@ static void draw_header(const struct dash *d)
 {
 	const struct view *v = d->cfg->panes[0].view;
 	const struct transport_config *tc = &v->sc->transport;
-	const char *status = d->finished
+	char stop[64] = "";
+	for (int i = 0; i < d->cfg->n_panes && !stop[0]; i++)
+		if (d->cfg->panes[i].view->stopped != RUN_COMPLETE)
+			snprintf(stop, sizeof(stop), "STOPPED: %s - q to quit",
+			         run_stop_name(d->cfg->panes[i].view->stopped));
+	const char *status = stop[0] ? stop
+	                     : d->finished
 	                         ? (d->utf8 ? "finished \u2014 q to quit" : "finished - q to quit")
 	                     : d->paused ? "PAUSED"
 	                                 : "running";

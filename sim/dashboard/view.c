@@ -644,7 +644,9 @@ static void dispatch(struct view *v, const struct ps_event *ev)
 		break;
 	case EV_RUN_END:
 		v->ended = true;
-		log_line(v, ev, "run ended");
+		v->stopped = (enum run_stop)ev->flags;
+		log_line(v, ev, "%s",
+		         v->stopped == RUN_COMPLETE ? "run ended" : "run STOPPED early");
 		break;
 	default:
 		break;

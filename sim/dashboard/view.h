@@ -97,6 +97,7 @@ struct view {
 	int64_t series_second;      /* the second the newest sample covers; -1 before any */
 	ps_time now;                /* the latest scenario time seen */
 	bool ended;                 /* EV_RUN_END seen */
+	enum run_stop stopped;      /* why it ended (RUN_COMPLETE: it ran its course) */
 	uint64_t changes;           /* bumped by every record and tick that changed something */
 	uint64_t events;            /* records consumed */
 	ps_time closing_linger;

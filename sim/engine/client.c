@@ -90,6 +90,7 @@ struct client {
 	bool finished;
 	bool check_invariants;
 	bool overflowed;
+	enum run_stop stopped; /* why the run ended (RUN_COMPLETE: it ran its course) */
 	uint32_t next_req_id;
 	int64_t live_requests;
 
@@ -269,14 +270,14 @@ static void ask_pool(struct client *c, uint32_t r)
 	rq->ctx_want = rq->want;
 }
 
-static void end_run(struct client *c);
+static void end_run(struct client *c, enum run_stop why);
 
 static void start_request(struct client *c, uint32_t load, uint32_t worker)
 {
 	const struct load_spec *ls = &c->sc->loads[load];
 	if (c->live_requests + (int64_t)pool_open_count(c->pool) >= CLIENT_MAX_LIVE) {
 		c->overflowed = true;
-		end_run(c);
+		end_run(c, RUN_LIVE_LIMIT);
 		return;
 	}
 	uint32_t r = req_alloc(c);
@@ -551,9 +552,14 @@ static ps_time next_gap(struct client *c, uint32_t load)
 {
 	const struct load_spec *ls = &c->sc->loads[load];
 	double mean_ns = 1e9 / ls->rate;
-	if (ls->arrival == ARRIVAL_UNIFORM)
-		return (ps_time)(mean_ns + 0.5) > 0 ? (ps_time)(mean_ns + 0.5) : 1;
-	return rng_exp(&c->loads[load].rng, mean_ns);
+	if (ls->arrival != ARRIVAL_UNIFORM)
+		return rng_exp(&c->loads[load].rng, mean_ns);
+	/* Compared as doubles first: a gap past the end of time (rate far below 1/duration)
+	 * is "never", not an out-of-range conversion. */
+	if (!(mean_ns + 0.5 < (double)PS_TIME_NEVER / 2))
+		return PS_TIME_NEVER / 2;
+	ps_time gap = (ps_time)(mean_ns + 0.5);
+	return gap > 0 ? gap : 1;
 }
 
 static void on_arrival(void *ctx, uint32_t load, uint32_t unused)
@@ -642,20 +648,27 @@ static void on_idle_timeout(void *ctx, uint32_t conn, uint32_t id)
 	client_flush(c);
 }
 
-static void end_run(struct client *c)
+static void end_run(struct client *c, enum run_stop why)
 {
 	if (c->finished)
 		return;
 	c->finished = true;
+	c->stopped = why;
 	struct ps_event ev = ev_make(EV_RUN_END, now_of(c));
 	ev.value = c->live_requests;
+	ev.flags = (uint32_t)why;
 	push(c, &ev);
 	client_flush(c);
 }
 
 static void on_run_end(void *ctx, uint32_t a, uint32_t b)
 {
-	end_run(ctx);
+	end_run(ctx, RUN_COMPLETE);
+}
+
+void client_stop(struct client *c, enum run_stop why)
+{
+	end_run(c, why);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -767,6 +780,11 @@ void client_start(struct client *c)
 bool client_starts_requests(const struct client *c, unsigned type)
 {
 	return type == c->type_base + T_WORKER || type == c->type_base + T_ARRIVAL;
+}
+
+enum run_stop client_stopped(const struct client *c)
+{
+	return c->stopped;
 }
 
 bool client_overflowed(const struct client *c)

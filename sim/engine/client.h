@@ -68,6 +68,11 @@ bool client_starts_requests(const struct client *c, unsigned type);
 #define CLIENT_MAX_LIVE 4000000
 bool client_overflowed(const struct client *c);
 
+/* client_stop: end the run now, before its duration: EV_RUN_END at the current clock with
+ * `why`; requests in flight count as unfinished. Nothing runs after it. */
+void client_stop(struct client *c, enum run_stop why);
+enum run_stop client_stopped(const struct client *c);
+
 /* True once the run's end has been reached (EV_RUN_END delivered). */
 bool client_finished(const struct client *c);
 

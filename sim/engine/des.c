@@ -44,6 +44,7 @@ struct des_type {
 
 struct des {
 	ps_time now;
+	uint64_t steps_at_now; /* events run since the clock last moved */
 	uint64_t next_seq;
 	struct des_slot *slots;
 	uint32_t n_slots, cap_slots, free_head;
@@ -196,8 +197,15 @@ ps_time des_now(const struct des *d)
 
 void des_set_now(struct des *d, ps_time now)
 {
-	if (now > d->now)
+	if (now > d->now) {
 		d->now = now;
+		d->steps_at_now = 0;
+	}
+}
+
+uint64_t des_steps_at_now(const struct des *d)
+{
+	return d->steps_at_now;
 }
 
 ps_time des_next_time(const struct des *d)
@@ -224,8 +232,11 @@ bool des_step(struct des *d, ps_time limit)
 	struct des_slot ev = d->slots[slot];
 	heap_remove(d, 0);
 	slot_free(d, slot);
-	if (at > d->now)
+	if (at > d->now) {
 		d->now = at;
+		d->steps_at_now = 0;
+	}
+	d->steps_at_now++;
 	struct des_type *t = &d->types[ev.type];
 	if (t->fn)
 		t->fn(t->ctx, ev.a, ev.b);

@@ -54,4 +54,14 @@ unsigned des_next_type(const struct des *d);
  */
 bool des_step(struct des *d, ps_time limit);
 
+/*
+ * Events run since the clock last moved forward. A run whose clock does not
+ * move for DES_STALL_STEPS events has stopped making progress (a loop at one
+ * instant the scenario reader did not foresee): the drivers end it as
+ * RUN_NO_PROGRESS. No valid run comes close: at most CLIENT_MAX_LIVE requests
+ * can start at one instant, each a handful of events.
+ */
+#define DES_STALL_STEPS (64u << 20)
+uint64_t des_steps_at_now(const struct des *d);
+
 #endif

@@ -275,6 +275,8 @@ static void stats_on_event(void *ctx, const struct ps_event *ev)
 		break;
 	case EV_RUN_END:
 		st->end = ev->t;
+		st->stopped = (enum run_stop)ev->flags;
+		st->ended = true;
 		st->total.unfinished = st->total.requests - st->total.ok - st->total.failed;
 		for (uint32_t h = 0; h < st->sc->n_hosts; h++)
 			st->hosts[h].unfinished =
@@ -341,6 +343,11 @@ void stats_print_json(const struct stats *st, FILE *out)
 	stats_json_string(out, st->mode);
 	fprintf(out, ",\n  \"scenario\": ");
 	stats_json_string(out, st->sc->title);
+	if (st->stopped != RUN_COMPLETE) {
+		fprintf(out, ",\n  \"stopped\": ");
+		stats_json_string(out, run_stop_name(st->stopped));
+		fprintf(out, ", \"stopped_at_s\": %.9f", (double)st->end / PS_SEC);
+	}
 	fprintf(out,
 	        ",\n  \"totals\": {\"requests\": %lld, \"ok\": %lld, \"failed\": %lld, "
 	        "\"unfinished\": %lld,\n             \"dials\": %lld, \"dial_failures\": %lld, "
@@ -408,6 +415,9 @@ void stats_print_text(const struct stats *st, FILE *out)
 	fprintf(out, "%s  (%s, %s simulated, %s)\n", st->sc->title, st->mode,
 	        format_duration(st->sc->duration, dur, sizeof(dur)),
 	        scenario_go_name(st->sc, go, sizeof(go)));
+	if (st->stopped != RUN_COMPLETE)
+		fprintf(out, "stopped   %s at %.3fs\n", run_stop_name(st->stopped),
+		        (double)st->end / PS_SEC);
 	fprintf(out, "requests  %lld: ok %lld, failed %lld, unfinished %lld, retried %lld\n",
 	        (long long)t->requests, (long long)t->ok, (long long)t->failed,
 	        (long long)t->unfinished, (long long)t->retries);

@@ -49,6 +49,8 @@ struct stats {
 	int64_t closes[R_CLOSE_CATEGORY_COUNT];
 	int64_t failures[R_REASON_COUNT];
 	ps_time end;
+	bool ended;            /* EV_RUN_END arrived: the counts add up */
+	enum run_stop stopped; /* why the run ended (EV_RUN_END's flags): JSON "stopped" */
 	/* latency of ok requests, and conn wait (GetConn to GotConn), in total and per host */
 	struct time_dist latency, conn_wait;
 	struct time_dist *host_latency, *host_conn_wait; /* n_hosts each */

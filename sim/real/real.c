@@ -114,6 +114,19 @@ int real_run_until(struct real *r, ps_time limit)
 	return realnet_run(r->net, limit);
 }
 
+void real_stop(struct real *r, enum run_stop why)
+{
+	/* The stop happens now on the wall clock, not at the last event's time. */
+	ps_time now = realnet_now(r->net);
+	des_set_now(r->des, now < r->sc->duration ? now : r->sc->duration);
+	client_stop(r->client, why);
+}
+
+enum run_stop real_stopped(const struct real *r)
+{
+	return client_stopped(r->client);
+}
+
 ps_time real_now(const struct real *r)
 {
 	return realnet_now(r->net);

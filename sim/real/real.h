@@ -26,6 +26,10 @@ void real_set_check_invariants(struct real *r, bool on);
 int real_start(struct real *r, ps_time kernel_every);
 /* Run until scenario time `limit` (1), the end of the run (0), or an error (-errno). */
 int real_run_until(struct real *r, ps_time limit);
+/* real_stop: end the run now, at the wall clock's scenario time (EV_RUN_END with `why`);
+ * real_stopped: why it ended early (RUN_COMPLETE if it did not). */
+void real_stop(struct real *r, enum run_stop why);
+enum run_stop real_stopped(const struct real *r);
 ps_time real_now(const struct real *r);
 bool real_finished(const struct real *r);
 /* Schedule lag in wall milliseconds: how late scheduled requests started (q-quantile; 1 = max). */

@@ -34,6 +34,9 @@
 
 #include "kernel.h"
 
+/* At most this many events per realnet_run call: a few ms of work, then the caller's turn. */
+#define REALNET_EVENTS_PER_RUN 4096u
+
 enum realnet_event_type {
 	RN_DIAL,           /* a = conn, b = gen: dial_latency is over, connect now (or refuse) */
 	RN_BROKEN,         /* a = conn, b = gen: report a failure found inside a net_ops call */
@@ -769,13 +772,23 @@ int realnet_run(struct realnet *n, ps_time limit)
 		ps_time due = realnet_now(n);
 		if (due > limit)
 			due = limit;
-		while (!client_finished(n->client) && des_next_time(n->des) <= due) {
+		/* Bounded, so the caller sees signals even when events keep coming due. */
+		uint32_t budget = REALNET_EVENTS_PER_RUN;
+		while (!client_finished(n->client) && des_next_time(n->des) <= due && budget--) {
+			if (des_steps_at_now(n->des) >= DES_STALL_STEPS) {
+				client_stop(n->client, RUN_NO_PROGRESS);
+				break;
+			}
 			if (client_starts_requests(n->client, des_next_type(n->des)))
 				note_lag(n, des_next_time(n->des));
 			des_step(n->des, due);
 		}
 		if (client_finished(n->client)) {
 			rc = 0;
+			break;
+		}
+		if (budget == UINT32_MAX) {
+			rc = 1; /* more is due: back to the caller, who calls again */
 			break;
 		}
 		ps_time now = realnet_now(n);

@@ -41,22 +41,69 @@ static bool time_within(struct reader *r, const char *what, ps_time t, int line)
 	            format_duration(t, a, sizeof a), format_duration(r->sc->duration, b, sizeof b));
 }
 
+/* The average of a duration distribution (what a long run of draws adds up to). */
+static ps_time dist_mean(const struct dist *d)
+{
+	return d->kind == DIST_UNIFORM ? d->lo / 2 + d->hi / 2 : d->lo;
+}
+
+/* host_can_refuse: an [event] takes it down or restarts it, so a dial can fail. */
+static bool host_can_refuse(const struct scenario *sc, uint32_t host)
+{
+	for (uint32_t i = 0; i < sc->n_events; i++)
+		if (sc->events[i].host == host &&
+		    (sc->events[i].action == ACTION_DOWN || sc->events[i].action == ACTION_RESTART))
+			return true;
+	return false;
+}
+
+/* fastest_end: the least time a worker's request can take, on the quickest way it can
+ * end: answered (service_time, on average), or failed by a dial (dial_latency, when the
+ * host is down or refuses) or by any timeout that is set (a negative Dial or TLS timeout
+ * fails at once). */
+static ps_time fastest_end(const struct scenario *sc, uint32_t host)
+{
+	const struct host_spec *h = &sc->hosts[host];
+	const struct transport_config *t = &sc->transport;
+	ps_time fastest = dist_mean(&h->service_time);
+	ps_time ends[] = {host_can_refuse(sc, host) ? h->dial_latency : fastest, sc->client_timeout,
+	                  t->ResponseHeaderTimeout, t->DialTimeout,
+	                  h->tls ? t->TLSHandshakeTimeout : 0};
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		bool is_dial_limit = i >= 3;
+		if (ends[i] < 0 && is_dial_limit)
+			return 0;
+		if ((ends[i] > 0 || i == 0) && ends[i] < fastest)
+			fastest = ends[i];
+	}
+	return fastest;
+}
+
 /*
- * A worker that never thinks against a server that answers in no time would
- * send request after request at one instant and the run would never end.
+ * The progress rule (docs/format.md, "Progress"): every request of a worker
+ * takes at least SCENARIO_PROGRESS_MIN of simulated time (think plus the
+ * quickest way it can end), so a run of D holds at most D / 1us requests per
+ * worker and always ends. Without it a worker that never thinks, against a
+ * server that answers in no time or a host that refuses at once, would send
+ * request after request at one instant.
  */
 static bool check_worker_makes_progress(struct reader *r, const struct load_spec *l,
                                         const struct key_lines *k)
 {
-	const struct dist *st = &r->sc->hosts[l->host].service_time;
-	bool instant = st->kind == DIST_UNIFORM ? st->hi == 0 : st->lo == 0;
-	if (l->kind != LOAD_WORKERS || l->think > 0 || l->requests > 0 || !instant)
+	const struct host_spec *h = &r->sc->hosts[l->host];
+	if (l->kind != LOAD_WORKERS || l->requests > 0)
 		return true;
-	return fail(r, k->line[LK_WORKERS],
-	            "[load %s] has workers with think = 0 against [host %s] whose service_time is "
-	            "0: time would "
-	            "never pass; give think or service_time a duration, or set requests",
-	            l->name, r->sc->hosts[l->host].name);
+	ps_time fastest = fastest_end(r->sc, l->host);
+	if (ps_time_add(l->think, fastest) >= SCENARIO_PROGRESS_MIN)
+		return true;
+	char a[40], b[40];
+	return fail(r, k->line[l->think ? LK_THINK : LK_WORKERS],
+	            "[load %s]: a worker's request can end in %s after a think of %s against "
+	            "[host %s]: below the 1us a request must take (the progress rule, "
+	            "docs/format.md); give think, service_time or dial_latency 1us or more, or "
+	            "set requests",
+	            l->name, format_duration(fastest, a, sizeof a),
+	            format_duration(l->think, b, sizeof b), h->name);
 }
 
 static bool check_load(struct reader *r, uint32_t i, int64_t *workers, int64_t *count)
@@ -66,8 +113,6 @@ static bool check_load(struct reader *r, uint32_t i, int64_t *workers, int64_t *
 	if (!resolve_host(r, "load", l->name, r->load_extra[i].host, k->line[LK_HOST], &l->host))
 		return false;
 	if (!time_within(r, "start", l->start, k->line[LK_START]))
-		return false;
-	if (!check_worker_makes_progress(r, l, k))
 		return false;
 	if (!k->line[LK_STOP])
 		l->stop = r->sc->duration;
@@ -154,7 +199,10 @@ bool finish(struct reader *r)
 	for (uint32_t i = 0; i < sc->n_events; i++)
 		if (!check_event(r, i))
 			return false;
-	apply_transport(r);
+	apply_transport(r); /* the progress rule reads the final Transport */
+	for (uint32_t i = 0; i < sc->n_loads; i++)
+		if (!check_worker_makes_progress(r, &sc->loads[i], &r->load_extra[i].keys))
+			return false;
 	if (!r->singleton_keys[SEC_SCENARIO].line[SK_NAME])
 		default_title(sc, r->path);
 	return true;

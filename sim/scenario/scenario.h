@@ -18,7 +18,10 @@
 
 #define SCENARIO_NAME_MAX  64
 #define SCENARIO_TITLE_MAX 256
-#define SCENARIO_MSG_MAX   512
+/* The progress rule: a worker's request takes at least this much simulated time on its
+ * quickest path (think + fastest end), or the file is refused (docs/format.md, "Progress"). */
+#define SCENARIO_PROGRESS_MIN PS_US
+#define SCENARIO_MSG_MAX      512
 
 struct host_spec {
 	char name[SCENARIO_NAME_MAX];

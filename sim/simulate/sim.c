@@ -82,19 +82,47 @@ bool sim_overflowed(const struct sim *s)
 	return client_overflowed(s->client);
 }
 
+/* run_checked: one event, or the no-progress stop (des.h) when the clock is stuck. */
+static bool run_checked(struct sim *s, ps_time limit)
+{
+	if (des_steps_at_now(s->des) >= DES_STALL_STEPS) {
+		client_stop(s->client, RUN_NO_PROGRESS);
+		return false;
+	}
+	return des_step(s->des, limit);
+}
+
 bool sim_step(struct sim *s)
 {
 	if (sim_finished(s))
 		return false;
-	des_step(s->des, PS_TIME_NEVER);
+	run_checked(s, PS_TIME_NEVER);
 	return !sim_finished(s);
 }
 
 bool sim_run_until(struct sim *s, ps_time limit)
 {
-	while (!sim_finished(s) && des_step(s->des, limit))
+	while (!sim_finished(s) && run_checked(s, limit))
 		;
 	return !sim_finished(s);
+}
+
+bool sim_run_some(struct sim *s, ps_time limit, uint32_t max_events)
+{
+	for (uint32_t i = 0; i < max_events && !sim_finished(s); i++)
+		if (!run_checked(s, limit))
+			return !sim_finished(s) && sim_next_time(s) <= limit;
+	return !sim_finished(s) && sim_next_time(s) <= limit;
+}
+
+void sim_stop(struct sim *s, enum run_stop why)
+{
+	client_stop(s->client, why);
+}
+
+enum run_stop sim_stopped(const struct sim *s)
+{
+	return client_stopped(s->client);
 }
 
 void sim_run(struct sim *s)

@@ -22,6 +22,13 @@ void sim_set_check_invariants(struct sim *s, bool on);
 void sim_start(struct sim *s);
 /* Run every event due at or before `limit` (scenario time). False once the run has ended. */
 bool sim_run_until(struct sim *s, ps_time limit);
+/* sim_run_some: at most `max_events` of the events due by `limit`, so a caller can look at
+ * the keyboard or signals between calls. True while events due by `limit` remain. */
+bool sim_run_some(struct sim *s, ps_time limit, uint32_t max_events);
+/* sim_stop: end the run now (EV_RUN_END with `why`); sim_stopped: why it ended early
+ * (RUN_COMPLETE if it did not). */
+void sim_stop(struct sim *s, enum run_stop why);
+enum run_stop sim_stopped(const struct sim *s);
 /* Run exactly one event. False once the run has ended. */
 bool sim_step(struct sim *s);
 /* Run to the end. */
