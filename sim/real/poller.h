@@ -1,5 +1,5 @@
 /*
- * poller.h: epoll behind a fixed interface (style.md section 1), shared by the
+ * poller.h: epoll behind a small fixed interface (so no caller sees epoll), shared by the
  * loopback servers' thread (server.c) and the real network's loop (realnet.c).
  * Error and hang-up are reported as readable AND writable, so connection code
  * meets a failure on its next read or write; EINTR is not an error.

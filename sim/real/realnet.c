@@ -16,6 +16,7 @@
 #include "http.h"
 #include "poller.h"
 #include "realnet.h"
+#include "sockio.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -250,11 +251,6 @@ static void go_dead(struct realnet *n, uint32_t conn)
 
 /* ---------------------------------------------------------------- failures */
 
-static bool is_peer_gone(int err)
-{
-	return err == ECONNRESET || err == EPIPE || err == ECONNABORTED;
-}
-
 /*
  * why_closed: the server publishes why it closed before it closes
  * (server_close_reason), so an EOF or reset can be named exactly; an error
@@ -296,78 +292,30 @@ static void defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, b
 
 /* ---------------------------------------------------------------- I/O */
 
-#define IO_AGAIN (-1)
-#define IO_EOF   0
-#define IO_FAIL  (-2)
-
-/* On failure, *peer_gone says whether it looks like the peer closed (EOF, reset). */
-static ssize_t io_result_tls(struct realnet *n, uint32_t conn, int r, bool *peer_gone)
+/*
+ * After a sockio call: SOCKIO_AGAIN makes *want the conn's poller interest.
+ * A pointer, so that it is read after the call that sets it.
+ */
+static ssize_t io_done(struct realnet *n, uint32_t conn, ssize_t r, const unsigned *want)
 {
-	struct rconn *c = &n->conns[conn];
-	int sys = errno; /* before anything else can change it */
-	int err = SSL_get_error(c->ssl, r);
-	switch (err) {
-	case SSL_ERROR_WANT_READ:
-		set_want(n, conn, POLLER_READ);
-		return IO_AGAIN;
-	case SSL_ERROR_WANT_WRITE:
-		set_want(n, conn, POLLER_WRITE);
-		return IO_AGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		*peer_gone = true;
-		return IO_EOF;
-	case SSL_ERROR_SYSCALL:
-		*peer_gone = is_peer_gone(sys) || ERR_peek_error() == 0;
-		ERR_clear_error();
-		return IO_FAIL;
-	default:
-		ERR_clear_error();
-		*peer_gone = false;
-		return IO_FAIL;
-	}
+	if (r == SOCKIO_AGAIN)
+		set_want(n, conn, *want);
+	return r;
 }
 
 static ssize_t io_read(struct realnet *n, uint32_t conn, char *buf, size_t len, bool *peer_gone)
 {
 	struct rconn *c = &n->conns[conn];
-	if (c->ssl) {
-		ERR_clear_error();
-		int r = SSL_read(c->ssl, buf, (int)len);
-		return r > 0 ? r : io_result_tls(n, conn, r, peer_gone);
-	}
-	ssize_t r = recv(c->fd, buf, len, 0);
-	if (r > 0)
-		return r;
-	if (r == 0) {
-		*peer_gone = true;
-		return IO_EOF;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-		set_want(n, conn, POLLER_READ);
-		return IO_AGAIN;
-	}
-	*peer_gone = is_peer_gone(errno);
-	return IO_FAIL;
+	unsigned want = 0;
+	return io_done(n, conn, sockio_read(c->fd, c->ssl, buf, len, &want, peer_gone), &want);
 }
 
 static ssize_t io_write(struct realnet *n, uint32_t conn, const char *buf, size_t len,
                         bool *peer_gone)
 {
 	struct rconn *c = &n->conns[conn];
-	if (c->ssl) {
-		ERR_clear_error();
-		int r = SSL_write(c->ssl, buf, (int)len);
-		return r > 0 ? r : io_result_tls(n, conn, r, peer_gone);
-	}
-	ssize_t r = send(c->fd, buf, len, MSG_NOSIGNAL);
-	if (r > 0)
-		return r;
-	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-		set_want(n, conn, POLLER_WRITE);
-		return IO_AGAIN;
-	}
-	*peer_gone = r == 0 || is_peer_gone(errno);
-	return IO_FAIL;
+	unsigned want = 0;
+	return io_done(n, conn, sockio_write(c->fd, c->ssl, buf, len, &want, peer_gone), &want);
 }
 
 /* ---------------------------------------------------------------- exchange */
@@ -395,18 +343,18 @@ static void conn_read(struct realnet *n, uint32_t conn)
 	for (;;) {
 		bool peer_gone = false;
 		ssize_t r = io_read(n, conn, n->scratch, sizeof n->scratch, &peer_gone);
-		if (r == IO_AGAIN)
+		if (r == SOCKIO_AGAIN)
 			return;
 		if (r <= 0) {
 			if (c->state == RC_READING && http_response_ends_at_eof(&c->resp) &&
-			    r == IO_EOF) {
+			    r == SOCKIO_EOF) {
 				response_done(n, conn);
 				return;
 			}
 			/* S1/S2: EOF on an idle conn, or while a response was due. */
 			bool nothing_written = c->state == RC_IDLE || c->out_off == 0;
 			report_broken(n, conn,
-			              peer_gone ? why_closed(n, conn, r == IO_EOF) : R_IO_ERROR,
+			              peer_gone ? why_closed(n, conn, r == SOCKIO_EOF) : R_IO_ERROR,
 			              nothing_written);
 			return;
 		}
@@ -435,7 +383,7 @@ static void conn_write(struct realnet *n, uint32_t conn, bool deferred)
 	while (c->out_off < len) {
 		bool peer_gone = false;
 		ssize_t r = io_write(n, conn, req + c->out_off, len - c->out_off, &peer_gone);
-		if (r == IO_AGAIN)
+		if (r == SOCKIO_AGAIN)
 			return;
 		if (r <= 0) {
 			enum ev_reason why = peer_gone ? why_closed(n, conn, false) : R_IO_ERROR;
@@ -483,7 +431,9 @@ static void tls_step(struct realnet *n, uint32_t conn)
 		return;
 	}
 	bool peer_gone = false;
-	if (io_result_tls(n, conn, r, &peer_gone) != IO_AGAIN)
+	unsigned want = 0;
+	if (io_done(n, conn, sockio_tls_result(c->ssl, r, &want, &peer_gone), &want) !=
+	    SOCKIO_AGAIN)
 		report_dial_failed(n, conn, R_IO_ERROR);
 }
 

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "poller.h"
 #include "server.h"
+#include "sockio.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,8 +26,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
 
 #include "rng.h"
 #include "tlscert.h"
@@ -267,6 +266,23 @@ static void resume_accepting(struct server_set *s)
 	}
 }
 
+/* The counter of a close: the server's four reasons, else (R_NONE) the peer's doing. */
+static enum counter close_counter(enum ev_reason why)
+{
+	switch (why) {
+	case R_SERVER_IDLE_TIMEOUT:
+		return C_CLOSES_IDLE_TIMEOUT;
+	case R_SERVER_CONN_CLOSE:
+		return C_CLOSES_CONN_CLOSE;
+	case R_SERVER_CLOSE_IDLE:
+		return C_CLOSES_CLOSE_IDLE;
+	case R_SERVER_RESTART:
+		return C_CLOSES_RESTART;
+	default:
+		return C_PEER_CLOSES;
+	}
+}
+
 /*
  * conn_close: the only way a conn ends. The reason is published before the
  * socket closes so that a client which reads EOF finds it (server_close_reason).
@@ -275,18 +291,11 @@ static void conn_close(struct server_set *s, uint32_t idx, enum ev_reason why)
 {
 	struct sconn *c = &s->conns[idx];
 	struct shost *h = &s->hosts[c->host];
-	static const enum counter by_reason[] = {
-	    [R_SERVER_IDLE_TIMEOUT] = C_CLOSES_IDLE_TIMEOUT,
-	    [R_SERVER_CONN_CLOSE] = C_CLOSES_CONN_CLOSE,
-	    [R_SERVER_CLOSE_IDLE] = C_CLOSES_CLOSE_IDLE,
-	    [R_SERVER_RESTART] = C_CLOSES_RESTART,
-	};
-	if (why == R_NONE) {
-		count(h, C_PEER_CLOSES, 1);
-	} else {
+	enum counter which = close_counter(why);
+	count(h, which, 1);
+	if (which != C_PEER_CLOSES) {
 		atomic_store_explicit(&h->close_reason[c->peer_port], (unsigned char)why,
 		                      memory_order_release);
-		count(h, by_reason[why], 1);
 		count(h, C_CLOSES, 1);
 	}
 	count(h, C_OPEN, -1);
@@ -304,59 +313,31 @@ static void conn_close(struct server_set *s, uint32_t idx, enum ev_reason why)
 
 /* ---- I/O, plain or TLS ----------------------------------------------- */
 
-#define IO_AGAIN (-1)
-#define IO_FAIL  (-2)
-
-/* For TLS: what SSL wants next becomes the conn's interest. */
-static int tls_result(struct server_set *s, uint32_t idx, int r)
+/*
+ * After a sockio call: SOCKIO_AGAIN makes *want the conn's poller interest.
+ * A pointer, so that it is read after the call that sets it.
+ */
+static ssize_t io_done(struct server_set *s, uint32_t idx, ssize_t r, const unsigned *want)
 {
-	switch (SSL_get_error(s->conns[idx].ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		set_want(s, idx, POLLER_READ);
-		return IO_AGAIN;
-	case SSL_ERROR_WANT_WRITE:
-		set_want(s, idx, POLLER_WRITE);
-		return IO_AGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	default:
-		ERR_clear_error();
-		return IO_FAIL;
-	}
+	if (r == SOCKIO_AGAIN)
+		set_want(s, idx, *want);
+	return r;
 }
 
 static ssize_t conn_recv(struct server_set *s, uint32_t idx, char *buf, size_t len)
 {
 	struct sconn *c = &s->conns[idx];
-	if (c->ssl) {
-		int r = SSL_read(c->ssl, buf, (int)len);
-		return r > 0 ? r : tls_result(s, idx, r);
-	}
-	ssize_t n = recv(c->fd, buf, len, 0);
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-		set_want(s, idx, POLLER_READ);
-		return IO_AGAIN;
-	}
-	return IO_FAIL;
+	unsigned want = 0;
+	bool peer_gone = false;
+	return io_done(s, idx, sockio_read(c->fd, c->ssl, buf, len, &want, &peer_gone), &want);
 }
 
 static ssize_t conn_send(struct server_set *s, uint32_t idx, const char *buf, size_t len)
 {
 	struct sconn *c = &s->conns[idx];
-	if (c->ssl) {
-		int r = SSL_write(c->ssl, buf, (int)len);
-		return r > 0 ? r : tls_result(s, idx, r);
-	}
-	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-	if (n > 0)
-		return n;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-		set_want(s, idx, POLLER_WRITE);
-		return IO_AGAIN;
-	}
-	return IO_FAIL;
+	unsigned want = 0;
+	bool peer_gone = false;
+	return io_done(s, idx, sockio_write(c->fd, c->ssl, buf, len, &want, &peer_gone), &want);
 }
 
 /* ---- HTTP ------------------------------------------------------------ */
@@ -441,7 +422,7 @@ static void conn_write(struct server_set *s, uint32_t idx)
 		const char *p = in_hdr ? c->hdr + c->out_off : s->body + (c->out_off - c->hdr_len);
 		size_t len = in_hdr ? c->hdr_len - c->out_off : total - c->out_off;
 		ssize_t n = conn_send(s, idx, p, len);
-		if (n == IO_AGAIN)
+		if (n == SOCKIO_AGAIN)
 			return;
 		if (n <= 0) {
 			conn_close(s, idx, R_NONE);
@@ -466,7 +447,7 @@ static void conn_read(struct server_set *s, uint32_t idx)
 	struct sconn *c = &s->conns[idx];
 	while (c->in_len < sizeof c->in) {
 		ssize_t n = conn_recv(s, idx, c->in + c->in_len, sizeof c->in - c->in_len);
-		if (n == IO_AGAIN)
+		if (n == SOCKIO_AGAIN)
 			break;
 		if (n <= 0) {
 			conn_close(s, idx, R_NONE);
@@ -492,7 +473,9 @@ static void conn_tls_accept(struct server_set *s, uint32_t idx)
 		conn_read(s, idx);
 		return;
 	}
-	if (tls_result(s, idx, r) != IO_AGAIN)
+	unsigned want = 0;
+	bool peer_gone = false;
+	if (io_done(s, idx, sockio_tls_result(c->ssl, r, &want, &peer_gone), &want) != SOCKIO_AGAIN)
 		conn_close(s, idx, R_NONE);
 }
 
