@@ -68,15 +68,15 @@ static ps_time kernel_period(const struct cli_opts *o)
 
 static void explain_failures(const struct stats *st, long fd_limit)
 {
-	if (st->failures[R_RESOURCE])
+	if (st->count.failures[R_RESOURCE])
 		fprintf(stderr,
 		        "poolsim real: %lld requests failed: out of file descriptors (the limit is "
 		        "%ld; "
 		        "raise it with ulimit -n, or lower the scenario's concurrency)\n",
-		        (long long)st->failures[R_RESOURCE], fd_limit);
-	if (st->failures[R_IO_ERROR])
+		        (long long)st->count.failures[R_RESOURCE], fd_limit);
+	if (st->count.failures[R_IO_ERROR])
 		fprintf(stderr, "poolsim real: %lld requests failed on socket or TLS errors\n",
-		        (long long)st->failures[R_IO_ERROR]);
+		        (long long)st->count.failures[R_IO_ERROR]);
 }
 
 /* run_real: the scenario on real sockets into `out`; an exit status. */
@@ -190,8 +190,8 @@ static int collect_rows(const struct stats *a, const struct stats *b, struct row
 {
 	int n = 0;
 #define COUNT_ROW(field)                                                                           \
-	add_row(rows, &n, #field, "totals", #field, (double)a->total.field,                        \
-	        (double)b->total.field, false)
+	add_row(rows, &n, #field, "totals", #field, (double)a->count.total.field,                  \
+	        (double)b->count.total.field, false)
 	COUNT_ROW(requests);
 	COUNT_ROW(ok);
 	COUNT_ROW(failed);
@@ -202,13 +202,13 @@ static int collect_rows(const struct stats *a, const struct stats *b, struct row
 	COUNT_ROW(closed);
 #undef COUNT_ROW
 	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++) {
-		if (a->closes[r] == 0 && b->closes[r] == 0)
+		if (a->count.total.closes[r] == 0 && b->count.total.closes[r] == 0)
 			continue;
 		const char *key = ev_reason_category_name((enum ev_reason)r);
 		char name[40];
 		snprintf(name, sizeof(name), "  %s", key);
-		add_row(rows, &n, name, "closes", key, (double)a->closes[r], (double)b->closes[r],
-		        false);
+		add_row(rows, &n, name, "closes", key, (double)a->count.total.closes[r],
+		        (double)b->count.total.closes[r], false);
 	}
 	add_row(rows, &n, "latency p50 ms", "latency_ms", "p50", stats_latency_ms(a, 0.5),
 	        stats_latency_ms(b, 0.5), true);

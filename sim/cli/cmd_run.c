@@ -58,9 +58,9 @@ int cmd_run(int argc, char **argv)
 			sim_set_check_invariants(s, true);
 		sim_start(s);
 		rc = outputs_report_stop(&out, "run", drive_sim(s));
-		if (o.check_invariants &&
-		    out.st.total.ok + out.st.total.failed + out.st.total.unfinished !=
-		        out.st.total.requests) {
+		if (o.check_invariants && out.st.count.total.ok + out.st.count.total.failed +
+		                                  out.st.count.total.unfinished !=
+		                              out.st.count.total.requests) {
 			fprintf(stderr, "poolsim: invariant broken: requests are not conserved\n");
 			rc = PS_EXIT_FAIL;
 		}

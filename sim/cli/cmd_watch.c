@@ -229,7 +229,7 @@ static void print_interrupted(struct watch *w)
 			sim_stop(e->sim, RUN_INTERRUPTED);
 		if (e->real && !real_finished(e->real))
 			real_stop(e->real, RUN_INTERRUPTED);
-		const struct view_counts *t = &e->view->total;
+		const struct counts *t = view_counts(e->view, PS_NONE);
 		fprintf(
 		    stderr,
 		    "poolsim watch: %s run interrupted at %.3fs; requests %lld: ok %lld, failed "

@@ -282,7 +282,7 @@ static void draw_total_line(const struct dash *d, const struct dash_pane *p, int
                             const struct box *b)
 {
 	const struct view *v = p->view;
-	const struct view_counts *t = view_counts(v, PS_NONE);
+	const struct counts *t = view_counts(v, PS_NONE);
 	char lim[32];
 
 	putf(y, b->x, b->w, A_BOLD,
@@ -295,7 +295,7 @@ static void draw_total_line(const struct dash *d, const struct dash_pane *p, int
 }
 
 /* The waiting bar: one column per request while they fit, else scaled to the peak. */
-static void draw_wait_bar(const struct dash *d, const struct view_counts *c, int y, int x, int w)
+static void draw_wait_bar(const struct dash *d, const struct counts *c, int y, int x, int w)
 {
 	int64_t scale = c->peak_waiting > w ? c->peak_waiting : w;
 	int fill = (int)(c->waiting * w / (scale ? scale : 1));
@@ -376,7 +376,7 @@ static void draw_cells(const struct dash *d, const struct view *v, uint32_t host
 		put(y + row, x + col, 1, attr_of(d, C_MARK_CONNS), d->utf8 ? "\u2503" : "|");
 }
 
-static int close_counts_text(const struct view_counts *c, char *buf, size_t size)
+static int close_counts_text(const struct counts *c, char *buf, size_t size)
 {
 	int len = 0;
 
@@ -394,7 +394,7 @@ static void draw_host(const struct dash *d, const struct view *v, uint32_t host,
                       const struct box *b, int rows)
 {
 	const struct view_host *h = view_host(v, host);
-	const struct view_counts *c = &h->counts;
+	const struct counts *c = view_counts(v, host);
 	char lim[32], lim2[32], closes[256];
 	bool sel = d->selected == (int)host;
 	int bar_w = b->w >= 100 ? 22 : b->w >= 80 ? 12 : 0, title_w = b->w - bar_w - 1;

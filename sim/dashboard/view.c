@@ -5,9 +5,11 @@
  * the event log in words. Must not include ncurses, read a clock, print, or
  * allocate per record once its arrays have grown to the run's high-water mark.
  *
- * Gauges (open, dialing, active, idle) move with the cells' state changes, so
- * the numbers on screen always agree with the cells drawn beside them;
- * `waiting` moves with REQ_WAIT and the EVF_WAITED flag, as stats.c counts it.
+ * Every count and gauge is core/counts.c's, the same the --json summary
+ * prints, so screen and summary cannot disagree. The cells follow the same
+ * records; the one difference is a conn whose dial just finished, drawn as
+ * active for the instant before the pool hands it on (the counts call it
+ * open only).
  */
 #include "view.h"
 
@@ -41,7 +43,7 @@ struct view *view_create(const struct scenario *sc)
 	v->hosts = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*v->hosts));
 	v->series = calloc(VIEW_SERIES_SECONDS, sizeof(*v->series));
 	v->log = calloc(VIEW_LOG_LINES, sizeof(*v->log));
-	if (!v->hosts || !v->series || !v->log) {
+	if (counter_init(&v->count, sc->n_hosts) < 0 || !v->hosts || !v->series || !v->log) {
 		view_destroy(v);
 		return NULL;
 	}
@@ -67,6 +69,7 @@ void view_destroy(struct view *v)
 		free(v->hosts[i].series);
 	}
 	free(v->hosts);
+	counter_free(&v->count);
 	free(v->series);
 	free(v->closing);
 	free(v->log);
@@ -250,65 +253,27 @@ static void push_closing(struct view *v, uint32_t host, uint32_t cell, ps_time u
 	v->closing_count++;
 }
 
-/* ---------------------------------------------------------------- gauges */
+/* ---------------------------------------------------------------- cell states */
 
-static int64_t *gauge_of(struct view_counts *c, enum view_cell_state s)
-{
-	switch (s) {
-	case VIEW_CELL_DIALING:
-	case VIEW_CELL_TLS:
-		return &c->dialing;
-	case VIEW_CELL_ACTIVE:
-		return &c->active;
-	case VIEW_CELL_IDLE:
-		return &c->idle;
-	default:
-		return NULL;
-	}
-}
-
-static void gauge_add(struct view *v, uint32_t host, enum view_cell_state s, int64_t d)
-{
-	int64_t *g = gauge_of(&v->total, s);
-
-	if (g)
-		*g += d;
-	if (host < v->n_hosts && (g = gauge_of(&v->hosts[host].counts, s)))
-		*g += d;
-}
-
-/* Move a cell to a new state, keeping the gauges equal to the cells. */
-static void cell_move(struct view *v, uint32_t host, struct view_cell *c, enum view_cell_state to,
-                      ps_time t)
+/* Move a cell to a new state; the time it spent idle adds up for the cell's glyph and log. */
+static void cell_move(struct view_cell *c, enum view_cell_state to, ps_time t)
 {
 	if (c->state == VIEW_CELL_IDLE)
 		c->idle_total += t - c->since;
-	gauge_add(v, host, (enum view_cell_state)c->state, -1);
-	gauge_add(v, host, to, +1);
 	c->state = (uint8_t)to;
 	c->since = t;
 }
 
-static void update_peaks(struct view_counts *c)
-{
-	if (c->open > c->peak_open)
-		c->peak_open = c->open;
-	if (c->idle > c->peak_idle)
-		c->peak_idle = c->idle;
-	if (c->waiting > c->peak_waiting)
-		c->peak_waiting = c->waiting;
-}
-
 /* ---------------------------------------------------------------- series */
 
-static struct view_sample sample_now(const struct view_counts *c)
+static struct view_sample sample_now(const struct counts *c)
 {
 	struct view_sample s = {(int32_t)c->open, (int32_t)c->active, (int32_t)c->idle,
 	                        (int32_t)c->waiting};
 	return s;
 }
 
-static void sample_max(struct view_sample *s, const struct view_counts *c)
+static void sample_max(struct view_sample *s, const struct counts *c)
 {
 	struct view_sample n = sample_now(c);
 
@@ -335,9 +300,9 @@ static void series_advance(struct view *v, ps_time t)
 	for (int64_t s = from; s <= sec; s++) {
 		size_t i = (size_t)(s % VIEW_SERIES_SECONDS);
 
-		v->series[i] = sample_now(&v->total);
+		v->series[i] = sample_now(&v->count.total);
 		for (uint32_t h = 0; h < v->n_hosts; h++)
-			v->hosts[h].series[i] = sample_now(&v->hosts[h].counts);
+			v->hosts[h].series[i] = sample_now(&v->count.hosts[h]);
 	}
 	v->series_second = sec;
 }
@@ -349,9 +314,9 @@ static void series_note(struct view *v, uint32_t host)
 	if (v->series_second < 0)
 		return;
 	i = (size_t)(v->series_second % VIEW_SERIES_SECONDS);
-	sample_max(&v->series[i], &v->total);
+	sample_max(&v->series[i], &v->count.total);
 	if (host < v->n_hosts)
-		sample_max(&v->hosts[host].series[i], &v->hosts[host].counts);
+		sample_max(&v->hosts[host].series[i], &v->count.hosts[host]);
 }
 
 bool view_sample_at(const struct view *v, uint32_t host, int ago, struct view_sample *out)
@@ -370,17 +335,6 @@ bool view_sample_at(const struct view *v, uint32_t host, int ago, struct view_sa
 }
 
 /* ---------------------------------------------------------------- counters */
-
-/* Apply `f` to the total and, when the record names one, to its host. */
-#define BOTH(v, ev, stmt)                                                                          \
-	do {                                                                                       \
-		struct view_counts *c_ = &(v)->total;                                              \
-		stmt;                                                                              \
-		if ((ev)->host < (v)->n_hosts) {                                                   \
-			c_ = &(v)->hosts[(ev)->host].counts;                                       \
-			stmt;                                                                      \
-		}                                                                                  \
-	} while (0)
 
 static const char *setting_of(const struct view *v, enum ev_reason r, char *buf, size_t size)
 {
@@ -421,22 +375,14 @@ static void on_closed(struct view *v, const struct ps_event *ev)
 {
 	struct view_cell *c = cell_of(v, ev);
 	enum ev_reason r = (enum ev_reason)ev->reason;
-	enum ev_reason cat = r < R_REASON_COUNT ? ev_reason_category(r) : R_ERROR;
 	char extra[64], dur[32], text[VIEW_LOG_WIDTH];
 	const char *setting;
 
-	BOTH(v, ev, c_->closed++);
-	if (cat < R_CLOSE_CATEGORY_COUNT)
-		BOTH(v, ev, c_->closes[cat]++);
-	if ((ev->flags & EVF_WAS_DIALING) ||
-	    (c && (c->state == VIEW_CELL_DIALING || c->state == VIEW_CELL_TLS)))
-		BOTH(v, ev, c_->dial_failures++);
-	BOTH(v, ev, c_->open--);
 	if (c) {
 		struct view_host *h = &v->hosts[ev->host];
 		uint32_t pos = h->slot_cell[ev->conn];
 
-		cell_move(v, ev->host, c, VIEW_CELL_CLOSING, ev->t);
+		cell_move(c, VIEW_CELL_CLOSING, ev->t);
 		c->reason = (uint8_t)r;
 		c->closing_until = ps_time_add(ev->t, v->closing_linger);
 		h->slot_cell[ev->conn] = PS_NONE;
@@ -457,7 +403,6 @@ static void on_dial(struct view *v, const struct ps_event *ev)
 {
 	struct view_cell *c = cell_new(v, ev);
 
-	BOTH(v, ev, c_->dials++; c_->open++);
 	if (c) {
 		c->state = VIEW_CELL_EMPTY;
 		c->tls = (ev->flags & EVF_TLS) != 0;
@@ -465,7 +410,7 @@ static void on_dial(struct view *v, const struct ps_event *ev)
 		c->opened = ev->t;
 		c->req = ev->req;
 		c->idle_deadline = PS_TIME_NEVER;
-		cell_move(v, ev->host, c, VIEW_CELL_DIALING, ev->t);
+		cell_move(c, VIEW_CELL_DIALING, ev->t);
 	}
 	if (ev->req)
 		log_line(v, ev, "dial conn #%u%s for req %u", ev->conn_id,
@@ -480,13 +425,9 @@ static void on_got_conn(struct view *v, const struct ps_event *ev)
 	struct view_cell *c = cell_of(v, ev);
 	bool from_idle = (ev->flags & EVF_WAS_IDLE) || (c && c->state == VIEW_CELL_IDLE);
 
-	if (ev->flags & EVF_REUSED)
-		BOTH(v, ev, c_->reused++);
-	if (ev->flags & EVF_WAITED)
-		BOTH(v, ev, c_->waiting -= c_->waiting > 0);
 	if (c) {
 		if (c->state != VIEW_CELL_ACTIVE)
-			cell_move(v, ev->host, c, VIEW_CELL_ACTIVE, ev->t);
+			cell_move(c, VIEW_CELL_ACTIVE, ev->t);
 		c->served++;
 		c->req = ev->req;
 	}
@@ -501,19 +442,17 @@ static void on_got_conn(struct view *v, const struct ps_event *ev)
 static void on_idle(struct view *v, const struct ps_event *ev)
 {
 	struct view_cell *c = cell_of(v, ev);
-	const struct view_counts *hc;
 	char lim[32];
 
 	if (c) {
-		cell_move(v, ev->host, c, VIEW_CELL_IDLE, ev->t);
+		cell_move(c, VIEW_CELL_IDLE, ev->t);
 		c->idle_deadline = ev->value;
 		c->req = 0;
 	}
 	if (ev->host >= v->n_hosts)
 		return;
-	hc = &v->hosts[ev->host].counts;
 	log_line(v, ev, "conn #%u idle (%lld idle, MaxIdleConnsPerHost=%s)", ev->conn_id,
-	         (long long)hc->idle,
+	         (long long)v->count.hosts[ev->host].idle,
 	         view_limit_text(v->limits.max_idle_per_host, lim, sizeof(lim)));
 }
 
@@ -522,12 +461,10 @@ static void on_wait(struct view *v, const struct ps_event *ev, bool permit)
 	char lim[32];
 
 	if (permit) {
-		BOTH(v, ev, c_->permit_waits++);
 		log_line(v, ev, "req %u waits: MaxConnsPerHost=%s reached", ev->req,
 		         view_limit_text(v->limits.max_conns_per_host, lim, sizeof(lim)));
 		return;
 	}
-	BOTH(v, ev, c_->waiting++);
 	log_line(v, ev, "req %u waits: no idle conn", ev->req);
 }
 
@@ -535,9 +472,6 @@ static void on_failed(struct view *v, const struct ps_event *ev)
 {
 	enum ev_reason r = (enum ev_reason)ev->reason;
 
-	BOTH(v, ev, c_->failed++);
-	if (ev->flags & EVF_WAITED)
-		BOTH(v, ev, c_->waiting -= c_->waiting > 0);
 	log_line(v, ev, "req %u failed: %s (%s)", ev->req, ev_reason_text(r), ev_reason_go_name(r));
 }
 
@@ -568,7 +502,7 @@ static void on_conn_ready(struct view *v, const struct ps_event *ev)
 	struct view_cell *c = cell_of(v, ev);
 
 	if (c && (c->state == VIEW_CELL_DIALING || c->state == VIEW_CELL_TLS))
-		cell_move(v, ev->host, c, VIEW_CELL_ACTIVE, ev->t);
+		cell_move(c, VIEW_CELL_ACTIVE, ev->t);
 }
 
 static void on_tls(struct view *v, const struct ps_event *ev)
@@ -576,14 +510,13 @@ static void on_tls(struct view *v, const struct ps_event *ev)
 	struct view_cell *c = cell_of(v, ev);
 
 	if (c && c->state == VIEW_CELL_DIALING)
-		cell_move(v, ev->host, c, VIEW_CELL_TLS, ev->t);
+		cell_move(c, VIEW_CELL_TLS, ev->t);
 }
 
 static void on_leaked(struct view *v, const struct ps_event *ev)
 {
 	struct view_cell *c = cell_of(v, ev);
 
-	BOTH(v, ev, c_->leaked++);
 	if (c)
 		c->leaked = true;
 	log_line(v, ev, "req %u never closed its body: conn #%u stays held", ev->req, ev->conn_id);
@@ -592,9 +525,6 @@ static void on_leaked(struct view *v, const struct ps_event *ev)
 static void dispatch(struct view *v, const struct ps_event *ev)
 {
 	switch ((enum ev_kind)ev->kind) {
-	case EV_REQ_START:
-		BOTH(v, ev, c_->requests++);
-		break;
 	case EV_REQ_WAIT:
 		on_wait(v, ev, false);
 		break;
@@ -605,12 +535,8 @@ static void dispatch(struct view *v, const struct ps_event *ev)
 		on_got_conn(v, ev);
 		break;
 	case EV_REQ_RETRY:
-		BOTH(v, ev, c_->retries++);
 		log_line(v, ev, "req %u retried on another conn: %s", ev->req,
 		         ev_reason_text((enum ev_reason)ev->reason));
-		break;
-	case EV_REQ_DONE:
-		BOTH(v, ev, c_->ok++);
 		break;
 	case EV_REQ_FAILED:
 		on_failed(v, ev);
@@ -661,10 +587,8 @@ void view_on_event(void *ctx, const struct ps_event *ev)
 		v->now = ev->t;
 	expire_closing(v, v->now);
 	series_advance(v, v->now);
+	counter_on_event(&v->count, ev);
 	dispatch(v, ev);
-	update_peaks(&v->total);
-	if (ev->host < v->n_hosts)
-		update_peaks(&v->hosts[ev->host].counts);
 	series_note(v, ev->host);
 	v->events++;
 	v->changes++;
@@ -697,9 +621,9 @@ const struct view_cell *view_host_cells(const struct view *v, uint32_t host, siz
 	return v->hosts[host].cells;
 }
 
-const struct view_counts *view_counts(const struct view *v, uint32_t host)
+const struct counts *view_counts(const struct view *v, uint32_t host)
 {
-	return host < v->n_hosts ? &v->hosts[host].counts : &v->total;
+	return counter_counts(&v->count, host);
 }
 
 const struct view_kernel *view_kernel(const struct view *v, uint32_t host)

@@ -12,6 +12,7 @@
 #ifndef POOLSIM_VIEW_H
 #define POOLSIM_VIEW_H
 
+#include "counts.h"
 #include "event.h"
 #include "transport_limits.h"
 #include "scenario.h"
@@ -47,16 +48,6 @@ struct view_cell {
 	int64_t served; /* requests that got this conn */
 };
 
-/* Counters and gauges of one host or of the whole run. */
-struct view_counts {
-	int64_t requests, ok, failed, retries, leaked;
-	int64_t dials, dial_failures, reused;
-	int64_t closed, closes[R_CLOSE_CATEGORY_COUNT];
-	/* gauges, and their peaks */
-	int64_t open, dialing, active, idle, waiting, permit_waits;
-	int64_t peak_open, peak_idle, peak_waiting;
-};
-
 /* Real mode: the kernel's own counts of this host's sockets (or of all of them). */
 struct view_kernel {
 	bool present;
@@ -76,7 +67,6 @@ struct view_host {
 	size_t free_hint;    /* no EMPTY position below this */
 	uint32_t *slot_cell; /* conn slot -> position, PS_NONE if the slot is not here */
 	size_t cap_slots;
-	struct view_counts counts;
 	struct view_kernel kernel;
 	struct view_sample *series; /* VIEW_SERIES_SECONDS, a ring indexed by second % 60 */
 };
@@ -91,7 +81,7 @@ struct view {
 	struct transport_limits limits; /* as the pool applies them (core/transport_limits.h) */
 	struct view_host *hosts;
 	uint32_t n_hosts;
-	struct view_counts total;
+	struct counter count; /* the counts and gauges, as the summary keeps them (core/counts.h) */
 	struct view_kernel kernel;
 	struct view_sample *series; /* the total, like view_host.series */
 	int64_t series_second;      /* the second the newest sample covers; -1 before any */
@@ -120,7 +110,7 @@ void view_set_closing_linger(struct view *v, ps_time linger);
 const struct view_host *view_host(const struct view *v, uint32_t host);
 const struct view_cell *view_host_cells(const struct view *v, uint32_t host, size_t *n);
 /* Counters of one host, or of the total with host == PS_NONE. */
-const struct view_counts *view_counts(const struct view *v, uint32_t host);
+const struct counts *view_counts(const struct view *v, uint32_t host);
 const struct view_kernel *view_kernel(const struct view *v, uint32_t host);
 
 /* The log: i = 0 is the oldest line kept, view_log_count() - 1 the newest. */

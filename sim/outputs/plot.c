@@ -147,7 +147,7 @@ static int32_t clamp32(int64_t v)
 
 static int32_t gauge_now(const struct plot *p, uint32_t host, enum plot_series s)
 {
-	const struct stats_counts *c = &p->st->hosts[host];
+	const struct counts *c = &p->st->count.hosts[host];
 	switch (s) {
 	case SERIES_OPEN:
 		return clamp32(c->open);

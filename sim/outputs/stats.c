@@ -1,8 +1,7 @@
 /*
- * stats.c: the run summary (--json contract), counted from the event stream.
+ * stats.c: the run summary (--json contract), from the event stream.
  *
- * Keeps one byte of state per conn slot (dialing, TLS, ready, active, idle) so
- * each record moves exactly one gauge; everything else is a counter. Latency
+ * The counts are core/counts.c's (shared with the dashboard). Latency
  * and conn wait are time_dists (dist.h); a request's conn wait runs from its
  * req_start (or req_retry) to its got_conn, remembered per request slot.
  */
@@ -14,13 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum conn_gauge { CG_NONE, CG_DIALING, CG_TLS, CG_READY, CG_ACTIVE, CG_IDLE };
-
-struct stats_conns {
-	uint8_t *state;
-	uint32_t cap;
-};
-
 int stats_init(struct stats *st, const struct scenario *sc, const char *mode)
 {
 	memset(st, 0, sizeof(*st));
@@ -28,11 +20,10 @@ int stats_init(struct stats *st, const struct scenario *sc, const char *mode)
 	st->mode = mode;
 	st->time_scale_back = 1.0;
 	size_t n = sc->n_hosts ? sc->n_hosts : 1;
-	st->hosts = calloc(n, sizeof(*st->hosts));
+	int counted = counter_init(&st->count, sc->n_hosts);
 	st->host_latency = calloc(n, sizeof(*st->host_latency));
 	st->host_conn_wait = calloc(n, sizeof(*st->host_conn_wait));
-	st->conns = calloc(1, sizeof(*st->conns));
-	if (!st->hosts || !st->host_latency || !st->host_conn_wait || !st->conns) {
+	if (counted < 0 || !st->host_latency || !st->host_conn_wait) {
 		stats_free(st);
 		return -1;
 	}
@@ -55,112 +46,10 @@ void stats_free(struct stats *st)
 	}
 	free(st->host_latency);
 	free(st->host_conn_wait);
-	free(st->hosts);
+	counter_free(&st->count);
 	free(st->asked);
-	if (st->conns)
-		free(st->conns->state);
-	free(st->conns);
-	st->hosts = NULL;
 	st->host_latency = st->host_conn_wait = NULL;
 	st->asked = NULL;
-	st->conns = NULL;
-}
-
-static uint8_t *conn_state(struct stats *st, uint32_t conn)
-{
-	struct stats_conns *cs = st->conns;
-	if (conn >= cs->cap)
-		cs->state = grow_to_hold(cs->state, &cs->cap, 1, conn, 64, NULL);
-	return &cs->state[conn];
-}
-
-#define NO_PEAK SIZE_MAX
-
-/* Apply a gauge change to one set; only a rise of the gauge itself can raise its peak. */
-static inline void gauge_one(struct stats_counts *s, size_t field, size_t peak, int delta)
-{
-	int64_t *g = (int64_t *)((char *)s + field);
-	*g += delta;
-	if (peak != NO_PEAK && delta > 0) {
-		int64_t *p = (int64_t *)((char *)s + peak);
-		if (*g > *p)
-			*p = *g;
-	}
-}
-
-/* Apply a gauge change to the total and the host, tracking peaks. */
-static void gauge(struct stats *st, uint32_t host, size_t field, size_t peak, int delta)
-{
-	gauge_one(&st->total, field, peak, delta);
-	if (host < st->sc->n_hosts)
-		gauge_one(&st->hosts[host], field, peak, delta);
-}
-
-#define PEAK_OF_open    offsetof(struct stats_counts, peak_open)
-#define PEAK_OF_idle    offsetof(struct stats_counts, peak_idle)
-#define PEAK_OF_waiting offsetof(struct stats_counts, peak_waiting)
-#define PEAK_OF_active  offsetof(struct stats_counts, peak_active)
-#define PEAK_OF_dialing NO_PEAK
-#define PEAK_OF_leaked  NO_PEAK
-#define GAUGE(st, host, name, delta)                                                               \
-	gauge(st, host, offsetof(struct stats_counts, name), PEAK_OF_##name, delta)
-
-static void count(struct stats *st, uint32_t host, size_t field)
-{
-	(*(int64_t *)((char *)&st->total + field))++;
-	if (host < st->sc->n_hosts)
-		(*(int64_t *)((char *)&st->hosts[host] + field))++;
-}
-
-#define COUNT(st, host, name) count(st, host, offsetof(struct stats_counts, name))
-
-/* leave_state: the conn leaves its current gauge. */
-static void leave_state(struct stats *st, uint32_t host, uint8_t state)
-{
-	switch (state) {
-	case CG_DIALING:
-	case CG_TLS:
-		GAUGE(st, host, dialing, -1);
-		break;
-	case CG_ACTIVE:
-		GAUGE(st, host, active, -1);
-		break;
-	case CG_IDLE:
-		GAUGE(st, host, idle, -1);
-		break;
-	default:
-		break;
-	}
-}
-
-static void on_conn_closed(struct stats *st, const struct ps_event *ev)
-{
-	uint8_t *s = conn_state(st, ev->conn);
-	if (*s == CG_DIALING || *s == CG_TLS)
-		COUNT(st, ev->host, dial_failures); /* T2: a failed handshake is a failed dial */
-	leave_state(st, ev->host, *s);
-	*s = CG_NONE;
-	GAUGE(st, ev->host, open, -1);
-	COUNT(st, ev->host, closed);
-	enum ev_reason cat = ev_reason_category(ev->reason);
-	st->closes[cat]++;
-	count(st, ev->host, offsetof(struct stats_counts, closes) + cat * sizeof(int64_t));
-	if (ev->flags & EVF_LEAKED)
-		GAUGE(st, ev->host, leaked, -1);
-}
-
-static void on_got_conn(struct stats *st, const struct ps_event *ev)
-{
-	uint8_t *s = conn_state(st, ev->conn);
-	if (ev->flags & EVF_WAITED)
-		GAUGE(st, ev->host, waiting, -1);
-	if (ev->flags & EVF_REUSED)
-		COUNT(st, ev->host, reused);
-	if (*s != CG_ACTIVE) {
-		leave_state(st, ev->host, *s);
-		GAUGE(st, ev->host, active, 1);
-	}
-	*s = CG_ACTIVE;
 }
 
 static void on_latency(struct stats *st, const struct ps_event *ev)
@@ -210,65 +99,17 @@ static void on_kernel(struct stats *st, const struct ps_event *ev)
 static void stats_on_event(void *ctx, const struct ps_event *ev)
 {
 	struct stats *st = ctx;
+	counter_on_event(&st->count, ev);
 	switch (ev->kind) {
 	case EV_REQ_START:
-		COUNT(st, ev->host, requests);
+	case EV_REQ_RETRY:
 		on_ask(st, ev);
-		break;
-	case EV_REQ_WAIT:
-		GAUGE(st, ev->host, waiting, 1);
 		break;
 	case EV_REQ_GOT_CONN:
-		on_got_conn(st, ev);
 		on_conn_wait(st, ev);
 		break;
-	case EV_REQ_RETRY:
-		COUNT(st, ev->host, retries);
-		on_ask(st, ev);
-		if (ev->flags & EVF_REUSED) {
-			st->total.reused--;
-			if (ev->host < st->sc->n_hosts)
-				st->hosts[ev->host].reused--;
-		}
-		break;
 	case EV_REQ_DONE:
-		COUNT(st, ev->host, ok);
 		on_latency(st, ev);
-		break;
-	case EV_REQ_FAILED:
-		COUNT(st, ev->host, failed);
-		st->failures[ev->reason < R_REASON_COUNT ? ev->reason : R_ERROR]++;
-		if (ev->flags & EVF_WAITED)
-			GAUGE(st, ev->host, waiting, -1);
-		break;
-	case EV_BODY_LEAKED:
-		GAUGE(st, ev->host, leaked, 1);
-		break;
-	case EV_DIAL_START:
-		*conn_state(st, ev->conn) = CG_DIALING;
-		COUNT(st, ev->host, dials);
-		GAUGE(st, ev->host, open, 1);
-		GAUGE(st, ev->host, dialing, 1);
-		break;
-	case EV_TLS_START:
-		*conn_state(st, ev->conn) = CG_TLS;
-		COUNT(st, ev->host, tls_handshakes);
-		break;
-	case EV_CONN_READY: {
-		uint8_t *s = conn_state(st, ev->conn);
-		leave_state(st, ev->host, *s);
-		*s = CG_READY;
-		break;
-	}
-	case EV_CONN_IDLE: {
-		uint8_t *s = conn_state(st, ev->conn);
-		leave_state(st, ev->host, *s);
-		*s = CG_IDLE;
-		GAUGE(st, ev->host, idle, 1);
-		break;
-	}
-	case EV_CONN_CLOSED:
-		on_conn_closed(st, ev);
 		break;
 	case EV_KERNEL_SAMPLE:
 		on_kernel(st, ev);
@@ -277,10 +118,6 @@ static void stats_on_event(void *ctx, const struct ps_event *ev)
 		st->end = ev->t;
 		st->stopped = (enum run_stop)ev->flags;
 		st->ended = true;
-		st->total.unfinished = st->total.requests - st->total.ok - st->total.failed;
-		for (uint32_t h = 0; h < st->sc->n_hosts; h++)
-			st->hosts[h].unfinished =
-			    st->hosts[h].requests - st->hosts[h].ok - st->hosts[h].failed;
 		break;
 	default:
 		break;
@@ -338,7 +175,7 @@ static void print_quantiles(const struct stats *st, FILE *out, const char *name,
 
 void stats_print_json(const struct stats *st, FILE *out)
 {
-	const struct stats_counts *t = &st->total;
+	const struct counts *t = &st->count.total;
 	fprintf(out, "{\n  \"mode\": ");
 	stats_json_string(out, st->mode);
 	fprintf(out, ",\n  \"scenario\": ");
@@ -365,7 +202,7 @@ void stats_print_json(const struct stats *st, FILE *out)
 	        st->sc->go % 100);
 	fprintf(out, "  \"hosts\": {");
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
-		const struct stats_counts *hc = &st->hosts[h];
+		const struct counts *hc = &st->count.hosts[h];
 		fprintf(out, "%s", h ? ",\n            " : "");
 		stats_json_string(out, st->sc->hosts[h].name);
 		fprintf(out,
@@ -386,7 +223,7 @@ void stats_print_json(const struct stats *st, FILE *out)
 		fputc('}', out);
 	}
 	fprintf(out, "},\n  ");
-	print_closes(out, st->closes);
+	print_closes(out, st->count.total.closes);
 	fprintf(out, ",\n  ");
 	print_quantiles(st, out, "latency_ms", &st->latency);
 	fprintf(out, ",\n  ");
@@ -409,7 +246,7 @@ void stats_print_json(const struct stats *st, FILE *out)
 
 void stats_print_text(const struct stats *st, FILE *out)
 {
-	const struct stats_counts *t = &st->total;
+	const struct counts *t = &st->count.total;
 	char dur[32];
 	char go[64];
 	fprintf(out, "%s  (%s, %s simulated, %s)\n", st->sc->title, st->mode,
@@ -430,9 +267,9 @@ void stats_print_text(const struct stats *st, FILE *out)
 	fprintf(out, "closed    %lld", (long long)t->closed);
 	const char *sep = ":";
 	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++)
-		if (st->closes[r]) {
+		if (t->closes[r]) {
 			fprintf(out, "%s %s %lld", sep, ev_reason_category_name((enum ev_reason)r),
-			        (long long)st->closes[r]);
+			        (long long)t->closes[r]);
 			sep = ",";
 		}
 	/* No finished request has no latency: a 0.000 would read as "instant". */
@@ -443,7 +280,7 @@ void stats_print_text(const struct stats *st, FILE *out)
 		        stats_latency_ms(st, 0.50), stats_latency_ms(st, 0.90),
 		        stats_latency_ms(st, 0.99), stats_latency_ms(st, 1.0));
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
-		const struct stats_counts *hc = &st->hosts[h];
+		const struct counts *hc = &st->count.hosts[h];
 		fprintf(out,
 		        "  host %-12s requests %lld, dials %lld, reused %lld, peak open %lld, peak "
 		        "idle %lld, closed %lld\n",

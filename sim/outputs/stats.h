@@ -3,14 +3,17 @@
  * event stream alone, so sim and real runs are counted by the same code.
  *
  * Attach stats_sink() to a run's stream; read the numbers after EV_RUN_END.
- * Gauges (open, idle, active, waiting per host) are live at every record, so
- * the CSV sampler and the dashboard read them too.
+ * The counts are core/counts.h's, the same the dashboard's view keeps; this
+ * module adds the time distributions, the kernel's and the schedule lag's
+ * figures, and prints. Gauges are live at every record, so the CSV sampler
+ * and the SVG read them too.
  */
 #ifndef POOLSIM_STATS_H
 #define POOLSIM_STATS_H
 
 #include <stdio.h>
 
+#include "counts.h"
 #include "dist.h"
 #include "event.h"
 #include "scenario.h"
@@ -18,17 +21,6 @@
 /* Percentiles are exact up to this many samples in the totals, and up to the per-host figure. */
 #define STATS_EXACT      65536
 #define STATS_HOST_EXACT 1024
-
-struct stats_counts {
-	int64_t requests, ok, failed, unfinished;
-	int64_t dials, dial_failures, tls_handshakes, reused;
-	int64_t closed, retries;
-	int64_t leaked; /* conns held by a leaked body now (at the end: the JSON "leaked") */
-	/* gauges and their peaks */
-	int64_t open, idle, active, waiting, dialing;
-	int64_t peak_open, peak_idle, peak_waiting, peak_active;
-	int64_t closes[R_CLOSE_CATEGORY_COUNT]; /* by JSON "closes" key */
-};
 
 /* Real mode: how late its scheduled requests started, in wall milliseconds. */
 struct stats_lag {
@@ -44,10 +36,8 @@ struct stats_kernel {
 struct stats {
 	const struct scenario *sc;
 	const char *mode; /* "sim", "real", "go" */
-	struct stats_counts total;
-	struct stats_counts *hosts; /* n_hosts */
-	int64_t closes[R_CLOSE_CATEGORY_COUNT];
-	int64_t failures[R_REASON_COUNT];
+	struct counter
+	    count; /* every count and gauge (core/counts.h): count.total, count.hosts[] */
 	ps_time end;
 	bool ended;            /* EV_RUN_END arrived: the counts add up */
 	enum run_stop stopped; /* why the run ended (EV_RUN_END's flags): JSON "stopped" */
@@ -59,8 +49,7 @@ struct stats {
 	/* real mode ran with scaled durations: multiply measured times by this to report scenario
 	 * time */
 	double time_scale_back;
-	struct stats_conns *conns; /* private: per-conn gauge state */
-	ps_time *asked;            /* private: per request slot, when it last asked for a conn */
+	ps_time *asked; /* private: per request slot, when it last asked for a conn */
 	uint32_t asked_cap;
 };
 

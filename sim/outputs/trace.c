@@ -114,7 +114,7 @@ void csv_init(struct csv *c, const struct stats *st, FILE *out, ps_time interval
 	fprintf(out, "t,host,open,active,idle,dialing,waiting,dials,closed\n");
 }
 
-static void csv_row(struct csv *c, ps_time t, const char *host, const struct stats_counts *g)
+static void csv_row(struct csv *c, ps_time t, const char *host, const struct counts *g)
 {
 	double secs = (double)t / (double)PS_SEC * c->time_scale_back;
 	fprintf(c->out, "%.3f,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", secs, host,
@@ -127,9 +127,9 @@ static void csv_flush(struct csv *c, ps_time until)
 {
 	while (c->next <= until) {
 		for (uint32_t h = 0; h < c->st->sc->n_hosts; h++)
-			csv_row(c, c->next, c->st->sc->hosts[h].name, &c->st->hosts[h]);
+			csv_row(c, c->next, c->st->sc->hosts[h].name, &c->st->count.hosts[h]);
 		if (c->st->sc->n_hosts > 1)
-			csv_row(c, c->next, "*", &c->st->total);
+			csv_row(c, c->next, "*", &c->st->count.total);
 		c->next += c->interval;
 	}
 }

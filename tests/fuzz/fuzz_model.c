@@ -217,7 +217,7 @@ static void hash_u64(uint64_t *h, uint64_t v)
 	}
 }
 
-static bool counts_negative(const struct stats_counts *c)
+static bool counts_negative(const struct counts *c)
 {
 	return c->requests < 0 || c->ok < 0 || c->failed < 0 || c->dials < 0 ||
 	       c->dial_failures < 0 || c->tls_handshakes < 0 || c->reused < 0 || c->closed < 0 ||
@@ -228,11 +228,11 @@ static bool counts_negative(const struct stats_counts *c)
 static void check_gauges(const struct checker *ck)
 {
 	const struct stats *st = ck->st;
-	if (counts_negative(&st->total))
+	if (counts_negative(&st->count.total))
 		broken(ck, "a total counter or gauge is negative");
 	int64_t open = 0, idle = 0, waiting = 0, requests = 0;
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
-		const struct stats_counts *hc = &st->hosts[h];
+		const struct counts *hc = &st->count.hosts[h];
 		if (counts_negative(hc))
 			broken(ck, "a host counter or gauge is negative");
 		open += hc->open;
@@ -240,10 +240,10 @@ static void check_gauges(const struct checker *ck)
 		waiting += hc->waiting;
 		requests += hc->requests;
 	}
-	if (open != st->total.open || idle != st->total.idle || waiting != st->total.waiting ||
-	    requests != st->total.requests)
+	if (open != st->count.total.open || idle != st->count.total.idle ||
+	    waiting != st->count.total.waiting || requests != st->count.total.requests)
 		broken(ck, "totals differ from the sum of the hosts");
-	if (st->total.idle > st->total.open)
+	if (st->count.total.idle > st->count.total.open)
 		broken(ck, "more idle conns than open ones");
 }
 
@@ -269,19 +269,19 @@ static void on_record(void *ctx, const struct ps_event *ev)
 static void check_end(const struct checker *ck)
 {
 	const struct stats *st = ck->st;
-	const struct stats_counts *t = &st->total;
+	const struct counts *t = &st->count.total;
 	if (t->ok + t->failed + t->unfinished != t->requests || t->unfinished < 0)
 		broken(ck, "requests not conserved (ok + failed + unfinished != requests)");
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
-		const struct stats_counts *hc = &st->hosts[h];
+		const struct counts *hc = &st->count.hosts[h];
 		if (hc->ok + hc->failed + hc->unfinished != hc->requests || hc->unfinished < 0)
 			broken(ck, "requests of a host not conserved");
 	}
 	int64_t closes = 0;
 	for (int r = 0; r < R_CLOSE_CATEGORY_COUNT; r++) {
-		if (st->closes[r] < 0)
+		if (st->count.total.closes[r] < 0)
 			broken(ck, "a close count is negative");
-		closes += st->closes[r];
+		closes += st->count.total.closes[r];
 	}
 	if (closes != t->closed)
 		broken(ck, "closed differs from the sum of closes");
@@ -308,7 +308,7 @@ static bool run_once(const struct scenario *sc, const char *text, uint64_t *hash
 	sim_set_check_invariants(s, true);
 	sim_start(s);
 	long steps = 0;
-	while (steps < STEP_BUDGET && st.total.open < OPEN_BUDGET && sim_step(s))
+	while (steps < STEP_BUDGET && st.count.total.open < OPEN_BUDGET && sim_step(s))
 		steps++;
 	bool finished = sim_finished(s);
 	if (finished)

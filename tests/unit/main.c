@@ -17,6 +17,7 @@ Suite *suite_kernel(void);
 Suite *suite_http(void);
 Suite *suite_limits(void);
 Suite *suite_client(void);
+Suite *suite_counts(void);
 
 int main(void)
 {
@@ -31,6 +32,7 @@ int main(void)
 	srunner_add_suite(sr, suite_http());
 	srunner_add_suite(sr, suite_limits());
 	srunner_add_suite(sr, suite_client());
+	srunner_add_suite(sr, suite_counts());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -202,10 +202,10 @@ START_TEST(test_down_on_connected_refuses_a_dial_that_completes_while_down)
 	run_text(&run, "[scenario]\nduration = 1s\n[host a]\ndial_latency = 10ms\n"
 	               "[load c]\nhost = a\ncount = 1\nstart = 95ms\n"
 	               "[event d]\nat = 100ms\nhost = a\naction = down\nfor = 50ms\n");
-	ck_assert_int_eq(run.st.total.dials, 1);
-	ck_assert_int_eq(run.st.total.dial_failures, 1);
-	ck_assert_int_eq(run.st.total.failed, 1);
-	ck_assert_int_eq(run.st.total.ok, 0);
+	ck_assert_int_eq(run.st.count.total.dials, 1);
+	ck_assert_int_eq(run.st.count.total.dial_failures, 1);
+	ck_assert_int_eq(run.st.count.total.failed, 1);
+	ck_assert_int_eq(run.st.count.total.ok, 0);
 	run_free(&run);
 }
 END_TEST
@@ -217,9 +217,9 @@ START_TEST(test_down_on_connected_connects_a_dial_that_completes_after_up)
 	run_text(&run, "[scenario]\nduration = 1s\n[host a]\ndial_latency = 10ms\n"
 	               "[load c]\nhost = a\ncount = 1\nstart = 145ms\n"
 	               "[event d]\nat = 100ms\nhost = a\naction = down\nfor = 50ms\n");
-	ck_assert_int_eq(run.st.total.dials, 1);
-	ck_assert_int_eq(run.st.total.dial_failures, 0);
-	ck_assert_int_eq(run.st.total.ok, 1);
+	ck_assert_int_eq(run.st.count.total.dials, 1);
+	ck_assert_int_eq(run.st.count.total.dial_failures, 0);
+	ck_assert_int_eq(run.st.count.total.ok, 1);
 	run_free(&run);
 }
 END_TEST
@@ -234,13 +234,13 @@ START_TEST(test_restart_server_close_conns_fails_the_tls_handshake_in_progress)
 	run_text(&run, "[scenario]\nduration = 1s\n[host a]\ntls = true\ntls_latency = 20ms\n"
 	               "[load c]\nhost = a\ncount = 1\n"
 	               "[event r]\nat = 10ms\nhost = a\naction = restart\n");
-	ck_assert_int_eq(run.st.total.dials, 1);
-	ck_assert_int_eq(run.st.total.tls_handshakes, 1);
-	ck_assert_int_eq(run.st.total.dial_failures, 1);
-	ck_assert_int_eq(run.st.total.failed, 1);
-	ck_assert_int_eq(run.st.total.retries, 0);
-	ck_assert_int_eq(run.st.closes[R_ERROR], 1);
-	ck_assert_int_eq(run.st.failures[R_IO_ERROR], 1);
+	ck_assert_int_eq(run.st.count.total.dials, 1);
+	ck_assert_int_eq(run.st.count.total.tls_handshakes, 1);
+	ck_assert_int_eq(run.st.count.total.dial_failures, 1);
+	ck_assert_int_eq(run.st.count.total.failed, 1);
+	ck_assert_int_eq(run.st.count.total.retries, 0);
+	ck_assert_int_eq(run.st.count.total.closes[R_ERROR], 1);
+	ck_assert_int_eq(run.st.count.failures[R_IO_ERROR], 1);
 	run_free(&run);
 }
 END_TEST

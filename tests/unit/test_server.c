@@ -530,13 +530,13 @@ static void e2e_count(void *ctx, const struct ps_event *ev)
 
 static void e2e_totals(const struct stats *st, struct e2e_counts *c)
 {
-	c->requests = st->total.requests;
-	c->ok = st->total.ok;
-	c->failed = st->total.failed;
-	c->dials = st->total.dials;
-	c->dial_failures = st->total.dial_failures;
-	c->tls = st->total.tls_handshakes;
-	c->server_closes = st->closes[R_SERVER];
+	c->requests = st->count.total.requests;
+	c->ok = st->count.total.ok;
+	c->failed = st->count.total.failed;
+	c->dials = st->count.total.dials;
+	c->dial_failures = st->count.total.dial_failures;
+	c->tls = st->count.total.tls_handshakes;
+	c->server_closes = st->count.total.closes[R_SERVER];
 }
 
 START_TEST(test_realnet_end_to_end_matches_sim)

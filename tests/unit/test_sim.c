@@ -41,7 +41,7 @@ static const int64_t *total_field(const struct stats *st, const char *name)
 		const char *name;
 		size_t off;
 	} fields[] = {
-#define F(x) {#x, offsetof(struct stats_counts, x)}
+#define F(x) {#x, offsetof(struct counts, x)}
 	    F(requests),       F(ok),        F(failed),
 	    F(unfinished),     F(dials),     F(dial_failures),
 	    F(tls_handshakes), F(reused),    F(closed),
@@ -51,7 +51,7 @@ static const int64_t *total_field(const struct stats *st, const char *name)
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (!strcmp(fields[i].name, name))
-			return (const int64_t *)((const char *)&st->total + fields[i].off);
+			return (const int64_t *)((const char *)&st->count.total + fields[i].off);
 	return NULL;
 }
 
@@ -63,8 +63,8 @@ static const int64_t *host_field(const struct stats *st, const char *host, const
 		const int64_t *t = total_field(st, name);
 		if (!t)
 			return NULL;
-		size_t off = (size_t)((const char *)t - (const char *)&st->total);
-		return (const int64_t *)((const char *)&st->hosts[h] + off);
+		size_t off = (size_t)((const char *)t - (const char *)&st->count.total);
+		return (const int64_t *)((const char *)&st->count.hosts[h] + off);
 	}
 	return NULL;
 }
@@ -73,7 +73,7 @@ static const int64_t *close_field(const struct stats *st, const char *name)
 {
 	for (int r = R_IDLE_TIMEOUT; r < R_CLOSE_CATEGORY_COUNT; r++)
 		if (!strcmp(ev_reason_category_name((enum ev_reason)r), name))
-			return &st->closes[r];
+			return &st->count.total.closes[r];
 	return NULL;
 }
 
@@ -119,7 +119,8 @@ static int check_file(const char *path, int *n_expectations)
 	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
 	ck_assert_int_eq(run_sim(&sc, &st, NULL), 0);
 	int failures = 0;
-	ck_assert_int_eq(st.total.ok + st.total.failed + st.total.unfinished, st.total.requests);
+	ck_assert_int_eq(st.count.total.ok + st.count.total.failed + st.count.total.unfinished,
+	                 st.count.total.requests);
 	FILE *f = fopen(path, "r");
 	char line[1024];
 	while (f && fgets(line, sizeof(line), f)) {
@@ -193,8 +194,8 @@ START_TEST(test_stats_conn_wait_and_per_host_latency_two_bursts)
 	ck_assert_int_eq(time_dist_quantile(&st.host_conn_wait[0], 0.99), 1 * PS_MS);
 	ck_assert_int_eq(time_dist_quantile(&st.host_latency[0], 0.10), 10 * PS_MS);
 	ck_assert_int_eq(time_dist_quantile(&st.host_latency[0], 0.15), 11 * PS_MS);
-	ck_assert_int_eq(st.hosts[0].closes[R_MAX_IDLE_PER_HOST], 16);
-	ck_assert_int_eq(st.hosts[0].ok, 20);
+	ck_assert_int_eq(st.count.hosts[0].closes[R_MAX_IDLE_PER_HOST], 16);
+	ck_assert_int_eq(st.count.hosts[0].ok, 20);
 	stats_free(&st);
 	scenario_free(&sc);
 }
@@ -257,9 +258,9 @@ START_TEST(test_determinism_adding_a_load_keeps_other_arrivals)
 	stats_init(&st2, &s2, "sim");
 	run_sim(&s1, &st1, NULL);
 	run_sim(&s2, &st2, NULL);
-	ck_assert_int_gt(st1.hosts[0].requests, 100);
-	ck_assert_int_eq(st1.hosts[0].requests, st2.hosts[0].requests);
-	ck_assert_int_gt(st2.hosts[1].requests, 0);
+	ck_assert_int_gt(st1.count.hosts[0].requests, 100);
+	ck_assert_int_eq(st1.count.hosts[0].requests, st2.count.hosts[0].requests);
+	ck_assert_int_gt(st2.count.hosts[1].requests, 0);
 	stats_free(&st1);
 	stats_free(&st2);
 	scenario_free(&s1);

@@ -81,7 +81,7 @@ static bool log_has(const struct view *v, const char *needle)
 START_TEST(test_P8_view_dial_then_idle_moves_gauges)
 {
 	struct fixture f;
-	const struct view_counts *c;
+	const struct counts *c;
 	const struct view_cell *cells;
 	size_t n;
 
@@ -136,7 +136,7 @@ END_TEST
 START_TEST(test_G2_view_reuse_from_idle_is_counted_and_logged)
 {
 	struct fixture f;
-	const struct view_counts *c;
+	const struct counts *c;
 
 	fixture_init(&f, 1);
 	first_request(f.v, 0, 0, 0, 1);
@@ -213,7 +213,7 @@ END_TEST
 START_TEST(test_G2e_view_waiting_gauge_and_peak)
 {
 	struct fixture f;
-	const struct view_counts *c;
+	const struct counts *c;
 
 	fixture_init(&f, 1);
 	for (uint32_t r = 1; r <= 3; r++)
