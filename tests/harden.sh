@@ -75,4 +75,43 @@ expect_rc 2 "seed with a space" "$bin" run "$tiny" --seed ' -5'
 expect_rc 2 "seed past 2^63-1" "$bin" run "$tiny" --seed 9223372036854775808
 expect_rc 0 "seed 2^63-1" "$bin" run "$tiny" --seed 9223372036854775807
 
+# ---- 7. A FIFO as the scenario, or among the lessons, is refused at once, never waited on.
+mkfifo "$tmp/fifo.ini"
+for cmd in check run real; do
+	expect_rc 2 "$cmd FIFO" timeout 5 "$bin" $cmd "$tmp/fifo.ini"
+	expect_err "not a regular file" "$cmd FIFO"
+done
+mkdir "$tmp/lessons" && cp "$tiny" "$tmp/lessons/01-tiny.ini" && mkfifo "$tmp/lessons/02-fifo.ini"
+POOLSIM_SCENARIOS=$tmp/lessons expect_rc 0 "lessons with a FIFO" timeout 5 "$bin" lessons
+if grep -q "02-fifo.ini.*not a regular file" "$tmp/out"; then ok; else ko "lessons FIFO: $(cat "$tmp/out")"; fi
+expect_rc 2 "lessons extra" "$bin" lessons extra
+expect_err "takes no argument" "lessons extra"
+
+# ---- 8. Every write checked; output files opened before the run; fds 0-2 never reused.
+expect_rc 1 "json to /dev/full" sh -c '"$1" run "$2" --json >/dev/full' sh "$bin" "$tiny"
+expect_err "cannot write to standard output: No space left" "json to /dev/full"
+expect_rc 1 "stdout closed" sh -c '"$1" run "$2" --json >&-' sh "$bin" "$tiny"
+expect_err "cannot write to standard output" "stdout closed"
+rm -f "$tmp/o.csv"
+expect_rc 1 "csv with stdout closed" sh -c '"$1" run "$2" --csv "$3" --trace >&-' sh "$bin" "$tiny" "$tmp/o.csv"
+if grep -q "dial_start\|DIAL\|GetConn" "$tmp/o.csv"; then ko "the trace landed in the CSV"; else ok; fi
+if head -1 "$tmp/o.csv" | grep -q '^t,host'; then ok; else ko "the CSV lost its header: $(head -1 "$tmp/o.csv")"; fi
+expect_rc 1 "real with stdout closed" sh -c '"$1" real "$2" --time-scale 0.2 >&-' sh "$bin" "$tiny"
+expect_rc 1 "csv to /dev/full" "$bin" run "$tiny" --csv /dev/full
+expect_err "--csv '/dev/full': the write failed" "csv to /dev/full"
+expect_rc 1 "plot to /dev/full" "$bin" run "$tiny" --plot /dev/full
+expect_err "--plot '/dev/full': the write failed" "plot to /dev/full"
+# A bad output path is refused before the run: the day-long scenario would take minutes.
+printf '[scenario]\nduration = 86400s\n[host a]\n[load w]\nhost = a\nworkers = 50\n' >"$tmp/day.ini"
+expect_rc 2 "plot to a folder" timeout 5 "$bin" run "$tmp/day.ini" --plot /
+expect_err "--plot '/': cannot open for writing: Is a directory" "plot to a folder"
+expect_rc 2 "csv ''" timeout 5 "$bin" run "$tmp/day.ini" --csv ''
+expect_err "--csv '': cannot open for writing: the path is empty" "csv ''"
+
+# ---- fd limits: a clear message, never a negative errno or a crash.
+for n in 5 6; do
+	expect_rc 1 "ulimit -n $n" sh -c 'ulimit -n "$1" && shift && exec "$@"' sh "$n" "$bin" real "$tiny" --time-scale 0.2
+	expect_err "cannot start the loopback servers: Too many open files" "ulimit -n $n"
+done
+
 finish harden

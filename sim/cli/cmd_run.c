@@ -137,6 +137,13 @@ int cmd_lessons(int argc, char **argv)
 	int rc = cli_parse(argc, argv, 0, &o);
 	if (rc)
 		return rc;
+	if (o.file) {
+		fprintf(stderr,
+		        "poolsim lessons: takes no argument (got '%s'); open one with poolsim run "
+		        "N or poolsim watch N\n",
+		        o.file);
+		return PS_EXIT_USAGE;
+	}
 	char dir[PATH_MAX];
 	if (!cli_lessons_dir(dir, sizeof(dir))) {
 		fprintf(stderr,

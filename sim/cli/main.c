@@ -2,9 +2,12 @@
  * main.c: `poolsim COMMAND ...`: picks the subcommand. Everything else lives
  * in the cmd_* files and the modules below them.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -15,8 +18,40 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
+/*
+ * reserve_std_fds: a descriptor 0, 1 or 2 that was closed at start-up gets
+ * /dev/null opened the wrong way round (read-only for 1 and 2, write-only for
+ * 0), so no socket or file we open later takes its number (a CSV must never
+ * become stdout), and every use of it still fails with EBADF, as on a closed
+ * descriptor, so writes to it are caught.
+ */
+static void reserve_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number, so this very one: 0, 1 and 2 are taken in order. */
+		(void)open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+	}
+}
+
+/* stdout_written: everything printed on stdout reached it; else a message, and 1. */
+static int stdout_written(void)
+{
+	int err = 0;
+	if (ferror(stdout))
+		err = errno ? errno : EIO;
+	if (fflush(stdout))
+		err = errno;
+	if (!err)
+		return 0;
+	fprintf(stderr, "poolsim: cannot write to standard output: %s\n", strerror(err));
+	return PS_EXIT_FAIL;
+}
+
 int main(int argc, char **argv)
 {
+	reserve_std_fds();
 	static const struct command commands[] = {
 	    {"run", cmd_run},   {"check", cmd_check},     {"lessons", cmd_lessons},
 	    {"real", cmd_real}, {"compare", cmd_compare}, {"watch", cmd_watch},
@@ -47,7 +82,9 @@ int main(int argc, char **argv)
 					cli_usage(stdout);
 					return 0;
 				}
-			return commands[i].run(argc - 2, argv + 2);
+			int rc = commands[i].run(argc - 2, argv + 2);
+			int wrote = stdout_written();
+			return rc ? rc : wrote;
 		}
 	}
 	fprintf(stderr, "poolsim: unknown command '%s'\n\n", argv[1]);

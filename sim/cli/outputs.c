@@ -5,11 +5,38 @@
  */
 #include "outputs.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
 #include "client.h"
 #include "des.h"
+
+/* open_output: FILE for writing, before the run starts; NULL after a message naming the
+ * flag (an empty path, a folder, no permission: the path is bad, exit status 2). */
+static FILE *open_output(const char *flag, const char *path)
+{
+	FILE *f = path[0] ? fopen(path, "w") : NULL;
+	if (!f)
+		fprintf(stderr, "poolsim: %s '%s': cannot open for writing: %s\n", flag, path,
+		        path[0] ? strerror(errno) : "the path is empty");
+	return f;
+}
+
+/* close_output: flushed and closed; a failed or short write anywhere is a message. */
+static int close_output(FILE *f, const char *flag, const char *path)
+{
+	bool failed = ferror(f) != 0;
+	int err = errno;
+	if (fclose(f)) {
+		failed = true;
+		err = errno;
+	}
+	if (failed)
+		fprintf(stderr, "poolsim: %s '%s': the write failed: %s\n", flag, path,
+		        strerror(err));
+	return failed ? PS_EXIT_FAIL : 0;
+}
 
 int outputs_open(struct outputs *out, const struct cli_opts *o, const struct scenario *sc,
                  const char *mode, outputs_add_sink add, void *run)
@@ -21,15 +48,16 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
 	}
 	if (o->csv_path) {
 		/* "-" is standard output, as for every Unix tool; closing it is left to exit. */
-		out->csv_file = strcmp(o->csv_path, "-") == 0 ? stdout : fopen(o->csv_path, "w");
-		if (!out->csv_file) {
-			perror(o->csv_path);
+		out->csv_file =
+		    strcmp(o->csv_path, "-") == 0 ? stdout : open_output("--csv", o->csv_path);
+		if (!out->csv_file)
 			return PS_EXIT_USAGE;
-		}
 		csv_init(&out->csv, &out->st, out->csv_file, o->sample);
 		add(run, csv_sink(&out->csv));
 	}
 	if (o->plot_path) {
+		if (!(out->plot_file = open_output("--plot", o->plot_path)))
+			return PS_EXIT_USAGE;
 		out->plot = plot_create(sc, &out->st);
 		if (!out->plot) {
 			fprintf(stderr, "poolsim: out of memory\n");
@@ -48,26 +76,21 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
 int outputs_close(struct outputs *out, const struct cli_opts *o)
 {
 	int rc = 0;
-	if (out->csv_file == stdout) {
-		if (fflush(stdout)) {
-			perror("--csv -");
-			rc = PS_EXIT_FAIL;
-		}
-	} else if (out->csv_file && fclose(out->csv_file)) {
-		perror(o->csv_path);
-		rc = PS_EXIT_FAIL;
-	}
+	/* "--csv -" is stdout, checked with everything else written there (main.c). */
+	if (out->csv_file && out->csv_file != stdout)
+		rc |= close_output(out->csv_file, "--csv", o->csv_path);
 	out->csv_file = NULL;
-	if (out->plot) {
-		if (plot_write_file(out->plot, o->plot_path)) {
-			perror(o->plot_path);
-			rc = PS_EXIT_FAIL;
-		}
-		plot_destroy(out->plot);
-		out->plot = NULL;
+	if (out->plot_file) {
+		if (out->plot)
+			plot_write(out->plot,
+			           out->plot_file); /* a failure shows in ferror, below */
+		rc |= close_output(out->plot_file, "--plot", o->plot_path);
+		out->plot_file = NULL;
 	}
+	plot_destroy(out->plot);
+	out->plot = NULL;
 	stats_free(&out->st);
-	return rc;
+	return rc ? PS_EXIT_FAIL : 0;
 }
 
 void outputs_print_summary(const struct outputs *out, const struct cli_opts *o)

@@ -19,6 +19,7 @@ struct outputs {
 	struct csv csv;
 	FILE *csv_file;
 	struct plot *plot;
+	FILE *plot_file; /* opened before the run, written at close */
 };
 
 typedef int (*outputs_add_sink)(void *run, struct ev_sink sink);

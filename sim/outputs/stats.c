@@ -40,7 +40,7 @@ void stats_free(struct stats *st)
 {
 	time_dist_free(&st->latency);
 	time_dist_free(&st->conn_wait);
-	for (uint32_t h = 0; h < st->sc->n_hosts && st->host_latency && st->host_conn_wait; h++) {
+	for (uint32_t h = 0; st->host_latency && st->host_conn_wait && h < st->sc->n_hosts; h++) {
 		time_dist_free(&st->host_latency[h]);
 		time_dist_free(&st->host_conn_wait[h]);
 	}

@@ -50,8 +50,11 @@ struct real *real_create(const struct scenario *sc, double time_scale, int *err)
 	r->fd_limit = raise_fd_limit();
 	ev_stream_init(&r->stream);
 	r->servers = server_set_start(sc, time_scale, err);
+	if (*err < 0)
+		*err = -*err; /* the servers report -errno; our callers take errno */
 	if (!r->servers)
 		goto fail;
+	errno = 0;
 	r->des = des_create();
 	unsigned next_type = 0;
 	if (r->des)
@@ -61,7 +64,8 @@ struct real *real_create(const struct scenario *sc, double time_scale, int *err)
 		r->client = client_create(sc, r->des, &r->stream, realnet_ops(), r->net, next_type,
 		                          &next_type);
 	if (!r->client) {
-		*err = ENOMEM;
+		/* Out of descriptors (an epoll, an eventfd) is not out of memory. */
+		*err = errno == EMFILE || errno == ENFILE ? errno : ENOMEM;
 		goto fail;
 	}
 	realnet_attach_client(r->net, r->client);

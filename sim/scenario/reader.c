@@ -203,17 +203,27 @@ int scenario_load_string(const char *text, const char *name, struct scenario *ou
 static char *read_all(const char *path, size_t *len, struct scenario_error *err)
 {
 	err->line = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO or a terminal must not wait for a writer; only a regular
+	 * file is read, so nothing below can block either. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		snprintf(err->message, sizeof err->message, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	struct stat st;
 	char *buf = NULL;
-	bool have_stat = fstat(fd, &st) == 0;
-	if (have_stat && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st)) {
+		snprintf(err->message, sizeof err->message, "cannot read: %s", strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
 		snprintf(err->message, sizeof err->message, "cannot read: it is a directory");
-	} else if (have_stat && S_ISREG(st.st_mode) && (uint64_t)st.st_size > FILE_MAX) {
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err->message, sizeof err->message,
+		         "cannot read: not a regular file (a %s)",
+		         S_ISFIFO(st.st_mode)   ? "FIFO or pipe"
+		         : S_ISCHR(st.st_mode)  ? "character device"
+		         : S_ISSOCK(st.st_mode) ? "socket"
+		                                : "device");
+	} else if ((uint64_t)st.st_size > FILE_MAX) {
 		snprintf(err->message, sizeof err->message, "file is larger than 1 MiB");
 	} else if (!(buf = malloc(FILE_MAX + 2))) {
 		snprintf(err->message, sizeof err->message, "out of memory");
