@@ -22,8 +22,7 @@
 #include "real.h"
 #include "sim.h"
 #include "subprocess.h"
-
-#define KERNEL_SAMPLES_PER_SECOND 10
+#include "verdict.h"
 
 struct real_result {
 	int signal; /* the stop signal that ended the run, or 0 */
@@ -61,11 +60,6 @@ static struct real_result drive_real(struct real *r, const struct cli_opts *o)
 	return res;
 }
 
-static ps_time kernel_period(const struct cli_opts *o)
-{
-	return (ps_time)((double)PS_SEC / KERNEL_SAMPLES_PER_SECOND / o->time_scale);
-}
-
 static void explain_failures(const struct stats *st, long fd_limit)
 {
 	if (st->count.failures[R_RESOURCE])
@@ -95,7 +89,7 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 	if (rc == 0) {
 		if (o->check_invariants)
 			real_set_check_invariants(r, true);
-		rc = real_start(r, kernel_period(o));
+		rc = real_start(r, true);
 		if (rc) {
 			fprintf(stderr, "poolsim real: cannot start: %s\n", strerror(-rc));
 			rc = PS_EXIT_FAIL;
@@ -145,48 +139,17 @@ int cmd_real(int argc, char **argv)
 
 /* ------------------------------------------------------------------ compare */
 
-enum verdict { V_SAME, V_CLOSE, V_DIFF };
-
-/* A row: a name, the JSON path of its value in a summary (for the Go column), and the values. */
-struct row {
-	char name[40];
-	char block[16], key[24]; /* "totals", "dials" */
-	double sim, real, go;
-	bool is_latency;
-};
-
-/*
- * judge: counts agree exactly (=) or within max(1, 5% of the larger) (~);
- * latencies within max(25%, 5 ms of wall time) (~). Anything else differs.
- * The tolerances are documented in docs/model.md ("Comparing with real mode").
- */
-static enum verdict judge(double a, double b, bool is_latency, double time_scale)
+static void add_row(struct verdict_row *rows, int *n, const char *name, const char *block,
+                    const char *key, double sim, double real, bool is_latency)
 {
-	double diff = fabs(b - a);
-	double big = fmax(fabs(a), fabs(b));
-	if (diff < 1e-9)
-		return V_SAME;
-	if (is_latency)
-		return diff <= fmax(0.25 * big, 5.0 / time_scale) ? V_CLOSE : V_DIFF;
-	return diff <= fmax(1.0, 0.05 * big) ? V_CLOSE : V_DIFF;
-}
-
-static const char *verdict_word(enum verdict v)
-{
-	return v == V_SAME ? "same" : v == V_CLOSE ? "close" : "DIFFERS";
-}
-
-static void add_row(struct row *rows, int *n, const char *name, const char *block, const char *key,
-                    double sim, double real, bool is_latency)
-{
-	struct row *r = &rows[(*n)++];
-	*r = (struct row){.sim = sim, .real = real, .go = NAN, .is_latency = is_latency};
+	struct verdict_row *r = &rows[(*n)++];
+	*r = (struct verdict_row){.sim = sim, .real = real, .go = NAN, .is_latency = is_latency};
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->block, sizeof(r->block), "%s", block);
 	snprintf(r->key, sizeof(r->key), "%s", key);
 }
 
-static int collect_rows(const struct stats *a, const struct stats *b, struct row *rows)
+static int collect_rows(const struct stats *a, const struct stats *b, struct verdict_row *rows)
 {
 	int n = 0;
 #define COUNT_ROW(field)                                                                           \
@@ -233,78 +196,96 @@ static double json_number(const char *json, const char *block, const char *key)
 	return strtod(k + strlen(pat), NULL);
 }
 
-static void print_rows_text(const struct scenario *sc, const struct row *rows, int n, bool go,
-                            const struct cli_opts *o, int *differs)
+/* The tolerance column: a latency row's, in ms; counts say their rule in words. */
+static void tolerance_text(const struct verdict_row *r, char *buf, size_t size)
+{
+	if (r->is_latency)
+		snprintf(buf, size, "+-%.3f", r->tolerance_ms);
+	else
+		snprintf(buf, size, "max(1,5%%)");
+}
+
+static void print_rows_text(const struct scenario *sc, const struct verdict_row *rows, int n,
+                            bool go, const struct cli_opts *o)
 {
 	printf("%s\nsimulated vs real sockets%s (time scale %g)\n\n", sc->title,
 	       go ? " vs Go's own net/http" : "", o->time_scale);
-	printf(go ? "%-22s %12s %12s %10s  %-8s" : "%-22s %12s %12s %10s  %s", "", "sim", "real",
-	       "diff", "verdict");
+	printf(go ? "%-22s %12s %12s %10s %11s  %-8s" : "%-22s %12s %12s %10s %11s  %s", "", "sim",
+	       "real", "diff", "tolerance", "verdict");
 	printf(go ? " %12s  %s\n" : "\n", "go", "sim vs go");
 	for (int i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		enum verdict v = judge(r->sim, r->real, r->is_latency, o->time_scale);
-		*differs += v == V_DIFF;
-		const char *fmt = r->is_latency ? (go ? "%-22s %12.3f %12.3f %+10.3f  %-8s"
-		                                      : "%-22s %12.3f %12.3f %+10.3f  %s")
-		                                : (go ? "%-22s %12.0f %12.0f %+10.0f  %-8s"
-		                                      : "%-22s %12.0f %12.0f %+10.0f  %s");
-		printf(fmt, r->name, r->sim, r->real, r->real - r->sim, verdict_word(v));
+		const struct verdict_row *r = &rows[i];
+		enum verdict v = verdict_judge(r, r->real);
+		char tol[32];
+		tolerance_text(r, tol, sizeof(tol));
+		const char *fmt = r->is_latency ? (go ? "%-22s %12.3f %12.3f %+10.3f %11s  %-8s"
+		                                      : "%-22s %12.3f %12.3f %+10.3f %11s  %s")
+		                                : (go ? "%-22s %12.0f %12.0f %+10.0f %11s  %-8s"
+		                                      : "%-22s %12.0f %12.0f %+10.0f %11s  %s");
+		printf(fmt, r->name, r->sim, r->real, r->real - r->sim, tol,
+		       verdict_word(v, r->is_latency));
 		if (!go) {
 			printf("\n");
 		} else if (isnan(r->go)) {
 			printf(" %12s  -\n", "-");
 		} else {
-			enum verdict g = judge(r->sim, r->go, r->is_latency, o->time_scale);
-			*differs += g == V_DIFF;
+			enum verdict g = verdict_judge(r, r->go);
 			printf(r->is_latency ? " %12.3f  %s\n" : " %12.0f  %s\n", r->go,
-			       verdict_word(g));
+			       verdict_word(g, r->is_latency));
 		}
 	}
 }
 
-static void print_rows_json(const struct scenario *sc, const struct row *rows, int n, bool go,
-                            const struct cli_opts *o, int *differs)
+static void print_rows_json(const struct scenario *sc, const struct verdict_row *rows, int n,
+                            bool go, const struct cli_opts *o)
 {
 	printf("{\n  \"mode\": \"compare\",\n  \"scenario\": ");
 	stats_json_string(stdout, sc->title);
 	printf(",\n  \"time_scale\": %g,\n  \"rows\": [\n", o->time_scale);
 	for (int i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		enum verdict v = judge(r->sim, r->real, r->is_latency, o->time_scale);
-		*differs += v == V_DIFF;
+		const struct verdict_row *r = &rows[i];
+		enum verdict v = verdict_judge(r, r->real);
 		printf("    {\"name\": \"%s\", \"sim\": %.3f, \"real\": %.3f, \"verdict\": \"%s\"",
-		       r->key, r->sim, r->real, verdict_word(v));
+		       r->key, r->sim, r->real, verdict_word(v, r->is_latency));
+		if (r->is_latency)
+			printf(", \"tolerance_ms\": %.3f, \"decides\": false", r->tolerance_ms);
 		if (go && !isnan(r->go)) {
-			enum verdict g = judge(r->sim, r->go, r->is_latency, o->time_scale);
-			*differs += g == V_DIFF;
-			printf(", \"go\": %.3f, \"go_verdict\": \"%s\"", r->go, verdict_word(g));
+			enum verdict g = verdict_judge(r, r->go);
+			printf(", \"go\": %.3f, \"go_verdict\": \"%s\"", r->go,
+			       verdict_word(g, r->is_latency));
 		}
 		printf("}%s\n", i + 1 < n ? "," : "");
 	}
-	printf("  ],\n  \"differs\": %d\n}\n", *differs);
+	printf("  ],\n  \"differs\": %d\n}\n", verdict_differs(rows, n));
 }
 
 static int print_compare(const struct scenario *sc, const struct stats *a, const struct stats *b,
                          const char *go_json, const struct cli_opts *o)
 {
-	struct row rows[32];
+	struct verdict_row rows[32];
 	int n = collect_rows(a, b, rows);
-	for (int i = 0; go_json && i < n; i++)
-		rows[i].go = json_number(go_json, rows[i].block, rows[i].key);
-	int differs = 0;
+	for (int i = 0; i < n; i++) {
+		if (go_json)
+			rows[i].go = json_number(go_json, rows[i].block, rows[i].key);
+		if (rows[i].is_latency)
+			rows[i].tolerance_ms = verdict_latency_tolerance_ms(
+			    sc, o->time_scale, rows[i].sim,
+			    isnan(rows[i].go) ? rows[i].real : fmax(rows[i].real, rows[i].go));
+	}
+	int differs = verdict_differs(rows, n);
 	if (o->json) {
-		print_rows_json(sc, rows, n, go_json != NULL, o, &differs);
+		print_rows_json(sc, rows, n, go_json != NULL, o);
 		return differs ? PS_EXIT_FAIL : 0;
 	}
-	print_rows_text(sc, rows, n, go_json != NULL, o, &differs);
+	print_rows_text(sc, rows, n, go_json != NULL, o);
 	if (b->kernel.present)
 		printf("\nkernel (real run): peak ESTABLISHED %lld, TIME_WAIT at end %lld, peak "
 		       "fds %lld\n",
 		       (long long)b->kernel.peak_established, (long long)b->kernel.time_wait_end,
 		       (long long)b->kernel.peak_fds);
-	printf("\n%s\n", differs ? "verdict: the runs DIFFER (see rows marked DIFFERS)"
-	                         : "verdict: the runs agree within tolerance");
+	printf("\n%s\n", differs ? "verdict: the runs DIFFER (see the count rows marked DIFFERS)"
+	                         : "verdict: the runs agree (the counts decide; latency rows "
+	                           "inform, with their tolerance)");
 	return differs ? PS_EXIT_FAIL : 0;
 }
 

@@ -22,8 +22,7 @@
 #include <unistd.h>
 
 /* How much wall time one drive call may spend waiting on real sockets. */
-#define REAL_FRAME_BUDGET_NS      (30 * PS_MS)
-#define KERNEL_SAMPLES_PER_SECOND 4
+#define REAL_FRAME_BUDGET_NS (30 * PS_MS)
 /* At most this many simulated events per engine per frame (a few tens of ms). */
 #define WATCH_FRAME_EVENTS 200000u
 
@@ -64,8 +63,7 @@ static int open_real(struct watch *w, struct watch_engine *e)
 	}
 	if (real_add_sink(e->real, view_sink(e->view)) < 0)
 		return -1;
-	ps_time every = (ps_time)((double)PS_SEC / KERNEL_SAMPLES_PER_SECOND / w->opts.time_scale);
-	int rc = real_start(e->real, every);
+	int rc = real_start(e->real, true);
 	if (rc) {
 		errno = -rc;
 		return -1;

@@ -208,6 +208,7 @@ int kernel_count_fds(void)
 
 int kernel_sample(struct kernel_sampler *k, struct kernel_sample *out)
 {
+	int fds = kernel_count_fds();
 	memset(k->hosts, 0, (k->n_hosts ? k->n_hosts : 1) * sizeof *k->hosts);
 	int err = scan_file(k, "/proc/net/tcp", 1);
 	if (err == 0)
@@ -221,14 +222,13 @@ int kernel_sample(struct kernel_sampler *k, struct kernel_sample *out)
 		out->other += k->hosts[i].other;
 		out->server_time_wait += k->hosts[i].server_time_wait;
 	}
-	int fds = kernel_count_fds();
 	out->fds = fds > 0 ? (uint32_t)fds : 0;
 	return err < 0 ? err : (fds < 0 ? fds : 0);
 }
 
 /* ======================================================================
- * kernel_monitor: the sampler on its own thread; `lock` guards `latest`,
- * `have_latest` and `stop`.
+ * kernel_monitor: the sampler on its own thread; `lock` guards everything
+ * below it in the struct.
  */
 
 struct kernel_monitor {
@@ -238,10 +238,41 @@ struct kernel_monitor {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
+	bool poked; /* a socket changed state since the last sample began */
 	bool have_latest;
-	struct kernel_sample latest;
-	struct kernel_host_sample *latest_hosts;
+	struct kernel_sample latest, peak; /* peak: field by field, since the last read */
+	struct kernel_host_sample *latest_hosts, *peak_hosts;
 };
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+static void raise_peak(struct kernel_sample *peak, const struct kernel_sample *s)
+{
+	peak->established = max_u32(peak->established, s->established);
+	peak->time_wait = max_u32(peak->time_wait, s->time_wait);
+	peak->other = max_u32(peak->other, s->other);
+	peak->server_time_wait = max_u32(peak->server_time_wait, s->server_time_wait);
+	peak->fds = max_u32(peak->fds, s->fds);
+	for (uint32_t h = 0; h < s->n_hosts; h++) {
+		struct kernel_host_sample *p = &peak->hosts[h];
+		const struct kernel_host_sample *q = &s->hosts[h];
+		p->established = max_u32(p->established, q->established);
+		p->time_wait = max_u32(p->time_wait, q->time_wait);
+		p->other = max_u32(p->other, q->other);
+		p->server_time_wait = max_u32(p->server_time_wait, q->server_time_wait);
+	}
+}
+
+static void copy_sample(struct kernel_sample *to, struct kernel_host_sample *to_hosts,
+                        const struct kernel_sample *from)
+{
+	memcpy(to_hosts, from->hosts, (from->n_hosts ? from->n_hosts : 1) * sizeof *to_hosts);
+	*to = *from;
+	to->hosts = to_hosts;
+}
 
 static void *monitor_thread(void *arg)
 {
@@ -250,22 +281,29 @@ static void *monitor_thread(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
+		m->poked = false;
 		pthread_mutex_unlock(&m->lock);
 		struct kernel_sample s;
 		int err = kernel_sample(m->sampler, &s);
 		pthread_mutex_lock(&m->lock);
 		if (err == 0) {
-			memcpy(m->latest_hosts, s.hosts,
-			       (s.n_hosts ? s.n_hosts : 1) * sizeof *s.hosts);
-			m->latest = s;
-			m->latest.hosts = m->latest_hosts;
+			copy_sample(&m->latest, m->latest_hosts, &s);
+			if (m->have_latest)
+				raise_peak(&m->peak, &s);
+			else
+				copy_sample(&m->peak, m->peak_hosts, &s);
 			m->have_latest = true;
 		}
 		int64_t ns = next.tv_nsec + m->period_ns;
 		next.tv_sec += ns / 1000000000;
 		next.tv_nsec = ns % 1000000000;
-		while (!m->stop && pthread_cond_timedwait(&m->wake, &m->lock, &next) != ETIMEDOUT)
+		/* A poke (a dial, a connect, a close) samples again at once: a burst is not missed.
+		 */
+		while (!m->stop && !m->poked &&
+		       pthread_cond_timedwait(&m->wake, &m->lock, &next) != ETIMEDOUT)
 			;
+		if (m->poked)
+			clock_gettime(CLOCK_MONOTONIC, &next);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
@@ -279,22 +317,33 @@ struct kernel_monitor *kernel_monitor_start(const uint16_t *ports, uint32_t n_ho
 		*err = -ENOMEM;
 		return NULL;
 	}
-	m->period_ns = period_ns > 0 ? period_ns : 100000000;
+	m->period_ns = period_ns > 0 ? period_ns : KERNEL_SAMPLE_PERIOD_NS;
 	m->sampler = kernel_sampler_create(ports, n_hosts);
 	m->latest_hosts = calloc(n_hosts ? n_hosts : 1, sizeof *m->latest_hosts);
+	m->peak_hosts = calloc(n_hosts ? n_hosts : 1, sizeof *m->peak_hosts);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	*err = m->sampler && m->latest_hosts ? -pthread_create(&m->thread, NULL, monitor_thread, m)
-	                                     : -ENOMEM;
+	/* The first sample before the thread: a record at time 0 has something to carry. */
+	struct kernel_sample first;
+	if (m->sampler && m->latest_hosts && m->peak_hosts &&
+	    kernel_sample(m->sampler, &first) == 0) {
+		copy_sample(&m->latest, m->latest_hosts, &first);
+		copy_sample(&m->peak, m->peak_hosts, &first);
+		m->have_latest = true;
+	}
+	*err = m->sampler && m->latest_hosts && m->peak_hosts
+	           ? -pthread_create(&m->thread, NULL, monitor_thread, m)
+	           : -ENOMEM;
 	if (*err != 0) {
 		pthread_cond_destroy(&m->wake);
 		pthread_mutex_destroy(&m->lock);
 		kernel_sampler_destroy(m->sampler);
 		free(m->latest_hosts);
+		free(m->peak_hosts);
 		free(m);
 		return NULL;
 	}
@@ -314,18 +363,38 @@ void kernel_monitor_stop(struct kernel_monitor *m)
 	pthread_mutex_destroy(&m->lock);
 	kernel_sampler_destroy(m->sampler);
 	free(m->latest_hosts);
+	free(m->peak_hosts);
 	free(m);
 }
 
-bool kernel_monitor_latest(struct kernel_monitor *m, struct kernel_sample *out)
+void kernel_monitor_poke(struct kernel_monitor *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->poked = true;
+	pthread_cond_signal(&m->wake);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void copy_out(struct kernel_sample *out, const struct kernel_sample *from)
 {
 	struct kernel_host_sample *hosts = out->hosts;
+	*out = *from;
+	out->hosts = hosts;
+	memcpy(hosts, from->hosts, from->n_hosts * sizeof *hosts);
+}
+
+bool kernel_monitor_latest(struct kernel_monitor *m, struct kernel_sample *out,
+                           struct kernel_sample *peak)
+{
 	pthread_mutex_lock(&m->lock);
 	bool have = m->have_latest;
 	if (have) {
-		*out = m->latest;
-		out->hosts = hosts;
-		memcpy(hosts, m->latest_hosts, m->latest.n_hosts * sizeof *hosts);
+		copy_out(out, &m->latest);
+		if (peak)
+			copy_out(peak, &m->peak);
+		copy_sample(&m->peak, m->peak_hosts, &m->latest); /* the next peak starts here */
 	}
 	pthread_mutex_unlock(&m->lock);
 	return have;

@@ -99,11 +99,11 @@ void real_set_check_invariants(struct real *r, bool on)
 	client_set_check_invariants(r->client, on);
 }
 
-int real_start(struct real *r, ps_time kernel_every)
+int real_start(struct real *r, bool kernel_samples)
 {
 	if (r->started)
 		return 0;
-	int rc = realnet_start(r->net, kernel_every);
+	int rc = realnet_start(r->net, kernel_samples);
 	if (rc)
 		return rc;
 	r->started = true;

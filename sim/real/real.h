@@ -22,8 +22,8 @@ struct real *real_create(const struct scenario *sc, double time_scale, int *err)
 void real_destroy(struct real *r);
 int real_add_sink(struct real *r, struct ev_sink sink);
 void real_set_check_invariants(struct real *r, bool on);
-/* Scenario time 0 is now; kernel samples every `kernel_every` (0 = none). 0 or -errno. */
-int real_start(struct real *r, ps_time kernel_every);
+/* Scenario time 0 is now; with kernel_samples, the kernel's counts too (realnet.h). 0 or -errno. */
+int real_start(struct real *r, bool kernel_samples);
 /* Run until scenario time `limit` (1), the end of the run (0), or an error (-errno). */
 int real_run_until(struct real *r, ps_time limit);
 /* real_stop: end the run now, at the wall clock's scenario time (EV_RUN_END with `why`);

@@ -92,7 +92,9 @@ struct realnet {
 	struct client *client;
 	struct poller *poller;
 	struct kernel_monitor *monitor; /* only with kernel samples */
-	struct kernel_host_sample *khosts;
+	struct kernel_host_sample *khosts, *kpeak;
+	uint32_t peak_fds; /* note_fds: the most descriptors since the last kernel records */
+	uint32_t peak_est, *peak_est_host, *est_now; /* note_established, the same way */
 	SSL_CTX *tls;
 	double scale;
 	unsigned type_base;
@@ -189,6 +191,54 @@ static void advance_clock(struct realnet *n, ps_time limit)
 		des_set_now(n->des, now);
 }
 
+/* ---------------------------------------------------------------- kernel */
+
+/*
+ * note_fds: the process's descriptors at a socket(), a connect and a close,
+ * the highest kept until the next kernel records. Counting them is a few
+ * microseconds (getdents on /proc/self/fd), so it is done at every one of
+ * these transitions.
+ */
+static void note_fds(struct realnet *n)
+{
+	if (!n->monitor)
+		return;
+	int fds = kernel_count_fds();
+	if (fds > (int)n->peak_fds)
+		n->peak_fds = (uint32_t)fds;
+}
+
+/*
+ * note_established: at each connect, the kernel's state of every socket of
+ * ours (TCP_INFO), ESTABLISHED ones counted per host; the highest kept until
+ * the next kernel records. ESTABLISHED only grows at a connect, so its peak
+ * is never missed, however short the burst; the monitor's /proc scans add
+ * TIME_WAIT and what other sockets do.
+ */
+static void note_established(struct realnet *n)
+{
+	if (!n->monitor)
+		return;
+	uint32_t total = 0;
+	memset(n->est_now, 0, (n->sc->n_hosts ? n->sc->n_hosts : 1) * sizeof *n->est_now);
+	for (uint32_t i = 0; i < n->cap_conns; i++) {
+		const struct rconn *c = &n->conns[i];
+		struct tcp_info ti;
+		socklen_t len = sizeof ti;
+		if (c->fd < 0 || c->state == RC_NONE ||
+		    getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+		    ti.tcpi_state != TCP_ESTABLISHED)
+			continue;
+		n->est_now[c->host]++;
+		total++;
+	}
+	if (total > n->peak_est)
+		n->peak_est = total;
+	for (uint32_t h = 0; h < n->sc->n_hosts; h++)
+		if (n->est_now[h] > n->peak_est_host[h])
+			n->peak_est_host[h] = n->est_now[h];
+}
+
 /* ---------------------------------------------------------------- slots */
 
 static struct rconn *rc_at(struct realnet *n, uint32_t conn)
@@ -235,8 +285,11 @@ static void release(struct realnet *n, uint32_t conn)
 	set_want(n, conn, 0);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		note_fds(n); /* before the close: the most descriptors are open now */
 		close(c->fd);
+		kernel_monitor_poke(n->monitor);
+	}
 	c->fd = -1;
 	c->state = RC_NONE;
 	c->gen++;
@@ -440,6 +493,9 @@ static void tls_step(struct realnet *n, uint32_t conn)
 static void connected(struct realnet *n, uint32_t conn)
 {
 	struct rconn *c = &n->conns[conn];
+	note_fds(n);
+	note_established(n);
+	kernel_monitor_poke(n->monitor); /* one more ESTABLISHED */
 	struct sockaddr_in a;
 	socklen_t len = sizeof a;
 	if (getsockname(c->fd, (struct sockaddr *)&a, &len) == 0)
@@ -483,6 +539,8 @@ static void on_dial(void *ctx, uint32_t conn, uint32_t gen)
 		report_dial_failed(n, conn, socket_error_reason(errno));
 		return;
 	}
+	note_fds(n);
+	kernel_monitor_poke(n->monitor); /* one more descriptor */
 	struct sockaddr_in a = {.sin_family = AF_INET,
 	                        .sin_port = htons(server_port(n->servers, c->host))};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* the only address real mode ever dials */
@@ -637,16 +695,50 @@ static void push_kernel(struct realnet *n, uint32_t host, uint32_t est, uint32_t
 	emit(n, &ev);
 }
 
+/* One record per host and one for the total (host PS_NONE), all from sample `s`. */
+static void push_sample(struct realnet *n, const struct kernel_sample *s)
+{
+	for (uint32_t h = 0; h < s->n_hosts; h++)
+		push_kernel(n, h, s->hosts[h].established, s->hosts[h].time_wait, s->fds);
+	push_kernel(n, PS_NONE, s->established, s->time_wait, s->fds);
+}
+
+static bool same_counts(const struct kernel_sample *a, const struct kernel_sample *b)
+{
+	if (a->established != b->established || a->time_wait != b->time_wait || a->fds != b->fds)
+		return false;
+	for (uint32_t h = 0; h < a->n_hosts; h++)
+		if (a->hosts[h].established != b->hosts[h].established ||
+		    a->hosts[h].time_wait != b->hosts[h].time_wait)
+			return false;
+	return true;
+}
+
+/*
+ * RN_KERNEL: the monitor's peaks since the last record (a burst that came and
+ * went between two records), when they differ from the newest sample, then
+ * the newest sample: the record's last word is the current state.
+ */
 static void on_kernel(void *ctx, uint32_t unused_a, uint32_t unused_b)
 {
 	struct realnet *n = ctx;
 	if (client_finished(n->client))
 		return;
-	struct kernel_sample s = {.hosts = n->khosts};
-	if (kernel_monitor_latest(n->monitor, &s)) {
-		for (uint32_t h = 0; h < s.n_hosts; h++)
-			push_kernel(n, h, s.hosts[h].established, s.hosts[h].time_wait, s.fds);
-		push_kernel(n, PS_NONE, s.established, s.time_wait, s.fds);
+	struct kernel_sample s = {.hosts = n->khosts}, peak = {.hosts = n->kpeak};
+	if (kernel_monitor_latest(n->monitor, &s, &peak)) {
+		if (n->peak_fds > peak.fds)
+			peak.fds = n->peak_fds;
+		if (n->peak_est > peak.established)
+			peak.established = n->peak_est;
+		for (uint32_t h = 0; h < peak.n_hosts; h++)
+			if (n->peak_est_host[h] > peak.hosts[h].established)
+				peak.hosts[h].established = n->peak_est_host[h];
+		n->peak_fds = 0;
+		n->peak_est = 0;
+		memset(n->peak_est_host, 0, peak.n_hosts * sizeof *n->peak_est_host);
+		if (!same_counts(&s, &peak))
+			push_sample(n, &peak);
+		push_sample(n, &s);
 		client_flush(n->client);
 	}
 	des_schedule(n->des, ps_time_add(des_now(n->des), n->kernel_every),
@@ -789,7 +881,11 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	n->requests = calloc(nh, sizeof *n->requests);
 	n->request_len = calloc(nh, sizeof *n->request_len);
 	n->khosts = calloc(nh, sizeof *n->khosts);
-	if (!n->poller || !n->down_until || !n->requests || !n->request_len || !n->khosts) {
+	n->kpeak = calloc(nh, sizeof *n->kpeak);
+	n->peak_est_host = calloc(nh, sizeof *n->peak_est_host);
+	n->est_now = calloc(nh, sizeof *n->est_now);
+	if (!n->poller || !n->down_until || !n->requests || !n->request_len || !n->khosts ||
+	    !n->kpeak || !n->peak_est_host || !n->est_now) {
 		realnet_destroy(n);
 		return NULL;
 	}
@@ -814,8 +910,13 @@ void realnet_attach_client(struct realnet *n, struct client *c)
 	n->client = c;
 }
 
-int realnet_start(struct realnet *n, ps_time kernel_every)
+int realnet_start(struct realnet *n, bool kernel_samples)
 {
+	/* KERNEL_SAMPLE_PERIOD_NS of wall time, in scenario time. */
+	ps_time kernel_every =
+	    kernel_samples ? (ps_time)((double)KERNEL_SAMPLE_PERIOD_NS / n->scale) : 0;
+	if (kernel_every < 1 && kernel_samples)
+		kernel_every = 1;
 	if (kernel_every > 0 && !n->monitor) {
 		uint32_t nh = n->sc->n_hosts ? n->sc->n_hosts : 1;
 		uint16_t *ports = calloc(nh, sizeof *ports);
@@ -825,7 +926,7 @@ int realnet_start(struct realnet *n, ps_time kernel_every)
 			ports[h] = server_port(n->servers, h);
 		int err = 0;
 		n->monitor =
-		    kernel_monitor_start(ports, n->sc->n_hosts, real_ns(n, kernel_every), &err);
+		    kernel_monitor_start(ports, n->sc->n_hosts, KERNEL_SAMPLE_PERIOD_NS, &err);
 		free(ports);
 		if (!n->monitor)
 			return err;
@@ -852,6 +953,9 @@ void realnet_destroy(struct realnet *n)
 	free(n->conns);
 	kernel_monitor_stop(n->monitor);
 	free(n->khosts);
+	free(n->kpeak);
+	free(n->peak_est_host);
+	free(n->est_now);
 	poller_destroy(n->poller);
 	free(n->down_until);
 	free(n->requests);

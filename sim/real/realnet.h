@@ -38,15 +38,17 @@ const struct net_ops *realnet_ops(void);
 
 /*
  * realnet_start: scenario time 0 is now. Schedules the scenario's [event]s and,
- * when kernel_every > 0, a kernel sample every kernel_every (scenario time):
- * one EV_KERNEL_SAMPLE per host and one with host = PS_NONE for the total
- * (value = ESTABLISHED, conn = TIME_WAIT, flags = open fds; client side).
- * The samples are taken on a thread of kernel.h's (kernel_monitor) so that
- * the loop never stalls on /proc; a record carries the newest one, at most
- * kernel_every old. 0, or -errno if that thread could not start.
- * Call before client_start.
+ * with kernel_samples, kernel records every KERNEL_SAMPLE_PERIOD_NS of wall
+ * time (kernel.h): one EV_KERNEL_SAMPLE per host and one with host = PS_NONE
+ * for the total (value = ESTABLISHED, conn = TIME_WAIT, flags = open fds;
+ * client side). The samples are taken on a thread of kernel.h's
+ * (kernel_monitor), poked at every socket(), connect and close so a burst
+ * between two records is seen, and the descriptors are counted at each of
+ * those transitions; when the peaks since the last records differ
+ * from the newest sample, records with the peaks come first. 0, or -errno if
+ * that thread could not start. Call before client_start.
  */
-int realnet_start(struct realnet *n, ps_time kernel_every);
+int realnet_start(struct realnet *n, bool kernel_samples);
 
 /*
  * realnet_run: wait for sockets and timers and dispatch them, in scenario

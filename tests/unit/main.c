@@ -18,6 +18,7 @@ Suite *suite_http(void);
 Suite *suite_limits(void);
 Suite *suite_client(void);
 Suite *suite_counts(void);
+Suite *suite_verdict(void);
 
 int main(void)
 {
@@ -33,6 +34,7 @@ int main(void)
 	srunner_add_suite(sr, suite_limits());
 	srunner_add_suite(sr, suite_client());
 	srunner_add_suite(sr, suite_counts());
+	srunner_add_suite(sr, suite_verdict());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -563,7 +563,7 @@ START_TEST(test_realnet_end_to_end_matches_sim)
 	struct client *c = client_create(&sc, des, &stream, realnet_ops(), net, next, &next);
 	ck_assert_ptr_nonnull(c);
 	realnet_attach_client(net, c);
-	ck_assert_int_eq(realnet_start(net, 50 * PS_MS), 0);
+	ck_assert_int_eq(realnet_start(net, true), 0);
 	client_start(c);
 	ck_assert_int_eq(realnet_run(net, 100 * PS_MS), 1); /* a step, as the dashboard takes */
 	ck_assert_int_ge(realnet_now(net), 100 * PS_MS);
