@@ -127,6 +127,7 @@ check-harden: $(BUILD)/poolsim
 
 check-e2e: $(BUILD)/poolsim
 	sh tests/e2e.sh $(BUILD)/poolsim
+	sh tests/oracle-build.sh $(BUILD)/poolsim
 	sh tests/docs-fresh.sh $(BUILD)/poolsim
 	sh tests/svg.sh $(BUILD)/poolsim
 

@@ -18,10 +18,10 @@
 #include "cli.h"
 #include "commands.h"
 #include "interrupt.h"
+#include "oracle.h"
 #include "outputs.h"
 #include "real.h"
 #include "sim.h"
-#include "subprocess.h"
 #include "verdict.h"
 
 struct real_result {
@@ -308,93 +308,6 @@ static int run_sim_into(const struct cli_opts *o, const struct scenario *sc, str
 	return rc;
 }
 
-/* exe_sibling: "DIR/name" where DIR is the folder of this binary, malloc'd; NULL after a
- * message. The link is read whole, however long (readlink truncates silently). */
-static char *exe_sibling(const char *name)
-{
-	for (size_t size = 256; size <= (1u << 20); size *= 2) {
-		char *buf = malloc(size + strlen(name) + 1);
-		if (!buf)
-			break;
-		ssize_t n = readlink("/proc/self/exe", buf, size);
-		if (n < 0) {
-			fprintf(stderr, "poolsim: cannot find this program's folder: %s\n",
-			        strerror(errno));
-			free(buf);
-			return NULL;
-		}
-		if ((size_t)n < size) {
-			buf[n] = '\0';
-			char *slash = strrchr(buf, '/');
-			strcpy(slash ? slash + 1 : buf, name);
-			return buf;
-		}
-		free(buf);
-	}
-	fprintf(stderr, "poolsim: cannot find this program's folder: out of memory\n");
-	return NULL;
-}
-
-/*
- * run_go_oracle: the Go column: Go's own net/http replays the file
- * (build/oracle/oracle beside the binary, or $POOLSIM_ORACLE; `make oracle`
- * builds it), started with an argument vector (subprocess.h). Returns its JSON
- * summary (malloc'd), or NULL after a message with *rc set.
- */
-static char *run_go_oracle(const struct cli_opts *o, const char *path, const sigset_t *stop,
-                           int *rc)
-{
-	*rc = PS_EXIT_USAGE;
-	char *guess = getenv("POOLSIM_ORACLE") ? NULL : exe_sibling("oracle/oracle");
-	const char *oracle = guess ? guess : getenv("POOLSIM_ORACLE");
-	if (!oracle)
-		return NULL;
-	if (access(oracle, X_OK)) {
-		fprintf(stderr,
-		        "poolsim compare --go: no Go oracle at %s (%s): run `make oracle` first\n",
-		        oracle, strerror(errno));
-		free(guess);
-		return NULL;
-	}
-	char scale[32], seed[32];
-	snprintf(scale, sizeof(scale), "%.17g", o->time_scale);
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o->seed);
-	/* A file named like a flag ("-x.ini") is passed as "./-x.ini", never as an option. */
-	char *dashed = NULL;
-	if (path[0] == '-' && asprintf(&dashed, "./%s", path) < 0)
-		dashed = NULL;
-	const char *argv[] = {oracle, "--scale", scale, dashed ? dashed : path, NULL, NULL, NULL};
-	if (o->seed_set) {
-		argv[3] = "--seed";
-		argv[4] = seed;
-		argv[5] = dashed ? dashed : path;
-	}
-	struct subprocess_request rq = {.argv = argv, .capture = true, .stop = stop};
-	struct subprocess_result res;
-	int failed = subprocess_run(&rq, &res);
-	free(dashed);
-	free(guess);
-	char why[160];
-	*rc = PS_EXIT_FAIL;
-	if (res.interrupted) {
-		*rc = 128 + res.stop_signal;
-		fprintf(stderr, "poolsim compare --go: interrupted while the Go oracle ran\n");
-	} else if (failed) {
-		fprintf(stderr, "poolsim compare --go: the Go oracle failed: %s\n",
-		        subprocess_describe(&res, why, sizeof(why)));
-	} else if (res.truncated || isnan(json_number(res.output, "totals", "requests"))) {
-		fprintf(stderr,
-		        "poolsim compare --go: the Go oracle printed no summary (%zu bytes, no "
-		        "\"totals\")\n",
-		        res.output_len);
-	} else {
-		*rc = 0;
-		return res.output;
-	}
-	free(res.output);
-	return NULL;
-}
-
 int cmd_compare(int argc, char **argv)
 {
 	struct cli_opts o = {.command = "compare"};
@@ -404,6 +317,13 @@ int cmd_compare(int argc, char **argv)
 	struct scenario sc;
 	if ((rc = cli_load(&o, &sc)))
 		return rc;
+	sigset_t stop;
+	interrupt_signals(&stop);
+	char *oracle = NULL; /* found (or built) before the runs: a missing Go costs nothing */
+	if (o.go_column && !(oracle = oracle_prepare(&sc, &stop, &rc))) {
+		scenario_free(&sc);
+		return rc;
+	}
 	struct cli_opts quiet = o; /* the two runs print nothing themselves */
 	quiet.trace = false;
 	quiet.csv_path = NULL;
@@ -414,10 +334,8 @@ int cmd_compare(int argc, char **argv)
 	if (rc == 0) {
 		rc = run_real(&o, &sc, &real_out, &quiet);
 		char *go_json = NULL;
-		sigset_t stop;
-		interrupt_signals(&stop);
-		if (rc == 0 && o.go_column)
-			go_json = run_go_oracle(&o, sc.path, &stop, &rc);
+		if (rc == 0 && oracle)
+			go_json = oracle_run(&o, &sc, oracle, &stop, &rc);
 		if (rc == 0)
 			rc = print_compare(&sc, &sim_out.st, &real_out.st, go_json, &o);
 		else if (real_out.st.ended) /* stopped early: the real run's summary so far */
@@ -428,6 +346,7 @@ int cmd_compare(int argc, char **argv)
 		outputs_print_summary(&sim_out, &quiet);
 	}
 	outputs_close(&sim_out, &quiet);
+	free(oracle);
 	scenario_free(&sc);
 	return rc;
 }
