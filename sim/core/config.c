@@ -22,3 +22,20 @@ struct transport_config transport_config_zero(void)
 	memset(&t, 0, sizeof t);
 	return t;
 }
+
+static ps_time deadline_after(ps_time now, ps_time timeout)
+{
+	if (timeout == 0)
+		return PS_TIME_NEVER;
+	return timeout > 0 ? ps_time_add(now, timeout) : now + timeout;
+}
+
+ps_time transport_dial_deadline(const struct transport_config *t, ps_time now)
+{
+	return deadline_after(now, t->DialTimeout);
+}
+
+ps_time transport_tls_deadline(const struct transport_config *t, ps_time now)
+{
+	return deadline_after(now, t->TLSHandshakeTimeout);
+}

@@ -45,6 +45,18 @@ struct dist {
 
 /* The Transport values of `base`: http.DefaultTransport's, and &http.Transport{}'s. */
 struct transport_config transport_config_default(void);
+
+/*
+ * T1, T2: when a dial (net.Dialer.Timeout) or a TLS handshake
+ * (TLSHandshakeTimeout) started at `now` times out: PS_TIME_NEVER for 0 (no
+ * timeout), else now + the timeout, in the past for a negative one. Go arms
+ * both for any non-zero value: Dialer.deadline "including negative, for
+ * historical reasons" (net/dial.go), and partialDeadline then fails the dial
+ * before any connect; addTLS's time.AfterFunc(d) with d < 0 fires at once
+ * (net/http/transport.go). The driver's timer fires at max(deadline, now).
+ */
+ps_time transport_dial_deadline(const struct transport_config *t, ps_time now);
+ps_time transport_tls_deadline(const struct transport_config *t, ps_time now);
 struct transport_config transport_config_zero(void);
 
 #endif

@@ -310,9 +310,9 @@ static void on_dial_start(struct client *c, struct ps_event *ev)
 	*cs = (struct conn_side){.req = PS_NONE, .id = ev->conn_id};
 	if (h->tls)
 		ev->flags |= EVF_TLS;
-	if (c->sc->transport.DialTimeout > 0)
-		cs->dial_timer = schedule(c, ps_time_add(now_of(c), c->sc->transport.DialTimeout),
-		                          T_DIAL_TIMEOUT, ev->conn, ev->conn_id);
+	ps_time deadline = transport_dial_deadline(&c->sc->transport, now_of(c));
+	if (deadline != PS_TIME_NEVER) /* a past one fires at once, before the connect */
+		cs->dial_timer = schedule(c, deadline, T_DIAL_TIMEOUT, ev->conn, ev->conn_id);
 	c->net->dial(c->net_ctx, ev->conn, ev->host);
 }
 
@@ -443,10 +443,9 @@ void client_on_tls_start(struct client *c, uint32_t conn)
 	struct conn_side *cs = conn_side(c, conn);
 	des_cancel(c->des, &cs->dial_timer);
 	cs->in_tls = true;
-	if (c->sc->transport.TLSHandshakeTimeout > 0)
-		cs->dial_timer =
-		    schedule(c, ps_time_add(now_of(c), c->sc->transport.TLSHandshakeTimeout),
-		             T_DIAL_TIMEOUT, conn, cs->id);
+	ps_time deadline = transport_tls_deadline(&c->sc->transport, now_of(c));
+	if (deadline != PS_TIME_NEVER)
+		cs->dial_timer = schedule(c, deadline, T_DIAL_TIMEOUT, conn, cs->id);
 	struct ps_event ev = ev_make(EV_TLS_START, now_of(c));
 	ev.host = pool_conn_host(c->pool, conn);
 	ev.conn = conn;

@@ -268,6 +268,45 @@ START_TEST(test_determinism_adding_a_load_keeps_other_arrivals)
 }
 END_TEST
 
+/* T1: Dialer.deadline arms any non-zero Timeout, "including negative": a past deadline. */
+START_TEST(test_T1_deadline_negative_timeout_is_already_past)
+{
+	struct transport_config t = transport_config_zero();
+	ck_assert_int_eq(transport_dial_deadline(&t, 5 * PS_SEC), PS_TIME_NEVER);
+	t.DialTimeout = -1;
+	ck_assert_int_eq(transport_dial_deadline(&t, 5 * PS_SEC), 5 * PS_SEC - 1);
+	t.DialTimeout = 30 * PS_SEC;
+	ck_assert_int_eq(transport_dial_deadline(&t, 5 * PS_SEC), 35 * PS_SEC);
+}
+END_TEST
+
+/* T2: addTLS's time.AfterFunc(d) for any d != 0; with d < 0 it fires at once. */
+START_TEST(test_T2_addTLS_negative_timeout_fires_at_once)
+{
+	struct transport_config t = transport_config_zero();
+	ck_assert_int_eq(transport_tls_deadline(&t, PS_SEC), PS_TIME_NEVER);
+	t.TLSHandshakeTimeout = -PS_MS;
+	ck_assert_int_lt(transport_tls_deadline(&t, PS_SEC), PS_SEC);
+	/* and a run: every handshake fails as it starts (tests/scenarios/21-*) */
+	struct scenario sc;
+	struct scenario_error err;
+	ck_assert_int_eq(scenario_load_string("[scenario]\nduration = 1s\n[transport]\n"
+	                                      "TLSHandshakeTimeout = -1ns\n[host a]\ntls = true\n"
+	                                      "[load w]\nhost = a\nworkers = 1\nthink = 10ms\n"
+	                                      "requests = 2\n",
+	                                      "t2.ini", &sc, &err),
+	                 0);
+	struct stats st;
+	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
+	run_sim(&sc, &st, NULL);
+	ck_assert_int_eq(st.count.total.requests, 2);
+	ck_assert_int_eq(st.count.total.failed, 2);
+	ck_assert_int_eq(st.count.total.tls_handshakes, 2);
+	stats_free(&st);
+	scenario_free(&sc);
+}
+END_TEST
+
 Suite *suite_sim(void)
 {
 	Suite *s = suite_create("sim");
@@ -277,6 +316,8 @@ Suite *suite_sim(void)
 	tcase_add_test(tc, test_determinism_same_file_and_seed_give_identical_trace);
 	tcase_add_test(tc, test_determinism_adding_a_load_keeps_other_arrivals);
 	tcase_add_test(tc, test_stats_conn_wait_and_per_host_latency_two_bursts);
+	tcase_add_test(tc, test_T1_deadline_negative_timeout_is_already_past);
+	tcase_add_test(tc, test_T2_addTLS_negative_timeout_fires_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
