@@ -114,4 +114,18 @@ for n in 5 6; do
 	expect_err "cannot start the loopback servers: Too many open files" "ulimit -n $n"
 done
 
+# ---- 10. A file name with ESC, BEL and byte 0xFF: escaped in JSON, visible in text.
+weird=$tmp/$(printf 'e\033[31m\007x\377')
+cp "$tiny" "$weird.ini"
+expect_rc 0 "weird name, json" "$bin" run "$weird.ini" --json
+if python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$tmp/out" 2>/dev/null; then ok; else ko "the JSON is not valid UTF-8 JSON: $(head -c 200 "$tmp/out" | od -c | head -3)"; fi
+if grep -q '"scenario": "e\\\\x1b\[31m\\\\x07x\\ufffd\|"scenario": "e\\\\x1b\[31m\\\\x07x' "$tmp/out"; then ok; else ko "title: $(grep scenario "$tmp/out")"; fi
+for cmd in run check; do
+	"$bin" $cmd "$weird.ini" >"$tmp/out" 2>&1
+	if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177\377]')" "$tmp/out"; then ko "$cmd prints raw control or invalid bytes"; else ok; fi
+done
+printf '[scenario]\nduration = 1s\n' >"$weird-bad.ini"
+"$bin" check "$weird-bad.ini" >"$tmp/out" 2>&1
+if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177\377]')" "$tmp/out"; then ko "an error message prints the raw name"; else ok; fi
+
 finish harden

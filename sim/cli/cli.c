@@ -4,6 +4,8 @@
  */
 #include "cli.h"
 
+#include "visible.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -311,12 +313,19 @@ static const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
 	return found;
 }
 
+const char *cli_visible(const char *text, char *buf, size_t size)
+{
+	return visible_text(buf, size, text);
+}
+
 static void print_scenario_error(const char *path, const struct scenario_error *err)
 {
+	char shown[CLI_VISIBLE_MAX];
+	cli_visible(path, shown, sizeof shown);
 	if (err->line > 0)
-		fprintf(stderr, "%s:%d: %s\n", path, err->line, err->message);
+		fprintf(stderr, "%s:%d: %s\n", shown, err->line, err->message);
 	else
-		fprintf(stderr, "%s: %s\n", path, err->message);
+		fprintf(stderr, "%s: %s\n", shown, err->message);
 }
 
 int cli_load(const struct cli_opts *o, struct scenario *sc)

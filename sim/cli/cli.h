@@ -7,6 +7,7 @@
 #ifndef POOLSIM_CLI_H
 #define POOLSIM_CLI_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "common.h"
@@ -63,5 +64,10 @@ char *cli_sets_text(const struct cli_opts *o, char *buf, size_t size);
 const char *cli_lessons_dir(char *buf, size_t size);
 
 void cli_usage(FILE *out);
+
+/* cli_visible: a path or name as it may be shown on a terminal (visible.h: control bytes as
+ * \xNN, invalid UTF-8 replaced); buf of CLI_VISIBLE_MAX holds any path. */
+#define CLI_VISIBLE_MAX (4 * PATH_MAX + 1)
+const char *cli_visible(const char *text, char *buf, size_t size);
 
 #endif

@@ -303,8 +303,9 @@ int cmd_watch(int argc, char **argv)
 	if ((rc = cli_load(&w.opts, &w.sc)))
 		return rc;
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		char shown[CLI_VISIBLE_MAX];
 		fprintf(stderr, "poolsim watch needs a terminal; try: poolsim run %s --trace\n",
-		        w.sc.path);
+		        cli_visible(w.sc.path, shown, sizeof shown));
 		scenario_free(&w.sc);
 		return PS_EXIT_USAGE;
 	}

@@ -5,6 +5,7 @@
  * and conn wait are time_dists (dist.h); a request's conn wait runs from its
  * req_start (or req_retry) to its got_conn, remembered per request slot.
  */
+#include "visible.h"
 #include "stats.h"
 
 #include "grow.h"
@@ -142,14 +143,18 @@ double stats_latency_ms(const struct stats *st, double q)
 void stats_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char ch = (unsigned char)*s;
+		size_t n = utf8_sequence_length(s);
 		if (ch == '"' || ch == '\\')
 			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
+		else if (ch < 0x20 || ch == 0x7f)
 			fprintf(out, "\\u%04x", ch);
+		else if (n == 0)
+			fputs("\\ufffd", out); /* invalid UTF-8 is replaced, never passed through */
 		else
-			fputc(ch, out);
+			fwrite(s, 1, n, out);
+		s += n ? n : 1;
 	}
 	fputc('"', out);
 }

@@ -3,6 +3,7 @@
  * resolved, times within the duration, totals within the limits, the
  * Transport values applied over their base, the default title.
  */
+#include "visible.h"
 #include "reader.h"
 
 #include <stdio.h>
@@ -178,7 +179,10 @@ static void default_title(struct scenario *sc, const char *path)
 	size_t n = strlen(base);
 	if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
 		n -= 4;
-	snprintf(sc->title, sizeof sc->title, "%.*s", (int)n, base);
+	char name[SCENARIO_TITLE_MAX];
+	snprintf(name, sizeof name, "%.*s", (int)n, base);
+	/* A file name may hold any byte; the title reaches terminals, SVG and JSON. */
+	visible_text(sc->title, sizeof sc->title, name);
 }
 
 bool finish(struct reader *r)

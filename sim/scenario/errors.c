@@ -3,6 +3,7 @@
  * and the suggestions behind "did you mean": edit distance to the known
  * section, key and host names.
  */
+#include "visible.h"
 #include "reader.h"
 
 #include <stdarg.h>
@@ -27,7 +28,7 @@ __attribute__((format(printf, 3, 4))) bool fail(struct reader *r, int line, cons
 /* warn appends one line, "FILE:LINE: msg\n"; a line that does not fit is dropped whole. */
 __attribute__((format(printf, 2, 3))) void warn(struct reader *r, const char *fmt, ...)
 {
-	char msg[SCENARIO_MSG_MAX], line[SCENARIO_MSG_MAX + 300];
+	char msg[SCENARIO_MSG_MAX], line[SCENARIO_MSG_MAX + 300], shown[300];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -35,7 +36,8 @@ __attribute__((format(printf, 2, 3))) void warn(struct reader *r, const char *fm
 	if (is_set_line(r->line))
 		snprintf(line, sizeof line, "--set: %s\n", msg);
 	else
-		snprintf(line, sizeof line, "%s:%d: %s\n", r->path, r->line, msg);
+		snprintf(line, sizeof line, "%s:%d: %s\n",
+		         visible_text(shown, sizeof shown, r->path), r->line, msg);
 	char *w = r->sc->warnings;
 	size_t used = strlen(w), add = strlen(line);
 	if (used + add < sizeof r->sc->warnings)
