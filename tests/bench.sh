@@ -148,6 +148,13 @@ if [ "$have_gnu_time" = yes ] && [ "${BENCH_MARGINAL:-1}" = 1 ]; then
 			per, kb2, kb1, p2, p1, (per < 512 ? "met" : "NOT met") }'
 fi
 
+# ---- sweep -------------------------------------------------------------------
+if [ -f tests/bench-sweep.sh ]; then
+	echo
+	echo "== poolsim sweep (tests/bench-sweep.sh) =="
+	sh tests/bench-sweep.sh "$POOLSIM" || exit 1
+fi
+
 # ---- real mode ---------------------------------------------------------------
 # Hook for the real-mode schedule-lag figures (owned by another engineer):
 # tests/bench-real.sh POOLSIM prints its own lines here when it exists.

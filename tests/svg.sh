@@ -102,4 +102,22 @@ for f in scenarios/06-*.ini scenarios/17-*.ini "$tmp/escape.ini"; do
 	if [ -n "${SVG_KEEP:-}" ]; then mkdir -p "$SVG_KEEP" && cp "$svg" "$png" "$SVG_KEEP/"; fi
 done
 
+# The sweep's trade-off chart: two panels, a legend, the --goal's pick ringed.
+svg="$tmp/sweep.svg"
+if "$bin" sweep 17 --vary MaxIdleConnsPerHost=2..64x2 --vary MaxConnsPerHost=0,50 \
+	--goal 'p99<=300ms' --plot "$svg" >/dev/null 2>"$tmp/err" && [ -s "$svg" ]; then ok; else
+	ko "sweep --plot failed"; cat "$tmp/err" >&2
+fi
+if grep -q 'dials per second (1/s)' "$svg" && grep -q 'conn wait p99 (ms)' "$svg" &&
+   grep -q 'MaxConnsPerHost=50' "$svg" && grep -q "the --goal's pick" "$svg"; then ok; else
+	ko "sweep --plot lacks its axes, legend or pick"
+fi
+chrome --dump-dom "file://$svg" >"$tmp/dom"
+if grep -q parsererror "$tmp/dom" || ! grep -q '^<svg' "$tmp/dom"; then ko "sweep.svg: chromium does not load it as SVG"; else ok; fi
+chrome --screenshot="$tmp/sweep.png" --window-size=1000,700 "file://$svg" >/dev/null
+if [ -s "$tmp/sweep.png" ] && [ "$(size_of "$tmp/sweep.png")" -gt $((blank + 10000)) ]; then ok; else
+	ko "sweep.svg: the screenshot looks blank"
+fi
+if [ -n "${SVG_KEEP:-}" ]; then mkdir -p "$SVG_KEEP" && cp "$svg" "$tmp/sweep.png" "$SVG_KEEP/"; fi
+
 finish svg.sh

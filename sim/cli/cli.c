@@ -29,6 +29,10 @@ void cli_usage(FILE *out)
 	    "  real FILE      the same scenario on real TCP/TLS sockets to loopback servers\n"
 	    "  compare FILE   simulated beside real (and --go: Go itself), with a verdict per row\n"
 	    "  watch FILE|N   the live dashboard (--speed X|max, --real, --compare)\n"
+	    "  sweep FILE     run every combination of --vary KEY=V1,V2,... (or 2..256x2,\n"
+	    "                 10..100+10) on all cores, one row per point (--seeds N, --jobs N,\n"
+	    "                 --json, --csv, --plot F, --goal 'p99<=50ms,failed=0', --print-jobs,\n"
+	    "                 sweep --merge DIR)\n"
 	    "  check FILE...  validate scenario files only (each one, every bad one reported)\n"
 	    "  lessons        list the lessons (FILE may be a lesson number: poolsim watch 3)\n"
 	    "\n"
@@ -316,6 +320,14 @@ static const char *cli_resolve_lesson(const char *arg, char *buf, size_t size)
 const char *cli_visible(const char *text, char *buf, size_t size)
 {
 	return visible_text(buf, size, text);
+}
+
+const char *cli_scenario_path(const char *arg, char *buf, size_t size)
+{
+	char resolved[PATH_MAX];
+	const char *path = cli_resolve_lesson(arg, resolved, sizeof(resolved));
+	int n = snprintf(buf, size, "%s", path);
+	return n >= 0 && (size_t)n < size ? buf : NULL;
 }
 
 static void print_scenario_error(const char *path, const struct scenario_error *err)

@@ -60,6 +60,10 @@ void cli_print_sets(const struct cli_opts *o, FILE *out);
 /* The same as text for a screen ("MaxIdleConnsPerHost=20 seed=7"); "" without overrides. */
 char *cli_sets_text(const struct cli_opts *o, char *buf, size_t size);
 
+/* cli_scenario_path: a file, or a lesson number resolved to its file, into buf; NULL if too long.
+ */
+const char *cli_scenario_path(const char *arg, char *buf, size_t size);
+
 /* The folder of the lessons, or NULL. */
 const char *cli_lessons_dir(char *buf, size_t size);
 

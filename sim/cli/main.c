@@ -53,8 +53,9 @@ int main(int argc, char **argv)
 {
 	reserve_std_fds();
 	static const struct command commands[] = {
-	    {"run", cmd_run},   {"check", cmd_check},     {"lessons", cmd_lessons},
-	    {"real", cmd_real}, {"compare", cmd_compare}, {"watch", cmd_watch},
+	    {"run", cmd_run},     {"check", cmd_check},     {"lessons", cmd_lessons},
+	    {"real", cmd_real},   {"compare", cmd_compare}, {"watch", cmd_watch},
+	    {"sweep", cmd_sweep},
 	};
 	/* A reader that goes away (poolsim run --trace | head) ends us quietly, not with EPIPE
 	 * noise. */

@@ -254,7 +254,7 @@ static int utf8_len(const unsigned char *s)
 
 /* esc: text as XML character data; control bytes and invalid UTF-8 become '?', which XML 1.0 would
  * refuse. */
-static void esc(FILE *out, const char *text)
+void plot_xml_text(FILE *out, const char *text)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	while (*s) {
@@ -309,7 +309,7 @@ static void text(FILE *out, double x, double y, const char *attrs, const char *s
 	fputs("\" y=\"", out);
 	num(out, y);
 	fprintf(out, "\" %s>", attrs);
-	esc(out, s);
+	plot_xml_text(out, s);
 	fputs("</text>\n", out);
 }
 
@@ -619,9 +619,9 @@ static void panel_header(FILE *out, const struct plot *p, uint32_t h, const stru
 	fputs("\" y=\"", out);
 	num(out, g->top - 7);
 	fputs("\" font-size=\"13\" fill=\"#111111\"><tspan font-weight=\"bold\">", out);
-	esc(out, hs->name);
+	plot_xml_text(out, hs->name);
 	fputs("</tspan><tspan font-size=\"11\" fill=\"#555555\">", out);
-	esc(out, peaks);
+	plot_xml_text(out, peaks);
 	fputs("</tspan></text>\n", out);
 }
 
@@ -851,7 +851,7 @@ int plot_write(const struct plot *p, FILE *out)
 	fprintf(out, "\" viewBox=\"0 0 %d ", PLOT_W);
 	num(out, h);
 	fputs("\" font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\">\n<title>", out);
-	esc(out, p->sc->title);
+	plot_xml_text(out, p->sc->title);
 	fputs("</title>\n", out);
 	rect(out, 0, 0, PLOT_W, h, "fill=\"#ffffff\"");
 	text(out, PLOT_LEFT, 26, "font-size=\"16\" font-weight=\"bold\" fill=\"#111111\"",

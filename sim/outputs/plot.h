@@ -20,5 +20,7 @@ void plot_destroy(struct plot *p);
 struct ev_sink plot_sink(struct plot *p);
 int plot_write(const struct plot *p, FILE *out);
 int plot_write_file(const struct plot *p, const char *path);
+/* Text as XML character data; control bytes and invalid UTF-8 become '?'. */
+void plot_xml_text(FILE *out, const char *text);
 
 #endif
