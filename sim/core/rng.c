@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-static uint64_t splitmix64(uint64_t *x)
+PS_MODULAR static uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -15,19 +15,19 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k)
+PS_MODULAR static uint64_t rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
 }
 
-void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
+PS_MODULAR void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
 {
 	uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
 	for (int i = 0; i < 4; i++)
 		r->s[i] = splitmix64(&x);
 }
 
-uint64_t rng_next(struct rng *r)
+PS_MODULAR uint64_t rng_next(struct rng *r)
 {
 	uint64_t *s = r->s;
 	uint64_t result = rotl(s[1] * 5, 7) * 9;

@@ -173,7 +173,7 @@ char *format_duration(ps_time d, char *buf, size_t size)
 	char tmp[40];
 	int w = (int)sizeof tmp - 1;
 	tmp[w] = '\0';
-	uint64_t u = d < 0 ? -(uint64_t)d : (uint64_t)d;
+	uint64_t u = d < 0 ? (uint64_t) - (d + 1) + 1 : (uint64_t)d; /* |INT64_MIN| too */
 	if (u == 0) {
 		snprintf(buf, size, "0s");
 		return buf;

@@ -10,7 +10,8 @@
 
 /* ------------------------------------------------------------ name index */
 
-static uint32_t name_hash(const char *s)
+/* name_hash: FNV-1a, which multiplies modulo 2^32 by design. */
+PS_MODULAR static uint32_t name_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 	for (; *s; s++)

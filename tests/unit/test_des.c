@@ -97,6 +97,12 @@ START_TEST(test_des_step_respects_limit_and_past_is_now)
 }
 END_TEST
 
+/* lcg_next: Knuth's MMIX LCG, modulo 2^64 by design. */
+PS_MODULAR static uint64_t lcg_next(uint64_t x)
+{
+	return x * 6364136223846793005ULL + 1442695040888963407ULL;
+}
+
 START_TEST(test_des_heap_order_holds_for_many_random_events)
 {
 	struct des *d = des_create();
@@ -104,7 +110,7 @@ START_TEST(test_des_heap_order_holds_for_many_random_events)
 	des_on(d, 0, record, &l);
 	uint64_t x = 12345;
 	for (int i = 0; i < 5000; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		x = lcg_next(x);
 		des_schedule(d, (ps_time)(x >> 44), 0, 0, 0);
 	}
 	ps_time last = 0;
