@@ -1,0 +1,3 @@
+module poolsim/probe
+
+go 1.19
