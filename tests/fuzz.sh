@@ -7,8 +7,9 @@
 # (tests/fuzz/regressions/scenario-* and model-*), then fuzzes each harness
 # for SECONDS, starting from the seed corpora tests/fuzz/corpus_*/ (new
 # inputs go to BUILD/fuzz/corpus_*, never into the source tree).
-# Exits 1 if any run crashes, leaks, times out or runs out of memory, and
-# names the input that did it; 2 on bad usage or a failed build.
+# Exits 1 if any run crashes, leaks, times out, runs out of memory or has a
+# slow unit (one input over 5 s: a scenario that runs too long is a finding,
+# issue #18), and names the input that did it; 2 on bad usage or a failed build.
 # Must not: touch anything outside BUILD/fuzz/, or need the network.
 set -u
 
@@ -71,14 +72,18 @@ for h in scenario model; do
 	[ -f "tests/fuzz/$h.dict" ] && dict="-dict=tests/fuzz/$h.dict"
 	echo "== fuzzing fuzz_$h for ${SECONDS_EACH}s (log: $OUT/fuzz-$h.log) =="
 	# shellcheck disable=SC2086
-	"$OUT/fuzz_$h" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2048 \
+	"$OUT/fuzz_$h" -max_total_time="$SECONDS_EACH" -timeout=20 -report_slow_units=5 -rss_limit_mb=2048 \
 		-max_len=4096 -print_final_stats=1 $dict -artifact_prefix="$artifacts/" \
 		"$corpus" "tests/fuzz/corpus_$h" >"$OUT/fuzz-$h.log" 2>&1
 	rc=$?
 	grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+ *DONE)' "$OUT/fuzz-$h.log" | sed 's/^/  /'
 	found=$(find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) -newer "$OUT/fuzz_$h" 2>/dev/null)
 	slow=$(find "$artifacts" -type f -name 'slow-unit-*' -newer "$OUT/fuzz_$h" 2>/dev/null)
-	for f in $slow; do echo "  note: slow input (over 10 s, not a failure): $f"; done
+	if [ -n "$slow" ]; then
+		echo "fuzz.sh: fuzz_$h found a slow unit (over 5 s):" >&2
+		for f in $slow; do echo "  $f" >&2; done
+		found="$found $slow"
+	fi
 	if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
 		echo "fuzz.sh: fuzz_$h FAILED (exit $rc); input(s):" >&2
 		for f in $found; do echo "  $f" >&2; done

@@ -128,4 +128,8 @@ printf '[scenario]\nduration = 1s\n' >"$weird-bad.ini"
 "$bin" check "$weird-bad.ini" >"$tmp/out" 2>&1
 if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177\377]')" "$tmp/out"; then ko "an error message prints the raw name"; else ok; fi
 
+# ---- 10. --sample has a bound: at most 1,000,000 rows per host.
+expect_rc 2 "sample 1ns" "$bin" run "$tiny" --csv "$tmp/s.csv" --sample 1ns
+expect_err "at most 1000000 \(a --sample of 200ns or more\)" "sample 1ns"
+
 finish harden

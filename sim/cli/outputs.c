@@ -46,6 +46,18 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
 		fprintf(stderr, "poolsim: out of memory\n");
 		return PS_EXIT_FAIL;
 	}
+	if (o->csv_path && sc->duration / o->sample > OUTPUTS_MAX_SAMPLES) {
+		char a[40], b[40], c[40];
+		fprintf(
+		    stderr,
+		    "poolsim: --sample %s would write %lld rows per host over %s; at most %d "
+		    "(a --sample of %s or more)\n",
+		    format_duration(o->sample, a, sizeof a), (long long)(sc->duration / o->sample),
+		    format_duration(sc->duration, b, sizeof b), OUTPUTS_MAX_SAMPLES,
+		    format_duration((sc->duration + OUTPUTS_MAX_SAMPLES - 1) / OUTPUTS_MAX_SAMPLES,
+		                    c, sizeof c));
+		return PS_EXIT_USAGE;
+	}
 	if (o->csv_path) {
 		/* "-" is standard output, as for every Unix tool; closing it is left to exit. */
 		out->csv_file =

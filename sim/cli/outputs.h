@@ -22,6 +22,9 @@ struct outputs {
 	FILE *plot_file; /* opened before the run, written at close */
 };
 
+/* --csv writes at most this many samples per host (about 40 MB for one host). */
+#define OUTPUTS_MAX_SAMPLES 1000000
+
 typedef int (*outputs_add_sink)(void *run, struct ev_sink sink);
 
 /* outputs_open: 0, or an exit status after printing what went wrong. */
