@@ -239,7 +239,7 @@ static void worker(struct runner *r, struct shared *sh, struct sweep_results *re
 {
 	for (;;) {
 		if (interrupt_pending())
-			_exit(130);
+			_exit(PS_EXIT_SIGNAL + SIGINT);
 		long i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_SEQ_CST);
 		if (i >= count)
 			_exit(0);
@@ -247,13 +247,13 @@ static void worker(struct runner *r, struct shared *sh, struct sweep_results *re
 	}
 }
 
-/* run_all: the points first..first+count-1; 0, or 130 if interrupted. */
+/* run_all: the points first..first+count-1; 0, or PS_EXIT_SIGNAL + SIGINT if interrupted. */
 static int run_all(struct runner *r, struct sweep_results *res, long first, long count, int jobs)
 {
 	if (jobs <= 1) {
 		for (long i = first; i < first + count; i++) {
 			if (interrupt_pending())
-				return 130;
+				return PS_EXIT_SIGNAL + SIGINT;
 			run_point(r, i, sweep_at(res, i));
 		}
 		return 0;
@@ -282,7 +282,7 @@ static int run_all(struct runner *r, struct sweep_results *res, long first, long
 	for (int live = started; live > 0;) {
 		int sig = interrupt_pending();
 		if (sig) {
-			rc = 128 + sig;
+			rc = PS_EXIT_SIGNAL + sig;
 			__atomic_store_n(&sh->next, count, __ATOMIC_SEQ_CST);
 			for (int j = 0; j < started; j++)
 				if (pids[j] > 0)
@@ -294,8 +294,9 @@ static int run_all(struct runner *r, struct sweep_results *res, long first, long
 			for (int j = 0; j < started; j++)
 				if (pids[j] == pid)
 					pids[j] = 0, live--;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 130 && !rc)
-				rc = 130;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == PS_EXIT_SIGNAL + SIGINT &&
+			    !rc)
+				rc = PS_EXIT_SIGNAL + SIGINT;
 			if (WIFSIGNALED(status) && !rc)
 				rc = PS_EXIT_FAIL;
 		} else if (pid < 0 && errno != EINTR) {

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	interrupt_block();
 	if (argc < 2) {
 		cli_usage(stderr);
-		return 2;
+		return PS_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		cli_usage(stdout);
@@ -90,5 +90,5 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "poolsim: unknown command '%s'\n\n", argv[1]);
 	cli_usage(stderr);
-	return 2;
+	return PS_EXIT_USAGE;
 }

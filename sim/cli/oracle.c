@@ -123,7 +123,7 @@ static void ended(const struct subprocess_result *res, const char *what, int *rc
 {
 	char why[160];
 	if (res->interrupted) {
-		*rc = 128 + res->stop_signal;
+		*rc = PS_EXIT_SIGNAL + res->stop_signal;
 		fprintf(stderr, PREFIX "interrupted while %s\n", what);
 	} else {
 		*rc = PS_EXIT_FAIL;

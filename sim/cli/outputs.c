@@ -127,7 +127,7 @@ int outputs_report_stop(const struct outputs *out, const char *command, int sign
 	case RUN_INTERRUPTED:
 		fprintf(stderr, "poolsim %s: interrupted at %.3fs of %.3fs; summary so far:\n",
 		        command, at, of);
-		return 128 + (signal ? signal : SIGINT);
+		return PS_EXIT_SIGNAL + (signal ? signal : SIGINT);
 	case RUN_LIVE_LIMIT:
 		fprintf(stderr,
 		        "poolsim %s: stopped at %.3fs of %.3fs: the scenario holds more than %d "

@@ -26,8 +26,9 @@ typedef int64_t ps_time;
 /* Exit statuses shared by every subcommand. */
 enum ps_exit {
 	PS_EXIT_OK = 0,
-	PS_EXIT_FAIL = 1,  /* the run itself failed (a socket error, a compare mismatch) */
-	PS_EXIT_USAGE = 2, /* bad input: a scenario file, a flag, a missing dependency */
+	PS_EXIT_FAIL = 1,     /* the run itself failed (a socket error, a compare mismatch) */
+	PS_EXIT_USAGE = 2,    /* bad input: a scenario file, a flag, a missing dependency */
+	PS_EXIT_SIGNAL = 128, /* + the signal that stopped the command: 130 for Ctrl-C */
 };
 
 /*

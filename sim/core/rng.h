@@ -15,6 +15,29 @@ struct rng {
 	uint64_t s[4];
 };
 
+/*
+ * The stream numbers of a run: one per load (arrivals, think times) and one
+ * per host (service times, the same in both engines). Loads below
+ * RNG_LOADS_LOW and every host keep the numbers poolsim always used, so a
+ * file's trace never changes; later loads, which would have shared a host's
+ * stream, count from 2^32.
+ */
+#define RNG_STREAM_LOAD_BASE 1000
+#define RNG_STREAM_HOST_BASE 2000
+#define RNG_LOADS_LOW        (RNG_STREAM_HOST_BASE - RNG_STREAM_LOAD_BASE)
+
+static inline uint64_t rng_stream_of_load(uint32_t load)
+{
+	if (load < RNG_LOADS_LOW)
+		return RNG_STREAM_LOAD_BASE + (uint64_t)load;
+	return ((uint64_t)1 << 32) + load;
+}
+
+static inline uint64_t rng_stream_of_host(uint32_t host)
+{
+	return RNG_STREAM_HOST_BASE + (uint64_t)host;
+}
+
 void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
 uint64_t rng_next(struct rng *r);
 /* Uniform in [0, 1). */

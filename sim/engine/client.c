@@ -710,7 +710,7 @@ struct client *client_create(const struct scenario *sc, struct des *des, struct 
 		return NULL;
 	}
 	for (uint32_t i = 0; i < sc->n_loads; i++) {
-		rng_seed(&c->loads[i].rng, sc->seed, 1000 + i);
+		rng_seed(&c->loads[i].rng, sc->seed, rng_stream_of_load(i));
 		c->loads[i].first_worker = c->n_workers;
 		if (sc->loads[i].kind != LOAD_WORKERS)
 			continue;

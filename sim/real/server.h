@@ -20,10 +20,11 @@
 #include <openssl/ssl.h>
 
 #include "event.h"
+#include "rng.h"
 #include "scenario.h"
 
 /* The stream of each host's service times: rng_seed(sc->seed, this), the same as simnet.c. */
-#define SERVER_RNG_STREAM(host) (2000 + (uint64_t)(host))
+#define SERVER_RNG_STREAM(host) rng_stream_of_host(host)
 
 /* The body every response carries. */
 #define SERVER_BODY_SIZE 1024

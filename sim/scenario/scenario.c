@@ -12,9 +12,9 @@
 static ps_time scale_time(ps_time t, double factor)
 {
 	double v = (double)t * factor;
-	if (v >= 9.2e18)
+	if (v >= (double)PS_TIME_NEVER) /* 2^63: no ps_time holds it */
 		return PS_TIME_NEVER;
-	if (v <= -9.2e18)
+	if (v <= -(double)PS_TIME_NEVER)
 		return -PS_TIME_NEVER;
 	return (ps_time)llround(v);
 }

@@ -280,7 +280,7 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 		return NULL;
 	}
 	for (uint32_t h = 0; h < sc->n_hosts; h++)
-		rng_seed(&n->host_rng[h], sc->seed, 2000 + h);
+		rng_seed(&n->host_rng[h], sc->seed, rng_stream_of_host(h));
 	des_on(des, first_type + N_CONNECTED, on_connected, n);
 	des_on(des, first_type + N_TLS_DONE, on_tls_done, n);
 	des_on(des, first_type + N_RESPONSE, on_response, n);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
 #include "sim.h"
 #include "stats.h"
 #include "trace.h"
@@ -203,27 +204,18 @@ END_TEST
 
 START_TEST(test_determinism_same_file_and_seed_give_identical_trace)
 {
+	/* Every kind of randomness: exp and uniform service times, a Poisson rate. */
 	static const char text[] =
 	    "[scenario]\nduration = 20s\nseed = 7\n"
 	    "[transport]\nMaxConnsPerHost = 6\nIdleConnTimeout = 2s\n"
 	    "[host a]\nservice_time = exp:15ms\nserver_idle_timeout = 1500ms\n"
 	    "[host b]\ntls = true\nservice_time = uniform:5ms..40ms\n"
-	    "[load w]\nhost = a\nworkers = 12\nthink = exp:200ms\n"
+	    "[load w]\nhost = a\nworkers = 12\nthink = 200ms\n"
 	    "[load r]\nhost = b\nrate = 150/s\n"
 	    "[event e]\nat = 10s\nhost = a\naction = restart\n";
 	struct scenario sc;
 	struct scenario_error err;
 	int rc = scenario_load_string(text, "determinism", &sc, &err);
-	if (rc) /* think may not take a distribution: fall back to a constant think */
-		rc = scenario_load_string(
-		    "[scenario]\nduration = 20s\nseed = 7\n"
-		    "[transport]\nMaxConnsPerHost = 6\nIdleConnTimeout = 2s\n"
-		    "[host a]\nservice_time = exp:15ms\nserver_idle_timeout = 1500ms\n"
-		    "[host b]\ntls = true\nservice_time = uniform:5ms..40ms\n"
-		    "[load w]\nhost = a\nworkers = 12\nthink = 200ms\n"
-		    "[load r]\nhost = b\nrate = 150/s\n"
-		    "[event e]\nat = 10s\nhost = a\naction = restart\n",
-		    "determinism", &sc, &err);
 	ck_assert_msg(rc == 0, "line %d: %s", err.line, err.message);
 	size_t n1, n2;
 	char *t1 = trace_of(&sc, &n1);
@@ -239,6 +231,19 @@ START_TEST(test_determinism_same_file_and_seed_give_identical_trace)
 	free(t2);
 	free(t3);
 	scenario_free(&sc);
+}
+END_TEST
+
+/* No load ever draws from a host's stream: loads 0..999 lie below the hosts', the rest above. */
+START_TEST(test_determinism_load_and_host_streams_never_meet)
+{
+	const uint32_t hosts_max = 10000, loads_max = 100000; /* docs/format.md's limits */
+	ck_assert_uint_lt(rng_stream_of_load(RNG_LOADS_LOW - 1), rng_stream_of_host(0));
+	ck_assert_uint_gt(rng_stream_of_load(RNG_LOADS_LOW), rng_stream_of_host(hosts_max));
+	ck_assert_uint_lt(rng_stream_of_load(RNG_LOADS_LOW - 1), rng_stream_of_load(RNG_LOADS_LOW));
+	ck_assert_uint_lt(rng_stream_of_load(loads_max), UINT64_MAX);
+	ck_assert_uint_eq(rng_stream_of_load(0), 1000); /* the numbers traces were made with */
+	ck_assert_uint_eq(rng_stream_of_host(0), 2000);
 }
 END_TEST
 
@@ -315,6 +320,7 @@ Suite *suite_sim(void)
 	tcase_add_test(tc, test_scenarios_match_hand_computed_counts);
 	tcase_add_test(tc, test_determinism_same_file_and_seed_give_identical_trace);
 	tcase_add_test(tc, test_determinism_adding_a_load_keeps_other_arrivals);
+	tcase_add_test(tc, test_determinism_load_and_host_streams_never_meet);
 	tcase_add_test(tc, test_stats_conn_wait_and_per_host_latency_two_bursts);
 	tcase_add_test(tc, test_T1_deadline_negative_timeout_is_already_past);
 	tcase_add_test(tc, test_T2_addTLS_negative_timeout_fires_at_once);
