@@ -7,7 +7,10 @@
  * It owns requests, not connections: every pool decision is the pool's
  * (pool.h). It owns the draining of the event stream: after each entry point
  * it pops every record, carries it out (through the pool, the timers of des.h
- * and the network of net.h) and hands it to the sinks. The simulator and the
+ * and the network of net.h) and hands it to the sinks; then each think-0
+ * worker whose request ended in that entry point asks the pool again, so a
+ * report (a response, a failure) is carried out whole, the worker's next
+ * request included, before the network reports anything else. The simulator and the
  * real engine both run this one client; only the network differs.
  */
 #ifndef POOLSIM_CLIENT_H
