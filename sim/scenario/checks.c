@@ -145,29 +145,33 @@ static bool check_event(struct reader *r, uint32_t i)
 	return time_within(r, "at", e->at, k->line[EK_AT]);
 }
 
+/* Where each [transport] key lives in struct transport_config, in TK_* order. */
+#define TRANSPORT_FIELD(name)                                                                      \
+	{                                                                                          \
+		offsetof(struct transport_config, name),                                           \
+		    sizeof(((struct transport_config *)0)->name)                                   \
+	}
+static const struct {
+	size_t offset, size;
+} transport_fields[TK_N] = {
+    TRANSPORT_FIELD(MaxIdleConns),          TRANSPORT_FIELD(MaxIdleConnsPerHost),
+    TRANSPORT_FIELD(MaxConnsPerHost),       TRANSPORT_FIELD(IdleConnTimeout),
+    TRANSPORT_FIELD(DisableKeepAlives),     TRANSPORT_FIELD(TLSHandshakeTimeout),
+    TRANSPORT_FIELD(ResponseHeaderTimeout), TRANSPORT_FIELD(DialTimeout),
+};
+
+/* apply_transport: the base's values, with every key the file gave put over them. */
 static void apply_transport(struct reader *r)
 {
 	struct scenario *sc = r->sc;
-	const struct transport_config *g = &r->transport_given;
 	const int *given = r->singleton_keys[SEC_TRANSPORT].line;
 	struct transport_config t =
 	    sc->base_zero ? transport_config_zero() : transport_config_default();
-	if (given[TK_MaxIdleConns])
-		t.MaxIdleConns = g->MaxIdleConns;
-	if (given[TK_MaxIdleConnsPerHost])
-		t.MaxIdleConnsPerHost = g->MaxIdleConnsPerHost;
-	if (given[TK_MaxConnsPerHost])
-		t.MaxConnsPerHost = g->MaxConnsPerHost;
-	if (given[TK_IdleConnTimeout])
-		t.IdleConnTimeout = g->IdleConnTimeout;
-	if (given[TK_DisableKeepAlives])
-		t.DisableKeepAlives = g->DisableKeepAlives;
-	if (given[TK_TLSHandshakeTimeout])
-		t.TLSHandshakeTimeout = g->TLSHandshakeTimeout;
-	if (given[TK_ResponseHeaderTimeout])
-		t.ResponseHeaderTimeout = g->ResponseHeaderTimeout;
-	if (given[TK_DialTimeout])
-		t.DialTimeout = g->DialTimeout;
+	for (int k = 0; k < TK_N; k++)
+		if (given[k])
+			memcpy((char *)&t + transport_fields[k].offset,
+			       (const char *)&r->transport_given + transport_fields[k].offset,
+			       transport_fields[k].size);
 	sc->transport = t;
 }
 

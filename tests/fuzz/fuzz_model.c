@@ -331,8 +331,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct scenario_error err;
 	if (scenario_load_string(t->buf, "model.ini", &sc, &err) != 0) {
 		/* The progress rule (docs/format.md) refuses a think-0 worker whose requests can
-		 * end at once (a negative Dial or TLS timeout, an instant refusal): the reader doing
-		 * its job, not a finding; such a run would never end. */
+		 * end at once (a negative Dial or TLS timeout, an instant refusal): the reader
+		 * doing its job, not a finding; such a run would never end. */
 		if (strstr(err.message, "the progress rule")) {
 			free(t);
 			return 0;

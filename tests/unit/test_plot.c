@@ -1,5 +1,5 @@
 /*
- * test_plot.c: Check tests of the SVG chart (sim/plot.c): small scenarios
+ * test_plot.c: Check tests of the SVG chart (sim/outputs/plot.c): small scenarios
  * run through the simulator with the plot and stats sinks, the SVG written
  * to memory and searched. It writes no files.
  */

@@ -1,5 +1,5 @@
 /*
- * test_view.c: Check tests of the dashboard's view model (sim/view.c).
+ * test_view.c: Check tests of the dashboard's view model (sim/dashboard/view.c).
  *
  * Feeds hand-made event records into a struct view and checks the cells,
  * gauges, counters, the one-minute series and the log lines. No terminal, no
