@@ -51,6 +51,9 @@ void cli_usage(FILE *out)
 	    "                       current (the default: Go " GO_RELEASE_CURRENT_NAME ")\n"
 	    "  --time-scale X       real mode: scale every duration by X (0.01 = 100x faster)\n"
 	    "  --speed X|max        watch: scenario seconds per wall second (default 1)\n"
+	    "  --teach              watch, run: stop at each rule the first time it fires, and "
+	    "say\n"
+	    "                       why (run: inline with the trace)\n"
 	    "  -h, --help           this text;  --version  the version\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 the run failed (or compare disagreed), 2 bad input.\n"
@@ -90,6 +93,7 @@ static const struct flag_spec flags[] = {
     {"--time-scale", CLI_SCALE, true}, {"--speed", CLI_WATCH, true},
     {"--real", CLI_WATCH, false},      {"--compare", CLI_WATCH, false},
     {"--frames", CLI_WATCH, true},     {"--check-invariants", CLI_DEBUG, false},
+    {"--teach", CLI_TEACH, false},
 };
 
 static const struct flag_spec *find_flag(const char *arg, unsigned allowed)
@@ -108,6 +112,8 @@ static int apply_flag(struct cli_opts *o, const char *name, const char *value, u
 		o->trace = true;
 	else if (!strcmp(name, "--check-invariants"))
 		o->check_invariants = true;
+	else if (!strcmp(name, "--teach"))
+		o->teach = true;
 	else if (!strcmp(name, "--real"))
 		o->real = true;
 	else if (!strcmp(name, "--compare"))
@@ -243,6 +249,52 @@ void cli_print_sets(const struct cli_opts *o, FILE *out)
 		    out,
 		    "changed on the command line: %s (the title describes the file as written)\n",
 		    buf);
+}
+
+/* A header line "# Word:  text": the word, or NULL for a continuation or other line. */
+static const char *header_label(const char *line, size_t *skip)
+{
+	static const char *const labels[] = {
+	    "Shows:", "Watch:", "Next:", "Go:", "Expect:", "Rules:"};
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strncmp(line, labels[i], strlen(labels[i])) == 0) {
+			*skip = strlen(labels[i]);
+			return labels[i];
+		}
+	return NULL;
+}
+
+const char *cli_lesson_text(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	bool keep = false;
+	size_t len = 0;
+	if (!f)
+		return NULL;
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), f) && line[0] == '#') {
+		char *text = line + 1;
+		size_t skip = 0;
+		text[strcspn(text, "\n")] = '\0';
+		while (*text == ' ')
+			text++;
+		const char *label = header_label(text, &skip);
+		if (label) {
+			keep = !strcmp(label, "Shows:") || !strcmp(label, "Watch:") ||
+			       !strcmp(label, "Next:");
+			if (keep && len < size)
+				len += (size_t)snprintf(buf + len, size - len, "%s%s",
+				                        len ? "\n" : "", label);
+			text += skip;
+			while (*text == ' ')
+				text++;
+		}
+		if (keep && *text && len < size)
+			len += (size_t)snprintf(buf + len, size - len, " %s", text);
+	}
+	fclose(f);
+	return buf[0] ? buf : NULL;
 }
 
 const char *cli_lessons_dir(char *buf, size_t size)

@@ -25,12 +25,13 @@ enum cli_flag {
 	CLI_WATCH = 1u << 6, /* --speed, --real, --compare, --frames */
 	CLI_GO = 1u << 7,    /* compare --go */
 	CLI_DEBUG = 1u << 8, /* --check-invariants */
+	CLI_TEACH = 1u << 9, /* --teach */
 };
 
 struct cli_opts {
 	const char *command;
 	const char *file;
-	bool json, trace, check_invariants, go_column;
+	bool json, trace, check_invariants, go_column, teach;
 	const char *csv_path;
 	ps_time sample;
 	const char *plot_path;
@@ -63,6 +64,12 @@ char *cli_sets_text(const struct cli_opts *o, char *buf, size_t size);
 /* cli_scenario_path: a file, or a lesson number resolved to its file, into buf; NULL if too long.
  */
 const char *cli_scenario_path(const char *arg, char *buf, size_t size);
+/*
+ * cli_lesson_text: the paragraphs of a lesson file's comment header that
+ * teaching mode shows (Shows:, Watch:, Next:), each joined into one line,
+ * '\n' between them. NULL when the file has none.
+ */
+const char *cli_lesson_text(const char *path, char *buf, size_t size);
 
 /* The folder of the lessons, or NULL. */
 const char *cli_lessons_dir(char *buf, size_t size);

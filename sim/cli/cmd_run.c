@@ -38,10 +38,13 @@ int drive_sim(struct sim *s)
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o = {.command = "run"};
-	int rc = cli_parse(argc, argv,
-	                   CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_SET | CLI_DEBUG, &o);
+	int rc = cli_parse(
+	    argc, argv, CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_SET | CLI_DEBUG | CLI_TEACH,
+	    &o);
 	if (rc)
 		return rc;
+	if (o.teach)
+		o.trace = true; /* the explanations go inline with the trace */
 	struct scenario sc;
 	if ((rc = cli_load(&o, &sc)))
 		return rc;

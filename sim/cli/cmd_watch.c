@@ -91,10 +91,12 @@ static int engine_open(struct watch *w, int i, bool is_real)
 			return -1;
 		}
 		sim_start(e->sim);
+		/* The simulator teaches; in compare mode its pause holds the real sockets too. */
+		view_set_teach(e->view, w->opts.teach);
 	}
 	w->panes[i].view = e->view;
 	w->panes[i].mode = is_real ? "real" : "sim";
-	w->panes[i].note = is_real ? "(real sockets on 127.0.0.1; pausing delays them)" : NULL;
+	w->panes[i].note = is_real ? "(sockets on 127.0.0.1)" : NULL;
 	return 0;
 }
 
@@ -148,31 +150,43 @@ static bool drv_run_until(void *ctx, ps_time t)
 		t = real_finished(r) ? PS_TIME_NEVER : real_now(r);
 	}
 	for (int i = 0; i < w->n; i++) {
-		/* Bounded, so keys and signals are read every frame however busy the run. */
+		struct watch_engine *e = &w->eng[i];
+		/* Bounded, so keys and signals are read every frame however busy the run; in
+		 * teaching mode one event at a time, so the run stops at the rule it explains. */
+		if (e->sim && w->opts.teach)
+			for (uint32_t k = 0;
+			     k < WATCH_FRAME_EVENTS && !view_teach_pending(e->view) &&
+			     sim_next_time(e->sim) <= t;
+			     k++)
+				sim_run_some(e->sim, t, 1);
+		else if (e->sim)
+			sim_run_some(e->sim, t, WATCH_FRAME_EVENTS);
+		running |= !engine_finished(e);
+	}
+	return running;
+}
+
+/*
+ * drv_step: one event of each simulator. Real sockets stay paused: they
+ * cannot be stepped, and the header's clock stays at the time both agree on.
+ */
+static bool drv_step(void *ctx)
+{
+	struct watch *w = ctx;
+	bool running = false;
+	for (int i = 0; i < w->n; i++) {
 		if (w->eng[i].sim)
-			sim_run_some(w->eng[i].sim, t, WATCH_FRAME_EVENTS);
+			sim_step(w->eng[i].sim);
 		running |= !engine_finished(&w->eng[i]);
 	}
 	return running;
 }
 
-static bool drv_step(void *ctx)
+static void drv_pause(void *ctx, bool paused)
 {
 	struct watch *w = ctx;
 	if (w->real_index >= 0)
-		return drv_run_until(ctx, 0);
-	if (w->n == 1)
-		return sim_step(w->eng[0].sim);
-	/* Two simulators move together: to the earliest next event of either. */
-	ps_time next = PS_TIME_NEVER;
-	for (int i = 0; i < w->n; i++) {
-		ps_time t = sim_next_time(w->eng[i].sim);
-		if (t < next)
-			next = t;
-	}
-	if (next == PS_TIME_NEVER)
-		return false;
-	return drv_run_until(ctx, next);
+		real_pause(w->eng[w->real_index].real, paused);
 }
 
 static ps_time drv_now(void *ctx)
@@ -258,10 +272,22 @@ static int report_stops(const struct watch *w)
 
 static int run_dashboard(struct watch *w)
 {
-	struct dash_driver drv = {w, drv_run_until, drv_step, drv_now, drv_finished, drv_restart};
+	struct dash_driver drv = {w,           drv_run_until, drv_step, drv_now, drv_finished,
+	                          drv_restart, drv_pause};
 	/* Decided from the flags: real_index is only known once watch_open has run. */
-	double speed = w->opts.real || w->opts.compare ? 1.0 / w->opts.time_scale : w->opts.speed;
-	struct dash_config cfg = {w->sc.title, speed, w->opts.frames, w->panes, 0};
+	bool wall = w->opts.real || w->opts.compare;
+	double speed = wall ? 1.0 / w->opts.time_scale : w->opts.speed;
+	char changed[512], lesson[2048];
+	struct dash_config cfg = {
+	    .title = w->sc.title,
+	    .speed = speed,
+	    .frames = w->opts.frames,
+	    .panes = w->panes,
+	    .wall_clock = wall,
+	    .changed = cli_sets_text(&w->opts, changed, sizeof(changed)),
+	    .teach = w->opts.teach,
+	    .lesson_text = cli_lesson_text(w->sc.path, lesson, sizeof(lesson)),
+	};
 	int rc;
 
 	if (watch_open(w) < 0) {
@@ -297,7 +323,7 @@ int cmd_watch(int argc, char **argv)
 	struct watch w;
 	memset(&w, 0, sizeof(w));
 	w.opts.command = "watch";
-	int rc = cli_parse(argc, argv, CLI_WATCH | CLI_SCALE | CLI_SET, &w.opts);
+	int rc = cli_parse(argc, argv, CLI_WATCH | CLI_SCALE | CLI_SET | CLI_TEACH, &w.opts);
 	if (rc)
 		return rc;
 	if ((rc = cli_load(&w.opts, &w.sc)))

@@ -79,7 +79,7 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
 	}
 	add(run, stats_sink(&out->st));
 	if (o->trace) {
-		out->trace = (struct trace){.sc = sc, .out = stdout};
+		out->trace = (struct trace){.sc = sc, .out = stdout, .teach = o->teach};
 		add(run, trace_sink(&out->trace));
 	}
 	return 0;

@@ -36,6 +36,8 @@ enum {
 	RULE_COUNT
 };
 
+_Static_assert(RULE_COUNT <= 64, "struct rule_tracker has a bit per rule");
+
 static const struct ev_rule rules[RULE_COUNT] = {
     [RULE_G1] = {"G1", "Transport.roundTrip", "a request starts and asks getConn for a conn", "",
                  false},
@@ -44,7 +46,7 @@ static const struct ev_rule rules[RULE_COUNT] = {
                   "reuse is the point of the pool: dials and TLS handshakes are saved", true},
     [RULE_G2E] = {"G2e", "Transport.queueForIdleConn",
                   "nothing idle for this host: the request queues as an idle waiter",
-                  "it also asks for a dial (G4); whichever comes first serves it (G5)", true},
+                  "it also asks for a dial (G4); whichever comes first serves it (G5)", false},
     [RULE_G4_DIAL] = {"G4", "Transport.queueForDial",
                       "below MaxConnsPerHost (or no limit): a dial starts for the request",
                       "the dial runs on its own; the request may still get another conn first",
@@ -79,7 +81,7 @@ static const struct ev_rule rules[RULE_COUNT] = {
                  true},
     [RULE_P8_IDLE] = {"P8", "Transport.tryPutIdleConn",
                       "the conn goes back into its host's idle list (newest at the end)",
-                      "the next request to this host will take it (G2c)", true},
+                      "the next request to this host will take it (G2c)", false},
     [RULE_P8_EVICT] = {"P8", "Transport.tryPutIdleConn",
                        "MaxIdleConns is exceeded: the oldest idle conn of ANY host is closed "
                        "(errTooManyIdle)",
@@ -102,18 +104,21 @@ static const struct ev_rule rules[RULE_COUNT] = {
     [RULE_S3] = {"S3", "persistConn.shouldRetryRequest",
                  "the conn broke under the request; it is retried on another conn",
                  "only requests that can be replayed (GET, nothing written) are retried", true},
-    [RULE_T1] = {"T1", "net.Dialer.DialContext", "the dial timed out (Dialer.Timeout)", "", true},
+    [RULE_T1] = {"T1", "net.Dialer.DialContext", "the dial timed out (Dialer.Timeout)",
+                 "the request that waited for it fails; its permit is released (G6)", true},
     [RULE_T2] = {"T2", "persistConn.addTLS", "the TLS handshake timed out (TLSHandshakeTimeout)",
-                 "", true},
+                 "the raw conn is closed and the request fails", true},
     [RULE_T3] = {"T3", "persistConn.roundTrip", "no response header within ResponseHeaderTimeout",
-                 "", true},
+                 "the conn is closed: a slow server costs a new dial next time", true},
     [RULE_T4] = {"T4", "Client.do (setRequestCancel)",
-                 "Client.Timeout ended the request; its conn is closed", "", true},
+                 "Client.Timeout ended the request; its conn is closed",
+                 "a conn closed this way is not reused: the next request dials", true},
     [RULE_B1] = {"B1", "persistConn.readLoop",
                  "the caller never closed the body: the conn stays held",
                  "it counts against MaxConnsPerHost and never returns to the pool", true},
     [RULE_C1] = {"C1", "Transport.CloseIdleConnections",
-                 "CloseIdleConnections closed the idle conns (errCloseIdleConns)", "", true},
+                 "CloseIdleConnections closed the idle conns (errCloseIdleConns)",
+                 "conns coming back are closed too until the next request (C2)", true},
 };
 
 static int failed_rule(enum ev_reason r)
@@ -226,4 +231,17 @@ char *ev_rule_teach_text(const struct ps_event *ev, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%s in %s: %s\n  %s", r->id, r->go_func, r->line1, r->line2);
 	return buf;
+}
+
+const struct ev_rule *rule_tracker_first(struct rule_tracker *t, const struct ps_event *ev)
+{
+	int i = rule_index(ev);
+	if (i < 0 || !rules[i].teach)
+		return NULL;
+	if (ev->kind == EV_SERVER_ACTION)
+		return &rules[i];
+	if (t->seen & (1ull << i))
+		return NULL;
+	t->seen |= 1ull << i;
+	return &rules[i];
 }

@@ -34,4 +34,15 @@ const char *ev_rule_id(const struct ps_event *ev);
  */
 char *ev_rule_teach_text(const struct ps_event *ev, char *buf, size_t size);
 
+/*
+ * Teaching mode's memory: which teachable rules have fired. rule_tracker_first
+ * returns the rule of `ev` the first time a teachable rule fires (and every
+ * time a scenario [event] does), else NULL. Zero-initialise to start.
+ */
+struct rule_tracker {
+	uint64_t seen; /* a bit per rule of rules.c's table */
+};
+
+const struct ev_rule *rule_tracker_first(struct rule_tracker *t, const struct ps_event *ev);
+
 #endif

@@ -66,6 +66,9 @@ struct dash {
 	bool dirty;        /* the screen itself needs a repaint (resize, key, overlay) */
 	long frames;
 	int sfd;
+	int teach_pane;        /* teaching mode: the pane whose rule explanation is up, or -1 */
+	char message[192];     /* a one-off answer to a key (a refused speed change) */
+	ps_time message_until; /* wall time it stays up */
 };
 
 /* ---------------------------------------------------------------- time */
@@ -168,11 +171,164 @@ static const char *limit(int64_t v, char *buf, size_t size)
 	return view_limit_text(v, buf, size);
 }
 
+/* ---------------------------------------------------------------- fitting text */
+
+/* Screen columns of UTF-8 text (every glyph we use is one column wide). */
+static int text_cols(const char *s)
+{
+	int cols = 0;
+
+	for (; *s; s++)
+		cols += ((unsigned char)*s & 0xC0) != 0x80;
+	return cols;
+}
+
+/*
+ * put_fit: the first of `n` variants (longest first) that fits `w` columns;
+ * a variant may hold '\n' to take more than one line. Returns the lines drawn.
+ */
+static int fit_index(int w, const char *const *variants, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *p = variants[i];
+		bool fits = true;
+
+		while (fits && p) {
+			const char *nl = strchr(p, '\n');
+			char line[512];
+			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+			snprintf(line, sizeof(line), "%.*s", (int)len, p);
+			fits = text_cols(line) <= w;
+			p = nl ? nl + 1 : NULL;
+		}
+		if (fits)
+			return i;
+	}
+	return n - 1;
+}
+
+static int put_fit(int y, int x, int w, attr_t a, const char *const *variants, int n)
+{
+	const char *p = variants[fit_index(w, variants, n)];
+	int lines = 0;
+
+	while (p) {
+		const char *nl = strchr(p, '\n');
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		put(y + lines++, x, w, a, line);
+		p = nl ? nl + 1 : NULL;
+	}
+	return lines;
+}
+
+/*
+ * flow: items (a label, "open 12", ...) on one line two spaces apart when
+ * they fit, else wrapped at item boundaries one space apart, later lines
+ * indented by one column, so no number is ever cut. Returns the lines used;
+ * draws nothing unless `draw`.
+ */
+#define FLOW_MAX 24
+
+static int flow(int y, int x, int w, attr_t a, const char *const *items, int n, bool draw)
+{
+	int total = 0, lines = 1, col = 0;
+
+	for (int i = 0; i < n; i++)
+		total += text_cols(items[i]) + (i ? 2 : 0);
+	for (int i = 0; i < n; i++) {
+		int cols = text_cols(items[i]), gap = col ? (total <= w ? 2 : 1) : 0;
+
+		if (col && col + gap + cols > w) {
+			lines++;
+			col = 1;
+			gap = 0;
+		}
+		if (draw)
+			put(y + lines - 1, x + col + gap, w - col - gap, a, items[i]);
+		col += gap + cols;
+	}
+	return lines;
+}
+
+/* An item of a flow, printf-style, in one of `n` slots of `buf`. */
+struct flow_items {
+	char text[FLOW_MAX][96];
+	const char *items[FLOW_MAX];
+	int n;
+};
+
+static void __attribute__((format(printf, 2, 3))) item(struct flow_items *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->n == FLOW_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->text[f->n], sizeof(f->text[0]), fmt, ap);
+	va_end(ap);
+	f->items[f->n] = f->text[f->n];
+	f->n++;
+}
+
+/*
+ * wrap_words: the next line of `text` that fits `w` columns, broken at a
+ * space where there is one; returns where the rest begins (NULL at the end).
+ */
+static const char *wrap_words(const char *text, int w, char *line, size_t size)
+{
+	size_t len = strlen(text), cut = 0, last_space = 0;
+	int cols = 0;
+
+	while (cut < len && (cols < w || ((unsigned char)text[cut] & 0xC0) == 0x80)) {
+		if (((unsigned char)text[cut] & 0xC0) != 0x80)
+			cols++;
+		if (text[cut] == ' ')
+			last_space = cut;
+		cut++;
+	}
+	if (cut < len && last_space > 0)
+		cut = last_space;
+	snprintf(line, size, "%.*s", (int)cut, text);
+	while (text[cut] == ' ')
+		cut++;
+	return text[cut] ? text + cut : NULL;
+}
+
+/* Lines `text` takes wrapped to `w` columns (after the first, lines are indented by `indent`). */
+static int wrapped_lines(const char *text, int w, int indent)
+{
+	char line[512];
+	int n = 0;
+
+	for (const char *p = text; p; n++)
+		p = wrap_words(p, n == 0 ? w : w - indent, line, sizeof(line));
+	return n;
+}
+
+static int put_wrapped(int y, int x, int w, int max_lines, int indent, attr_t a, const char *text)
+{
+	char line[512];
+	int n = 0;
+
+	for (const char *p = text; p && n < max_lines; n++) {
+		int off = n == 0 ? 0 : indent;
+
+		p = wrap_words(p, w - off, line, sizeof(line));
+		put(y + n, x + off, w - off, a, line);
+	}
+	return n;
+}
+
 /* ---------------------------------------------------------------- header, footer */
 
 static void speed_text(const struct dash *d, char *buf, size_t size)
 {
-	if (d->speed <= 0)
+	if (d->cfg->wall_clock)
+		snprintf(buf, size, "wall clock");
+	else if (d->speed <= 0)
 		snprintf(buf, size, "speed max");
 	else if (d->speed >= 1)
 		snprintf(buf, size, "speed x%g", d->speed);
@@ -180,34 +336,28 @@ static void speed_text(const struct dash *d, char *buf, size_t size)
 		snprintf(buf, size, "speed x1/%g", 1.0 / d->speed);
 }
 
-static void draw_header(const struct dash *d)
+static const char *status_text(const struct dash *d, char *buf, size_t size)
+{
+	for (int i = 0; i < d->cfg->n_panes; i++)
+		if (d->cfg->panes[i].view->stopped != RUN_COMPLETE) {
+			snprintf(buf, size, "STOPPED: %s - q to quit",
+			         run_stop_name(d->cfg->panes[i].view->stopped));
+			return buf;
+		}
+	if (d->finished)
+		return d->utf8 ? "finished \u2014 q to quit" : "finished - q to quit";
+	if (d->teach_pane >= 0)
+		return "TEACH: a key goes on";
+	return d->paused ? "PAUSED" : "running";
+}
+
+/* The settings line: one line, or two when the screen is narrow. */
+static void settings_text(const struct dash *d, char *one, char *two, size_t size)
 {
 	const struct view *v = d->cfg->panes[0].view;
 	const struct transport_config *tc = &v->sc->transport;
-	char stop[64] = "";
-	for (int i = 0; i < d->cfg->n_panes && !stop[0]; i++)
-		if (d->cfg->panes[i].view->stopped != RUN_COMPLETE)
-			snprintf(stop, sizeof(stop), "STOPPED: %s - q to quit",
-			         run_stop_name(d->cfg->panes[i].view->stopped));
-	const char *status = stop[0] ? stop
-	                     : d->finished
-	                         ? (d->utf8 ? "finished \u2014 q to quit" : "finished - q to quit")
-	                     : d->paused ? "PAUSED"
-	                                 : "running";
-	char sp[32], a[32], b[32], c[32], idle[32], right[128];
-	const char *modes = d->cfg->n_panes > 1 ? "compare" : d->cfg->panes[0].mode;
+	char a[32], b[32], c[32], idle[32];
 
-	speed_text(d, sp, sizeof(sp));
-	move(0, 0);
-	attron(attr_of(d, C_TITLE));
-	hline(' ', COLS);
-	attroff(attr_of(d, C_TITLE));
-	snprintf(right, sizeof(right), "%.3fs / %gs  %s  %s ", seconds(d->clock),
-	         seconds(v->sc->duration), sp, status);
-	putf(0, 0, COLS - (int)strlen(right) - 2, attr_of(d, C_TITLE), " poolsim watch [%s] %s",
-	     modes, d->cfg->title);
-	/* The clock and the state win over the end of a long title. */
-	put(0, COLS - 1 - (int)strlen(right), (int)strlen(right) + 1, attr_of(d, C_TITLE), right);
 	if (v->limits.idle_timeout == PS_TIME_NEVER)
 		snprintf(idle, sizeof(idle), "none");
 	else
@@ -217,81 +367,304 @@ static void draw_header(const struct dash *d)
 		         GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST);
 	else
 		snprintf(b, sizeof(b), "%lld", (long long)tc->MaxIdleConnsPerHost);
-	putf(1, 0, COLS, A_NORMAL,
-	     " MaxIdleConns %s  MaxIdleConnsPerHost %s  MaxConnsPerHost %s  IdleConnTimeout %s%s",
-	     limit(v->limits.max_idle_total, a, sizeof(a)), b,
-	     limit(v->limits.max_conns_per_host, c, sizeof(c)), idle,
-	     tc->DisableKeepAlives ? "  DisableKeepAlives" : "");
+	limit(v->limits.max_idle_total, a, sizeof(a));
+	limit(v->limits.max_conns_per_host, c, sizeof(c));
+	snprintf(one, size,
+	         " MaxIdleConns %s  MaxIdleConnsPerHost %s  MaxConnsPerHost %s  IdleConnTimeout "
+	         "%s%s",
+	         a, b, c, idle, tc->DisableKeepAlives ? "  DisableKeepAlives" : "");
+	snprintf(two, size,
+	         " MaxIdleConns %s  MaxIdleConnsPerHost %s\n MaxConnsPerHost %s  IdleConnTimeout "
+	         "%s%s",
+	         a, b, c, idle, tc->DisableKeepAlives ? "  DisableKeepAlives" : "");
+}
+
+/* The title with what --set changed, so a lesson's title is never read as the changed run's. */
+static void title_text(const struct dash *d, char *buf, size_t size)
+{
+	if (d->cfg->changed && d->cfg->changed[0])
+		snprintf(buf, size, "%s  [changed: %s]", d->cfg->title, d->cfg->changed);
+	else
+		snprintf(buf, size, "%s", d->cfg->title);
+}
+
+static int draw_header(const struct dash *d)
+{
+	const struct view *v = d->cfg->panes[0].view;
+	char sp[32], right[160], title[512], one[256], two[256], st[64];
+	const char *set[2] = {one, two};
+	const char *modes = d->cfg->n_panes > 1 ? "compare" : d->cfg->panes[0].mode;
+	int y = 1, rw;
+
+	speed_text(d, sp, sizeof(sp));
+	title_text(d, title, sizeof(title));
+	move(0, 0);
+	attron(attr_of(d, C_TITLE));
+	hline(' ', COLS);
+	attroff(attr_of(d, C_TITLE));
+	/* The clock is the scenario time every pane has reached (compare: both agree on it). */
+	snprintf(right, sizeof(right), "%.3fs / %gs  %s  %s ", seconds(d->clock),
+	         seconds(v->sc->duration), sp, status_text(d, st, sizeof(st)));
+	rw = text_cols(right);
+	if (text_cols(title) + 24 + rw <= COLS) {
+		putf(0, 0, COLS - rw - 1, attr_of(d, C_TITLE), " poolsim watch [%s] %s", modes,
+		     title);
+	} else {
+		putf(0, 0, COLS - rw - 1, attr_of(d, C_TITLE), " poolsim watch [%s]", modes);
+		y += put_wrapped(y, 1, COLS - 2, 3, 0, A_BOLD, title);
+	}
+	put(0, COLS - rw, rw, attr_of(d, C_TITLE), right);
+	settings_text(d, one, two, sizeof(one));
+	y += put_fit(y, 0, COLS, A_NORMAL, set, 2);
+	return y + (LINES >= 30); /* a blank line where there is room for it */
 }
 
 static void draw_footer(const struct dash *d)
 {
-	put(LINES - 1, 0, COLS, attr_of(d, C_DIM),
-	    " space pause  n step  +/- speed  r restart  tab/arrows host  esc log  ? help  q quit");
+	static const char *const keys[] = {
+	    " space pause  n step  +/- speed  r restart  tab/arrows host  esc log  ? help  q quit",
+	    " space pause n step +/- speed r restart tab host esc log ? help q quit",
+	};
+
+	if (d->message[0] && wall_now() < d->message_until) {
+		put(LINES - 1, 0, COLS, attr_of(d, C_WAIT), d->message);
+		return;
+	}
+	put_fit(LINES - 1, 0, COLS, attr_of(d, C_DIM), keys, 2);
+}
+
+/* ---------------------------------------------------------------- the legend */
+
+/* A sample cell of each state, so the legend draws what the screen draws. */
+static struct view_cell legend_cell(enum view_cell_state s, bool leaked, ps_time idle_left)
+{
+	struct view_cell c;
+
+	memset(&c, 0, sizeof(c));
+	c.state = (uint8_t)s;
+	c.leaked = leaked;
+	c.idle_deadline = idle_left;
+	return c;
+}
+
+struct legend_item {
+	struct view_cell cell;
+	const char *glyph; /* when not a cell's own */
+	enum dash_color color;
+	const char *words, *short_words;
+};
+
+static int legend_items(const struct dash *d, struct legend_item *out)
+{
+	int n = 0;
+
+	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_DIALING, false, 0), NULL, C_DIALING,
+	                                "dialing (yellow)", "dial"};
+	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_TLS, false, 0), NULL, C_TLS,
+	                                "TLS handshake (magenta)", "TLS"};
+	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_ACTIVE, false, 0), NULL, C_ACTIVE,
+	                                "active: serving a request (green)", "active"};
+	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_IDLE, false, 3 * PS_SEC), NULL,
+	                                C_IDLE, "idle, seconds left before IdleConnTimeout (cyan)",
+	                                "idle, s left"};
+	out[n++] =
+	    (struct legend_item){legend_cell(VIEW_CELL_IDLE, false, PS_TIME_NEVER), NULL, C_IDLE,
+	                         "idle, 10 s or more left, or no timeout (cyan)", "idle"};
+	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_CLOSING, false, 0), NULL, C_CLOSING,
+	                                "just closed (red); the log says why", "closed"};
+	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_ACTIVE, true, 0), NULL, C_LEAKED,
+	                                "held by a body never closed (B1)", "leaked"};
+	out[n++] =
+	    (struct legend_item){legend_cell(VIEW_CELL_EMPTY, false, 0), d->utf8 ? "\u00b7" : " ",
+	                         C_DIM, "free position under a limit (dim)", "free"};
+	out[n++] = (struct legend_item){
+	    legend_cell(VIEW_CELL_EMPTY, false, 0), d->utf8 ? "\u2503" : "|", C_MARK_CONNS,
+	    "MaxConnsPerHost: no conn beyond it (red)", "MaxConnsPerHost"};
+	out[n++] = (struct legend_item){
+	    legend_cell(VIEW_CELL_EMPTY, false, 0), d->utf8 ? "\u250a" : ":", C_MARK_IDLE,
+	    "MaxIdleConnsPerHost: idle ones beyond it are closed (blue)", "MaxIdleConnsPerHost"};
+	return n;
+}
+
+static const char *legend_glyph(const struct dash *d, const struct legend_item *it)
+{
+	return it->glyph ? it->glyph : view_cell_glyph(&it->cell, 0, d->utf8);
+}
+
+/* The one-line legend above the key bar, on screens tall enough; short words where narrow. */
+static void draw_legend_strip(const struct dash *d, int y)
+{
+	struct legend_item items[16];
+	int n = legend_items(d, items), x = 1;
+
+	for (int i = 0; i < n; i++) {
+		const char *g = legend_glyph(d, &items[i]);
+		int need = 2 + text_cols(items[i].short_words) + 2;
+
+		if (x + need > COLS)
+			break;
+		put(y, x, 1, attr_of(d, items[i].color), g);
+		put(y, x + 2, COLS - x - 2, attr_of(d, C_DIM), items[i].short_words);
+		x += need;
+	}
 }
 
 static void draw_help(const struct dash *d)
 {
-	const char *lines[] = {
-	    "poolsim watch help",
-	    "",
-	    "space   pause / resume",
-	    "n       one event forward (while paused)",
-	    "+ -     speed x2 / /2",
-	    "r       restart the run",
-	    "tab     next host (arrows too): its connections",
-	    "esc     back to the event log",
-	    "?       this help",
-	    "q       quit",
-	    "",
-	    "cells:  .  dialing    ~ TLS handshake   # active",
-	    "        1-9 idle, seconds before IdleConnTimeout",
-	    "        o  idle (longer)  x closed  ! leaked body",
-	    "marks:  |  MaxConnsPerHost   :  MaxIdleConnsPerHost",
+	static const char *const keys[] = {
+	    "space   pause / resume (compare: the real load pauses too)",
+	    "n       one event forward while paused (compare: the simulator only)",
+	    "+ -     speed x2 / /2 (not with real sockets: they run on the wall clock)",
+	    "r       restart      tab, arrows: a host's conns      esc: the log",
+	    "?       this help    q quit",
 	};
-	int n = (int)(sizeof(lines) / sizeof(lines[0])), w = 60;
-	int y0 = (LINES - n - 2) / 2, x0 = (COLS - w) / 2;
+	static const char *const more[] = {
+	    "host line  open/active/idle/dialing/waiting now; idle N/M: M is the limit",
+	    "[====   ]  the waiting bar: requests waiting for a conn (one column each,",
+	    "           scaled to the peak once they do not fit)",
+	    "+N         N more conns than the row has room for",
+	    "sparklines the peak of each second; the number after each is this",
+	    "           second's value, the scale 0..max is in the chart's title",
+	    "0\u21922        MaxIdleConnsPerHost 0 means Go's default, 2",
+	};
+	struct legend_item items[16];
+	int n_items = legend_items(d, items);
+	int n_keys = (int)(sizeof(keys) / sizeof(keys[0])),
+	    n_more = (int)(sizeof(more) / sizeof(more[0]));
+	int h = 2 + n_keys + 2 + n_items + 1 + n_more, w = COLS - 4 < 84 ? COLS - 4 : 84;
+	int y0 = (LINES - h - 2) / 2, x0 = (COLS - w) / 2, y;
 
-	for (int i = 0; i < n + 2; i++) {
+	if (y0 < 0)
+		y0 = 0;
+	for (int i = 0; i < h + 2 && y0 + i < LINES; i++) {
 		move(y0 + i, x0);
 		attron(A_REVERSE);
 		hline(' ', w);
 		attroff(A_REVERSE);
 	}
-	for (int i = 0; i < n; i++)
-		put(y0 + 1 + i, x0 + 2, w - 4, A_REVERSE | (i == 0 ? A_BOLD : 0), lines[i]);
+	y = y0 + 1;
+	put(y++, x0 + 2, w - 4, A_REVERSE | A_BOLD, "poolsim watch help");
+	y++;
+	for (int i = 0; i < n_keys; i++)
+		put(y++, x0 + 2, w - 4, A_REVERSE, keys[i]);
+	y++;
+	put(y++, x0 + 2, w - 4, A_REVERSE | A_BOLD, "what the screen draws");
+	for (int i = 0; i < n_items; i++) {
+		/* The glyph in its own colour on the normal background, as in the rows. */
+		put(y, x0 + 2, 1, attr_of(d, items[i].color), legend_glyph(d, &items[i]));
+		if (i == 3)
+			put(y, x0 + 3, 3, A_REVERSE, "1-9");
+		put(y, x0 + 7, w - 9, A_REVERSE, items[i].words);
+		y++;
+	}
+	y++;
+	for (int i = 0; i < n_more; i++) {
+		const char *line = more[i];
+		char ascii[128];
+
+		if (!d->utf8 && strstr(line, "\u2192")) {
+			snprintf(ascii, sizeof(ascii),
+			         "0->2       MaxIdleConnsPerHost 0 means Go's default, 2");
+			line = ascii;
+		}
+		put(y++, x0 + 2, w - 4, A_REVERSE, line);
+	}
 }
 
-/* ---------------------------------------------------------------- panes */
+/* ---------------------------------------------------------------- teaching mode */
 
 struct box {
 	int y, x, w, h;
 };
 
-static void draw_kernel_line(const struct dash *d, const struct view *v, int y, const struct box *b)
+/* The lesson's own text (Shows / Watch / Next), wrapped into `h` lines at most. */
+static int draw_lesson_text(const struct dash *d, int y, int h, const struct box *b)
+{
+	const char *p = d->cfg->lesson_text;
+	int used = 0;
+
+	while (p && *p && used < h) {
+		const char *nl = strchr(p, '\n');
+		char para[1024];
+
+		snprintf(para, sizeof(para), "%.*s", (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		used += put_wrapped(y + used, b->x, b->w, h - used, 8, attr_of(d, C_DIM), para);
+		p = nl ? nl + 1 : NULL;
+	}
+	return used;
+}
+
+/* The explanation of the rule that just fired, over the log, until a key is pressed. */
+static void draw_teach(const struct dash *d)
+{
+	const struct view *v = d->cfg->panes[d->teach_pane].view;
+	int w = COLS - 4, lines = 0, y0;
+	const char *p = v->teach_text;
+	char head[96];
+
+	for (const char *q = p; q;) {
+		const char *nl = strchr(q, '\n');
+		char para[512];
+
+		snprintf(para, sizeof(para), "%.*s", (int)(nl ? (size_t)(nl - q) : strlen(q)), q);
+		lines += wrapped_lines(para, w - 4, 2);
+		q = nl ? nl + 1 : NULL;
+	}
+	y0 = LINES - 3 - lines - 3;
+	if (y0 < 3)
+		y0 = 3;
+	for (int i = 0; i < lines + 3; i++) {
+		move(y0 + i, 2);
+		attron(A_REVERSE);
+		hline(' ', w);
+		attroff(A_REVERSE);
+	}
+	snprintf(head, sizeof(head), "teach  %.3fs  [%s]  any key goes on", seconds(v->teach_at),
+	         d->cfg->panes[d->teach_pane].mode);
+	put(y0, 4, w - 4, A_REVERSE | A_BOLD, head);
+	for (int y = y0 + 1; p;) {
+		const char *nl = strchr(p, '\n');
+		char para[512];
+
+		snprintf(para, sizeof(para), "%.*s", (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		y += put_wrapped(y, 4, w - 4, lines, 2, A_REVERSE, para);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/* ---------------------------------------------------------------- panes */
+
+static void kernel_items(const struct view *v, struct flow_items *f)
 {
 	const struct view_kernel *k = view_kernel(v, PS_NONE);
 
-	putf(y, b->x, b->w, A_NORMAL,
-	     "kernel: ESTABLISHED %lld  TIME_WAIT %lld  fds %lld   (pool open %lld)",
-	     (long long)k->established, (long long)k->time_wait, (long long)k->fds,
-	     (long long)view_counts(v, PS_NONE)->open);
+	f->n = 0;
+	item(f, "kernel: ESTABLISHED %lld", (long long)k->established);
+	item(f, "TIME_WAIT %lld", (long long)k->time_wait);
+	item(f, "fds %lld", (long long)k->fds);
+	item(f, "(pool open %lld)", (long long)view_counts(v, PS_NONE)->open);
 }
 
-static void draw_total_line(const struct dash *d, const struct dash_pane *p, int y,
-                            const struct box *b)
+/* The pane's totals; its own clock in compare mode (the header's is the one both agree on). */
+static void total_items(const struct dash *d, const struct dash_pane *p, struct flow_items *f)
 {
 	const struct view *v = p->view;
 	const struct counts *t = view_counts(v, PS_NONE);
 	char lim[32];
 
-	putf(y, b->x, b->w, A_BOLD,
-	     "[%s]%s%s  open %lld  active %lld  idle %lld/%s MaxIdleConns  waiting %lld  ok %lld  "
-	     "failed %lld",
-	     p->mode, p->note ? " " : "", p->note ? p->note : "", (long long)t->open,
-	     (long long)t->active, (long long)t->idle,
-	     limit(v->limits.max_idle_total, lim, sizeof(lim)), (long long)t->waiting,
-	     (long long)t->ok, (long long)t->failed);
+	f->n = 0;
+	limit(v->limits.max_idle_total, lim, sizeof(lim));
+	if (d->cfg->n_panes > 1)
+		item(f, "[%s] %.3fs%s%s", p->mode, seconds(v->now), p->note ? " " : "",
+		     p->note ? p->note : "");
+	else
+		item(f, "[%s]%s%s", p->mode, p->note ? " " : "", p->note ? p->note : "");
+	item(f, "open %lld", (long long)t->open);
+	item(f, "active %lld", (long long)t->active);
+	item(f, "idle %lld/%s MaxIdleConns", (long long)t->idle, lim);
+	item(f, "waiting %lld", (long long)t->waiting);
+	item(f, "ok %lld", (long long)t->ok);
+	item(f, "failed %lld", (long long)t->failed);
 }
 
 /* The waiting bar: one column per request while they fit, else scaled to the peak. */
@@ -333,11 +706,12 @@ static enum dash_color cell_color(const struct view_cell *c)
  * The row of cells, wrapped over `rows` lines. A mark is drawn in front of
  * the cell at the MaxIdleConnsPerHost and MaxConnsPerHost positions, and the
  * row runs at least to the marks so the room left under each limit shows.
+ * `+N` counts the conns (not free positions) that did not fit.
  */
 static void draw_cells(const struct dash *d, const struct view *v, uint32_t host, int y, int x,
                        int w, int rows)
 {
-	size_t n, span, shown = 0;
+	size_t n, span, shown = 0, hidden = 0;
 	const struct view_cell *cells = view_host_cells(v, host, &n);
 	int64_t mi = v->limits.max_idle_per_host, mc = v->limits.max_conns_per_host;
 	int col = 0, row = 0;
@@ -370,59 +744,107 @@ static void draw_cells(const struct dash *d, const struct view *v, uint32_t host
 		}
 		col++;
 	}
-	if (row == rows && shown < n)
-		putf(y + rows - 1, x + w - 6, 6, A_BOLD, "+%zu", n - shown);
+	for (size_t i = shown; row == rows && i < n; i++)
+		hidden += cells[i].state != VIEW_CELL_EMPTY;
+	if (hidden > 0)
+		putf(y + rows - 1, x + w - 6, 6, A_BOLD, "+%zu", hidden);
 	else if ((int64_t)span == mc && mc > 0 && row < rows)
 		put(y + row, x + col, 1, attr_of(d, C_MARK_CONNS), d->utf8 ? "\u2503" : "|");
 }
 
-static int close_counts_text(const struct counts *c, char *buf, size_t size)
+/* A host's title: its counts now; each idle conn of a per-request Transport is its own pool. */
+static void host_title_items(const struct view *v, uint32_t host, bool sel, struct flow_items *f)
 {
-	int len = 0;
+	const struct view_host *h = view_host(v, host);
+	const struct counts *c = view_counts(v, host);
+	char lim[32];
 
-	buf[0] = 0;
-	for (int r = 1; r < R_CLOSE_CATEGORY_COUNT && (size_t)len < size; r++)
-		if (c->closes[r])
-			len += snprintf(buf + len, size - (size_t)len, " %s %lld",
-			                ev_reason_category_name((enum ev_reason)r),
-			                (long long)c->closes[r]);
-	return len;
+	f->n = 0;
+	limit(v->limits.max_idle_per_host, lim, sizeof(lim));
+	item(f, "%s%s%s", sel ? ">" : "", h->name, h->tls ? " (https)" : "");
+	item(f, "open %lld", (long long)c->open);
+	item(f, "active %lld", (long long)c->active);
+	if (h->own_transports)
+		item(f, "idle %lld, each in its own Transport (of %s)", (long long)c->idle, lim);
+	else
+		item(f, "idle %lld/%s", (long long)c->idle, lim);
+	item(f, "dialing %lld", (long long)c->dialing);
+	item(f, "waiting %lld", (long long)c->waiting);
 }
 
-/* One host: a title line, `rows` lines of cells, a counters line. */
+/* A host's counters and its closes by reason, in the summary's words. */
+static void counters_items(const struct view *v, uint32_t host, struct flow_items *f)
+{
+	const struct counts *c = view_counts(v, host);
+	bool any = false;
+
+	f->n = 0;
+	item(f, "dials %lld", (long long)c->dials);
+	item(f, "reused %lld", (long long)c->reused);
+	item(f, "ok %lld", (long long)c->ok);
+	item(f, "failed %lld", (long long)c->failed);
+	for (int r = 1; r < R_CLOSE_CATEGORY_COUNT; r++)
+		if (c->closes[r]) {
+			item(f, "%s%s %lld",
+			     any ? "" : "closes: ", ev_reason_category_name((enum ev_reason)r),
+			     (long long)c->closes[r]);
+			any = true;
+		}
+	if (!any)
+		item(f, "closes: none");
+}
+
+static void host_kernel_items(const struct view_host *h, struct flow_items *f)
+{
+	f->n = 0;
+	item(f, "kernel ESTABLISHED %lld", (long long)h->kernel.established);
+	item(f, "TIME_WAIT %lld", (long long)h->kernel.time_wait);
+	item(f, "fds %lld", (long long)h->kernel.fds);
+}
+
+static int bar_width(const struct box *b)
+{
+	return b->w >= 100 ? 22 : b->w >= 80 ? 12 : 0;
+}
+
+static int host_height(const struct view *v, uint32_t host, int rows, const struct box *b)
+{
+	struct flow_items f;
+	int h;
+
+	host_title_items(v, host, false, &f);
+	h = flow(0, 0, b->w - bar_width(b) - 1, A_NORMAL, f.items, f.n, false);
+	counters_items(v, host, &f);
+	h += flow(0, 0, b->w - 2, A_NORMAL, f.items, f.n, false);
+	if (view_host(v, host)->kernel.present) {
+		host_kernel_items(view_host(v, host), &f);
+		h += flow(0, 0, b->w - 2, A_NORMAL, f.items, f.n, false);
+	}
+	return h + rows;
+}
+
+/* One host: its title, `rows` lines of cells, the kernel's counts in real mode, its counters. */
 static void draw_host(const struct dash *d, const struct view *v, uint32_t host, int y,
                       const struct box *b, int rows)
 {
 	const struct view_host *h = view_host(v, host);
-	const struct counts *c = view_counts(v, host);
-	char lim[32], lim2[32], closes[256];
+	struct flow_items f;
 	bool sel = d->selected == (int)host;
-	int bar_w = b->w >= 100 ? 22 : b->w >= 80 ? 12 : 0, title_w = b->w - bar_w - 1;
+	int bar_w = bar_width(b);
 
-	putf(y, b->x, title_w, sel ? A_REVERSE | A_BOLD : A_BOLD,
-	     "%s%s%s  open %lld  active %lld  idle %lld/%s  dialing %lld  waiting %lld",
-	     sel ? ">" : " ", h->name, h->tls ? " (https)" : "", (long long)c->open,
-	     (long long)c->active, (long long)c->idle,
-	     limit(v->limits.max_idle_per_host, lim, sizeof(lim)), (long long)c->dialing,
-	     (long long)c->waiting);
+	host_title_items(v, host, sel, &f);
 	if (bar_w > 0)
-		draw_wait_bar(d, c, y, b->x + b->w - bar_w, bar_w);
-	draw_cells(d, v, host, y + 1, b->x + 2, b->w - 2, rows);
-	close_counts_text(c, closes, sizeof(closes));
-	if (h->kernel.present)
-		putf(y + 1 + rows, b->x, b->w, A_NORMAL,
-		     "  kernel ESTABLISHED %lld TIME_WAIT %lld fds %lld",
-		     (long long)h->kernel.established, (long long)h->kernel.time_wait,
-		     (long long)h->kernel.fds);
-	putf(y + 1 + rows + h->kernel.present, b->x, b->w, A_NORMAL,
-	     "  dials %lld  reused %lld  ok %lld  failed %lld  max conns %s  closes:%s",
-	     (long long)c->dials, (long long)c->reused, (long long)c->ok, (long long)c->failed,
-	     limit(v->limits.max_conns_per_host, lim2, sizeof(lim2)), closes[0] ? closes : " none");
-}
-
-static int host_height(const struct view *v, uint32_t host, int rows)
-{
-	return 2 + rows + (view_host(v, host)->kernel.present ? 1 : 0);
+		draw_wait_bar(d, view_counts(v, host), y, b->x + b->w - bar_w, bar_w);
+	y += flow(y, b->x + 1, b->w - bar_w - 2, sel ? A_REVERSE | A_BOLD : A_BOLD, f.items, f.n,
+	          true);
+	draw_cells(d, v, host, y, b->x + 2, b->w - 2, rows);
+	y += rows;
+	if (h->kernel.present) {
+		host_kernel_items(h, &f);
+		y += flow(y, b->x + 2, b->w - 2, A_NORMAL, f.items, f.n, true);
+	}
+	counters_items(v, host, &f);
+	flow(y, b->x + 2, b->w - 2, A_NORMAL, f.items, f.n, true);
 }
 
 /* The sparkline of one gauge over the last `w` seconds, scaled to `max`. */
@@ -458,6 +880,9 @@ static void draw_chart(const struct dash *d, const struct view *v, int y, const 
 	int w = b->w - 18;
 	int32_t max = 0;
 	struct view_sample s, now = {0, 0, 0, 0};
+	char one[160], two[160];
+	const char *variants[] = {one, two};
+	const char *who = host == PS_NONE ? "all hosts" : view_host(v, host)->name;
 
 	if (w > VIEW_SERIES_SECONDS)
 		w = VIEW_SERIES_SECONDS;
@@ -469,8 +894,10 @@ static void draw_chart(const struct dash *d, const struct view *v, int y, const 
 				max = s.waiting;
 		}
 	view_sample_at(v, host, 0, &now);
-	putf(y, b->x, b->w, A_BOLD, "last %ds of %s (peak per second, scale 0..%d)", w,
-	     host == PS_NONE ? "all hosts" : view_host(v, host)->name, max);
+	snprintf(one, sizeof(one), "last %ds of %s (peak per second, scale 0..%d; right: now)", w,
+	         who, max);
+	snprintf(two, sizeof(two), "last %ds, %s, 0..%d", w, who, max);
+	put_fit(y, b->x, b->w, A_BOLD, variants, 2);
 	for (int k = 0; k < 4; k++) {
 		int32_t cur = k == 0   ? now.open
 		              : k == 1 ? now.active
@@ -483,12 +910,22 @@ static void draw_chart(const struct dash *d, const struct view *v, int y, const 
 	}
 }
 
+/* The newest log lines that fit `h` rows; a long line wraps at a word, indented. */
 static void draw_log(const struct view *v, int y, int h, const struct box *b)
 {
-	size_t n = view_log_count(v), first = n > (size_t)h ? n - (size_t)h : 0;
+	size_t n = view_log_count(v), first = n;
+	int used = 0;
 
+	while (first > 0) {
+		int need = wrapped_lines(view_log_line(v, first - 1), b->w, 10);
+
+		if (used + need > h)
+			break;
+		used += need;
+		first--;
+	}
 	for (size_t i = first; i < n; i++)
-		put(y + (int)(i - first), b->x, b->w, A_NORMAL, view_log_line(v, i));
+		y += put_wrapped(y, b->x, b->w, h, 10, A_NORMAL, view_log_line(v, i));
 }
 
 static const char *state_name(const struct view_cell *c)
@@ -500,7 +937,8 @@ static const char *state_name(const struct view_cell *c)
 	return c->state < sizeof(names) / sizeof(names[0]) ? names[c->state] : "?";
 }
 
-/* The selected host's connections: age, requests served, time idle. */
+/* The selected host's connections: age (until its close), requests served, time idle, why closed.
+ */
 static void draw_detail(const struct dash *d, const struct view *v, int y, int h,
                         const struct box *b)
 {
@@ -508,11 +946,14 @@ static void draw_detail(const struct dash *d, const struct view *v, int y, int h
 	const struct view_cell *cells = view_host_cells(v, (uint32_t)d->selected, &n);
 	int row = 1;
 
-	putf(y, b->x, b->w, A_BOLD, "%-8s %-8s %10s %8s %10s %10s  (%s; esc: log)", "conn", "state",
-	     "age", "served", "idle total", "idle left", view_host(v, (uint32_t)d->selected)->name);
+	putf(y, b->x, b->w, A_BOLD, "%-8s %-8s %10s %8s %10s %10s  %-20s (%s; esc: log)", "conn",
+	     "state", "age", "served", "idle total", "idle left", "closed by",
+	     view_host(v, (uint32_t)d->selected)->name);
 	for (size_t i = 0; i < n && row < h; i++) {
 		const struct view_cell *c = &cells[i];
 		ps_time idle = c->idle_total + (c->state == VIEW_CELL_IDLE ? v->now - c->since : 0);
+		/* A closed conn's age stops at its close. */
+		ps_time until = c->state == VIEW_CELL_CLOSING ? c->since : v->now;
 		char left[32];
 
 		if (c->state == VIEW_CELL_EMPTY)
@@ -524,30 +965,41 @@ static void draw_detail(const struct dash *d, const struct view *v, int y, int h
 		else
 			snprintf(left, sizeof(left), "%.3fs", seconds(c->idle_deadline - v->now));
 		putf(y + row++, b->x, b->w, attr_of(d, cell_color(c)),
-		     "#%-7u %-8s %9.3fs %8lld %9.3fs %10s", c->conn_id, state_name(c),
-		     seconds(v->now - c->opened), (long long)c->served, seconds(idle), left);
+		     "#%-7u %-8s %9.3fs %8lld %9.3fs %10s  %s", c->conn_id, state_name(c),
+		     seconds(until - c->opened), (long long)c->served, seconds(idle), left,
+		     c->state == VIEW_CELL_CLOSING ? ev_reason_go_name((enum ev_reason)c->reason)
+		                                   : "-");
 	}
 }
 
 static void draw_pane(const struct dash *d, const struct dash_pane *p, const struct box *b)
 {
 	const struct view *v = p->view;
-	int y = b->y, end = b->y + b->h, chart_h = 5, rows = 2, first = 0, avail;
+	/* A short screen gives the chart's rows to the hosts: they carry the numbers. */
+	int y = b->y, end = b->y + b->h, chart_h = b->h >= 24 ? 5 : 0, rows = 2, first = 0, avail,
+	    lesson_h = 0;
 	uint32_t shown = 0;
 
-	draw_total_line(d, p, y++, b);
-	if (view_kernel(v, PS_NONE)->present)
-		draw_kernel_line(d, v, y++, b);
-	/* Hosts get the room left after the chart and three log lines; fewer cell rows first, then
-	 * fewer hosts. */
-	avail = end - y - chart_h - 3;
+	struct flow_items f;
+
+	total_items(d, p, &f);
+	y += flow(y, b->x, b->w, A_BOLD, f.items, f.n, true);
+	if (view_kernel(v, PS_NONE)->present) {
+		kernel_items(v, &f);
+		y += flow(y, b->x, b->w, A_NORMAL, f.items, f.n, true);
+	}
+	if (d->cfg->teach && d->cfg->lesson_text && b->h >= 30)
+		lesson_h = 6;
+	/* Hosts get the room left after the chart, the lesson and three log lines; fewer cell rows
+	 * first, then fewer hosts. */
+	avail = end - y - chart_h - 3 - lesson_h;
 	if (v->n_hosts == 1 && avail >= 10)
 		rows = 4;
 	for (; rows >= 1; rows--) {
 		int need = 0;
 
 		for (uint32_t i = 0; i < v->n_hosts; i++)
-			need += host_height(v, i, rows);
+			need += host_height(v, i, rows, b);
 		if (need <= avail || rows == 1)
 			break;
 	}
@@ -557,15 +1009,15 @@ static void draw_pane(const struct dash *d, const struct dash_pane *p, const str
 		int need = 0;
 
 		for (uint32_t i = (uint32_t)first - 1; i < v->n_hosts; i++)
-			need += host_height(v, i, rows);
+			need += host_height(v, i, rows, b);
 		if (need > avail)
 			break;
 		first--;
 	}
 	for (uint32_t i = (uint32_t)first; i < v->n_hosts; i++) {
-		int hh = host_height(v, i, rows);
+		int hh = host_height(v, i, rows, b);
 
-		if (y + hh > end - chart_h - 3 - (i + 1 < v->n_hosts ? 1 : 0))
+		if (y + hh > end - chart_h - 3 - lesson_h - (i + 1 < v->n_hosts ? 1 : 0))
 			break;
 		draw_host(d, v, i, y, b, rows);
 		y += hh;
@@ -574,17 +1026,28 @@ static void draw_pane(const struct dash *d, const struct dash_pane *p, const str
 	if (shown < v->n_hosts)
 		putf(y++, b->x, b->w, attr_of(d, C_DIM), "(%u of %u hosts shown: tab picks one)",
 		     shown, v->n_hosts);
-	draw_chart(d, v, y, b);
-	y += chart_h;
+	if (chart_h) {
+		draw_chart(d, v, y, b);
+		y += chart_h;
+	}
+	if (lesson_h)
+		y += draw_lesson_text(d, y, lesson_h, b);
 	if (d->selected >= 0 && (uint32_t)d->selected < v->n_hosts)
 		draw_detail(d, v, y, end - y, b);
 	else
 		draw_log(v, y, end - y, b);
 }
 
+/* Rows the legend strip needs: one, on screens tall enough to spare it. */
+static int legend_strip_height(void)
+{
+	return LINES >= 30 ? 1 : 0;
+}
+
 static void draw(struct dash *d)
 {
 	const struct dash_config *cfg = d->cfg;
+	int top, bottom;
 
 	erase();
 	if (COLS < 80 || LINES < 24) {
@@ -594,22 +1057,27 @@ static void draw(struct dash *d)
 		refresh();
 		return;
 	}
-	draw_header(d);
+	top = draw_header(d);
+	bottom = LINES - 1 - legend_strip_height();
 	if (cfg->n_panes == 1) {
-		struct box b = {3, 1, COLS - 2, LINES - 4};
+		struct box b = {top, 1, COLS - 2, bottom - top};
 
 		draw_pane(d, &cfg->panes[0], &b);
 	} else {
 		int half = COLS / 2;
-		struct box l = {3, 0, half - 1, LINES - 4},
-		           r = {3, half + 1, COLS - half - 1, LINES - 4};
+		struct box l = {top, 0, half - 1, bottom - top},
+		           r = {top, half + 1, COLS - half - 1, bottom - top};
 
 		draw_pane(d, &cfg->panes[0], &l);
-		move(3, half);
-		vline(d->utf8 ? ACS_VLINE : '|', LINES - 4);
+		move(top, half);
+		vline(d->utf8 ? ACS_VLINE : '|', bottom - top);
 		draw_pane(d, &cfg->panes[1], &r);
 	}
+	if (legend_strip_height())
+		draw_legend_strip(d, LINES - 2);
 	draw_footer(d);
+	if (d->teach_pane >= 0)
+		draw_teach(d);
 	if (d->help)
 		draw_help(d);
 	refresh();
@@ -632,6 +1100,28 @@ static void tick_views(struct dash *d)
 		view_tick(d->cfg->panes[i].view, d->clock);
 }
 
+static void set_paused(struct dash *d, bool paused)
+{
+	d->paused = paused;
+	if (d->drv->pause)
+		d->drv->pause(d->drv->ctx, paused);
+}
+
+/* Teaching mode: a pane whose view holds a rule's first firing pauses the run there. */
+static void check_teach(struct dash *d)
+{
+	if (!d->cfg->teach || d->teach_pane >= 0)
+		return;
+	for (int i = 0; i < d->cfg->n_panes; i++)
+		if (view_teach_pending(d->cfg->panes[i].view)) {
+			d->teach_pane = i;
+			d->clock = d->drv->now(d->drv->ctx);
+			set_paused(d, true);
+			d->dirty = true;
+			return;
+		}
+}
+
 static void settle_if_finished(struct dash *d)
 {
 	if (!d->drv->finished(d->drv->ctx))
@@ -645,7 +1135,11 @@ static void advance(struct dash *d, ps_time wall_dt)
 {
 	ps_time target, duration = d->cfg->panes[0].view->sc->duration;
 
-	if (d->speed > 0) {
+	if (d->cfg->wall_clock) {
+		/* Real sockets set the pace: the clock is where the engines have got to. */
+		d->drv->run_until(d->drv->ctx, duration);
+		d->clock = d->drv->now(d->drv->ctx);
+	} else if (d->speed > 0) {
 		target = d->clock + (ps_time)((double)wall_dt * d->speed);
 		if (target > duration)
 			target = duration;
@@ -666,7 +1160,17 @@ static void advance(struct dash *d, ps_time wall_dt)
 		else if (spent > MAX_SPEED_BUDGET_NS && d->max_delta > PS_US)
 			d->max_delta /= 2;
 	}
+	check_teach(d);
 	tick_views(d);
+	settle_if_finished(d);
+}
+
+/* Paused with real sockets: they are still served (in-flight requests finish), the clock holds. */
+static void serve_paused(struct dash *d)
+{
+	if (!d->cfg->wall_clock || d->finished)
+		return;
+	d->drv->run_until(d->drv->ctx, d->clock);
 	settle_if_finished(d);
 }
 
@@ -676,6 +1180,7 @@ static void step_once(struct dash *d)
 		return;
 	d->drv->step(d->drv->ctx);
 	d->clock = d->drv->now(d->drv->ctx);
+	check_teach(d);
 	tick_views(d);
 	settle_if_finished(d);
 }
@@ -694,11 +1199,49 @@ static void select_host(struct dash *d, int dir)
 		d->selected = n - 1;
 }
 
+static void say(struct dash *d, const char *msg)
+{
+	snprintf(d->message, sizeof(d->message), " %s", msg);
+	d->message_until = wall_now() + 4 * PS_SEC;
+}
+
+/* + and -: the simulator's pace; real sockets run on the wall clock, so they refuse. */
+static int change_speed(struct dash *d, bool faster)
+{
+	if (d->cfg->wall_clock) {
+		say(d, "speed: real sockets run on the wall clock; --time-scale X sets their pace "
+		       "(0.5 = twice as fast)");
+		return DASH_REDRAW;
+	}
+	if (faster) {
+		if (d->speed > 0)
+			d->speed = d->speed * 2 >= SPEED_CEILING ? 0 : d->speed * 2;
+	} else {
+		d->speed = d->speed <= 0 ? SPEED_CEILING / 2 : d->speed / 2;
+		if (d->speed < 1.0 / 64)
+			d->speed = 1.0 / 64;
+	}
+	return DASH_REDRAW;
+}
+
+/* A key after a teaching pause: the explanation goes, the run goes on. */
+static void teach_done(struct dash *d)
+{
+	view_teach_done(d->cfg->panes[d->teach_pane].view);
+	d->teach_pane = -1;
+	set_paused(d, false);
+}
+
 static int on_key(struct dash *d, int ch)
 {
-	/* Any key but q and a resize only closes the help overlay. */
+	/* Any key but q and a resize only closes the help overlay (or the teaching pause). */
 	if (d->help && ch != 'q' && ch != KEY_RESIZE) {
 		d->help = false;
+		return DASH_REDRAW;
+	}
+	if (d->teach_pane >= 0 && ch != 'q' && ch != 'Q' && ch != 3 && ch != KEY_RESIZE &&
+	    ch != '?' && ch != 'h') {
+		teach_done(d);
 		return DASH_REDRAW;
 	}
 	switch (ch) {
@@ -707,21 +1250,16 @@ static int on_key(struct dash *d, int ch)
 	case 3: /* Ctrl-C arriving as a character (raw terminals) */
 		return DASH_QUIT;
 	case ' ':
-		d->paused = !d->paused;
+		set_paused(d, !d->paused);
 		return DASH_REDRAW;
 	case 'n':
 		return d->paused ? DASH_STEP | DASH_REDRAW : 0;
 	case '+':
 	case '=':
-		if (d->speed > 0)
-			d->speed = d->speed * 2 >= SPEED_CEILING ? 0 : d->speed * 2;
-		return DASH_REDRAW;
+		return change_speed(d, true);
 	case '-':
 	case '_':
-		d->speed = d->speed <= 0 ? SPEED_CEILING / 2 : d->speed / 2;
-		if (d->speed < 1.0 / 64)
-			d->speed = 1.0 / 64;
-		return DASH_REDRAW;
+		return change_speed(d, false);
 	case 'r':
 	case 'R':
 		return DASH_RESTART | DASH_REDRAW;
@@ -757,6 +1295,9 @@ static int restart(struct dash *d)
 	d->finished = false;
 	d->max_delta = 10 * PS_MS;
 	d->seen = 0;
+	d->teach_pane = -1;
+	if (d->paused && d->drv->pause)
+		d->drv->pause(d->drv->ctx, true); /* the new engines start paused too */
 	return 0;
 }
 
@@ -840,6 +1381,12 @@ static int loop(struct dash *d)
 
 		if (!d->paused && !d->finished)
 			advance(d, now - last);
+		else if (d->paused)
+			serve_paused(d);
+		if (d->message[0] && now >= d->message_until) {
+			d->message[0] = '\0';
+			d->dirty = true;
+		}
 		last = now;
 		if (d->dirty || changes_of(d) != d->seen) {
 			draw(d);
@@ -877,6 +1424,7 @@ int dash_run(const struct dash_config *cfg, const struct dash_driver *drv)
 	d.drv = drv;
 	d.speed = cfg->speed;
 	d.selected = -1;
+	d.teach_pane = -1;
 	d.dirty = true;
 	d.max_delta = 10 * PS_MS;
 	sigemptyset(&block);

@@ -39,6 +39,11 @@ struct dash_driver {
 	/* Re-create the engines and the views, refilling the panes in place. 0, or -1 on failure.
 	 */
 	int (*restart)(void *ctx);
+	/*
+	 * Pause or resume (NULL: nothing to do). Real sockets hold their clock: no new
+	 * request starts, in-flight ones finish; run_until then only serves them.
+	 */
+	void (*pause)(void *ctx, bool paused);
 };
 
 struct dash_config {
@@ -46,7 +51,11 @@ struct dash_config {
 	double speed; /* scenario seconds per wall second; 0 = as fast as possible */
 	long frames;  /* quit after this many frames (headless tests); 0 = until q */
 	struct dash_pane *panes;
-	int n_panes; /* 1 or 2 */
+	int n_panes;         /* 1 or 2 */
+	bool wall_clock;     /* real sockets: the wall clock sets the pace; + and - are refused */
+	const char *changed; /* what --set changed ("MaxIdleConnsPerHost=20"), shown by the title */
+	bool teach;          /* teaching mode: pause at each view's teach_pending, explain, go on */
+	const char *lesson_text; /* the lesson's Shows/Watch/Next paragraphs, '\n' apart, or NULL */
 };
 
 /* dash_run's failures; success is the process exit status (0 on q, 128+signal on SIGINT/SIGTERM).

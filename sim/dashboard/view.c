@@ -13,6 +13,8 @@
  */
 #include "view.h"
 
+#include "rules.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,9 @@ struct view *view_create(const struct scenario *sc)
 	for (uint32_t i = 0; i < v->n_hosts; i++) {
 		v->hosts[i].name = sc->hosts[i].name;
 		v->hosts[i].tls = sc->hosts[i].tls;
+		for (uint32_t l = 0; l < sc->n_loads; l++)
+			if (sc->loads[l].host == i && sc->loads[l].new_client_per_request)
+				v->hosts[i].own_transports = true;
 		v->hosts[i].series = calloc(VIEW_SERIES_SECONDS, sizeof(struct view_sample));
 		if (!v->hosts[i].series) {
 			view_destroy(v);
@@ -412,9 +417,11 @@ static void on_dial(struct view *v, const struct ps_event *ev)
 		c->idle_deadline = PS_TIME_NEVER;
 		cell_move(c, VIEW_CELL_DIALING, ev->t);
 	}
+	/* The wait is told here, where its kind is known: for its own dial, or (on_wait) in the
+	 * MaxConnsPerHost queue. */
 	if (ev->req)
-		log_line(v, ev, "dial conn #%u%s for req %u", ev->conn_id,
-		         (ev->flags & EVF_TLS) ? " (TLS)" : "", ev->req);
+		log_line(v, ev, "req %u waits: no idle conn, dials conn #%u%s", ev->req,
+		         ev->conn_id, (ev->flags & EVF_TLS) ? " (TLS)" : "");
 	else
 		log_line(v, ev, "dial conn #%u%s", ev->conn_id,
 		         (ev->flags & EVF_TLS) ? " (TLS)" : "");
@@ -431,12 +438,11 @@ static void on_got_conn(struct view *v, const struct ps_event *ev)
 		c->served++;
 		c->req = ev->req;
 	}
-	if (ev->flags & EVF_REUSED)
-		log_line(v, ev, "req %u reused conn #%u%s", ev->req, ev->conn_id,
-		         from_idle ? " from the idle pool" : "");
-	else
-		log_line(v, ev, "req %u got %sconn #%u", ev->req, from_idle ? "idle " : "new ",
-		         ev->conn_id);
+	/* One wording, three ways a request gets its conn (G2c, P5, G5/G6). */
+	log_line(v, ev, "req %u got conn #%u: %s", ev->req, ev->conn_id,
+	         from_idle                  ? "reused, from the idle pool"
+	         : (ev->flags & EVF_REUSED) ? "reused, handed over as it came back"
+	                                    : "new");
 }
 
 static void on_idle(struct view *v, const struct ps_event *ev)
@@ -460,12 +466,11 @@ static void on_wait(struct view *v, const struct ps_event *ev, bool permit)
 {
 	char lim[32];
 
-	if (permit) {
-		log_line(v, ev, "req %u waits: MaxConnsPerHost=%s reached", ev->req,
-		         view_limit_text(v->limits.max_conns_per_host, lim, sizeof(lim)));
-		return;
-	}
-	log_line(v, ev, "req %u waits: no idle conn", ev->req);
+	/* A plain wait is told by the dial that follows it (on_dial). */
+	if (permit)
+		log_line(v, ev,
+		         "req %u waits: no idle conn, MaxConnsPerHost=%s reached: queued, no dial",
+		         ev->req, view_limit_text(v->limits.max_conns_per_host, lim, sizeof(lim)));
 }
 
 static void on_failed(struct view *v, const struct ps_event *ev)
@@ -556,8 +561,15 @@ static void dispatch(struct view *v, const struct ps_event *ev)
 	case EV_CONN_IDLE:
 		on_idle(v, ev);
 		break;
-	case EV_CONN_HANDOFF:
-		log_line(v, ev, "conn #%u handed straight to a waiting request", ev->conn_id);
+	case EV_CONN_HANDOFF: /* the got_conn that follows says "handed over" */
+		break;
+	case EV_REQ_DONE:
+		if (ev->conn_id)
+			log_line(v, ev, "req %u done in %.3f ms (conn #%u)", ev->req,
+			         (double)ev->value / (double)PS_MS, ev->conn_id);
+		else
+			log_line(v, ev, "req %u done in %.3f ms", ev->req,
+			         (double)ev->value / (double)PS_MS);
 		break;
 	case EV_CONN_CLOSED:
 		on_closed(v, ev);
@@ -589,8 +601,32 @@ void view_on_event(void *ctx, const struct ps_event *ev)
 	series_advance(v, v->now);
 	counter_on_event(&v->count, ev);
 	dispatch(v, ev);
+	if (v->teach && !v->teach_pending) {
+		const struct ev_rule *r = rule_tracker_first(&v->taught, ev);
+		if (r) {
+			ev_rule_teach_text(ev, v->teach_text, sizeof(v->teach_text));
+			v->teach_at = ev->t;
+			v->teach_pending = true;
+		}
+	}
 	series_note(v, ev->host);
 	v->events++;
+	v->changes++;
+}
+
+void view_set_teach(struct view *v, bool on)
+{
+	v->teach = on;
+}
+
+bool view_teach_pending(const struct view *v)
+{
+	return v->teach_pending;
+}
+
+void view_teach_done(struct view *v)
+{
+	v->teach_pending = false;
 	v->changes++;
 }
 

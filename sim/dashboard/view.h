@@ -14,6 +14,7 @@
 
 #include "counts.h"
 #include "event.h"
+#include "rules.h"
 #include "transport_limits.h"
 #include "scenario.h"
 
@@ -69,6 +70,7 @@ struct view_host {
 	size_t cap_slots;
 	struct view_kernel kernel;
 	struct view_sample *series; /* VIEW_SERIES_SECONDS, a ring indexed by second % 60 */
+	bool own_transports; /* a load builds a Transport per request: each idle conn in its own */
 };
 
 struct view_closing {
@@ -96,6 +98,11 @@ struct view {
 	char (*log)[VIEW_LOG_WIDTH]; /* VIEW_LOG_LINES ring */
 	size_t log_head, log_count;
 	uint64_t log_total; /* lines ever written */
+	/* Teaching mode: the first firing of each teachable rule (core/rules.h) waits here. */
+	bool teach, teach_pending;
+	struct rule_tracker taught;
+	char teach_text[400];
+	ps_time teach_at;
 };
 
 /* The scenario must outlive the view. NULL if out of memory. */
@@ -106,6 +113,15 @@ void view_on_event(void *ctx, const struct ps_event *ev);
 /* Scenario time moved on without a record: expire `x` cells, fill the chart. */
 void view_tick(struct view *v, ps_time now);
 void view_set_closing_linger(struct view *v, ps_time linger);
+/*
+ * Teaching mode: with it on, the first record of each teachable rule (and
+ * each scenario [event]) leaves its explanation (ev_rule_teach_text) in
+ * teach_text and view_teach_pending() true until view_teach_done(); the
+ * driver stops feeding records meanwhile, so the screen holds that moment.
+ */
+void view_set_teach(struct view *v, bool on);
+bool view_teach_pending(const struct view *v);
+void view_teach_done(struct view *v);
 
 const struct view_host *view_host(const struct view *v, uint32_t host);
 const struct view_cell *view_host_cells(const struct view *v, uint32_t host, size_t *n);

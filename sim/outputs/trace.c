@@ -97,6 +97,16 @@ static void trace_on_event(void *ctx, const struct ps_event *ev)
 	struct trace *t = ctx;
 	char line[256];
 	fprintf(t->out, "%s\n", trace_format(t->sc, ev, line, sizeof(line)));
+	if (t->teach && rule_tracker_first(&t->taught, ev)) {
+		char text[400];
+		const char *p = ev_rule_teach_text(ev, text, sizeof(text));
+		while (p) {
+			const char *nl = strchr(p, '\n');
+			fprintf(t->out, TRACE_TEACH_MARK "%.*s\n",
+			        (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+			p = nl ? nl + 1 : NULL;
+		}
+	}
 }
 
 struct ev_sink trace_sink(struct trace *t)

@@ -9,13 +9,20 @@
 #include <stdio.h>
 
 #include "event.h"
+#include "rules.h"
 #include "scenario.h"
 #include "stats.h"
 
 struct trace {
 	const struct scenario *sc;
 	FILE *out;
+	/* --teach: after the first record of each teachable rule (and each [event]), its
+	 * explanation (core/rules.h), every line starting with TRACE_TEACH_MARK. */
+	bool teach;
+	struct rule_tracker taught;
 };
+
+#define TRACE_TEACH_MARK "  >> "
 
 struct ev_sink trace_sink(struct trace *t);
 /* One record as a trace line (no newline) into buf; returns buf. */

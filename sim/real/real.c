@@ -136,6 +136,11 @@ ps_time real_now(const struct real *r)
 	return realnet_now(r->net);
 }
 
+void real_pause(struct real *r, bool paused)
+{
+	realnet_pause(r->net, paused);
+}
+
 bool real_finished(const struct real *r)
 {
 	return client_finished(r->client);

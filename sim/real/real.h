@@ -31,6 +31,8 @@ int real_run_until(struct real *r, ps_time limit);
 void real_stop(struct real *r, enum run_stop why);
 enum run_stop real_stopped(const struct real *r);
 ps_time real_now(const struct real *r);
+/* Hold scenario time: no new request starts, in-flight ones finish (realnet_pause). */
+void real_pause(struct real *r, bool paused);
 bool real_finished(const struct real *r);
 /* Schedule lag in wall milliseconds: how late scheduled requests started (q-quantile; 1 = max). */
 double real_schedule_lag_ms(const struct real *r, double q);

@@ -99,6 +99,8 @@ struct realnet {
 	double scale;
 	unsigned type_base;
 	int64_t start_ns;
+	bool paused;          /* realnet_pause: the clock stands still at paused_at_ns */
+	int64_t paused_at_ns; /* wall time of the pause */
 	ps_time kernel_every;
 	struct rconn *conns;
 	uint32_t cap_conns;
@@ -164,7 +166,8 @@ int64_t realnet_lag_ns(const struct realnet *n, double q)
 
 ps_time realnet_now(const struct realnet *n)
 {
-	double t = (double)(poller_clock_ns() - n->start_ns) / n->scale;
+	int64_t wall = n->paused ? n->paused_at_ns : poller_clock_ns();
+	double t = (double)(wall - n->start_ns) / n->scale;
 	return t >= (double)PS_TIME_NEVER ? PS_TIME_NEVER : (ps_time)t;
 }
 
@@ -834,6 +837,16 @@ int realnet_run(struct realnet *n, ps_time limit)
 			break;
 		}
 		ps_time now = realnet_now(n);
+		if (n->paused) {
+			/* Sockets are served (in-flight requests finish); the clock and the
+			 * timers after it wait, so no new request starts. */
+			int64_t timeout = limit > now ? real_ns(n, limit - now) : 0;
+			int k = poller_wait(n->poller, timeout, n->events, POLLER_BATCH);
+			for (int i = 0; i < k; i++)
+				on_ready(n, &n->events[i]);
+			rc = k < 0 ? k : 1;
+			break;
+		}
 		if (now >= limit) {
 			advance_clock(
 			    n, limit); /* a caller stepping by `limit` sees the clock there */
@@ -856,6 +869,24 @@ int realnet_run(struct realnet *n, ps_time limit)
 	}
 	sigpipe_restore(&old);
 	return rc;
+}
+
+void realnet_pause(struct realnet *n, bool paused)
+{
+	if (paused == n->paused)
+		return;
+	int64_t wall = poller_clock_ns();
+	if (paused)
+		n->paused_at_ns = wall;
+	else
+		n->start_ns +=
+		    wall - n->paused_at_ns; /* the scenario clock goes on from the pause */
+	n->paused = paused;
+}
+
+bool realnet_paused(const struct realnet *n)
+{
+	return n->paused;
 }
 
 /* ---------------------------------------------------------------- lifecycle */

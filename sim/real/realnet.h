@@ -59,7 +59,21 @@ int realnet_start(struct realnet *n, bool kernel_samples);
  */
 int realnet_run(struct realnet *n, ps_time limit);
 
-/* The current scenario time (real elapsed / time_scale). */
+/*
+ * realnet_pause: with `paused`, scenario time stands still: realnet_run still
+ * serves the sockets (responses in flight arrive, their requests finish and
+ * their conns go idle or close) but runs no timer later than the pause, so
+ * no new request starts, no dial_latency ends and no timeout fires; it
+ * returns after waiting at most `limit - now` of scenario time in wall time.
+ * Resuming moves the clock's origin by the pause, so scenario time goes on
+ * from where it stood. The servers keep their own (wall) clocks: a response
+ * being served finishes during the pause, and a server_idle_timeout may
+ * expire in a long one.
+ */
+void realnet_pause(struct realnet *n, bool paused);
+bool realnet_paused(const struct realnet *n);
+
+/* The current scenario time (real elapsed / time_scale, less any pauses). */
 ps_time realnet_now(const struct realnet *n);
 
 /*
