@@ -13,6 +13,7 @@
  */
 #include "view.h"
 
+#include "grow.h"
 #include "rules.h"
 
 #include <stdarg.h>
@@ -137,33 +138,14 @@ const char *view_log_line(const struct view *v, size_t i)
 
 /* ---------------------------------------------------------------- cells */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 8;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, n * elem);
-	if (!p)
-		return -1;
-	memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
-	*arr = p;
-	*cap = n;
-	return 0;
-}
-
 static int map_slot(struct view_host *h, uint32_t slot, uint32_t pos)
 {
-	size_t old = h->cap_slots;
+	uint32_t old = h->cap_slots;
 
 	if (slot == PS_NONE)
 		return -1;
-	if (grow((void **)&h->slot_cell, &h->cap_slots, (size_t)slot + 1, sizeof(uint32_t)) < 0)
-		return -1;
-	for (size_t i = old; i < h->cap_slots; i++)
+	h->slot_cell = grow_to_hold(h->slot_cell, &h->cap_slots, sizeof(uint32_t), slot, 8, &old);
+	for (uint32_t i = old; i < h->cap_slots; i++)
 		h->slot_cell[i] = PS_NONE;
 	h->slot_cell[slot] = pos;
 	return 0;
@@ -194,8 +176,8 @@ static struct view_cell *cell_new(struct view *v, const struct ps_event *ev)
 		if (h->cells[pos].state == VIEW_CELL_EMPTY)
 			break;
 	if (pos == h->n_cells) {
-		if (grow((void **)&h->cells, &h->cap_cells, pos + 1, sizeof(*h->cells)) < 0)
-			return NULL;
+		h->cells = grow_to_hold(h->cells, &h->cap_cells, sizeof(*h->cells), (uint32_t)pos,
+		                        8, NULL);
 		h->n_cells++;
 	}
 	if (map_slot(h, ev->conn, (uint32_t)pos) < 0)

@@ -64,10 +64,11 @@ struct view_host {
 	const char *name;
 	bool tls;
 	struct view_cell *cells; /* n_cells positions, EMPTY ones included */
-	size_t n_cells, cap_cells;
+	size_t n_cells;
+	uint32_t cap_cells;
 	size_t free_hint;    /* no EMPTY position below this */
 	uint32_t *slot_cell; /* conn slot -> position, PS_NONE if the slot is not here */
-	size_t cap_slots;
+	uint32_t cap_slots;
 	struct view_kernel kernel;
 	struct view_sample *series; /* VIEW_SERIES_SECONDS, a ring indexed by second % 60 */
 	bool own_transports; /* a load builds a Transport per request: each idle conn in its own */
