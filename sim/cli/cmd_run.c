@@ -88,7 +88,7 @@ static int check_one(const struct cli_opts *o)
 	char shown[CLI_VISIBLE_MAX];
 	printf("%s: ok: %u host%s, %u load%s, %u event%s; %s\n",
 	       cli_visible(sc.path, shown, sizeof shown), sc.n_hosts, sc.n_hosts == 1 ? "" : "s",
-	       sc.n_loads, sc.n_loads == 1 ? "" : "s", sc.n_events, sc.n_events == 1 ? "" : "s",
+	       sc.n_loads, sc.n_loads == 1 ? "" : "s", sc.n_actions, sc.n_actions == 1 ? "" : "s",
 	       scenario_go_name(&sc, go, sizeof go));
 	scenario_free(&sc);
 	return 0;

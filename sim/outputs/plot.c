@@ -109,7 +109,7 @@ struct plot *plot_create(const struct scenario *sc, const struct stats *st)
 	p->n_panels = sc->n_hosts < PLOT_MAX_PANELS ? sc->n_hosts : PLOT_MAX_PANELS;
 	size_t panels = p->n_panels ? p->n_panels : 1;
 	/* down makes two records (down, up); the rest one each */
-	p->cap_marks = 2 * sc->n_events + 1;
+	p->cap_marks = 2 * sc->n_actions + 1;
 	p->samples = calloc(panels * SERIES_COUNT * p->n_buckets, sizeof(*p->samples));
 	p->closes = calloc(panels * p->n_buckets, sizeof(*p->closes));
 	p->last_t = calloc(panels, sizeof(*p->last_t));

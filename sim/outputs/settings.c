@@ -83,14 +83,14 @@ static void print_load(const struct scenario *sc, const struct load_spec *l, FIL
 	        l->new_client_per_request ? "new_per_request" : "shared");
 }
 
-static void print_event(const struct scenario *sc, const struct event_spec *e, FILE *out)
+static void print_action(const struct scenario *sc, const struct server_action_spec *e, FILE *out)
 {
 	static const char *const actions[] = {"close_idle", "restart", "down"};
 	char d[40];
 	fprintf(out, "{\"at\": \"%s\", \"host\": ", format_duration(e->at, d, sizeof d));
 	stats_json_string(out, sc->hosts[e->host].name);
 	fprintf(out, ", \"action\": \"%s\"", actions[e->action]);
-	if (e->action == ACTION_DOWN)
+	if (e->action == SRV_DOWN)
 		key_duration(out, ", ", "for", e->down_for);
 	fputc('}', out);
 }
@@ -123,11 +123,11 @@ void settings_print_json(const struct scenario *sc, FILE *out, const char *inden
 		print_load(sc, &sc->loads[i], out);
 	}
 	fprintf(out, "},\n%s  \"events\": {", indent);
-	for (uint32_t i = 0; i < sc->n_events; i++) {
+	for (uint32_t i = 0; i < sc->n_actions; i++) {
 		fprintf(out, "%s\n%s    ", i ? "," : "", indent);
-		stats_json_string(out, sc->events[i].name);
+		stats_json_string(out, sc->actions[i].name);
 		fputs(": ", out);
-		print_event(sc, &sc->events[i], out);
+		print_action(sc, &sc->actions[i], out);
 	}
 	fprintf(out, "}\n%s}", indent);
 }

@@ -106,8 +106,7 @@ int real_start(struct real *r, bool kernel_samples)
 	int rc = realnet_start(r->net, kernel_samples);
 	if (rc)
 		return rc;
-	r->started = true;
-	client_start(r->client);
+	r->started = true; /* realnet_start started the client */
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "poller.h"
 #include "realnet.h"
+#include "server_actions.h"
 #include "sockio.h"
 
 #include <errno.h>
@@ -39,11 +40,9 @@
 #define REALNET_EVENTS_PER_RUN 4096u
 
 enum realnet_event_type {
-	RN_DIAL,           /* a = conn, b = gen: dial_latency is over, connect now (or refuse) */
-	RN_BROKEN,         /* a = conn, b = gen: report a failure found inside a net_ops call */
-	RN_SCENARIO_EVENT, /* a = [event] index */
-	RN_HOST_UP,        /* a = host */
-	RN_KERNEL,         /* periodic kernel sample */
+	RN_DIAL,   /* a = conn, b = gen: dial_latency is over, connect now (or refuse) */
+	RN_BROKEN, /* a = conn, b = gen: report a failure found inside a net_ops call */
+	RN_KERNEL, /* periodic kernel sample */
 	RN_TYPES
 };
 
@@ -104,7 +103,7 @@ struct realnet {
 	ps_time kernel_every;
 	struct rconn *conns;
 	uint32_t cap_conns;
-	ps_time *down_until;
+	struct server_actions *actions;
 	char (*requests)[RN_REQ_MAX]; /* per host: the GET we send */
 	size_t *request_len;
 	struct poller_event events[POLLER_BATCH];
@@ -533,7 +532,7 @@ static void on_dial(void *ctx, uint32_t conn, uint32_t gen)
 	c->timer = DES_NO_TIMER;
 	/* `down` is decided now, as the connect would complete: as in simnet.c, and as the kernel
 	 * does. */
-	if (server_is_down(n->servers, c->host)) {
+	if (server_actions_host_down(n->actions, c->host, des_now(n->des))) {
 		report_dial_failed(n, conn, R_DIAL_REFUSED);
 		return;
 	}
@@ -638,54 +637,22 @@ const struct net_ops *realnet_ops(void)
 	return &realnet_net_ops;
 }
 
-/* ---------------------------------------------------------------- scenario events */
+/* ---------------------------------------------------------------- server actions, kernel samples
+ */
 
 static void emit(struct realnet *n, struct ps_event *ev)
 {
 	ev_stream_push(n->stream, ev);
 }
 
-static void emit_action(struct realnet *n, uint32_t host, enum ev_server_action action)
-{
-	struct ps_event ev = ev_make(EV_SERVER_ACTION, des_now(n->des));
-	ev.host = host;
-	ev.value = action;
-	emit(n, &ev);
-	client_flush(n->client);
-}
-
-static void on_scenario_event(void *ctx, uint32_t index, uint32_t unused)
+/* rn_act: close_idle or restart, carried out on the server thread; the EOFs come back as closes. */
+static void rn_act(void *ctx, uint32_t host, enum ev_server_action action)
 {
 	struct realnet *n = ctx;
-	const struct event_spec *e = &n->sc->events[index];
-	switch (e->action) {
-	case ACTION_CLOSE_IDLE:
-		emit_action(n, e->host, SRV_CLOSE_IDLE);
-		server_close_idle(n->servers, e->host); /* the EOFs come back as S1 closes */
-		break;
-	case ACTION_RESTART:
-		emit_action(n, e->host, SRV_RESTART);
-		server_restart(n->servers, e->host);
-		break;
-	case ACTION_DOWN: {
-		ps_time until = ps_time_add(e->at, e->down_for);
-		if (until > n->down_until[e->host])
-			n->down_until[e->host] = until;
-		server_set_down(n->servers, e->host, true);
-		emit_action(n, e->host, SRV_DOWN);
-		des_schedule(n->des, until, n->type_base + RN_HOST_UP, e->host, 0);
-		break;
-	}
-	}
-}
-
-static void on_host_up(void *ctx, uint32_t host, uint32_t unused)
-{
-	struct realnet *n = ctx;
-	if (des_now(n->des) < n->down_until[host])
-		return;
-	server_set_down(n->servers, host, false);
-	emit_action(n, host, SRV_UP);
+	if (action == SRV_RESTART)
+		server_restart(n->servers, host);
+	else
+		server_close_idle(n->servers, host);
 }
 
 static void push_kernel(struct realnet *n, uint32_t host, uint32_t est, uint32_t tw, uint32_t fds)
@@ -908,14 +875,15 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	n->start_ns = poller_clock_ns();
 	uint32_t nh = sc->n_hosts ? sc->n_hosts : 1;
 	n->poller = poller_create();
-	n->down_until = calloc(nh, sizeof *n->down_until);
+	n->actions =
+	    server_actions_create(sc, des, stream, rn_act, n, first_type + RN_TYPES, next_type);
 	n->requests = calloc(nh, sizeof *n->requests);
 	n->request_len = calloc(nh, sizeof *n->request_len);
 	n->khosts = calloc(nh, sizeof *n->khosts);
 	n->kpeak = calloc(nh, sizeof *n->kpeak);
 	n->peak_est_host = calloc(nh, sizeof *n->peak_est_host);
 	n->est_now = calloc(nh, sizeof *n->est_now);
-	if (!n->poller || !n->down_until || !n->requests || !n->request_len || !n->khosts ||
+	if (!n->poller || !n->actions || !n->requests || !n->request_len || !n->khosts ||
 	    !n->kpeak || !n->peak_est_host || !n->est_now) {
 		realnet_destroy(n);
 		return NULL;
@@ -928,17 +896,14 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	}
 	des_on(des, first_type + RN_DIAL, on_dial, n);
 	des_on(des, first_type + RN_BROKEN, on_broken, n);
-	des_on(des, first_type + RN_SCENARIO_EVENT, on_scenario_event, n);
-	des_on(des, first_type + RN_HOST_UP, on_host_up, n);
 	des_on(des, first_type + RN_KERNEL, on_kernel, n);
-	if (next_type)
-		*next_type = first_type + RN_TYPES;
 	return n;
 }
 
 void realnet_attach_client(struct realnet *n, struct client *c)
 {
 	n->client = c;
+	server_actions_attach_client(n->actions, c);
 }
 
 int realnet_start(struct realnet *n, bool kernel_samples)
@@ -964,8 +929,9 @@ int realnet_start(struct realnet *n, bool kernel_samples)
 	}
 	n->start_ns = poller_clock_ns();
 	n->kernel_every = kernel_every;
-	for (uint32_t i = 0; i < n->sc->n_events; i++)
-		des_schedule(n->des, n->sc->events[i].at, n->type_base + RN_SCENARIO_EVENT, i, 0);
+	/* The simulator's order (sim.c): the client first, then the server actions. */
+	client_start(n->client);
+	server_actions_start(n->actions);
 	if (kernel_every > 0)
 		des_schedule(n->des, des_now(n->des), n->type_base + RN_KERNEL, 0, 0);
 	return 0;
@@ -988,7 +954,7 @@ void realnet_destroy(struct realnet *n)
 	free(n->peak_est_host);
 	free(n->est_now);
 	poller_destroy(n->poller);
-	free(n->down_until);
+	server_actions_destroy(n->actions);
 	free(n->requests);
 	free(n->request_len);
 	free(n);

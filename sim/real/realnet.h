@@ -6,9 +6,9 @@
  *
  * Scenario time = real time since realnet_start / time_scale. dial_latency is
  * waited on a des timer before connect(); tls_latency and service_time are
- * the servers' (server.c). Like simnet.c it also plays the scenario's [event]s
- * (close_idle, restart, down) against the servers, and pushes
- * EV_SERVER_ACTION and, if asked, EV_KERNEL_SAMPLE records (kernel.h).
+ * the servers' (server.c). Like simnet.c it has the scenario's server actions
+ * played (server_actions.h) against the servers, and pushes EV_KERNEL_SAMPLE
+ * records (kernel.h) if asked.
  *
  * Connects only to 127.0.0.1. Reports to the client only from realnet_run
  * (des handlers and socket readiness), never from inside a net_ops call.
@@ -37,16 +37,17 @@ void realnet_attach_client(struct realnet *n, struct client *c);
 const struct net_ops *realnet_ops(void);
 
 /*
- * realnet_start: scenario time 0 is now. Schedules the scenario's [event]s and,
- * with kernel_samples, kernel records every KERNEL_SAMPLE_PERIOD_NS of wall
- * time (kernel.h): one EV_KERNEL_SAMPLE per host and one with host = PS_NONE
- * for the total (value = ESTABLISHED, conn = TIME_WAIT, flags = open fds;
- * client side). The samples are taken on a thread of kernel.h's
- * (kernel_monitor), poked at every socket(), connect and close so a burst
- * between two records is seen, and the descriptors are counted at each of
- * those transitions; when the peaks since the last records differ
- * from the newest sample, records with the peaks come first. 0, or -errno if
- * that thread could not start. Call before client_start.
+ * realnet_start: scenario time 0 is now. Starts the attached client
+ * (client_start), then schedules the server actions, in the simulator's
+ * order (sim.c), and, with kernel_samples, kernel records every
+ * KERNEL_SAMPLE_PERIOD_NS of wall time (kernel.h): one EV_KERNEL_SAMPLE per
+ * host and one with host = PS_NONE for the total (value = ESTABLISHED,
+ * conn = TIME_WAIT, flags = open fds; client side). The samples are taken on
+ * a thread of kernel.h's (kernel_monitor), poked at every socket(), connect
+ * and close so a burst between two records is seen, and the descriptors are
+ * counted at each of those transitions; when the peaks since the last
+ * records differ from the newest sample, records with the peaks come first.
+ * 0, or -errno if that thread could not start (then nothing has started).
  */
 int realnet_start(struct realnet *n, bool kernel_samples);
 

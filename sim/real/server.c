@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "rng.h"
+#include "server_rules.h"
 #include "tlscert.h"
 
 #define SERVER_IN_MAX       2048
@@ -102,7 +103,6 @@ struct shost {
 	bool accept_paused; /* out of descriptors: listener muted until a conn closes */
 	struct rng rng;
 	atomic_uint pending; /* enum cmd_bits */
-	atomic_bool down;
 	atomic_uint_fast64_t counters[C_COUNT];
 	atomic_uchar *close_reason; /* SERVER_PORTS entries, by client port: enum ev_reason */
 };
@@ -342,9 +342,24 @@ static ssize_t conn_send(struct server_set *s, uint32_t idx, const char *buf, si
 
 /* ---- HTTP ------------------------------------------------------------ */
 
+/* The phase server_rules.h decides by. */
+static enum server_conn_phase conn_phase(const struct sconn *c)
+{
+	switch (c->state) {
+	case SC_TLS_HELLO:
+	case SC_TLS_DELAY:
+	case SC_TLS_ACCEPT:
+		return SERVER_CONN_HANDSHAKE;
+	case SC_READING:
+		return c->in_len == 0 ? SERVER_CONN_WAITING : SERVER_CONN_BUSY;
+	default:
+		return SERVER_CONN_BUSY;
+	}
+}
+
 static bool conn_is_idle(const struct sconn *c)
 {
-	return c->state == SC_READING && c->in_len == 0 && c->served > 0;
+	return server_is_idle(conn_phase(c), c->served);
 }
 
 static void conn_write(struct server_set *s, uint32_t idx);
@@ -393,16 +408,15 @@ static void conn_settle(struct server_set *s, uint32_t idx)
 		conn_next_request(s, idx);
 		return;
 	}
-	ps_time idle = s->hosts[c->host].spec->server_idle_timeout;
-	if (c->served > 0 && idle > 0 && c->heap_pos == PS_NONE)
-		timer_arm(s, idx, poller_clock_ns() + scaled(s, idle));
+	const struct host_spec *spec = s->hosts[c->host].spec;
+	if (server_idle_clock_starts(spec, c->served) && c->heap_pos == PS_NONE)
+		timer_arm(s, idx, poller_clock_ns() + scaled(s, spec->server_idle_timeout));
 }
 
 static void conn_respond(struct server_set *s, uint32_t idx)
 {
 	struct sconn *c = &s->conns[idx];
-	int64_t max = s->hosts[c->host].spec->server_max_requests;
-	c->close_after = c->asked_close || (max > 0 && c->served + 1 >= (uint64_t)max);
+	c->close_after = server_response_closes(s->hosts[c->host].spec, c->served, c->asked_close);
 	int n =
 	    snprintf(c->hdr, sizeof c->hdr,
 	             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n",
@@ -606,10 +620,12 @@ static void run_commands(struct server_set *s)
 			struct sconn *c = &s->conns[i];
 			if (c->state == SC_FREE || c->host != host)
 				continue;
-			if (cmd & CMD_RESTART)
-				conn_close(s, i, R_SERVER_RESTART);
-			else if (conn_is_idle(c))
-				conn_close(s, i, R_SERVER_CLOSE_IDLE);
+			enum ev_server_action action =
+			    (cmd & CMD_RESTART) ? SRV_RESTART : SRV_CLOSE_IDLE;
+			if (server_action_verdict(action, conn_phase(c), c->served) != SERVER_SPARE)
+				conn_close(s, i,
+				           action == SRV_RESTART ? R_SERVER_RESTART
+				                                 : R_SERVER_CLOSE_IDLE);
 		}
 	}
 }
@@ -708,7 +724,7 @@ static int set_init(struct server_set *s, const struct scenario *sc)
 	for (uint32_t i = 0; i < s->n_hosts && err == 0; i++) {
 		struct shost *h = &s->hosts[i];
 		h->spec = &sc->hosts[i];
-		rng_seed(&h->rng, sc->seed, SERVER_RNG_STREAM(i));
+		rng_seed(&h->rng, sc->seed, rng_stream_of_host(i));
 		h->close_reason = calloc(SERVER_PORTS, sizeof *h->close_reason);
 		err = h->close_reason ? host_listen(s, i) : -ENOMEM;
 	}
@@ -805,17 +821,6 @@ void server_close_idle(struct server_set *s, uint32_t host)
 void server_restart(struct server_set *s, uint32_t host)
 {
 	command(s, host, CMD_RESTART);
-}
-
-void server_set_down(struct server_set *s, uint32_t host, bool down)
-{
-	if (host < s->n_hosts)
-		atomic_store(&s->hosts[host].down, down);
-}
-
-bool server_is_down(const struct server_set *s, uint32_t host)
-{
-	return host < s->n_hosts && atomic_load(&s->hosts[host].down);
 }
 
 void server_counters(const struct server_set *s, uint32_t host, struct server_counters *out)

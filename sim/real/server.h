@@ -20,11 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "event.h"
-#include "rng.h"
 #include "scenario.h"
-
-/* The stream of each host's service times: rng_seed(sc->seed, this), the same as simnet.c. */
-#define SERVER_RNG_STREAM(host) rng_stream_of_host(host)
 
 /* The body every response carries. */
 #define SERVER_BODY_SIZE 1024
@@ -62,9 +58,6 @@ SSL_CTX *server_client_tls(const struct server_set *s);
 void server_close_idle(struct server_set *s, uint32_t host);
 /* [event] restart: close every conn of `host`, idle or busy; keep listening. */
 void server_restart(struct server_set *s, uint32_t host);
-/* [event] down: only a flag; realnet refuses dials itself while it is set. */
-void server_set_down(struct server_set *s, uint32_t host, bool down);
-bool server_is_down(const struct server_set *s, uint32_t host);
 
 void server_counters(const struct server_set *s, uint32_t host, struct server_counters *out);
 

@@ -51,9 +51,9 @@ static ps_time dist_mean(const struct dist *d)
 /* host_can_refuse: an [event] takes it down or restarts it, so a dial can fail. */
 static bool host_can_refuse(const struct scenario *sc, uint32_t host)
 {
-	for (uint32_t i = 0; i < sc->n_events; i++)
-		if (sc->events[i].host == host &&
-		    (sc->events[i].action == ACTION_DOWN || sc->events[i].action == ACTION_RESTART))
+	for (uint32_t i = 0; i < sc->n_actions; i++)
+		if (sc->actions[i].host == host &&
+		    (sc->actions[i].action == SRV_DOWN || sc->actions[i].action == SRV_RESTART))
 			return true;
 	return false;
 }
@@ -136,13 +136,13 @@ static bool check_load(struct reader *r, uint32_t i, int64_t *workers, int64_t *
 	return true;
 }
 
-static bool check_event(struct reader *r, uint32_t i)
+static bool check_action(struct reader *r, uint32_t i)
 {
-	struct event_spec *e = &r->sc->events[i];
-	const struct key_lines *k = &r->event_extra[i].keys;
-	if (!resolve_host(r, "event", e->name, r->event_extra[i].host, k->line[EK_HOST], &e->host))
+	struct server_action_spec *e = &r->sc->actions[i];
+	const struct key_lines *k = &r->action_extra[i].keys;
+	if (!resolve_host(r, "event", e->name, r->action_extra[i].host, k->line[AK_HOST], &e->host))
 		return false;
-	return time_within(r, "at", e->at, k->line[EK_AT]);
+	return time_within(r, "at", e->at, k->line[AK_AT]);
 }
 
 /* Where each [transport] key lives in struct transport_config, in TK_* order. */
@@ -204,8 +204,8 @@ bool finish(struct reader *r)
 	for (uint32_t i = 0; i < sc->n_loads; i++)
 		if (!check_load(r, i, &workers, &count))
 			return false;
-	for (uint32_t i = 0; i < sc->n_events; i++)
-		if (!check_event(r, i))
+	for (uint32_t i = 0; i < sc->n_actions; i++)
+		if (!check_action(r, i))
 			return false;
 	apply_transport(r); /* the progress rule reads the final Transport */
 	for (uint32_t i = 0; i < sc->n_loads; i++)

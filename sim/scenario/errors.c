@@ -109,8 +109,8 @@ void section_label(const struct reader *r, enum section_kind kind, uint32_t inde
 		name = r->sc->hosts[index].name;
 	else if (kind == SEC_LOAD)
 		name = r->sc->loads[index].name;
-	else if (kind == SEC_EVENT)
-		name = r->sc->events[index].name;
+	else if (kind == SEC_ACTION)
+		name = r->sc->actions[index].name;
 	snprintf(buf, size, "[%s%s%s]", section_words[kind], name[0] ? " " : "", name);
 }
 
@@ -153,7 +153,7 @@ bool unknown_key(struct reader *r, const char *name)
 		return fail(r, r->line, "unknown key '%s' in %s; did you mean '%s'?", name, label,
 		            key_tables[r->cur].names[near]);
 	enum section_kind owner = owning_section(r->cur, name);
-	if (owner == SEC_HOST || owner == SEC_LOAD || owner == SEC_EVENT)
+	if (owner == SEC_HOST || owner == SEC_LOAD || owner == SEC_ACTION)
 		return fail(r, r->line, "unknown key '%s' in %s; it belongs in a [%s NAME] section",
 		            name, label, section_words[owner]);
 	if (owner != SEC_NONE)

@@ -132,10 +132,10 @@ static void reader_free(struct reader *r)
 {
 	free(r->host_keys);
 	free(r->load_extra);
-	free(r->event_extra);
+	free(r->action_extra);
 	free(r->host_names.slot);
 	free(r->load_names.slot);
-	free(r->event_names.slot);
+	free(r->action_names.slot);
 }
 
 /* parse_text: the one path behind scenario_load and scenario_load_string. */

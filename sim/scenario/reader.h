@@ -34,7 +34,7 @@
 #define LINE_MAX_BYTES 4096
 #define HOSTS_MAX      10000
 #define LOADS_MAX      100000
-#define EVENTS_MAX     100000
+#define ACTIONS_MAX    100000
 #define WORKERS_MAX    1000000                /* per load and in total */
 #define COUNT_MAX      10000000               /* per load and in total */
 #define RATE_MAX       10000000.0             /* arrivals per second, per load */
@@ -49,7 +49,7 @@ enum section_kind {
 	SEC_CLIENT,
 	SEC_HOST,
 	SEC_LOAD,
-	SEC_EVENT,
+	SEC_ACTION,
 	SEC_COUNT
 };
 
@@ -93,8 +93,8 @@ enum {
 };
 extern const char *const load_keys[];
 
-enum { EK_AT, EK_HOST, EK_ACTION, EK_FOR, EK_N };
-extern const char *const event_keys[];
+enum { AK_AT, AK_HOST, AK_ACTION, AK_FOR, AK_N };
+extern const char *const action_keys[];
 
 #define KEYS_MAX LK_N
 
@@ -146,9 +146,9 @@ struct reader {
 
 	struct key_lines *host_keys;
 	struct ref_extra *load_extra;
-	struct ref_extra *event_extra;
-	uint32_t host_cap, load_cap, event_cap;
-	struct name_index host_names, load_names, event_names;
+	struct ref_extra *action_extra;
+	uint32_t host_cap, load_cap, action_cap;
+	struct name_index host_names, load_names, action_names;
 };
 
 /*

@@ -43,9 +43,9 @@ void scenario_scale(struct scenario *sc, double factor)
 		l->stop = scale_time(l->stop, factor);
 		l->rate /= factor;
 	}
-	for (uint32_t i = 0; i < sc->n_events; i++) {
-		sc->events[i].at = scale_time(sc->events[i].at, factor);
-		sc->events[i].down_for = scale_time(sc->events[i].down_for, factor);
+	for (uint32_t i = 0; i < sc->n_actions; i++) {
+		sc->actions[i].at = scale_time(sc->actions[i].at, factor);
+		sc->actions[i].down_for = scale_time(sc->actions[i].down_for, factor);
 	}
 }
 
@@ -98,9 +98,9 @@ void scenario_free(struct scenario *sc)
 		return;
 	free(sc->hosts);
 	free(sc->loads);
-	free(sc->events);
+	free(sc->actions);
 	sc->hosts = NULL;
 	sc->loads = NULL;
-	sc->events = NULL;
-	sc->n_hosts = sc->n_loads = sc->n_events = 0;
+	sc->actions = NULL;
+	sc->n_hosts = sc->n_loads = sc->n_actions = 0;
 }

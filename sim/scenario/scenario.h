@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "event.h"
 
 #define SCENARIO_NAME_MAX  64
 #define SCENARIO_TITLE_MAX 256
@@ -55,14 +56,17 @@ struct load_spec {
 	int line;
 };
 
-enum server_event_action { ACTION_CLOSE_IDLE, ACTION_RESTART, ACTION_DOWN };
-
-struct event_spec {
+/*
+ * A server action: what a scenario's [event] section does to a host's server
+ * at a time (close_idle, restart, down for a while). "Event" in the code means
+ * only a record of the event stream (event.h).
+ */
+struct server_action_spec {
 	char name[SCENARIO_NAME_MAX];
 	ps_time at;
 	uint32_t host;
-	enum server_event_action action;
-	ps_time down_for; /* the `for` key, with down */
+	enum ev_server_action action; /* SRV_CLOSE_IDLE, SRV_RESTART or SRV_DOWN */
+	ps_time down_for;             /* the `for` key, with down */
 	int line;
 };
 
@@ -83,8 +87,8 @@ struct scenario {
 	uint32_t n_hosts;
 	struct load_spec *loads;
 	uint32_t n_loads;
-	struct event_spec *events;
-	uint32_t n_events;
+	struct server_action_spec *actions; /* the [event] sections */
+	uint32_t n_actions;
 	/* Warnings `poolsim check` prints (negative Transport values); lines separated by '\n'. */
 	char warnings[SCENARIO_MSG_MAX * 4];
 };

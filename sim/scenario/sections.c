@@ -26,11 +26,11 @@ const char *const load_keys[] = {
     "host",  "workers", "think", "requests", "rate",   "arrival",
     "count", "start",   "stop",  "body",     "client",
 };
-const char *const event_keys[] = {"at", "host", "action", "for"};
+const char *const action_keys[] = {"at", "host", "action", "for"};
 
 const struct key_table key_tables[SEC_COUNT] = {
     {NULL, 0},         {scenario_keys, SK_N}, {transport_keys, TK_N}, {client_keys, CK_N},
-    {host_keys, HK_N}, {load_keys, LK_N},     {event_keys, EK_N},
+    {host_keys, HK_N}, {load_keys, LK_N},     {action_keys, AK_N},
 };
 
 /* -------------------------------------------------------------- sections */
@@ -187,23 +187,21 @@ static bool set_load_key(struct reader *r, int key, const char *value)
 	return false;
 }
 
-static bool set_event_key(struct reader *r, int key, const char *value)
+static bool set_action_key(struct reader *r, int key, const char *value)
 {
 	static const char *const actions[] = {"close_idle", "restart", "down"};
-	struct event_spec *e = &r->sc->events[r->cur_index];
+	struct server_action_spec *e = &r->sc->actions[r->cur_index];
 	int choice;
 	switch (key) {
-	case EK_AT:
+	case AK_AT:
 		return get_time(r, "at", value, &e->at);
-	case EK_HOST:
-		return get_host_ref(r, value, r->event_extra[r->cur_index].host);
-	case EK_ACTION:
+	case AK_HOST:
+		return get_host_ref(r, value, r->action_extra[r->cur_index].host);
+	case AK_ACTION:
 		choice = get_choice(r, "action", value, actions, 3);
-		e->action = choice == 2   ? ACTION_DOWN
-		            : choice == 1 ? ACTION_RESTART
-		                          : ACTION_CLOSE_IDLE;
+		e->action = choice == 2 ? SRV_DOWN : choice == 1 ? SRV_RESTART : SRV_CLOSE_IDLE;
 		return choice >= 0;
-	case EK_FOR:
+	case AK_FOR:
 		if (!get_time(r, "for", value, &e->down_for))
 			return false;
 		return e->down_for > 0 || fail(r, r->line, "for must be greater than 0");
@@ -218,8 +216,8 @@ struct key_lines *current_keys(struct reader *r)
 		return &r->host_keys[r->cur_index];
 	case SEC_LOAD:
 		return &r->load_extra[r->cur_index].keys;
-	case SEC_EVENT:
-		return &r->event_extra[r->cur_index].keys;
+	case SEC_ACTION:
+		return &r->action_extra[r->cur_index].keys;
 	default:
 		return &r->singleton_keys[r->cur];
 	}
@@ -227,7 +225,7 @@ struct key_lines *current_keys(struct reader *r)
 
 bool (*const key_setters[SEC_COUNT])(struct reader *, int, const char *) = {
     NULL,         set_scenario_key, set_transport_key, set_client_key,
-    set_host_key, set_load_key,     set_event_key,
+    set_host_key, set_load_key,     set_action_key,
 };
 
 /* on_key: inih's handler. inih's own section name is ignored (see the file comment). */
@@ -324,19 +322,19 @@ static bool end_load(struct reader *r, uint32_t i)
 	return true;
 }
 
-static bool end_event(struct reader *r, uint32_t i)
+static bool end_action(struct reader *r, uint32_t i)
 {
-	struct event_spec *e = &r->sc->events[i];
-	const struct key_lines *k = &r->event_extra[i].keys;
-	static const int required[] = {EK_AT, EK_HOST, EK_ACTION};
+	struct server_action_spec *e = &r->sc->actions[i];
+	const struct key_lines *k = &r->action_extra[i].keys;
+	static const int required[] = {AK_AT, AK_HOST, AK_ACTION};
 	for (int j = 0; j < 3; j++)
 		if (!k->line[required[j]])
 			return fail(r, e->line, "[event %s] needs '%s'", e->name,
-			            event_keys[required[j]]);
-	if (e->action == ACTION_DOWN && !k->line[EK_FOR])
+			            action_keys[required[j]]);
+	if (e->action == SRV_DOWN && !k->line[AK_FOR])
 		return fail(r, e->line, "[event %s] with action = down needs 'for'", e->name);
-	if (e->action != ACTION_DOWN && k->line[EK_FOR])
-		return fail(r, k->line[EK_FOR], "'for' only goes with action = down");
+	if (e->action != SRV_DOWN && k->line[AK_FOR])
+		return fail(r, k->line[AK_FOR], "'for' only goes with action = down");
 	return true;
 }
 
@@ -346,8 +344,8 @@ bool end_section(struct reader *r)
 		return fail(r, r->singleton_line[SEC_SCENARIO], "[scenario] needs 'duration'");
 	if (r->cur == SEC_LOAD)
 		return end_load(r, r->cur_index);
-	if (r->cur == SEC_EVENT)
-		return end_event(r, r->cur_index);
+	if (r->cur == SEC_ACTION)
+		return end_action(r, r->cur_index);
 	return true;
 }
 
@@ -396,22 +394,22 @@ static bool open_named(struct reader *r, enum section_kind kind, const char *nam
 	/* name is the first member of each spec, so these three agree in layout. */
 	void **arr = kind == SEC_HOST   ? (void **)&sc->hosts
 	             : kind == SEC_LOAD ? (void **)&sc->loads
-	                                : (void **)&sc->events;
+	                                : (void **)&sc->actions;
 	uint32_t *count = kind == SEC_HOST   ? &sc->n_hosts
 	                  : kind == SEC_LOAD ? &sc->n_loads
-	                                     : &sc->n_events;
+	                                     : &sc->n_actions;
 	size_t stride = kind == SEC_HOST   ? sizeof(struct host_spec)
 	                : kind == SEC_LOAD ? sizeof(struct load_spec)
-	                                   : sizeof(struct event_spec);
+	                                   : sizeof(struct server_action_spec);
 	struct name_index *ix = kind == SEC_HOST   ? &r->host_names
 	                        : kind == SEC_LOAD ? &r->load_names
-	                                           : &r->event_names;
-	uint32_t limit = kind == SEC_HOST ? HOSTS_MAX : kind == SEC_LOAD ? LOADS_MAX : EVENTS_MAX;
+	                                           : &r->action_names;
+	uint32_t limit = kind == SEC_HOST ? HOSTS_MAX : kind == SEC_LOAD ? LOADS_MAX : ACTIONS_MAX;
 	uint32_t found = index_find(ix, *arr, stride, key);
 	if (found != PS_NONE) {
 		int first = kind == SEC_HOST   ? sc->hosts[found].line
 		            : kind == SEC_LOAD ? sc->loads[found].line
-		                               : sc->events[found].line;
+		                               : sc->actions[found].line;
 		return fail(r, r->line, "[%s %s] given twice (first on line %d)",
 		            section_words[kind], key, first);
 	}
@@ -421,8 +419,8 @@ static bool open_named(struct reader *r, enum section_kind kind, const char *nam
 	                                  *count, &r->host_cap)
 	          : kind == SEC_LOAD ? grow(arr, stride, (void **)&r->load_extra,
 	                                    sizeof *r->load_extra, *count, &r->load_cap)
-	                             : grow(arr, stride, (void **)&r->event_extra,
-	                                    sizeof *r->event_extra, *count, &r->event_cap);
+	                             : grow(arr, stride, (void **)&r->action_extra,
+	                                    sizeof *r->action_extra, *count, &r->action_cap);
 	if (!ok)
 		return fail(r, r->line, "out of memory");
 	uint32_t i = (*count)++;
@@ -438,9 +436,9 @@ static bool open_named(struct reader *r, enum section_kind kind, const char *nam
 		sc->loads[i].host = PS_NONE;
 		memset(&r->load_extra[i], 0, sizeof r->load_extra[i]);
 	} else {
-		sc->events[i].line = r->line;
-		sc->events[i].host = PS_NONE;
-		memset(&r->event_extra[i], 0, sizeof r->event_extra[i]);
+		sc->actions[i].line = r->line;
+		sc->actions[i].host = PS_NONE;
+		memset(&r->action_extra[i], 0, sizeof r->action_extra[i]);
 	}
 	if (!index_add(ix, *arr, stride, i))
 		return fail(r, r->line, "out of memory");

@@ -114,14 +114,16 @@ static bool set_in(struct reader *r, enum section_kind kind, uint32_t index, con
 static bool no_such_instance(struct reader *r, enum section_kind kind, const char *name)
 {
 	const struct scenario *sc = r->sc;
-	uint32_t n = kind == SEC_HOST ? sc->n_hosts : kind == SEC_LOAD ? sc->n_loads : sc->n_events;
+	uint32_t n = kind == SEC_HOST   ? sc->n_hosts
+	             : kind == SEC_LOAD ? sc->n_loads
+	                                : sc->n_actions;
 	char list[300] = "";
 	size_t used = 0;
 	for (uint32_t i = 0; i < n && i < 8 && used < sizeof list; i++)
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
 		                         kind == SEC_HOST   ? sc->hosts[i].name
 		                         : kind == SEC_LOAD ? sc->loads[i].name
-		                                            : sc->events[i].name);
+		                                            : sc->actions[i].name);
 	if (n > 8 && used < sizeof list)
 		snprintf(list + used, sizeof list - used, ", ...");
 	return fail(r, r->line, "there is no [%s %s]; the %ss are: %s", section_words[kind], name,
@@ -151,18 +153,18 @@ static bool apply_set(struct reader *r, int i)
 	struct scenario *sc = r->sc;
 	uint32_t n = t.kind == SEC_HOST   ? sc->n_hosts
 	             : t.kind == SEC_LOAD ? sc->n_loads
-	                                  : sc->n_events;
+	                                  : sc->n_actions;
 	if (strcmp(t.name, "*") == 0) {
 		for (uint32_t j = 0; j < n; j++)
 			if (!set_in(r, t.kind, j, t.key, value))
 				return false;
 		return true;
 	}
-	uint32_t found = t.kind == SEC_HOST
-	                     ? index_find(&r->host_names, sc->hosts, sizeof *sc->hosts, t.name)
-	                 : t.kind == SEC_LOAD
-	                     ? index_find(&r->load_names, sc->loads, sizeof *sc->loads, t.name)
-	                     : index_find(&r->event_names, sc->events, sizeof *sc->events, t.name);
+	uint32_t found =
+	    t.kind == SEC_HOST ? index_find(&r->host_names, sc->hosts, sizeof *sc->hosts, t.name)
+	    : t.kind == SEC_LOAD
+	        ? index_find(&r->load_names, sc->loads, sizeof *sc->loads, t.name)
+	        : index_find(&r->action_names, sc->actions, sizeof *sc->actions, t.name);
 	if (found == PS_NONE)
 		return no_such_instance(r, t.kind, t.name);
 	return set_in(r, t.kind, found, t.key, value);

@@ -5,12 +5,12 @@
  * the host is down (the moment a real connect is refused), then tls_latency
  * for https; a restart fails a TLS handshake in progress. A request reaches the server at once
  * and its response is complete service_time later (sampled from the host's
- * own random stream). The server closes a keep-alive conn that has been idle
- * server_idle_timeout since its last response (never one that has not served
- * yet), and answers the Nth request of a conn with Connection: close when
- * server_max_requests = N. The client notices a server's close at once
- * (Go's readLoop is parked in Peek on every idle conn): docs/model.md.
- * Must not: decide anything about the pool; it only reports to the client.
+ * own random stream). What the server does (server_max_requests, its idle
+ * clock, close_idle and restart) is server_rules.h's, as for the loopback
+ * servers; this file carries it out on the virtual clock. The client notices
+ * a server's close at once (Go's readLoop is parked in Peek on every idle
+ * conn): docs/model.md.
+ * Must not: decide anything about the pool or the server; it only reports to the client.
  */
 #include "simnet.h"
 
@@ -19,14 +19,14 @@
 
 #include "grow.h"
 #include "rng.h"
+#include "server_actions.h"
+#include "server_rules.h"
 
 enum simnet_event_type {
-	N_CONNECTED,      /* a = conn, b = conn generation: TCP connect done (or refused) */
-	N_TLS_DONE,       /* a = conn, b = generation */
-	N_RESPONSE,       /* a = conn, b = generation */
-	N_SERVER_IDLE,    /* a = conn, b = generation: server_idle_timeout */
-	N_SCENARIO_EVENT, /* a = [event] index */
-	N_HOST_UP,        /* a = host */
+	N_CONNECTED,   /* a = conn, b = conn generation: TCP connect done (or refused) */
+	N_TLS_DONE,    /* a = conn, b = generation */
+	N_RESPONSE,    /* a = conn, b = generation */
+	N_SERVER_IDLE, /* a = conn, b = generation: server_idle_timeout */
 	N_TYPES
 };
 
@@ -52,7 +52,7 @@ struct simnet {
 	struct wire *wires;
 	uint32_t cap_wires;
 	struct rng *host_rng;
-	ps_time *down_until;
+	struct server_actions *actions;
 };
 
 static struct wire *wire_at(struct simnet *n, uint32_t conn)
@@ -128,7 +128,8 @@ static void on_connected(void *ctx, uint32_t conn, uint32_t gen)
 		return;
 	struct wire *w = &n->wires[conn];
 	w->step = DES_NO_TIMER;
-	if (des_now(n->des) < n->down_until[w->host]) { /* down: decided as the connect completes */
+	/* down: decided as the connect completes */
+	if (server_actions_host_down(n->actions, w->host, des_now(n->des))) {
 		client_on_dial_done(n->client, conn, R_DIAL_REFUSED);
 		return;
 	}
@@ -161,11 +162,9 @@ static void on_response(void *ctx, uint32_t conn, uint32_t gen)
 	const struct host_spec *h = &n->sc->hosts[w->host];
 	w->step = DES_NO_TIMER;
 	w->busy = false;
-	bool server_close =
-	    h->server_max_requests > 0 && w->served >= (uint32_t)h->server_max_requests;
+	bool server_close = server_response_closes(h, w->served - 1, false);
 	w->server_closed = server_close;
-	/* S1: the server's idle clock starts when it finishes a response. */
-	if (!server_close && h->server_idle_timeout > 0)
+	if (!server_close && server_idle_clock_starts(h, w->served))
 		w->server_idle = after(n, h->server_idle_timeout, N_SERVER_IDLE, conn);
 	client_on_response(n->client, conn, server_close);
 }
@@ -178,15 +177,6 @@ static void on_server_idle(void *ctx, uint32_t conn, uint32_t gen)
 	n->wires[conn].server_idle = DES_NO_TIMER;
 	n->wires[conn].server_closed = true;
 	client_on_conn_broken(n->client, conn, R_SERVER_IDLE_TIMEOUT, true);
-}
-
-static void emit_action(struct simnet *n, uint32_t host, enum ev_server_action action)
-{
-	struct ps_event ev = ev_make(EV_SERVER_ACTION, des_now(n->des));
-	ev.host = host;
-	ev.value = action;
-	ev_stream_push(n->stream, &ev);
-	client_flush(n->client);
 }
 
 /*
@@ -202,63 +192,40 @@ static void fail_handshake(struct simnet *n, uint32_t conn)
 	client_on_dial_done(n->client, conn, R_IO_ERROR);
 }
 
-/*
- * server_close_conns: close every open conn of `host` (all, or only those idle
- * server-side); closing all also fails the TLS handshakes under way.
- */
-static void server_close_conns(struct simnet *n, uint32_t host, bool idle_only, enum ev_reason why)
+/* The server-side phase of an established or handshaking wire (server_rules.h). */
+static enum server_conn_phase wire_phase(const struct wire *w)
 {
+	if (w->state == WIRE_TLS)
+		return SERVER_CONN_HANDSHAKE;
+	return w->busy ? SERVER_CONN_BUSY : SERVER_CONN_WAITING;
+}
+
+/* sim_act: close_idle or restart `host`'s server, one conn at a time by server_rules.h. */
+static void sim_act(void *ctx, uint32_t host, enum ev_server_action action)
+{
+	struct simnet *n = ctx;
+	enum ev_reason why = action == SRV_RESTART ? R_SERVER_RESTART : R_SERVER_CLOSE_IDLE;
 	uint32_t cap = n->cap_wires;
 	for (uint32_t conn = 0; conn < cap; conn++) {
 		struct wire *w = &n->wires[conn];
-		if (w->host != host || w->server_closed)
+		if (w->host != host || w->server_closed ||
+		    (w->state != WIRE_TLS && w->state != WIRE_OPEN))
 			continue;
-		if (w->state == WIRE_TLS && !idle_only) {
+		switch (server_action_verdict(action, wire_phase(w), w->served)) {
+		case SERVER_FAIL_HANDSHAKE:
 			fail_handshake(n, conn);
-			continue;
+			break;
+		case SERVER_CLOSE: {
+			bool nothing_written = !w->busy;
+			des_cancel(n->des, &w->server_idle);
+			w->server_closed = true;
+			client_on_conn_broken(n->client, conn, why, nothing_written);
+			break;
 		}
-		if (w->state != WIRE_OPEN)
-			continue;
-		/* close_idle acts on conns idle between requests: one that never served is left
-		 * (format rules). */
-		if (idle_only && (w->busy || w->served == 0))
-			continue;
-		bool nothing_written = !w->busy;
-		des_cancel(n->des, &w->server_idle);
-		w->server_closed = true;
-		client_on_conn_broken(n->client, conn, why, nothing_written);
+		case SERVER_SPARE:
+			break;
+		}
 	}
-}
-
-static void on_scenario_event(void *ctx, uint32_t index, uint32_t unused)
-{
-	struct simnet *n = ctx;
-	const struct event_spec *e = &n->sc->events[index];
-	switch (e->action) {
-	case ACTION_CLOSE_IDLE:
-		emit_action(n, e->host, SRV_CLOSE_IDLE);
-		server_close_conns(n, e->host, true, R_SERVER_CLOSE_IDLE);
-		break;
-	case ACTION_RESTART:
-		emit_action(n, e->host, SRV_RESTART);
-		server_close_conns(n, e->host, false, R_SERVER_RESTART);
-		break;
-	case ACTION_DOWN: {
-		ps_time until = ps_time_add(e->at, e->down_for);
-		if (until > n->down_until[e->host])
-			n->down_until[e->host] = until;
-		emit_action(n, e->host, SRV_DOWN);
-		des_schedule(n->des, until, n->type_base + N_HOST_UP, e->host, 0);
-		break;
-	}
-	}
-}
-
-static void on_host_up(void *ctx, uint32_t host, uint32_t unused)
-{
-	struct simnet *n = ctx;
-	if (des_now(n->des) >= n->down_until[host])
-		emit_action(n, host, SRV_UP);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -274,8 +241,9 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	n->stream = stream;
 	n->type_base = first_type;
 	n->host_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->host_rng));
-	n->down_until = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->down_until));
-	if (!n->host_rng || !n->down_until) {
+	n->actions =
+	    server_actions_create(sc, des, stream, sim_act, n, first_type + N_TYPES, next_type);
+	if (!n->host_rng || !n->actions) {
 		simnet_destroy(n);
 		return NULL;
 	}
@@ -285,22 +253,18 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	des_on(des, first_type + N_TLS_DONE, on_tls_done, n);
 	des_on(des, first_type + N_RESPONSE, on_response, n);
 	des_on(des, first_type + N_SERVER_IDLE, on_server_idle, n);
-	des_on(des, first_type + N_SCENARIO_EVENT, on_scenario_event, n);
-	des_on(des, first_type + N_HOST_UP, on_host_up, n);
-	if (next_type)
-		*next_type = first_type + N_TYPES;
 	return n;
 }
 
 void simnet_attach_client(struct simnet *n, struct client *c)
 {
 	n->client = c;
+	server_actions_attach_client(n->actions, c);
 }
 
 void simnet_start(struct simnet *n)
 {
-	for (uint32_t i = 0; i < n->sc->n_events; i++)
-		des_schedule(n->des, n->sc->events[i].at, n->type_base + N_SCENARIO_EVENT, i, 0);
+	server_actions_start(n->actions);
 }
 
 void simnet_destroy(struct simnet *n)
@@ -309,6 +273,6 @@ void simnet_destroy(struct simnet *n)
 		return;
 	free(n->wires);
 	free(n->host_rng);
-	free(n->down_until);
+	server_actions_destroy(n->actions);
 	free(n);
 }

@@ -89,15 +89,15 @@ static void check_loads(const struct scenario *sc)
 		broken("total workers or count over the limit");
 }
 
-static void check_events(const struct scenario *sc)
+static void check_actions(const struct scenario *sc)
 {
-	for (uint32_t i = 0; i < sc->n_events; i++) {
-		const struct event_spec *e = &sc->events[i];
+	for (uint32_t i = 0; i < sc->n_actions; i++) {
+		const struct server_action_spec *e = &sc->actions[i];
 		if (e->host >= sc->n_hosts)
 			broken("event names a host out of range");
 		if (e->at < 0 || e->at > sc->duration)
 			broken("event time outside 0..duration");
-		if (e->action == ACTION_DOWN && e->down_for <= 0)
+		if (e->action == SRV_DOWN && e->down_for <= 0)
 			broken("down event without a positive 'for'");
 	}
 }
@@ -107,7 +107,7 @@ static void check_accepted(const struct scenario *sc)
 	if (sc->duration <= 0 || sc->duration > TIME_MAX_NS)
 		broken("duration out of range");
 	if (sc->n_hosts < 1 || sc->n_hosts > 10000 || sc->n_loads < 1 || sc->n_loads > 100000 ||
-	    sc->n_events > 100000)
+	    sc->n_actions > 100000)
 		broken("section counts out of range");
 	if (memchr(sc->title, '\0', sizeof sc->title) == NULL ||
 	    memchr(sc->warnings, '\0', sizeof sc->warnings) == NULL)
@@ -116,7 +116,7 @@ static void check_accepted(const struct scenario *sc)
 		broken("negative Client.Timeout");
 	check_hosts(sc);
 	check_loads(sc);
-	check_events(sc);
+	check_actions(sc);
 }
 
 /* The first line of the input, if it parses as a duration, must round-trip through Go's format. */

@@ -19,6 +19,7 @@ Suite *suite_limits(void);
 Suite *suite_client(void);
 Suite *suite_counts(void);
 Suite *suite_verdict(void);
+Suite *suite_server_rules(void);
 
 int main(void)
 {
@@ -35,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, suite_client());
 	srunner_add_suite(sr, suite_counts());
 	srunner_add_suite(sr, suite_verdict());
+	srunner_add_suite(sr, suite_server_rules());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -62,7 +62,7 @@ START_TEST(test_example_parses_contract_example)
 	ck_assert_int_eq(sc.loads[0].workers, 50);
 	ck_assert_uint_eq(sc.loads[0].host, 0);
 	ck_assert_int_eq(sc.loads[0].line, 14);
-	ck_assert_uint_eq(sc.n_events, 0);
+	ck_assert_uint_eq(sc.n_actions, 0);
 	ck_assert_str_eq(sc.warnings, "");
 	scenario_free(&sc);
 }
@@ -193,20 +193,20 @@ START_TEST(test_load_kinds_and_choices)
 }
 END_TEST
 
-START_TEST(test_events_actions)
+START_TEST(test_server_actions_kinds)
 {
 	struct scenario sc =
 	    load_ok(BASE_W "[event a]\nat = 1s\nhost = api\naction = close_idle\n"
 	                   "[event b]\nat = 2s\nhost = api\naction = restart\n"
 	                   "[event c]\nat = 3s\nhost = api\naction = down\nfor = 500ms\n");
-	ck_assert_uint_eq(sc.n_events, 3);
-	ck_assert_int_eq(sc.events[0].action, ACTION_CLOSE_IDLE);
-	ck_assert_int_eq(sc.events[1].action, ACTION_RESTART);
-	ck_assert_int_eq(sc.events[2].action, ACTION_DOWN);
-	ck_assert_int_eq(sc.events[2].at, 3 * PS_SEC);
-	ck_assert_int_eq(sc.events[2].down_for, 500 * PS_MS);
-	ck_assert_uint_eq(sc.events[2].host, 0);
-	ck_assert_int_eq(sc.events[2].line, 17);
+	ck_assert_uint_eq(sc.n_actions, 3);
+	ck_assert_int_eq(sc.actions[0].action, SRV_CLOSE_IDLE);
+	ck_assert_int_eq(sc.actions[1].action, SRV_RESTART);
+	ck_assert_int_eq(sc.actions[2].action, SRV_DOWN);
+	ck_assert_int_eq(sc.actions[2].at, 3 * PS_SEC);
+	ck_assert_int_eq(sc.actions[2].down_for, 500 * PS_MS);
+	ck_assert_uint_eq(sc.actions[2].host, 0);
+	ck_assert_int_eq(sc.actions[2].line, 17);
 	scenario_free(&sc);
 }
 END_TEST
@@ -247,7 +247,7 @@ START_TEST(test_hosts_declared_after_loads_resolve)
 	    load_ok("[scenario]\nduration = 1s\n[load w]\nhost = z\nworkers = 1\n"
 	            "[event e]\nat = 0\nhost = y\naction = restart\n[host y]\n[host z]\n");
 	ck_assert_uint_eq(sc.loads[0].host, 1);
-	ck_assert_uint_eq(sc.events[0].host, 0);
+	ck_assert_uint_eq(sc.actions[0].host, 0);
 	scenario_free(&sc);
 }
 END_TEST
@@ -532,7 +532,7 @@ START_TEST(test_errors_report_line_and_message)
 	/* On failure there is nothing to free. */
 	ck_assert_ptr_null(sc.hosts);
 	ck_assert_ptr_null(sc.loads);
-	ck_assert_ptr_null(sc.events);
+	ck_assert_ptr_null(sc.actions);
 	scenario_free(&sc);
 }
 END_TEST
@@ -693,7 +693,7 @@ START_TEST(test_set_host_load_event_and_scenario_keys)
 	ck_assert_int_eq(sc.loads[0].host, 1);
 	scenario_free(&sc);
 	sc = set_ok(two, "event.e.at=4s");
-	ck_assert_int_eq(sc.events[0].at, 4 * PS_SEC);
+	ck_assert_int_eq(sc.actions[0].at, 4 * PS_SEC);
 	scenario_free(&sc);
 	/* A load without `stop` stops at the duration a --set gives. */
 	sc = set_ok(two, "scenario.duration=20s");
@@ -762,8 +762,8 @@ START_TEST(test_scale_multiplies_durations_divides_rates)
 	ck_assert_int_eq(sc.loads[0].stop, 18 * PS_SEC);
 	ck_assert_int_eq(sc.loads[1].think, 100 * PS_MS);
 	ck_assert_int_eq(sc.loads[1].stop, 20 * PS_SEC);
-	ck_assert_int_eq(sc.events[0].at, 10 * PS_SEC);
-	ck_assert_int_eq(sc.events[0].down_for, 2 * PS_SEC);
+	ck_assert_int_eq(sc.actions[0].at, 10 * PS_SEC);
+	ck_assert_int_eq(sc.actions[0].down_for, 2 * PS_SEC);
 	ck_assert_int_eq(sc.loads[1].workers, 2);
 	scenario_scale(&sc, 0.0); /* refused: nothing changes */
 	ck_assert_int_eq(sc.duration, 20 * PS_SEC);
@@ -781,7 +781,7 @@ Suite *suite_scenario(void)
 	tcase_add_test(tc, test_go_key_names_a_release_or_current);
 	tcase_add_test(tc, test_defaults_host_and_load);
 	tcase_add_test(tc, test_load_kinds_and_choices);
-	tcase_add_test(tc, test_events_actions);
+	tcase_add_test(tc, test_server_actions_kinds);
 	tcase_add_test(tc, test_syntax_comments_indent_crlf_bom);
 	tcase_add_test(tc, test_title_from_file_name);
 	tcase_add_test(tc, test_hosts_declared_after_loads_resolve);
