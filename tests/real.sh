@@ -62,13 +62,17 @@ done
 # 1c. Same-instant order on real sockets (#12): 30 think-0 workers, random service times, an
 #     idle cap of 2. Each completion (put + that worker's next request) is carried out before
 #     the next ready socket is read, so real mode dials what the simulator does (30; Go 1.19:
-#     30-39), not the 132-158 of pooling a whole poll's responses first. A count, not a timing:
+#     30-49), not the 132-159 of pooling a whole poll's responses first. A count, not a timing:
 #     real dials stay within 1.5x the simulator's, and compare agrees on dials/reused/peak_open.
 agree tests/real/thirty-workers-random.ini 1 "same close"
 sim_dials=$(row_value "$tmp/c.json" dials sim)
 real_dials=$(row_value "$tmp/c.json" dials real)
 if [ -n "$sim_dials" ] && [ -n "$real_dials" ] && [ "$real_dials" -le $((sim_dials * 3 / 2)) ]; then ok; else
 	ko "30 random workers: real mode dials ${real_dials:-?}, more than 1.5x the simulator's ${sim_dials:-?}"; fi
+for f in tests/scenarios/16-*.ini tests/scenarios/17-*.ini tests/scenarios/18-*.ini \
+	tests/scenarios/19-*.ini; do
+	agree "$f" 1 same # the four tie workloads: real sockets dial what Go and the simulator do
+done
 
 # 2. No leaked descriptors: /proc/self/fd of a run is what it was before (checked inside the
 #    Check suite too); here: the process's own count at the end of the kernel view equals
