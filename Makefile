@@ -146,6 +146,7 @@ check-ubsan: $(BUILD)/unit-tests $(BUILD)/poolsim
 	@echo "== the same suites under clang's UBSan (undefined, float-cast-overflow, integer) =="
 	POOLSIM=$(CURDIR)/$(BUILD)/poolsim $(BUILD)/unit-tests
 	sh tests/scenarios.sh $(BUILD)/poolsim
+	sh tests/harden.sh $(BUILD)/poolsim
 
 check-sanitized: $(BUILD)/unit-tests $(BUILD)/poolsim
 	@echo "== the same suites under AddressSanitizer + UndefinedBehaviorSanitizer =="
@@ -163,6 +164,7 @@ bench:
 	@sh tools/deps.sh bench
 	@$(MAKE) --no-print-directory $(BUILD)/poolsim
 	sh tests/bench.sh $(BUILD)/poolsim
+	sh tests/bench-memory.sh $(BUILD)/poolsim
 
 fuzz:
 	@sh tools/deps.sh fuzz

@@ -1339,7 +1339,7 @@ static void catch_fatal(bool on)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on ? on_fatal : SIG_DFL;
-	sa.sa_flags = SA_RESETHAND;
+	sa.sa_flags = (int)SA_RESETHAND; /* an unsigned constant in glibc */
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);

@@ -63,7 +63,8 @@ bool client_starts_requests(const struct client *c, unsigned type);
 
 /*
  * A run may hold at most CLIENT_MAX_LIVE requests in flight plus open conns
- * at once (about 300 bytes each, so about 1.2 GB): past that it ends early
+ * at once (240-320 bytes each, so at most about 1.25 GB: docs/performance.md,
+ * "Memory at the live limit", tests/bench-memory.sh): past that it ends early
  * instead of thrashing, and client_overflowed() says so. A scenario gets
  * there only with an open-loop rate far above what its server can serve, or
  * with per-request Transports whose conns never expire.
