@@ -76,27 +76,39 @@ static bool later(struct timespec a, struct timespec b)
 	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
 }
 
-/* stale: the oracle at `bin` is missing, or older than a .go file or go.mod of `src`. */
-static bool stale(const char *bin, const char *src)
+/* newer_source: a .go file or go.mod in `dir` is newer than `t` (false if there is no `dir`). */
+static bool newer_source(const char *dir, struct timespec t)
 {
-	struct stat b;
-	if (stat(bin, &b) || access(bin, X_OK))
-		return true;
-	DIR *d = opendir(src);
+	DIR *d = opendir(dir);
 	if (!d)
 		return false;
-	bool older = false;
-	for (struct dirent *e; !older && (e = readdir(d));) {
+	bool newer = false;
+	for (struct dirent *e; !newer && (e = readdir(d));) {
 		size_t n = strlen(e->d_name);
 		if (strcmp(e->d_name, "go.mod") && (n < 3 || strcmp(e->d_name + n - 3, ".go")))
 			continue;
 		char *path = NULL;
 		struct stat s;
-		if (asprintf(&path, "%s/%s", src, e->d_name) >= 0 && !stat(path, &s))
-			older = later(s.st_mtim, b.st_mtim);
+		if (asprintf(&path, "%s/%s", dir, e->d_name) >= 0 && !stat(path, &s))
+			newer = later(s.st_mtim, t);
 		free(path);
 	}
 	closedir(d);
+	return newer;
+}
+
+/* stale: the oracle at `bin` is missing, or older than a .go file or go.mod of `src` or of
+ * the probe package it counts with (its go.mod: replace poolsim/probe => ../../probe). */
+static bool stale(const char *bin, const char *src)
+{
+	struct stat b;
+	if (stat(bin, &b) || access(bin, X_OK))
+		return true;
+	if (newer_source(src, b.st_mtim))
+		return true;
+	char *probe = NULL;
+	bool older = asprintf(&probe, "%s/../../probe", src) >= 0 && newer_source(probe, b.st_mtim);
+	free(probe);
 	return older;
 }
 

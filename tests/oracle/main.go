@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"poolsim/probe"
 )
 
 func usage() {
@@ -144,14 +146,14 @@ func main() {
 // (scaled) and freezes the figures.
 func (r *run) execute() error {
 	for i, h := range r.sc.hosts {
-		hs, err := startHost(h, i, r.seed, r.scale, r.cert, r.serverClosing)
+		hs, err := startHost(h, i, r.seed, r.scale, r.cert, r.p.MarkServerClosed)
 		if err != nil {
 			return err
 		}
 		r.servers = append(r.servers, hs)
-		r.byAddr[strings.TrimSuffix(strings.SplitN(hs.url, "://", 2)[1], "/")] = i
+		r.byAddr[hs.addr] = i
 	}
-	shared, sharedTS := r.newClient()
+	shared := r.newClient()
 	r.t0 = time.Now()
 	r.end = r.t0.Add(r.dur(r.sc.duration))
 	for _, ev := range r.sc.events {
@@ -174,7 +176,7 @@ func (r *run) execute() error {
 		}(ev)
 	}
 	for i, l := range r.sc.loads {
-		g := &loadGen{r: r, l: l, idx: i, shared: shared, sharedTS: sharedTS}
+		g := &loadGen{r: r, l: l, idx: i, shared: shared}
 		g.start()
 	}
 	r.waitEnd()
@@ -195,18 +197,17 @@ func (r *run) execute() error {
 }
 
 type loadGen struct {
-	r        *run
-	l        *loadSpec
-	idx      int
-	shared   *http.Client
-	sharedTS *trState
+	r      *run
+	l      *loadSpec
+	idx    int
+	shared *http.Client
 }
 
-func (g *loadGen) client() (*http.Client, *trState) {
+func (g *loadGen) client() *http.Client {
 	if g.l.newPerReq {
 		return g.r.newClient()
 	}
-	return g.shared, g.sharedTS
+	return g.shared
 }
 
 func (g *loadGen) stopTime() time.Time {
@@ -218,12 +219,12 @@ func (g *loadGen) stopTime() time.Time {
 }
 
 func (g *loadGen) one(spawned bool) bool {
-	cl, ts := g.client()
-	return g.r.request(g.l, cl, ts, spawned)
+	return g.r.request(g.l, g.client(), spawned)
 }
 
 // spawn starts one request on its own goroutine; r.starting covers the gap
-// until the request is counted, so the run is never seen quiet in between.
+// until its Do returns (the probe has it in flight from Do's start), so the
+// run is never seen quiet in between.
 func (g *loadGen) spawn() {
 	g.r.mu.Lock()
 	g.r.starting++
@@ -346,9 +347,8 @@ func (r *run) percentile(sorted []time.Duration, q float64) float64 {
 }
 
 func (r *run) printJSON(w io.Writer) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	t := r.total
+	st := r.p.Stats() // frozen at stopAt
+	t := st.HostStats
 	lat := append([]time.Duration(nil), r.latencies...)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	var b strings.Builder
@@ -362,31 +362,31 @@ func (r *run) printJSON(w io.Writer) {
 		fmt.Fprintf(&b, "  \"quiet_from_ms\": %.3f,\n", float64(r.quietAt)/r.scale/float64(time.Millisecond))
 	}
 	fmt.Fprintf(&b, "  \"totals\": {\"requests\": %d, \"ok\": %d, \"failed\": %d, \"unfinished\": %d,\n",
-		t.requests, t.ok, t.failed, t.unfinished)
+		t.Requests, t.OK, t.Failed, st.Unfinished)
 	fmt.Fprintf(&b, "             \"dials\": %d, \"dial_failures\": %d, \"tls_handshakes\": %d, \"reused\": %d,\n",
-		t.dials, t.dialFailures, t.tlsHandshakes, t.reused)
+		t.Dials, t.DialFailures, t.TLSHandshakes, t.Reused)
 	fmt.Fprintf(&b, "             \"closed\": %d, \"peak_open\": %d, \"peak_idle\": %d, \"peak_waiting\": %d,\n",
-		t.closed, t.peakOpen, t.peakIdle, t.peakWaiting)
-	fmt.Fprintf(&b, "             \"leaked\": %d},\n  \"hosts\": {", t.leaked)
+		t.Closed, t.MaxOpen, t.MaxIdle, t.MaxWaiting)
+	fmt.Fprintf(&b, "             \"leaked\": %d},\n  \"hosts\": {", t.Leaked)
 	for i, h := range r.sc.hosts {
-		k := r.hosts[i]
+		k := st.Hosts[r.servers[i].addr]
 		sep := ",\n            "
 		if i == 0 {
 			sep = ""
 		}
 		fmt.Fprintf(&b, "%s%s: {\"requests\": %d, \"dials\": %d, \"reused\": %d, \"peak_open\": %d,\n"+
 			"                    \"peak_idle\": %d, \"closed\": %d}",
-			sep, strconv.Quote(h.name), k.requests, k.dials, k.reused, k.peakOpen, k.peakIdle, k.closed)
+			sep, strconv.Quote(h.name), k.Requests, k.Dials, k.Reused, k.MaxOpen, k.MaxIdle, k.Closed)
 	}
 	b.WriteString("},\n  \"closes\": {")
-	for i, n := range r.closes {
+	for i, n := range t.Closes {
 		switch {
 		case i == 4:
 			b.WriteString(",\n             ")
 		case i > 0:
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%q: %d", reasonNames[i], n)
+		fmt.Fprintf(&b, "%q: %d", probe.Reason(i).String(), n)
 	}
 	fmt.Fprintf(&b, "},\n  \"latency_ms\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}\n}\n",
 		r.percentile(lat, 0.50), r.percentile(lat, 0.90), r.percentile(lat, 0.99), r.percentile(lat, 1))

@@ -26,10 +26,7 @@ const bodySize = 1024 // so early_close leaves something unread
 
 type ctxKey int
 
-const (
-	connCountKey ctxKey = iota
-	reqRecKey
-)
+const connCountKey ctxKey = 0
 
 // hostServer is one running [host].
 type hostServer struct {
@@ -38,6 +35,7 @@ type hostServer struct {
 	srv           *http.Server
 	ln            net.Listener
 	url           string
+	addr          string              // "127.0.0.1:port": the pool target, as the probe names it
 	onServerClose func(remote string) // the run marks that client conn "server closed first"
 
 	mu    sync.Mutex
@@ -143,7 +141,8 @@ func startHost(spec *hostSpec, idx int, seed int64, scale float64, cert tls.Cert
 		scheme = "https"
 	}
 	h.ln = ln
-	h.url = scheme + "://" + raw.Addr().String() + "/"
+	h.addr = raw.Addr().String()
+	h.url = scheme + "://" + h.addr + "/"
 	h.srv = &http.Server{
 		Handler:      http.HandlerFunc(h.serve),
 		IdleTimeout:  scaleDur(spec.serverIdleTimeout, scale),
