@@ -253,5 +253,8 @@ if [ -n "$first" ]; then
 	keys lesson q
 fi
 
+# The dashboard as a class sees it: flags, legend, layouts, compare pause, teaching mode.
+. tests/e2e/classroom.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

@@ -201,6 +201,12 @@ static ps_time drv_now(void *ctx)
 	return now;
 }
 
+static ps_time drv_pane_now(void *ctx, int i)
+{
+	struct watch *w = ctx;
+	return engine_now(&w->eng[i]);
+}
+
 static bool drv_finished(void *ctx)
 {
 	struct watch *w = ctx;
@@ -272,8 +278,8 @@ static int report_stops(const struct watch *w)
 
 static int run_dashboard(struct watch *w)
 {
-	struct dash_driver drv = {w,           drv_run_until, drv_step, drv_now, drv_finished,
-	                          drv_restart, drv_pause};
+	struct dash_driver drv = {w,           drv_run_until, drv_step,    drv_now, drv_finished,
+	                          drv_restart, drv_pause,     drv_pane_now};
 	/* Decided from the flags: real_index is only known once watch_open has run. */
 	bool wall = w->opts.real || w->opts.compare;
 	double speed = wall ? 1.0 / w->opts.time_scale : w->opts.speed;

@@ -655,8 +655,11 @@ static void total_items(const struct dash *d, const struct dash_pane *p, struct 
 	f->n = 0;
 	limit(v->limits.max_idle_total, lim, sizeof(lim));
 	if (d->cfg->n_panes > 1)
-		item(f, "[%s] %.3fs%s%s", p->mode, seconds(v->now), p->note ? " " : "",
-		     p->note ? p->note : "");
+		item(f, "[%s] %.3fs%s%s", p->mode,
+		     seconds(d->drv->pane_now
+		                 ? d->drv->pane_now(d->drv->ctx, (int)(p - d->cfg->panes))
+		                 : v->now),
+		     p->note ? " " : "", p->note ? p->note : "");
 	else
 		item(f, "[%s]%s%s", p->mode, p->note ? " " : "", p->note ? p->note : "");
 	item(f, "open %lld", (long long)t->open);
@@ -1171,6 +1174,8 @@ static void serve_paused(struct dash *d)
 	if (!d->cfg->wall_clock || d->finished)
 		return;
 	d->drv->run_until(d->drv->ctx, d->clock);
+	d->clock = d->drv->now(d->drv->ctx);
+	tick_views(d);
 	settle_if_finished(d);
 }
 

@@ -44,6 +44,8 @@ struct dash_driver {
 	 * request starts, in-flight ones finish; run_until then only serves them.
 	 */
 	void (*pause)(void *ctx, bool paused);
+	/* The scenario time pane `i`'s engine has reached (NULL: its view's latest record). */
+	ps_time (*pane_now)(void *ctx, int i);
 };
 
 struct dash_config {
