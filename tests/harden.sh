@@ -75,6 +75,17 @@ expect_rc 2 "seed with a space" "$bin" run "$tiny" --seed ' -5'
 expect_rc 2 "seed past 2^63-1" "$bin" run "$tiny" --seed 9223372036854775808
 expect_rc 0 "seed 2^63-1" "$bin" run "$tiny" --seed 9223372036854775807
 
+# ---- 5. Every live-limit stop says so: exit 1, a message, JSON "stopped" (heavy: ~0.5 GB).
+if [ "${HARDEN_HEAVY:-1}" = 1 ]; then
+	for cmd in run real; do
+		f=$here/limits/flood.ini
+		[ "$cmd" = real ] && f=$here/harden/real-flood.ini
+		expect_rc 1 "$cmd at the live limit" timeout 120 "$bin" $cmd "$f" --json
+		expect_err "stopped at .*more than 4000000 requests and conns" "$cmd at the live limit"
+		if grep -q '"stopped": "live_limit"' "$tmp/out"; then ok; else ko "$cmd live limit: no \"stopped\" in the JSON"; fi
+	done
+fi
+
 # ---- 7. A FIFO as the scenario, or among the lessons, is refused at once, never waited on.
 mkfifo "$tmp/fifo.ini"
 for cmd in check run real; do

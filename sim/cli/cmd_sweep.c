@@ -174,9 +174,13 @@ static int run_seed(struct sweep_point *pt, const struct scenario *sc, int seed_
 	}
 	sim_add_sink(s, stats_sink(&st));
 	sim_start(s);
-	sim_run(s);
+	int sig = drive_sim(s); /* a long point ends at Ctrl-C too, not only between points */
 	int rc = 0;
-	if (sim_overflowed(s)) {
+	if (sig) {
+		raise(sig); /* pending again (it is blocked), for the loops that stop the sweep */
+		snprintf(pt->message, sizeof pt->message, "interrupted");
+		rc = PS_EXIT_SIGNAL + sig;
+	} else if (sim_overflowed(s)) {
 		snprintf(
 		    pt->message, sizeof pt->message,
 		    "the run holds too many requests and conns at once (poolsim run says more)");
