@@ -1,41 +1,26 @@
 /*
- * des.c: a 4-ary min-heap of event slots ordered by (time, seq).
+ * des.c: the event queue: slots (type and two integers) in one array,
+ * recycled through a free list, queued on core/heap.h by (time, seq).
  *
- * Slots live in one array and are recycled through a free list; the heap is
- * an array of (time, seq, slot) entries, keys kept in the heap itself so a
- * sift touches one array (4-ary: fewer levels, a cache line per sibling
- * group; 22% less CPU than a binary heap on the medium benchmark, see
- * docs/performance.md), and each slot knows its heap position, so cancel
- * removes from the middle in O(log n). A handle carries the slot's
- * generation, bumped on every reuse, so cancelling a handle whose event
- * already ran is a harmless no-op.
+ * The heap is 4-ary with its keys in its own array (22% less CPU than a
+ * binary heap on the medium benchmark, see docs/performance.md), and each
+ * slot's position is known, so cancel removes from the middle in O(log n).
+ * A handle carries the slot's generation, bumped on every reuse, so
+ * cancelling a handle whose event already ran is a harmless no-op.
  */
 #include "des.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
+
 struct des_slot {
 	uint32_t a, b;
 	uint32_t gen;
-	uint32_t heap_pos; /* PS_NONE when free */
 	uint32_t next_free;
 	uint16_t type;
 };
-
-/*
- * A heap entry carries its own (time, seq) key, so sifting compares within
- * the heap array instead of chasing each slot (a cache miss per compare on
- * large runs). The heap is 4-ary: half the levels of a binary heap, and the
- * four children of a node share a cache line or two.
- */
-struct des_entry {
-	ps_time at;
-	uint64_t seq;
-	uint32_t slot;
-};
-
-#define DES_ARITY 4
 
 struct des_type {
 	des_handler fn;
@@ -48,16 +33,17 @@ struct des {
 	uint64_t next_seq;
 	struct des_slot *slots;
 	uint32_t n_slots, cap_slots, free_head;
-	struct des_entry *heap;
-	uint32_t heap_len;
+	struct heap queue; /* slots by (time, seq) */
 	struct des_type types[DES_MAX_TYPES];
 };
 
 struct des *des_create(void)
 {
 	struct des *d = calloc(1, sizeof(*d));
-	if (d)
+	if (d) {
 		d->free_head = PS_NONE;
+		heap_init(&d->queue);
+	}
 	return d;
 }
 
@@ -66,7 +52,7 @@ void des_destroy(struct des *d)
 	if (!d)
 		return;
 	free(d->slots);
-	free(d->heap);
+	heap_free(&d->queue);
 	free(d);
 }
 
@@ -76,50 +62,6 @@ void des_on(struct des *d, unsigned type, des_handler fn, void *ctx)
 		abort();
 	d->types[type].fn = fn;
 	d->types[type].ctx = ctx;
-}
-
-static inline bool entry_less(const struct des_entry *x, const struct des_entry *y)
-{
-	if (x->at != y->at)
-		return x->at < y->at;
-	return x->seq < y->seq;
-}
-
-static inline void heap_put(struct des *d, uint32_t pos, const struct des_entry *e)
-{
-	d->heap[pos] = *e;
-	d->slots[e->slot].heap_pos = pos;
-}
-
-static void sift_up(struct des *d, uint32_t pos, struct des_entry e)
-{
-	while (pos > 0) {
-		uint32_t parent = (pos - 1) / DES_ARITY;
-		if (!entry_less(&e, &d->heap[parent]))
-			break;
-		heap_put(d, pos, &d->heap[parent]);
-		pos = parent;
-	}
-	heap_put(d, pos, &e);
-}
-
-static void sift_down(struct des *d, uint32_t pos, struct des_entry e)
-{
-	for (;;) {
-		uint32_t first = DES_ARITY * pos + 1;
-		if (first >= d->heap_len)
-			break;
-		uint32_t last = first + DES_ARITY < d->heap_len ? first + DES_ARITY : d->heap_len;
-		uint32_t best = first;
-		for (uint32_t c = first + 1; c < last; c++)
-			if (entry_less(&d->heap[c], &d->heap[best]))
-				best = c;
-		if (!entry_less(&d->heap[best], &e))
-			break;
-		heap_put(d, pos, &d->heap[best]);
-		pos = best;
-	}
-	heap_put(d, pos, &e);
 }
 
 static uint32_t slot_alloc(struct des *d)
@@ -132,11 +74,10 @@ static uint32_t slot_alloc(struct des *d)
 	if (d->n_slots == d->cap_slots) {
 		uint32_t cap = d->cap_slots ? d->cap_slots * 2 : 1024;
 		struct des_slot *slots = realloc(d->slots, cap * sizeof(*slots));
-		struct des_entry *heap = realloc(d->heap, cap * sizeof(*heap));
-		if (!slots || !heap)
+		if (slots)
+			d->slots = slots;
+		if (!slots || heap_reserve(&d->queue, cap) < 0)
 			abort(); /* a lost event would silently change the run */
-		d->slots = slots;
-		d->heap = heap;
 		d->cap_slots = cap;
 	}
 	d->slots[d->n_slots].gen = 0;
@@ -145,7 +86,6 @@ static uint32_t slot_alloc(struct des *d)
 
 static void slot_free(struct des *d, uint32_t slot)
 {
-	d->slots[slot].heap_pos = PS_NONE;
 	d->slots[slot].gen++;
 	d->slots[slot].next_free = d->free_head;
 	d->free_head = slot;
@@ -158,21 +98,9 @@ des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uin
 	s->a = a;
 	s->b = b;
 	s->type = (uint16_t)type;
-	struct des_entry e = {.at = at < d->now ? d->now : at, .seq = d->next_seq++, .slot = slot};
-	sift_up(d, d->heap_len++, e);
+	heap_push(&d->queue, at < d->now ? d->now : at, d->next_seq++, slot);
 	/* gen + 1 keeps every live handle non-zero (DES_NO_TIMER). */
 	return ((uint64_t)(s->gen + 1) << 32) | slot;
-}
-
-static void heap_remove(struct des *d, uint32_t pos)
-{
-	struct des_entry last = d->heap[--d->heap_len];
-	if (pos == d->heap_len)
-		return;
-	if (pos > 0 && entry_less(&last, &d->heap[(pos - 1) / DES_ARITY]))
-		sift_up(d, pos, last);
-	else
-		sift_down(d, pos, last);
 }
 
 bool des_cancel(struct des *d, des_timer *timer)
@@ -183,9 +111,8 @@ bool des_cancel(struct des *d, des_timer *timer)
 		return false;
 	uint32_t slot = (uint32_t)t;
 	uint32_t gen = (uint32_t)(t >> 32) - 1;
-	if (slot >= d->n_slots || d->slots[slot].gen != gen || d->slots[slot].heap_pos == PS_NONE)
+	if (slot >= d->n_slots || d->slots[slot].gen != gen || !heap_remove(&d->queue, slot))
 		return false;
-	heap_remove(d, d->slots[slot].heap_pos);
 	slot_free(d, slot);
 	return true;
 }
@@ -210,27 +137,30 @@ uint64_t des_steps_at_now(const struct des *d)
 
 ps_time des_next_time(const struct des *d)
 {
-	return d->heap_len ? d->heap[0].at : PS_TIME_NEVER;
+	const struct heap_entry *top = heap_top(&d->queue);
+	return top ? top->at : PS_TIME_NEVER;
 }
 
 unsigned des_next_type(const struct des *d)
 {
-	return d->heap_len ? d->slots[d->heap[0].slot].type : DES_MAX_TYPES;
+	const struct heap_entry *top = heap_top(&d->queue);
+	return top ? d->slots[top->id].type : DES_MAX_TYPES;
 }
 
 size_t des_pending(const struct des *d)
 {
-	return d->heap_len;
+	return d->queue.len;
 }
 
 bool des_step(struct des *d, ps_time limit)
 {
-	if (d->heap_len == 0 || d->heap[0].at > limit)
+	const struct heap_entry *top = heap_top(&d->queue);
+	if (!top || top->at > limit)
 		return false;
-	ps_time at = d->heap[0].at;
-	uint32_t slot = d->heap[0].slot;
+	ps_time at = top->at;
+	uint32_t slot = top->id;
 	struct des_slot ev = d->slots[slot];
-	heap_remove(d, 0);
+	heap_pop(&d->queue);
 	slot_free(d, slot);
 	if (at > d->now) {
 		d->now = at;

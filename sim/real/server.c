@@ -1,8 +1,8 @@
 /*
  * server.c: real mode's loopback HTTP/1.1 servers (server.h).
  *
- * One thread serves every host: listeners, connections, timers (a binary
- * min-heap of connection indices keyed by deadline) and a command eventfd.
+ * One thread serves every host: listeners, connections, timers (core/heap.h:
+ * connection indices keyed by deadline) and a command eventfd.
  * Only that thread touches connections; the main thread only sets command
  * flags, reads atomics and, after the thread is joined, frees everything.
  * It must bind 127.0.0.1 only, write no file and never print.
@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heap.h"
 #include "rng.h"
 #include "server_rules.h"
 #include "tlscert.h"
@@ -81,14 +82,12 @@ struct sconn {
 	enum sconn_state state;
 	uint32_t host;
 	uint32_t gen;
-	uint32_t heap_pos; /* PS_NONE: no timer */
 	uint32_t next_free;
 	unsigned want;
 	uint16_t peer_port;
 	bool close_after; /* the response being written says Connection: close */
 	bool asked_close; /* the request said Connection: close */
 	SSL *ssl;
-	int64_t deadline; /* monotonic ns */
 	uint64_t served;
 	size_t in_len;
 	size_t hdr_len, out_off; /* written so far of header + body */
@@ -121,8 +120,7 @@ struct server_set {
 	pthread_t thread;
 	struct sconn *conns;
 	uint32_t n_conns, cap_conns, free_head;
-	uint32_t *heap;
-	uint32_t heap_len;
+	struct heap timers; /* conn indices by deadline (monotonic ns) */
 	struct poller_event events[POLLER_BATCH];
 	char body[SERVER_BODY_SIZE];
 };
@@ -140,69 +138,23 @@ static int64_t scaled(const struct server_set *s, ps_time d)
 	return v >= 9e18 ? INT64_MAX / 2 : (int64_t)(v + 0.5);
 }
 
-/* ---- timer heap ------------------------------------------------------ */
-
-static bool heap_less(const struct server_set *s, uint32_t a, uint32_t b)
-{
-	const struct sconn *x = &s->conns[s->heap[a]], *y = &s->conns[s->heap[b]];
-	return x->deadline < y->deadline || (x->deadline == y->deadline && s->heap[a] < s->heap[b]);
-}
-
-static void heap_swap(struct server_set *s, uint32_t a, uint32_t b)
-{
-	uint32_t t = s->heap[a];
-	s->heap[a] = s->heap[b];
-	s->heap[b] = t;
-	s->conns[s->heap[a]].heap_pos = a;
-	s->conns[s->heap[b]].heap_pos = b;
-}
-
-static void heap_up(struct server_set *s, uint32_t i)
-{
-	while (i > 0 && heap_less(s, i, (i - 1) / 2)) {
-		heap_swap(s, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static void heap_down(struct server_set *s, uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->heap_len && heap_less(s, l, m))
-			m = l;
-		if (r < s->heap_len && heap_less(s, r, m))
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(s, i, m);
-		i = m;
-	}
-}
+/* ---- timers: one per conn at most, on core/heap.h by (deadline, conn index) ---- */
 
 static void timer_cancel(struct server_set *s, uint32_t idx)
 {
-	uint32_t pos = s->conns[idx].heap_pos;
-	if (pos == PS_NONE)
-		return;
-	s->conns[idx].heap_pos = PS_NONE;
-	s->heap_len--;
-	if (pos == s->heap_len)
-		return;
-	s->heap[pos] = s->heap[s->heap_len];
-	s->conns[s->heap[pos]].heap_pos = pos;
-	heap_down(s, pos);
-	heap_up(s, pos);
+	heap_remove(&s->timers, idx);
 }
 
-/* The heap has room for every conn slot (grown with conns), so this cannot fail. */
+/* The heap has room for every conn slot (reserved with conns), so this cannot fail. */
 static void timer_arm(struct server_set *s, uint32_t idx, int64_t deadline)
 {
-	timer_cancel(s, idx);
-	s->conns[idx].deadline = deadline;
-	s->conns[idx].heap_pos = s->heap_len;
-	s->heap[s->heap_len++] = idx;
-	heap_up(s, s->heap_len - 1);
+	heap_remove(&s->timers, idx);
+	heap_push(&s->timers, deadline, idx, idx);
+}
+
+static bool timer_armed(const struct server_set *s, uint32_t idx)
+{
+	return heap_queued(&s->timers, idx);
 }
 
 /* ---- connection slots ------------------------------------------------ */
@@ -214,10 +166,8 @@ static int conns_grow(struct server_set *s)
 	if (!c)
 		return -ENOMEM;
 	s->conns = c;
-	uint32_t *h = realloc(s->heap, cap * sizeof *h);
-	if (!h)
+	if (heap_reserve(&s->timers, cap) < 0)
 		return -ENOMEM;
-	s->heap = h;
 	s->cap_conns = cap;
 	return 0;
 }
@@ -239,7 +189,6 @@ static uint32_t conn_alloc(struct server_set *s)
 	memset(c, 0, offsetof(struct sconn, hdr));
 	c->gen = gen;
 	c->fd = -1;
-	c->heap_pos = PS_NONE;
 	c->next_free = PS_NONE;
 	return idx;
 }
@@ -409,7 +358,7 @@ static void conn_settle(struct server_set *s, uint32_t idx)
 		return;
 	}
 	const struct host_spec *spec = s->hosts[c->host].spec;
-	if (server_idle_clock_starts(spec, c->served) && c->heap_pos == PS_NONE)
+	if (server_idle_clock_starts(spec, c->served) && !timer_armed(s, idx))
 		timer_arm(s, idx, poller_clock_ns() + scaled(s, spec->server_idle_timeout));
 }
 
@@ -633,9 +582,10 @@ static void run_commands(struct server_set *s)
 static void run_timers(struct server_set *s)
 {
 	int64_t now = poller_clock_ns();
-	while (s->heap_len > 0 && s->conns[s->heap[0]].deadline <= now) {
-		uint32_t idx = s->heap[0];
-		timer_cancel(s, idx);
+	const struct heap_entry *due;
+	while ((due = heap_top(&s->timers)) && due->at <= now) {
+		uint32_t idx = due->id;
+		heap_pop(&s->timers);
 		conn_on_timer(s, idx);
 	}
 }
@@ -673,8 +623,9 @@ static void *server_thread(void *arg)
 	while (!atomic_load(&s->stop)) {
 		run_timers(s);
 		int64_t timeout = -1;
-		if (s->heap_len > 0) {
-			timeout = s->conns[s->heap[0]].deadline - poller_clock_ns();
+		const struct heap_entry *next = heap_top(&s->timers);
+		if (next) {
+			timeout = next->at - poller_clock_ns();
 			if (timeout < 0)
 				timeout = 0;
 		}
@@ -742,6 +693,7 @@ struct server_set *server_set_start(const struct scenario *sc, double time_scale
 	s->scale = time_scale > 0 ? time_scale : 1.0;
 	s->wake_fd = -1;
 	s->free_head = PS_NONE;
+	heap_init(&s->timers);
 	memset(s->body, 'x', sizeof s->body);
 	s->body[sizeof s->body - 1] = '\n';
 	*err = set_init(s, sc);
@@ -790,7 +742,7 @@ void server_set_stop(struct server_set *s)
 	poller_destroy(s->poller);
 	tlscert_destroy(s->tls);
 	free(s->conns);
-	free(s->heap);
+	heap_free(&s->timers);
 	free(s->hosts);
 	free(s);
 }

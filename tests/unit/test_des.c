@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "des.h"
+#include "heap.h"
 
 struct log {
 	uint32_t seen[64];
@@ -127,6 +128,33 @@ START_TEST(test_des_heap_order_holds_for_many_random_events)
 }
 END_TEST
 
+/* The heap alone: ids removed from anywhere never come out; the rest by (at, seq). */
+START_TEST(test_heap_remove_anywhere_then_pop_in_key_order)
+{
+	struct heap h;
+	heap_init(&h);
+	ck_assert_int_eq(heap_reserve(&h, 300), 0);
+	for (uint32_t id = 0; id < 300; id++)
+		heap_push(&h, (int64_t)((id * 7919u) % 50), 299 - id, id);
+	for (uint32_t id = 0; id < 300; id += 3)
+		ck_assert(heap_remove(&h, id));
+	ck_assert(!heap_remove(&h, 0)); /* already out */
+	ck_assert(!heap_queued(&h, 3));
+	ck_assert(heap_queued(&h, 4));
+	int64_t at = -1;
+	uint64_t seq = 0;
+	uint32_t n = 0;
+	for (const struct heap_entry *e; (e = heap_top(&h)); heap_pop(&h), n++) {
+		ck_assert_uint_ne(e->id % 3, 0);
+		ck_assert(e->at > at || (e->at == at && e->seq > seq));
+		at = e->at;
+		seq = e->seq;
+	}
+	ck_assert_uint_eq(n, 200);
+	heap_free(&h);
+}
+END_TEST
+
 Suite *suite_des(void)
 {
 	Suite *s = suite_create("des");
@@ -136,6 +164,7 @@ Suite *suite_des(void)
 	tcase_add_test(tc, test_des_stale_handle_cancels_nothing);
 	tcase_add_test(tc, test_des_step_respects_limit_and_past_is_now);
 	tcase_add_test(tc, test_des_heap_order_holds_for_many_random_events);
+	tcase_add_test(tc, test_heap_remove_anywhere_then_pop_in_key_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
