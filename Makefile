@@ -1,6 +1,6 @@
 # poolsim: a simulator of Go's net/http connection pool.
 #   make          build build/poolsim (installs missing Debian packages first)
-#   make test     every test: Check suites, scenario tests, tmux dashboard tests,
+#   make test     every test: Check suites, scenario tests, tmux dashboard tests, the Go probe's go test,
 #                 then the Check suites again under gcc's ASan+UBSan and under
 #                 clang's UBSan with its integer and float-cast checks
 #   make demo     the live dashboard, simulated beside real sockets
@@ -58,7 +58,7 @@ TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tobj/%.o)
 TEST_CFLAGS = $(addprefix -Isim/,$(DIRS)) $(foreach lib,$(POISONED),$(shell pkg-config --cflags $(lib) 2>/dev/null))
 
-.PHONY: all deps test demo bench fuzz oracle docs install clean check-layering check-format check-units check-scenarios check-real check-harden check-e2e check-sanitized check-ubsan print-layering
+.PHONY: all deps test demo bench fuzz oracle docs install clean check-layering check-format check-units check-scenarios check-real check-harden check-e2e check-probe check-sanitized check-ubsan print-layering
 
 all:
 	@sh tools/deps.sh build
@@ -99,7 +99,7 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpoolsim.a
 
 test:
 	@sh tools/deps.sh test
-	@$(MAKE) --no-print-directory check-layering check-format check-units check-scenarios check-real check-harden check-e2e
+	@$(MAKE) --no-print-directory check-layering check-format check-units check-scenarios check-real check-harden check-e2e check-probe
 	@echo "== the whole tree with clang -Werror =="
 	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/poolsim build/clang/unit-tests
 	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g -fno-omit-frame-pointer' \
@@ -129,6 +129,10 @@ check-real: $(BUILD)/poolsim
 check-harden: $(BUILD)/poolsim
 	sh tests/harden.sh $(BUILD)/poolsim
 	sh tests/signals.sh $(BUILD)/poolsim 20
+
+# The Go probe package (probe/): go test ./... under each Go toolchain present.
+check-probe:
+	sh tests/probe.sh
 
 check-e2e: $(BUILD)/poolsim
 	sh tests/e2e.sh $(BUILD)/poolsim
