@@ -162,6 +162,7 @@ check-sanitized: $(BUILD)/unit-tests $(BUILD)/poolsim
 demo:
 	@sh tools/deps.sh build
 	@$(MAKE) --no-print-directory $(BUILD)/poolsim
+	@echo "poolsim demo: simulated (left) beside real sockets (right); ? explains the screen. To learn one rule at a time: $(BUILD)/poolsim watch 3 --teach"
 	$(BUILD)/poolsim watch --compare scenarios/demo.ini
 
 bench:

@@ -58,4 +58,42 @@ if ! grep -q 'changed on the command line' "$tmp/noset.out"; then ok; else ko "a
 if grep -q '^closed    0$' "$tmp/9.out"; then ok; else ko "closed 0 line: $(grep '^closed' "$tmp/9.out")"; fi
 if grep -q '^latency   n/a' "$tmp/9.out"; then ok; else ko "lesson 9 latency: $(grep '^latency' "$tmp/9.out")"; fi
 
+"$bin" run 10 >"$tmp/10.out"
+if grep -q '^latency   n/a' "$tmp/10.out"; then ok; else ko "lesson 10 latency: $(grep '^latency' "$tmp/10.out")"; fi
+
+# The man page and the program name the same options (finding 8: docs/poolsim.1 must match).
+"$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u >"$tmp/usage.opts"
+sed 's/\\-/-/g' docs/poolsim.1 | grep -oE -- '--[a-z][a-z-]+' | sort -u >"$tmp/man.opts"
+missing=$(comm -23 "$tmp/usage.opts" "$tmp/man.opts" | tr '\n' ' ')
+extra=$(comm -13 "$tmp/usage.opts" "$tmp/man.opts" | tr '\n' ' ')
+if [ -z "$missing" ]; then ok; else ko "options in --help but not in the man page: $missing"; fi
+if [ -z "$extra" ]; then ok; else ko "options in the man page but not in --help: $extra"; fi
+
+# README's capture of make demo (tools/capture-demo.sh, 160x48) has nothing cut (finding 4).
+awk '/^```text$/{on=1; next} /^```$/{on=0} on' README.md >"$tmp/readme.cap"
+if [ "$(wc -l <"$tmp/readme.cap")" -eq 48 ] && grep -q 'q quit$' "$tmp/readme.cap" &&
+	grep -q 'cache and search are calm' "$tmp/readme.cap" &&
+	[ "$(grep -oE 'ok [0-9]+ +failed [0-9]+' "$tmp/readme.cap" | wc -l)" -ge 6 ] &&
+	! grep -qE 'max_idle_p($|[^e])|errTooManyIdl($|[^e])|pausing delays' "$tmp/readme.cap"; then ok; else
+	ko "README's capture is not a whole 160x48 screen of the current dashboard"
+fi
+
+# The lessons' texts agree with their numbers and with each other (finding 9).
+# demo.ini quotes api's dials and requests: the simulator's, exactly.
+"$bin" run scenarios/demo.ini --json | tr -d '\n' | grep -oE '"api": \{"requests": [0-9]+, "dials": [0-9]+' >"$tmp/demo.api"
+req=$(grep -oE '"requests": [0-9]+' "$tmp/demo.api" | grep -oE '[0-9]+')
+dials=$(grep -oE '"dials": [0-9]+' "$tmp/demo.api" | grep -oE '[0-9]+')
+if [ -n "$req" ] && grep -q "api: $dials\$" scenarios/demo.ini && grep -q "dials for $req requests ($(((200 * dials / req + 1) / 2))%" scenarios/demo.ini &&
+	! grep -q 'most requests' scenarios/demo.ini; then ok; else
+	ko "demo.ini's api numbers: the run has $dials dials for $req requests"
+fi
+# Lesson 2's title says the timeout is shorter than the think time, as its file sets them.
+if grep -q '^name *= IdleConnTimeout 5 s is shorter than the 6 s think' scenarios/02-idle-timeout.ini &&
+	grep -q '^IdleConnTimeout *= *5s' scenarios/02-idle-timeout.ini && grep -q '^think *= *6s' scenarios/02-idle-timeout.ini; then ok; else
+	ko "lesson 2's title and settings disagree"
+fi
+# Lesson 14 says nginx keeps 75 s; lesson 17 must not call DefaultTransport's 90 s shorter.
+if grep -q 'nginx' scenarios/14-server-idle-timeout.ini && grep -q 'LONGER than many servers' scenarios/17-high-load-settings.ini &&
+	! grep -q "shorter *$" scenarios/17-high-load-settings.ini; then ok; else ko "lessons 14 and 17 disagree on 90 s"; fi
+
 finish cli.sh

@@ -709,7 +709,7 @@ static enum dash_color cell_color(const struct view_cell *c)
  * The row of cells, wrapped over `rows` lines. A mark is drawn in front of
  * the cell at the MaxIdleConnsPerHost and MaxConnsPerHost positions, and the
  * row runs at least to the marks so the room left under each limit shows.
- * `+N` counts the conns (not free positions) that did not fit.
+ * `+N` counts the open conns (not free positions, not closed ones) that did not fit.
  */
 static void draw_cells(const struct dash *d, const struct view *v, uint32_t host, int y, int x,
                        int w, int rows)
@@ -748,7 +748,7 @@ static void draw_cells(const struct dash *d, const struct view *v, uint32_t host
 		col++;
 	}
 	for (size_t i = shown; row == rows && i < n; i++)
-		hidden += cells[i].state != VIEW_CELL_EMPTY;
+		hidden += cells[i].state != VIEW_CELL_EMPTY && cells[i].state != VIEW_CELL_CLOSING;
 	if (hidden > 0)
 		putf(y + rows - 1, x + w - 6, 6, A_BOLD, "+%zu", hidden);
 	else if ((int64_t)span == mc && mc > 0 && row < rows)

@@ -154,3 +154,30 @@ else
 	fail "watch 3 --teach: no TEACH" "$(screen teach)"
 fi
 keys teach q
+
+# The connection table (finding 7): a closed conn's age stops at its close, and the
+# table says what closed it.
+start detail 160 48 -- 3 --speed 0.01
+if wait_for detail 'errTooManyIdleHost' 60; then
+	keys detail Tab
+	if wait_for detail 'closed by' 20; then
+		row1=$(screen detail | grep -E '^ *#[0-9]+ +closed ' | head -1)
+		sleep 1
+		row2=$(screen detail | grep -E "^ *$(echo "$row1" | awk '{print $1}') +closed " | head -1)
+		if [ -n "$row1" ] && [ "$row1" = "$row2" ] && echo "$row1" | grep -q 'errTooManyIdleHost'; then
+			pass "detail: a closed conn's age stays, with its close reason"
+		else
+			fail "detail: '$row1' then '$row2'" "$(screen detail)"
+		fi
+	else
+		fail "detail: no table" "$(screen detail)"
+	fi
+else
+	fail "detail: no close" "$(screen detail)"
+fi
+keys detail q
+
+# Lesson 12's idle conns sit in Transports of their own: the host line says so.
+start own 120 40 -- 12 --speed max
+if wait_for own 'each in its own Transport' 60; then pass "lesson 12: idle conns each in its own Transport"; else fail "lesson 12" "$(screen own)"; fi
+keys own q
