@@ -56,6 +56,7 @@ type Probe struct {
 
 // trState is what the inference must know about one http.Transport.
 type trState struct {
+	tr             *http.Transport
 	index          int
 	keepAlivesOff  bool // DisableKeepAlives or MaxIdleConnsPerHost < 0 (P1)
 	maxIdlePerHost int  // Go's effective limit (0 means 2)
@@ -140,7 +141,7 @@ func (p *Probe) RoundTripper() http.RoundTripper { return p.first }
 func (p *Probe) Client() *http.Client { return &http.Client{Transport: p.first} }
 
 func newTrState(tr *http.Transport) *trState {
-	ts := &trState{keepAlivesOff: tr.DisableKeepAlives || tr.MaxIdleConnsPerHost < 0,
+	ts := &trState{tr: tr, keepAlivesOff: tr.DisableKeepAlives || tr.MaxIdleConnsPerHost < 0,
 		maxIdlePerHost: tr.MaxIdleConnsPerHost, maxIdleTotal: tr.MaxIdleConns, idleTimeout: tr.IdleConnTimeout}
 	if tr.MaxIdleConnsPerHost == 0 {
 		ts.maxIdlePerHost = http.DefaultMaxIdleConnsPerHost
@@ -213,6 +214,27 @@ func (p *Probe) Stop() {
 	p.mu.Unlock()
 	if p.out != nil {
 		p.out.close(time.Second)
+	}
+}
+
+// CloseIdleConnections calls CloseIdleConnections on every instrumented
+// Transport; the conns it closes count as closes "error", as poolsim counts
+// errCloseIdleConns (a Transport's own CloseIdleConnections, called directly,
+// would be read as an idle close: max_idle_per_host).
+func (p *Probe) CloseIdleConnections() {
+	p.mu.Lock()
+	trs := make([]*http.Transport, 0, len(p.trs))
+	for c := range p.live {
+		if c.state == stIdle || c.state == stReady {
+			c.pending = ReasonError
+		}
+	}
+	for _, ts := range p.trs {
+		trs = append(trs, ts.tr)
+	}
+	p.mu.Unlock()
+	for _, tr := range trs {
+		tr.CloseIdleConnections()
 	}
 }
 

@@ -198,3 +198,15 @@ func TestReasonErrorLeakedBody(t *testing.T) {
 		t.Fatalf("leaked %d, want 0", st.Leaked)
 	}
 }
+
+// p.CloseIdleConnections closes the idle conn: closes error 1 (poolsim's
+// errCloseIdleConns category), not an idle-limit reason.
+func TestReasonErrorCloseIdleConnections(t *testing.T) {
+	s := server(t, nil)
+	p := Attach(&http.Transport{})
+	get(t, p.Client(), s.URL)
+	eventually(t, "the idle conn", func() bool { return p.Stats().Idle == 1 })
+	p.CloseIdleConnections()
+	eventually(t, "the close", func() bool { return p.Stats().Closed == 1 })
+	wantCloses(t, p.Stats().HostStats, ReasonError, 1)
+}
