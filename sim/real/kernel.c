@@ -238,7 +238,6 @@ struct kernel_monitor {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
-	bool poked; /* a socket changed state since the last sample began */
 	bool have_latest;
 	struct kernel_sample latest, peak; /* peak: field by field, since the last read */
 	struct kernel_host_sample *latest_hosts, *peak_hosts;
@@ -281,7 +280,6 @@ static void *monitor_thread(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
-		m->poked = false;
 		pthread_mutex_unlock(&m->lock);
 		struct kernel_sample s;
 		int err = kernel_sample(m->sampler, &s);
@@ -297,13 +295,8 @@ static void *monitor_thread(void *arg)
 		int64_t ns = next.tv_nsec + m->period_ns;
 		next.tv_sec += ns / 1000000000;
 		next.tv_nsec = ns % 1000000000;
-		/* A poke (a dial, a connect, a close) samples again at once: a burst is not missed.
-		 */
-		while (!m->stop && !m->poked &&
-		       pthread_cond_timedwait(&m->wake, &m->lock, &next) != ETIMEDOUT)
+		while (!m->stop && pthread_cond_timedwait(&m->wake, &m->lock, &next) != ETIMEDOUT)
 			;
-		if (m->poked)
-			clock_gettime(CLOCK_MONOTONIC, &next);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
@@ -365,16 +358,6 @@ void kernel_monitor_stop(struct kernel_monitor *m)
 	free(m->latest_hosts);
 	free(m->peak_hosts);
 	free(m);
-}
-
-void kernel_monitor_poke(struct kernel_monitor *m)
-{
-	if (!m)
-		return;
-	pthread_mutex_lock(&m->lock);
-	m->poked = true;
-	pthread_cond_signal(&m->wake);
-	pthread_mutex_unlock(&m->lock);
 }
 
 static void copy_out(struct kernel_sample *out, const struct kernel_sample *from)

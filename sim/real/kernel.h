@@ -45,22 +45,21 @@ int kernel_count_fds(void);
  * kernel_monitor: a sampler on its own thread. Reading /proc/net/tcp walks the
  * kernel's whole established-socket hash (about 1 ms per file on a machine
  * with 256k buckets, however few sockets there are), which would stall real
- * mode's event loop; the monitor samples every period_ns (monotonic), and at
- * once after every kernel_monitor_poke (the loop pokes it at each socket(),
- * connect and close), and keeps the newest sample and the peak of every count
- * since the last read. NULL with *err = -errno.
+ * mode's event loop; the monitor samples every period_ns (monotonic) and
+ * keeps the newest sample and the peak of every count since the last read.
+ * A burst shorter than the period can fall between two scans: real mode takes
+ * the peaks of ESTABLISHED and fds at its own transitions (realnet.c). NULL
+ * with *err = -errno.
  */
 struct kernel_monitor;
 
-/* The one sampling period of real mode (wall time) when no socket changes state. */
+/* The one sampling period of real mode (wall time). */
 #define KERNEL_SAMPLE_PERIOD_NS (100 * 1000 * 1000)
 
 struct kernel_monitor *kernel_monitor_start(const uint16_t *ports, uint32_t n_hosts,
                                             int64_t period_ns, int *err);
 /* Stops and joins the thread; NULL is fine. */
 void kernel_monitor_stop(struct kernel_monitor *m);
-/* A socket changed state: sample again now (coalesced; cheap; never blocks on /proc). */
-void kernel_monitor_poke(struct kernel_monitor *m);
 /*
  * kernel_monitor_latest: copy the newest sample into *out and, if `peak` is
  * not NULL, the highest value of each count seen since the previous call

@@ -290,7 +290,6 @@ static void release(struct realnet *n, uint32_t conn)
 	if (c->fd >= 0) {
 		note_fds(n); /* before the close: the most descriptors are open now */
 		close(c->fd);
-		kernel_monitor_poke(n->monitor);
 	}
 	c->fd = -1;
 	c->state = RC_NONE;
@@ -497,7 +496,6 @@ static void connected(struct realnet *n, uint32_t conn)
 	struct rconn *c = &n->conns[conn];
 	note_fds(n);
 	note_established(n);
-	kernel_monitor_poke(n->monitor); /* one more ESTABLISHED */
 	struct sockaddr_in a;
 	socklen_t len = sizeof a;
 	if (getsockname(c->fd, (struct sockaddr *)&a, &len) == 0)
@@ -542,7 +540,6 @@ static void on_dial(void *ctx, uint32_t conn, uint32_t gen)
 		return;
 	}
 	note_fds(n);
-	kernel_monitor_poke(n->monitor); /* one more descriptor */
 	struct sockaddr_in a = {.sin_family = AF_INET,
 	                        .sin_port = htons(server_port(n->servers, c->host))};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* the only address real mode ever dials */

@@ -43,10 +43,11 @@ const struct net_ops *realnet_ops(void);
  * KERNEL_SAMPLE_PERIOD_NS of wall time (kernel.h): one EV_KERNEL_SAMPLE per
  * host and one with host = PS_NONE for the total (value = ESTABLISHED,
  * conn = TIME_WAIT, flags = open fds; client side). The samples are taken on
- * a thread of kernel.h's (kernel_monitor), poked at every socket(), connect
- * and close so a burst between two records is seen, and the descriptors are
- * counted at each of those transitions; when the peaks since the last
- * records differ from the newest sample, records with the peaks come first.
+ * a thread of kernel.h's (kernel_monitor); so that a burst between two of
+ * them is never missed, the loop itself takes ESTABLISHED (the kernel's
+ * TCP_INFO state of each of its sockets) at every connect and counts the
+ * descriptors at every socket(), connect and close; when those peaks since
+ * the last records exceed the newest sample, records with the peaks come first.
  * 0, or -errno if that thread could not start (then nothing has started).
  */
 int realnet_start(struct realnet *n, bool kernel_samples);
