@@ -42,6 +42,7 @@ void cli_usage(FILE *out)
 	    "  --csv FILE           a time series of open/active/idle/dialing/waiting\n"
 	    "  --sample DURATION    the CSV sampling interval (default 100ms)\n"
 	    "  --plot FILE.svg      an SVG time chart of the run\n"
+	    "  --events FILE        every event record as JSON lines (docs/format.md)\n"
 	    "  --set KEY=VALUE      override any key: MaxIdleConnsPerHost=10, "
 	    "host.api.service_time=\n"
 	    "                       exp:30ms, load.web.rate=800/s (repeatable; docs/format.md)\n"
@@ -93,7 +94,7 @@ static const struct flag_spec flags[] = {
     {"--time-scale", CLI_SCALE, true}, {"--speed", CLI_WATCH, true},
     {"--real", CLI_WATCH, false},      {"--compare", CLI_WATCH, false},
     {"--frames", CLI_WATCH, true},     {"--check-invariants", CLI_DEBUG, false},
-    {"--teach", CLI_TEACH, false},
+    {"--teach", CLI_TEACH, false},     {"--events", CLI_EVENTS, true},
 };
 
 static const struct flag_spec *find_flag(const char *arg, unsigned allowed)
@@ -122,6 +123,8 @@ static int apply_flag(struct cli_opts *o, const char *name, const char *value, u
 		o->csv_path = value;
 	else if (!strcmp(name, "--plot"))
 		o->plot_path = value;
+	else if (!strcmp(name, "--events"))
+		o->events_path = value;
 	else if (!strcmp(name, "--sample")) {
 		if (parse_duration(value, &o->sample) || o->sample <= 0)
 			return bad(o, "--sample wants a positive duration like 100ms, not '%s'",

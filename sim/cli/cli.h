@@ -18,14 +18,15 @@
 enum cli_flag {
 	CLI_JSON = 1u << 0,
 	CLI_TRACE = 1u << 1,
-	CLI_CSV = 1u << 2,   /* --csv FILE, --sample D */
-	CLI_PLOT = 1u << 3,  /* --plot FILE */
-	CLI_SET = 1u << 4,   /* --set K=V, --seed N, --go V */
-	CLI_SCALE = 1u << 5, /* --time-scale X */
-	CLI_WATCH = 1u << 6, /* --speed, --real, --compare, --frames */
-	CLI_GO = 1u << 7,    /* compare --go */
-	CLI_DEBUG = 1u << 8, /* --check-invariants */
-	CLI_TEACH = 1u << 9, /* --teach */
+	CLI_CSV = 1u << 2,     /* --csv FILE, --sample D */
+	CLI_PLOT = 1u << 3,    /* --plot FILE */
+	CLI_SET = 1u << 4,     /* --set K=V, --seed N, --go V */
+	CLI_SCALE = 1u << 5,   /* --time-scale X */
+	CLI_WATCH = 1u << 6,   /* --speed, --real, --compare, --frames */
+	CLI_GO = 1u << 7,      /* compare --go */
+	CLI_DEBUG = 1u << 8,   /* --check-invariants */
+	CLI_TEACH = 1u << 9,   /* --teach */
+	CLI_EVENTS = 1u << 10, /* --events FILE */
 };
 
 struct cli_opts {
@@ -35,6 +36,7 @@ struct cli_opts {
 	const char *csv_path;
 	ps_time sample;
 	const char *plot_path;
+	const char *events_path; /* --events FILE: the records as JSON lines */
 	const char *sets[CLI_MAX_SETS];
 	int n_sets;
 	bool seed_set;

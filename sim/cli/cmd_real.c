@@ -121,7 +121,7 @@ int cmd_real(int argc, char **argv)
 {
 	struct cli_opts o = {.command = "real"};
 	int rc = cli_parse(
-	    argc, argv, CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_SET | CLI_SCALE | CLI_DEBUG,
+	    argc, argv, CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_EVENTS | CLI_SET | CLI_SCALE | CLI_DEBUG,
 	    &o);
 	if (rc)
 		return rc;

@@ -78,6 +78,12 @@ int outputs_open(struct outputs *out, const struct cli_opts *o, const struct sce
 		add(run, plot_sink(out->plot));
 	}
 	add(run, stats_sink(&out->st));
+	if (o->events_path) {
+		if (!(out->events_file = open_output("--events", o->events_path)))
+			return PS_EXIT_USAGE;
+		events_begin(&out->events, sc, out->events_file, mode);
+		add(run, events_sink(&out->events));
+	}
 	if (o->trace) {
 		out->trace = (struct trace){.sc = sc, .out = stdout, .teach = o->teach};
 		add(run, trace_sink(&out->trace));
@@ -101,6 +107,10 @@ int outputs_close(struct outputs *out, const struct cli_opts *o)
 	}
 	plot_destroy(out->plot);
 	out->plot = NULL;
+	if (out->events_file) {
+		rc |= close_output(out->events_file, "--events", o->events_path);
+		out->events_file = NULL;
+	}
 	stats_free(&out->st);
 	return rc ? PS_EXIT_FAIL : 0;
 }

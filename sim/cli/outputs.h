@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "events.h"
 #include "plot.h"
 #include "stats.h"
 #include "trace.h"
@@ -20,6 +21,8 @@ struct outputs {
 	FILE *csv_file;
 	struct plot *plot;
 	FILE *plot_file; /* opened before the run, written at close */
+	struct events_out events;
+	FILE *events_file; /* --events */
 };
 
 /* --csv writes at most this many samples per host (about 40 MB for one host). */
