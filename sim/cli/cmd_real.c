@@ -120,9 +120,10 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
 int cmd_real(int argc, char **argv)
 {
 	struct cli_opts o = {.command = "real"};
-	int rc = cli_parse(
-	    argc, argv, CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_EVENTS | CLI_SET | CLI_SCALE | CLI_DEBUG,
-	    &o);
+	int rc = cli_parse(argc, argv,
+	                   CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_EVENTS | CLI_SET |
+	                       CLI_SCALE | CLI_DEBUG,
+	                   &o);
 	if (rc)
 		return rc;
 	struct scenario sc;

@@ -38,9 +38,10 @@ int drive_sim(struct sim *s)
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o = {.command = "run"};
-	int rc = cli_parse(
-	    argc, argv, CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_EVENTS | CLI_SET | CLI_DEBUG | CLI_TEACH,
-	    &o);
+	int rc = cli_parse(argc, argv,
+	                   CLI_JSON | CLI_TRACE | CLI_CSV | CLI_PLOT | CLI_EVENTS | CLI_SET |
+	                       CLI_DEBUG | CLI_TEACH,
+	                   &o);
 	if (rc)
 		return rc;
 	if (o.teach)
