@@ -56,7 +56,10 @@ static void print_host(const struct host_spec *h, FILE *out)
 	fprintf(out, ", \"service_time\": \"%s\"",
 	        settings_dist_text(&h->service_time, d, sizeof d));
 	key_duration(out, ", ", "server_idle_timeout", h->server_idle_timeout);
-	fprintf(out, ", \"server_max_requests\": %lld}", (long long)h->server_max_requests);
+	fprintf(out, ", \"server_max_requests\": %lld", (long long)h->server_max_requests);
+	if (h->rtt > 0) /* keys beyond the contract's appear only when set */
+		key_duration(out, ", ", "rtt", h->rtt);
+	fputc('}', out);
 }
 
 static void print_load(const struct scenario *sc, const struct load_spec *l, FILE *out)

@@ -65,7 +65,17 @@ enum counter {
  * -> WRITING -> READING ... It is idle, for server_idle_timeout and
  * close_idle, when READING with nothing buffered after at least one response.
  * At most one timer at a time, its meaning given by the state: DELAY ends the
- * held-back handshake, SERVING sends the response, READING closes the idle conn.
+ * held-back handshake, SERVING sends the response, READING closes the idle conn,
+ * CLOSING closes the socket.
+ *
+ * Transit time ([host] rtt): loopback is instant, so the server holds back
+ * what it sends by half an rtt and takes what it reads as arriving half an
+ * rtt later. A response is written rtt + service_time after its request is
+ * read; a close_idle or restart closes the socket half an rtt after it was
+ * decided (CLOSING); the idle timer fires at the moment its FIN must reach
+ * the client, so a request read within rtt of it has, in the server's own
+ * time, arrived after the close: it is dropped (`lost`) and the close goes
+ * ahead, the stale-connection race of simnet.c on real sockets.
  */
 enum sconn_state {
 	SC_FREE,
@@ -75,6 +85,7 @@ enum sconn_state {
 	SC_READING,
 	SC_SERVING,
 	SC_WRITING,
+	SC_CLOSING, /* closed by the server, its FIN held back half an rtt (transit time) */
 };
 
 struct sconn {
@@ -85,8 +96,12 @@ struct sconn {
 	uint32_t next_free;
 	unsigned want;
 	uint16_t peer_port;
-	bool close_after; /* the response being written says Connection: close */
-	bool asked_close; /* the request said Connection: close */
+	bool close_after;    /* the response being written says Connection: close */
+	bool asked_close;    /* the request said Connection: close */
+	bool lost;           /* a request arrived after the server's close: input is dropped */
+	uint8_t closing_why; /* CLOSING: enum ev_reason of the close */
+	int64_t arrive_at;   /* SERVING: when the request reaches the server (monotonic ns) */
+	int64_t idle_at;     /* READING: when the idle timer fires, if armed */
 	SSL *ssl;
 	uint64_t served;
 	size_t in_len;
@@ -136,6 +151,12 @@ static int64_t scaled(const struct server_set *s, ps_time d)
 	if (v <= 0)
 		return 0;
 	return v >= 9e18 ? INT64_MAX / 2 : (int64_t)(v + 0.5);
+}
+
+/* rtt_ns: the host's round trip, scaled (0: no transit time). */
+static int64_t rtt_ns(const struct server_set *s, uint32_t host)
+{
+	return scaled(s, s->hosts[host].spec->rtt);
 }
 
 /* ---- timers: one per conn at most, on core/heap.h by (deadline, conn index) ---- */
@@ -306,6 +327,26 @@ static enum server_conn_phase conn_phase(const struct sconn *c)
 	}
 }
 
+/* conn_phase_at: the phase at `now`: a request still crossing the wire is not here yet. */
+static enum server_conn_phase conn_phase_at(const struct sconn *c, int64_t now)
+{
+	if (c->state == SC_SERVING && now < c->arrive_at)
+		return SERVER_CONN_WAITING;
+	return conn_phase(c);
+}
+
+/*
+ * request_lost: a request has just been read on an idle conn whose idle timer
+ * (due when its FIN must reach the client) is armed: did the request, in
+ * transit, reach the server only after the server had closed?
+ */
+static bool request_lost(const struct server_set *s, uint32_t idx)
+{
+	const struct sconn *c = &s->conns[idx];
+	int64_t rtt = rtt_ns(s, c->host);
+	return c->lost || (rtt > 0 && timer_armed(s, idx) && poller_clock_ns() >= c->idle_at - rtt);
+}
+
 static bool conn_is_idle(const struct sconn *c)
 {
 	return server_is_idle(conn_phase(c), c->served);
@@ -340,7 +381,9 @@ static bool conn_next_request(struct server_set *s, uint32_t idx)
 	memmove(c->in, c->in + head, c->in_len - head);
 	c->in_len -= head;
 	c->state = SC_SERVING;
-	timer_arm(s, idx, poller_clock_ns() + scaled(s, rng_dist(&h->rng, &h->spec->service_time)));
+	int64_t now = poller_clock_ns(), rtt = rtt_ns(s, c->host);
+	c->arrive_at = now + rtt / 2;
+	timer_arm(s, idx, now + rtt + scaled(s, rng_dist(&h->rng, &h->spec->service_time)));
 	/* Still read while serving, to see the client go away; a full buffer stops that. */
 	set_want(s, idx, c->in_len < sizeof c->in ? POLLER_READ : 0);
 	return true;
@@ -352,14 +395,21 @@ static void conn_settle(struct server_set *s, uint32_t idx)
 	struct sconn *c = &s->conns[idx];
 	if (c->state != SC_READING)
 		return;
+	if (c->in_len > 0 && request_lost(s, idx)) {
+		c->lost = true; /* the idle timer stays: the close goes ahead */
+		c->in_len = 0;
+		return;
+	}
 	if (c->in_len > 0) {
 		timer_cancel(s, idx); /* a byte of the next request ends idleness (Go: Peek) */
 		conn_next_request(s, idx);
 		return;
 	}
 	const struct host_spec *spec = s->hosts[c->host].spec;
-	if (server_idle_clock_starts(spec, c->served) && !timer_armed(s, idx))
-		timer_arm(s, idx, poller_clock_ns() + scaled(s, spec->server_idle_timeout));
+	if (server_idle_clock_starts(spec, c->served) && !timer_armed(s, idx)) {
+		c->idle_at = poller_clock_ns() + scaled(s, spec->server_idle_timeout);
+		timer_arm(s, idx, c->idle_at);
+	}
 }
 
 static void conn_respond(struct server_set *s, uint32_t idx)
@@ -420,6 +470,8 @@ static void conn_read(struct server_set *s, uint32_t idx)
 	}
 	if (c->state == SC_READING)
 		conn_settle(s, idx);
+	else if (c->state == SC_CLOSING)
+		c->in_len = 0; /* what reaches a closed server is dropped */
 	else if (c->in_len == sizeof c->in)
 		set_want(s, idx, 0);
 }
@@ -481,6 +533,7 @@ static void conn_on_event(struct server_set *s, uint32_t idx, bool readable, boo
 		break;
 	case SC_READING:
 	case SC_SERVING:
+	case SC_CLOSING:
 		if (s->conns[idx].want == 0)
 			conn_close(s, idx, R_NONE);
 		else
@@ -507,6 +560,9 @@ static void conn_on_timer(struct server_set *s, uint32_t idx)
 	case SC_READING:
 		if (conn_is_idle(&s->conns[idx]))
 			conn_close(s, idx, R_SERVER_IDLE_TIMEOUT);
+		break;
+	case SC_CLOSING:
+		conn_close(s, idx, (enum ev_reason)s->conns[idx].closing_why);
 		break;
 	default:
 		break;
@@ -556,6 +612,26 @@ static void host_accept(struct server_set *s, uint32_t host)
 	}
 }
 
+/*
+ * server_close_later: the server closes `idx` for `why` now; its FIN reaches
+ * the client half an rtt later, so the socket closes then (at once without rtt).
+ */
+static void server_close_later(struct server_set *s, uint32_t idx, enum ev_reason why)
+{
+	struct sconn *c = &s->conns[idx];
+	int64_t half = rtt_ns(s, c->host) / 2;
+	if (half == 0 || c->state == SC_TLS_HELLO || c->state == SC_TLS_DELAY ||
+	    c->state == SC_TLS_ACCEPT) {
+		conn_close(s, idx, why);
+		return;
+	}
+	c->state = SC_CLOSING;
+	c->closing_why = (uint8_t)why;
+	c->in_len = 0;
+	set_want(s, idx, POLLER_READ);
+	timer_arm(s, idx, poller_clock_ns() + half);
+}
+
 static void run_commands(struct server_set *s)
 {
 	uint64_t v;
@@ -567,14 +643,15 @@ static void run_commands(struct server_set *s)
 			continue;
 		for (uint32_t i = 0; i < s->n_conns; i++) {
 			struct sconn *c = &s->conns[i];
-			if (c->state == SC_FREE || c->host != host)
+			if (c->state == SC_FREE || c->state == SC_CLOSING || c->host != host)
 				continue;
 			enum ev_server_action action =
 			    (cmd & CMD_RESTART) ? SRV_RESTART : SRV_CLOSE_IDLE;
-			if (server_action_verdict(action, conn_phase(c), c->served) != SERVER_SPARE)
-				conn_close(s, i,
-				           action == SRV_RESTART ? R_SERVER_RESTART
-				                                 : R_SERVER_CLOSE_IDLE);
+			enum server_conn_phase phase = conn_phase_at(c, poller_clock_ns());
+			if (server_action_verdict(action, phase, c->served) != SERVER_SPARE)
+				server_close_later(s, i,
+				                   action == SRV_RESTART ? R_SERVER_RESTART
+				                                         : R_SERVER_CLOSE_IDLE);
 		}
 	}
 }

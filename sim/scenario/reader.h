@@ -74,7 +74,7 @@ extern const char *const transport_keys[];
 enum { CK_Timeout, CK_N };
 extern const char *const client_keys[];
 
-enum { HK_TLS, HK_DIAL, HK_TLS_LAT, HK_SERVICE, HK_IDLE, HK_MAXREQ, HK_N };
+enum { HK_TLS, HK_DIAL, HK_TLS_LAT, HK_SERVICE, HK_IDLE, HK_MAXREQ, HK_RTT, HK_N };
 extern const char *const host_keys[];
 
 enum {

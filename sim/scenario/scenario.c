@@ -35,6 +35,7 @@ void scenario_scale(struct scenario *sc, double factor)
 		h->service_time.lo = scale_time(h->service_time.lo, factor);
 		h->service_time.hi = scale_time(h->service_time.hi, factor);
 		h->server_idle_timeout = scale_time(h->server_idle_timeout, factor);
+		h->rtt = scale_time(h->rtt, factor);
 	}
 	for (uint32_t i = 0; i < sc->n_loads; i++) {
 		struct load_spec *l = &sc->loads[i];

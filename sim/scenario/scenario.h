@@ -32,7 +32,8 @@ struct host_spec {
 	struct dist service_time;
 	ps_time server_idle_timeout; /* 0 = never */
 	int64_t server_max_requests; /* 0 = no limit */
-	int line;                    /* line of the [host] header */
+	ps_time rtt; /* a round trip: requests, responses, closes take half; 0 = instant */
+	int line;    /* line of the [host] header */
 };
 
 enum load_kind { LOAD_WORKERS, LOAD_RATE, LOAD_COUNT };

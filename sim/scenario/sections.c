@@ -21,6 +21,7 @@ const char *const client_keys[] = {"Timeout"};
 const char *const host_keys[] = {
     "tls",          "dial_latency",        "tls_latency",
     "service_time", "server_idle_timeout", "server_max_requests",
+    "rtt",
 };
 const char *const load_keys[] = {
     "host",  "workers", "think", "requests", "rate",   "arrival",
@@ -142,6 +143,8 @@ static bool set_host_key(struct reader *r, int key, const char *value)
 		return get_time(r, name, value, &h->server_idle_timeout);
 	case HK_MAXREQ:
 		return get_int(r, name, value, 0, INT64_MAX, &h->server_max_requests);
+	case HK_RTT:
+		return get_time(r, name, value, &h->rtt);
 	}
 	return false;
 }

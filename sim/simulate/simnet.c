@@ -3,13 +3,18 @@
  *
  * A connect takes dial_latency and is refused when it would complete while
  * the host is down (the moment a real connect is refused), then tls_latency
- * for https; a restart fails a TLS handshake in progress. A request reaches the server at once
- * and its response is complete service_time later (sampled from the host's
- * own random stream). What the server does (server_max_requests, its idle
- * clock, close_idle and restart) is server_rules.h's, as for the loopback
- * servers; this file carries it out on the virtual clock. The client notices
- * a server's close at once (Go's readLoop is parked in Peek on every idle
- * conn): docs/model.md.
+ * for https; a restart fails a TLS handshake in progress. A request reaches
+ * the server half the host's rtt after it is sent, and its response is
+ * written service_time later (sampled from the host's own random stream) and
+ * reaches the client half an rtt after that. What the server does
+ * (server_max_requests, its idle clock, close_idle and restart) is
+ * server_rules.h's, as for the loopback servers; this file carries it out on
+ * the virtual clock. A server's close reaches the client as a FIN half an rtt
+ * later (Go's readLoop is parked in Peek on every idle conn, so it learns of
+ * the close exactly then); a request sent meanwhile is lost at the closed
+ * server and the FIN finds it written: the stale-connection race
+ * (docs/model.md, "Transit time"). With rtt = 0 every step is carried out at
+ * once, in the same handler, as before there was transit time.
  * Must not: decide anything about the pool or the server; it only reports to the client.
  */
 #include "simnet.h"
@@ -27,6 +32,10 @@ enum simnet_event_type {
 	N_TLS_DONE,    /* a = conn, b = generation */
 	N_RESPONSE,    /* a = conn, b = generation */
 	N_SERVER_IDLE, /* a = conn, b = generation: server_idle_timeout */
+	N_REQ_ARRIVE,  /* a = conn, b = generation: the request reaches the server (rtt > 0) */
+	N_RESP_ARRIVE, /* a = conn, b = generation: the response reaches the client (rtt > 0) */
+	N_FIN_ARRIVE,  /* a = conn, b = generation: the server's close reaches the client (rtt > 0)
+	                */
 	N_TYPES
 };
 
@@ -39,8 +48,11 @@ struct wire {
 	des_timer step;        /* connect, TLS or response in progress */
 	des_timer server_idle; /* the server's idle timer */
 	uint8_t state;
-	bool busy;          /* the server is working on a request */
-	bool server_closed; /* the server closed its end (Connection: close) */
+	uint16_t fin_reason; /* why the server closed, for the FIN on its way */
+	bool busy;           /* the server is working on a request */
+	bool server_closed;  /* the server closed its end (Connection: close) */
+	bool outstanding;    /* the client sent a request whose response has not reached it */
+	bool resp_close;     /* the response on its way says Connection: close */
 };
 
 struct simnet {
@@ -85,15 +97,33 @@ static void sim_dial(void *ctx, uint32_t conn, uint32_t host)
 	w->step = after(n, n->sc->hosts[host].dial_latency, N_CONNECTED, conn);
 }
 
+/* half_rtt: how long a request, a response or a close takes to cross the wire of `host`. */
+static ps_time half_rtt(const struct simnet *n, uint32_t host)
+{
+	return n->sc->hosts[host].rtt / 2;
+}
+
+/* serve: the request is at the server; it answers service_time later. */
+static void serve(struct simnet *n, uint32_t conn)
+{
+	struct wire *w = &n->wires[conn];
+	const struct host_spec *h = &n->sc->hosts[w->host];
+	des_cancel(n->des, &w->server_idle);
+	w->busy = true;
+	w->served++;
+	w->step = after(n, rng_dist(&n->host_rng[w->host], &h->service_time), N_RESPONSE, conn);
+}
+
 static void sim_send(void *ctx, uint32_t conn, uint32_t host)
 {
 	struct simnet *n = ctx;
 	struct wire *w = wire_at(n, conn);
-	const struct host_spec *h = &n->sc->hosts[host];
-	des_cancel(n->des, &w->server_idle);
-	w->busy = true;
-	w->served++;
-	w->step = after(n, rng_dist(&n->host_rng[host], &h->service_time), N_RESPONSE, conn);
+	w->outstanding = true;
+	if (half_rtt(n, host) == 0) {
+		serve(n, conn);
+		return;
+	}
+	after(n, half_rtt(n, host), N_REQ_ARRIVE, conn);
 }
 
 static void sim_close(void *ctx, uint32_t conn)
@@ -153,6 +183,30 @@ static void on_tls_done(void *ctx, uint32_t conn, uint32_t gen)
 	client_on_dial_done(n->client, conn, R_NONE);
 }
 
+/* deliver_response: the response reaches the client. */
+static void deliver_response(struct simnet *n, uint32_t conn, bool server_close)
+{
+	n->wires[conn].outstanding = false;
+	client_on_response(n->client, conn, server_close);
+}
+
+/*
+ * server_fin: the server closed `conn` for `why`; the client learns of it
+ * when the FIN arrives, with the request it sent meanwhile (if any) written.
+ */
+static void server_fin(struct simnet *n, uint32_t conn, enum ev_reason why)
+{
+	struct wire *w = &n->wires[conn];
+	des_cancel(n->des, &w->server_idle);
+	w->server_closed = true;
+	if (half_rtt(n, w->host) == 0) {
+		client_on_conn_broken(n->client, conn, why, !w->outstanding);
+		return;
+	}
+	w->fin_reason = (uint16_t)why;
+	after(n, half_rtt(n, w->host), N_FIN_ARRIVE, conn);
+}
+
 static void on_response(void *ctx, uint32_t conn, uint32_t gen)
 {
 	struct simnet *n = ctx;
@@ -166,7 +220,12 @@ static void on_response(void *ctx, uint32_t conn, uint32_t gen)
 	w->server_closed = server_close;
 	if (!server_close && server_idle_clock_starts(h, w->served))
 		w->server_idle = after(n, h->server_idle_timeout, N_SERVER_IDLE, conn);
-	client_on_response(n->client, conn, server_close);
+	if (half_rtt(n, w->host) == 0) {
+		deliver_response(n, conn, server_close);
+		return;
+	}
+	w->resp_close = server_close;
+	after(n, half_rtt(n, w->host), N_RESP_ARRIVE, conn);
 }
 
 static void on_server_idle(void *ctx, uint32_t conn, uint32_t gen)
@@ -175,8 +234,31 @@ static void on_server_idle(void *ctx, uint32_t conn, uint32_t gen)
 	if (!current(n, conn, gen))
 		return;
 	n->wires[conn].server_idle = DES_NO_TIMER;
-	n->wires[conn].server_closed = true;
-	client_on_conn_broken(n->client, conn, R_SERVER_IDLE_TIMEOUT, true);
+	server_fin(n, conn, R_SERVER_IDLE_TIMEOUT);
+}
+
+/* on_req_arrive: a request reaches the server; one that finds it closed is lost there. */
+static void on_req_arrive(void *ctx, uint32_t conn, uint32_t gen)
+{
+	struct simnet *n = ctx;
+	if (current(n, conn, gen) && !n->wires[conn].server_closed)
+		serve(n, conn);
+}
+
+static void on_resp_arrive(void *ctx, uint32_t conn, uint32_t gen)
+{
+	struct simnet *n = ctx;
+	if (current(n, conn, gen))
+		deliver_response(n, conn, n->wires[conn].resp_close);
+}
+
+static void on_fin_arrive(void *ctx, uint32_t conn, uint32_t gen)
+{
+	struct simnet *n = ctx;
+	if (!current(n, conn, gen))
+		return;
+	struct wire *w = &n->wires[conn];
+	client_on_conn_broken(n->client, conn, (enum ev_reason)w->fin_reason, !w->outstanding);
 }
 
 /*
@@ -215,13 +297,9 @@ static void sim_act(void *ctx, uint32_t host, enum ev_server_action action)
 		case SERVER_FAIL_HANDSHAKE:
 			fail_handshake(n, conn);
 			break;
-		case SERVER_CLOSE: {
-			bool nothing_written = !w->busy;
-			des_cancel(n->des, &w->server_idle);
-			w->server_closed = true;
-			client_on_conn_broken(n->client, conn, why, nothing_written);
+		case SERVER_CLOSE:
+			server_fin(n, conn, why);
 			break;
-		}
 		case SERVER_SPARE:
 			break;
 		}
@@ -253,6 +331,9 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	des_on(des, first_type + N_TLS_DONE, on_tls_done, n);
 	des_on(des, first_type + N_RESPONSE, on_response, n);
 	des_on(des, first_type + N_SERVER_IDLE, on_server_idle, n);
+	des_on(des, first_type + N_REQ_ARRIVE, on_req_arrive, n);
+	des_on(des, first_type + N_RESP_ARRIVE, on_resp_arrive, n);
+	des_on(des, first_type + N_FIN_ARRIVE, on_fin_arrive, n);
 	return n;
 }
 
