@@ -29,6 +29,13 @@ if grep -q 'bad1.ini:3:' "$tmp/check.err" && grep -q 'bad2.ini:2:' "$tmp/check.e
 	ko "check: not every bad file reported: $(cat "$tmp/check.err")"
 fi
 if [ "$(grep -c ': ok:' "$tmp/check.out")" = 2 ]; then ok; else ko "check: the good files after a bad one were not checked"; fi
+# ... and every problem of a file, not only its first.
+printf '[scenario]\nduration = 1s\nbogus = 1\n[host a]\ndial_latency = soon\n[load l]\nhost = a\nworkers = 1\nwat = 2\n' >"$tmp/bad3.ini"
+"$bin" check "$tmp/bad3.ini" >/dev/null 2>"$tmp/check3.err"
+if grep -q 'bad3.ini:3: unknown key' "$tmp/check3.err" && grep -q 'bad3.ini:5: bad duration' "$tmp/check3.err" &&
+	grep -q "bad3.ini:9: unknown key 'wat'" "$tmp/check3.err" && [ "$(wc -l <"$tmp/check3.err")" -eq 3 ]; then ok; else
+	ko "check: not every problem of one file: $(cat "$tmp/check3.err")"
+fi
 "$bin" check scenarios/01-keepalive-reuse.ini scenarios/02-idle-timeout.ini >/dev/null 2>&1
 rc=$?
 if [ "$rc" = 0 ]; then ok; else ko "check of two good files: exit $rc"; fi

@@ -76,13 +76,97 @@ int cmd_run(int argc, char **argv)
 	return rc ? rc : rc2;
 }
 
-/* One file of `check`: 0, or PS_EXIT_USAGE after its FILE:LINE message. */
+#define CHECK_MAX_PROBLEMS 50
+
+/* The whole of a regular file (already opened once by cli_load), or NULL. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, got;
+	if (!f)
+		return NULL;
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *bigger = realloc(text, cap = cap * 2 + 8192);
+			if (!bigger) {
+				free(text);
+				fclose(f);
+				return NULL;
+			}
+			text = bigger;
+		}
+		got = fread(text + len, 1, 4096, f);
+		len += got;
+	} while (got > 0 && len < (1u << 24));
+	fclose(f);
+	text[len] = '\0';
+	return text;
+}
+
+/* Blank line `line` (1-based) of text, keeping its newline so later lines keep their numbers. */
+static bool blank_line(char *text, int line)
+{
+	char *p = text;
+	for (int l = 1; l < line && p; l++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p || !*p)
+		return false;
+	bool header = *p == '[';
+	for (; *p && *p != '\n'; p++)
+		*p = ' ';
+	return !header; /* keys after a bad [section] line would only repeat it: stop there */
+}
+
+/*
+ * report_more: after the first problem of a file (cli_load printed it), the
+ * ones after it: the line at fault is blanked and the file read again, up to
+ * CHECK_MAX_PROBLEMS, until it reads, a problem has no line (a whole-file
+ * check) or is not below the last one (a section's check the blanking may
+ * have caused), or a bad section header would make every key after it look
+ * wrong.
+ */
+static void report_more(const char *path)
+{
+	char *text = read_text(path);
+	char shown[CLI_VISIBLE_MAX];
+	int last = 0;
+	cli_visible(path, shown, sizeof shown);
+	for (int k = 0; text && k < CHECK_MAX_PROBLEMS; k++) {
+		struct scenario sc;
+		struct scenario_error e = {0};
+		if (scenario_load_string(text, path, &sc, &e) == 0) {
+			scenario_free(&sc);
+			break;
+		}
+		/* A problem at or above the last one is a section's whole-check that the blanked
+		 * line may have caused: not a problem of its own. */
+		if (e.line <= 0 || e.line <= last)
+			break;
+		if (k > 0) /* the first is the one cli_load printed */
+			fprintf(stderr, "%s:%d: %s\n", shown, e.line, e.message);
+		last = e.line;
+		if (!blank_line(text, e.line))
+			break;
+	}
+	free(text);
+}
+
+/* One file of `check`: 0, or PS_EXIT_USAGE after its FILE:LINE messages, every one. */
 static int check_one(const struct cli_opts *o)
 {
 	struct scenario sc;
 	int rc = cli_load(o, &sc);
-	if (rc)
+	if (rc) {
+		char buf[PATH_MAX];
+		const char *path = cli_scenario_path(o->file, buf, sizeof buf);
+		if (path)
+			report_more(path);
 		return rc;
+	}
 	if (sc.warnings[0])
 		fputs(sc.warnings, stderr);
 	char go[64];
