@@ -9,14 +9,15 @@
 #define POOLSIM_DIST_H
 
 #include "common.h"
+#include "histogram.h"
 
-#define DIST_BUCKETS (256 + 56 * 128)
+/* 128 buckets per power of two: 1/128 relative precision. */
+#define DIST_SUB_BITS 7
 
 struct time_dist {
-	uint32_t *hist; /* DIST_BUCKETS, NULL until the first sample */
-	ps_time *exact; /* the first exact_cap samples */
-	int64_t exact_cap, count;
-	ps_time min, max;
+	struct histogram hist; /* every sample; its count, min and max are the distribution's */
+	ps_time *exact;        /* the first exact_cap samples, NULL until the first sample */
+	int64_t exact_cap;
 	bool oom; /* a sample could not be stored: percentiles are not to be trusted */
 };
 

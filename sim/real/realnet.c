@@ -13,6 +13,7 @@
  * simnet.c), or read a clock other than through realnet_now.
  */
 #include "grow.h"
+#include "histogram.h"
 #include "http.h"
 #include "poller.h"
 #include "realnet.h"
@@ -63,9 +64,8 @@ enum rc_state {
 	RC_DEAD
 };
 
-#define RN_SCRATCH     16384
-#define RN_REQ_MAX     160
-#define RN_LAG_BUCKETS (61 * 8)
+#define RN_SCRATCH 16384
+#define RN_REQ_MAX 160
 
 struct rconn {
 	int fd;
@@ -108,57 +108,21 @@ struct realnet {
 	size_t *request_len;
 	struct poller_event events[POLLER_BATCH];
 	char scratch[RN_SCRATCH];
-	/* schedule lag: how late (wall ns) each request started; log2 buckets x 8 */
-	uint64_t lag_hist[RN_LAG_BUCKETS];
-	uint64_t lag_count;
-	int64_t lag_max_ns;
+	struct histogram lag; /* schedule lag: how late (wall ns) each request started */
 };
 
 /* ---------------------------------------------------------------- schedule lag */
-
-static int lag_bucket(int64_t ns)
-{
-	if (ns < 8)
-		return ns < 0 ? 0 : (int)ns;
-	int msb = 63 - __builtin_clzll((unsigned long long)ns);
-	int b = (msb - 2) * 8 + (int)((ns >> (msb - 3)) & 7);
-	return b < RN_LAG_BUCKETS ? b : RN_LAG_BUCKETS - 1;
-}
-
-static int64_t lag_bucket_floor(int b)
-{
-	if (b < 8)
-		return b;
-	int msb = b / 8 + 2;
-	return ((int64_t)(8 + b % 8)) << (msb - 3);
-}
 
 /* note_lag: the request start due at `due` (scenario time) happens now. */
 static void note_lag(struct realnet *n, ps_time due)
 {
 	int64_t late = (int64_t)((double)(realnet_now(n) - due) * n->scale);
-	if (late < 0)
-		late = 0;
-	n->lag_hist[lag_bucket(late)]++;
-	n->lag_count++;
-	if (late > n->lag_max_ns)
-		n->lag_max_ns = late;
+	histogram_add(&n->lag, late); /* out of memory: the figure misses a sample, nothing else */
 }
 
 int64_t realnet_lag_ns(const struct realnet *n, double q)
 {
-	if (n->lag_count == 0)
-		return 0;
-	if (q >= 1.0)
-		return n->lag_max_ns;
-	uint64_t rank = (uint64_t)(q * (double)n->lag_count + 0.999999);
-	uint64_t seen = 0;
-	for (int b = 0; b < RN_LAG_BUCKETS; b++) {
-		seen += n->lag_hist[b];
-		if (seen >= rank)
-			return lag_bucket_floor(b);
-	}
-	return n->lag_max_ns;
+	return q >= 1.0 ? n->lag.max : histogram_quantile(&n->lag, q);
 }
 
 /* ---------------------------------------------------------------- time */
@@ -868,6 +832,7 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	n->stream = stream;
 	n->scale = time_scale > 0 ? time_scale : 1.0;
 	n->type_base = first_type;
+	histogram_init(&n->lag, 3); /* 1/8 relative precision */
 	n->tls = server_client_tls(servers);
 	n->start_ns = poller_clock_ns();
 	uint32_t nh = sc->n_hosts ? sc->n_hosts : 1;
@@ -952,6 +917,7 @@ void realnet_destroy(struct realnet *n)
 	free(n->est_now);
 	poller_destroy(n->poller);
 	server_actions_destroy(n->actions);
+	histogram_free(&n->lag);
 	free(n->requests);
 	free(n->request_len);
 	free(n);

@@ -20,6 +20,7 @@ Suite *suite_client(void);
 Suite *suite_counts(void);
 Suite *suite_verdict(void);
 Suite *suite_server_rules(void);
+Suite *suite_histogram(void);
 
 int main(void)
 {
@@ -37,6 +38,7 @@ int main(void)
 	srunner_add_suite(sr, suite_counts());
 	srunner_add_suite(sr, suite_verdict());
 	srunner_add_suite(sr, suite_server_rules());
+	srunner_add_suite(sr, suite_histogram());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

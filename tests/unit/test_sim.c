@@ -188,7 +188,7 @@ START_TEST(test_stats_conn_wait_and_per_host_latency_two_bursts)
 	struct stats st;
 	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
 	ck_assert_int_eq(run_sim(&sc, &st, NULL), 0);
-	ck_assert_int_eq(st.conn_wait.count, 20);
+	ck_assert_int_eq(st.conn_wait.hist.count, 20);
 	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 0.10), 0);
 	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 0.15), 1 * PS_MS);
 	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 1.0), 1 * PS_MS);
