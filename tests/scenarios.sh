@@ -49,7 +49,7 @@ if grep -q '"service_time": "exp:30ms"' "$tmp/j4" && grep -q '"seed": 7,' "$tmp/
 
 # CSV: a header and one row per sample.
 "$bin" run tests/scenarios/02-sequential-reuse.ini --csv "$tmp/c.csv" --sample 1s >/dev/null 2>&1
-if [ "$(head -1 "$tmp/c.csv")" = "t,host,open,active,idle,dialing,waiting,dials,closed" ] && [ "$(wc -l <"$tmp/c.csv")" -eq 12 ]; then ok; else ko "CSV has $(wc -l <"$tmp/c.csv") lines, expected 12"; fi
+if [ "$(head -1 "$tmp/c.csv")" = "t,host,open,active,idle,dialing,waiting,dials,closed,time_wait" ] && [ "$(wc -l <"$tmp/c.csv")" -eq 12 ]; then ok; else ko "CSV has $(wc -l <"$tmp/c.csv") lines, expected 12"; fi
 
 # --plot writes an SVG chart.
 "$bin" run tests/scenarios/04-max-conns-per-host.ini --plot "$tmp/p.svg" >/dev/null 2>&1

@@ -66,6 +66,15 @@ if grep -q "holds 3 of the sweep's 4 points" "$tmp/err"; then ok; else ko "missi
 expect_exit 0 "--seeds 3" "$bin" sweep 3 --vary MaxIdleConnsPerHost=2 --seeds 3 --json
 if grep -q '"seeds": 3,' "$tmp/out" && grep -q '"dials_per_s": 18.6666667' "$tmp/out"; then ok; else ko "--seeds 3"; fi
 
+# TIME_WAIT columns, from tests/scenarios/22-ports-exhausted.ini (see its comment): with no
+# TIME_WAIT one port serves all 15; with 500 ms at most 5 are held; with 60 s all 10 fill
+# and the last 5 requests fail. --goal failed=0 picks the first (peak open 1 each, dials 15).
+expect_exit 0 "sweep of time_wait" "$bin" sweep tests/scenarios/22-ports-exhausted.ini \
+	--vary scenario.time_wait=0s,500ms,60s --goal failed=0
+got=$(awk 'NR > 2 && NR < 6 { m = substr($0, 1, 1); $0 = substr($0, 3); printf "%s%s:%s:%s:%s ", m, $1, $10, $11, $12 }' "$tmp/out")
+want="*0s:0:0:1 +500ms:0:5:5  60s:5:10:10 "
+if [ "$got" = "$want" ]; then ok; else ko "time_wait sweep: got '$got', want '$want'"; fi
+
 # Bad input: exit 2 with the value named.
 expect_exit 2 "bad --vary value" "$bin" sweep 3 --vary MaxIdleConnsPerHost=2,abc
 if grep -q "^poolsim sweep: --vary MaxIdleConnsPerHost=abc: bad number 'abc'" "$tmp/err"; then ok; else ko "bad value not named"; fi

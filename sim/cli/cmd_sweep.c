@@ -150,6 +150,8 @@ static void fold(struct sweep_point *pt, const struct stats *st, int seed_index)
 	WORST(failed, t->failed);
 	WORST(peak_open, t->peak_open);
 	WORST(peak_idle, t->peak_idle);
+	WORST(peak_time_wait, st->ports.total.peak_time_wait);
+	WORST(peak_ports, st->ports.total.peak_ports);
 	WORST(lat_p50, lat50);
 	WORST(lat_p99, lat99);
 	WORST(wait_p50, w50);

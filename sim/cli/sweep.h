@@ -51,7 +51,7 @@ struct sweep_point {
 	char message[800]; /* why, when error */
 	int64_t requests, failed, dials;
 	double duration_s, dials_per_s, reused_share;
-	int64_t peak_open, peak_idle;
+	int64_t peak_open, peak_idle, peak_time_wait, peak_ports;
 	double wait_p50, wait_p99, lat_p50, lat_p99; /* ms */
 	struct transport_config transport;           /* the point's effective Transport */
 	ps_time client_timeout;

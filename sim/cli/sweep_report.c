@@ -28,6 +28,8 @@ enum metric {
 	M_REUSED,
 	M_PEAK_OPEN,
 	M_PEAK_IDLE,
+	M_PEAK_TIME_WAIT,
+	M_PEAK_PORTS,
 	M_COUNT
 };
 
@@ -35,11 +37,17 @@ static const struct {
 	const char *name, *alias;
 	bool is_time;
 } metrics[M_COUNT] = {
-    [M_LAT_P50] = {"p50", "latency_p50", true},   [M_LAT_P99] = {"p99", "latency_p99", true},
-    [M_WAIT_P50] = {"wait_p50", NULL, true},      [M_WAIT_P99] = {"wait_p99", NULL, true},
-    [M_FAILED] = {"failed", NULL, false},         [M_DIALS] = {"dials", "dials_per_s", false},
-    [M_REUSED] = {"reused", NULL, false},         [M_PEAK_OPEN] = {"peak_open", "open", false},
+    [M_LAT_P50] = {"p50", "latency_p50", true},
+    [M_LAT_P99] = {"p99", "latency_p99", true},
+    [M_WAIT_P50] = {"wait_p50", NULL, true},
+    [M_WAIT_P99] = {"wait_p99", NULL, true},
+    [M_FAILED] = {"failed", NULL, false},
+    [M_DIALS] = {"dials", "dials_per_s", false},
+    [M_REUSED] = {"reused", NULL, false},
+    [M_PEAK_OPEN] = {"peak_open", "open", false},
     [M_PEAK_IDLE] = {"peak_idle", "idle", false},
+    [M_PEAK_TIME_WAIT] = {"peak_time_wait", "time_wait", false},
+    [M_PEAK_PORTS] = {"peak_ports", "ports", false},
 };
 
 enum op { OP_LE, OP_GE, OP_LT, OP_GT, OP_EQ };
@@ -63,6 +71,10 @@ static double metric_of(const struct sweep_point *pt, int m)
 		return pt->reused_share;
 	case M_PEAK_OPEN:
 		return (double)pt->peak_open;
+	case M_PEAK_TIME_WAIT:
+		return (double)pt->peak_time_wait;
+	case M_PEAK_PORTS:
+		return (double)pt->peak_ports;
 	default:
 		return (double)pt->peak_idle;
 	}
@@ -114,10 +126,11 @@ static int parse_term(const char *term, struct sweep_goal *g, char *err, size_t 
 		     !strncmp(term, metrics[i].alias, name_len)))
 			m = i;
 	if (m < 0)
-		return report_error(err, size,
-		                    "unknown goal metric '%.*s' (p50, p99, wait_p50, wait_p99, "
-		                    "failed, dials, reused, peak_open, peak_idle)",
-		                    (int)name_len, term);
+		return report_error(
+		    err, size,
+		    "unknown goal metric '%.*s' (p50, p99, wait_p50, wait_p99, "
+		    "failed, dials, reused, peak_open, peak_idle, peak_time_wait, peak_ports)",
+		    (int)name_len, term);
 	const char *o = term + name_len;
 	int op = !strncmp(o, "<=", 2)   ? OP_LE
 	         : !strncmp(o, ">=", 2) ? OP_GE
@@ -261,16 +274,22 @@ static void cell(const struct sweep_report *rep, long i, int c, char *buf, size_
 	case 7:
 		snprintf(buf, size, "%.3f", pt->lat_p99);
 		break;
-	default:
+	case 8:
 		snprintf(buf, size, "%lld", (long long)pt->failed);
+		break;
+	case 9:
+		snprintf(buf, size, "%lld", (long long)pt->peak_time_wait);
+		break;
+	default:
+		snprintf(buf, size, "%lld", (long long)pt->peak_ports);
 		break;
 	}
 }
 
 static int columns(const struct sweep_report *rep, struct column *cols)
 {
-	static const char *const tail[] = {"idle",   "wait_p50_ms", "wait_p99_ms",
-	                                   "p50_ms", "p99_ms",      "failed"};
+	static const char *const tail[] = {"idle",   "wait_p50_ms", "wait_p99_ms", "p50_ms",
+	                                   "p99_ms", "failed",      "time_wait",   "ports"};
 	int n = 0;
 	for (int k = 0; k < rep->plan->n_vary; k++)
 		snprintf(cols[n++].head, sizeof cols[0].head, "%s", rep->plan->vary[k].key);
@@ -383,11 +402,14 @@ static void print_point_json(const struct sweep_report *rep, long i, FILE *out)
 		    ", \"requests\": %lld, \"failed\": %lld, \"dials\": %lld, \"duration_s\": "
 		    "%.9g, "
 		    "\"dials_per_s\": %.9g, \"reused_share\": %.9g, \"peak_open\": %lld, "
-		    "\"peak_idle\": %lld, \"wait_p50_ms\": %.6f, \"wait_p99_ms\": %.6f, "
+		    "\"peak_idle\": %lld, \"peak_time_wait\": %lld, \"peak_ports\": %lld, "
+		    "\"wait_p50_ms\": %.6f, \"wait_p99_ms\": %.6f, "
 		    "\"latency_p50_ms\": %.6f, \"latency_p99_ms\": %.6f, \"peak_open_hosts\": [",
 		    (long long)pt->requests, (long long)pt->failed, (long long)pt->dials,
 		    pt->duration_s, pt->dials_per_s, pt->reused_share, (long long)pt->peak_open,
-		    (long long)pt->peak_idle, pt->wait_p50, pt->wait_p99, pt->lat_p50, pt->lat_p99);
+		    (long long)pt->peak_idle, (long long)pt->peak_time_wait,
+		    (long long)pt->peak_ports, pt->wait_p50, pt->wait_p99, pt->lat_p50,
+		    pt->lat_p99);
 		for (uint32_t h = 0; h < rep->res->n_hosts; h++)
 			fprintf(out, "%s%lld", h ? ", " : "", (long long)pt->host_peak_open[h]);
 		fputs("], ", out);
@@ -599,12 +621,12 @@ static int merge_point(struct merge_state *m, const char *line)
 		pt->error = (int)v;
 		return 0;
 	}
-	double d[12];
-	static const char *const keys[] = {"requests",    "failed",         "dials",
-	                                   "duration_s",  "dials_per_s",    "reused_share",
-	                                   "peak_open",   "peak_idle",      "wait_p50_ms",
-	                                   "wait_p99_ms", "latency_p50_ms", "latency_p99_ms"};
-	for (int k = 0; k < 12; k++)
+	double d[14];
+	static const char *const keys[] = {
+	    "requests",       "failed",         "dials",          "duration_s",  "dials_per_s",
+	    "reused_share",   "peak_open",      "peak_idle",      "wait_p50_ms", "wait_p99_ms",
+	    "latency_p50_ms", "latency_p99_ms", "peak_time_wait", "peak_ports"};
+	for (int k = 0; k < 14; k++)
 		if (!json_number(line, end, keys[k], &d[k]))
 			return -1;
 	pt->requests = (int64_t)d[0];
@@ -619,6 +641,8 @@ static int merge_point(struct merge_state *m, const char *line)
 	pt->wait_p99 = d[9];
 	pt->lat_p50 = d[10];
 	pt->lat_p99 = d[11];
+	pt->peak_time_wait = (int64_t)d[12];
+	pt->peak_ports = (int64_t)d[13];
 	const char *hosts = json_after(line, end, "peak_open_hosts");
 	if (!hosts || *hosts != '[')
 		return -1;

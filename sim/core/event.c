@@ -143,6 +143,9 @@ static const struct reason_info *reason_info(enum ev_reason r)
 	    [R_IO_ERROR] = {"ioError", R_ERROR, "socket or TLS error"},
 	    [R_RESOURCE] = {"tooManyOpenFiles", R_ERROR, "out of file descriptors"},
 	    [R_CLOSE_IDLE_CONNS] = {"errCloseIdleConns", R_ERROR, "closed by CloseIdleConnections"},
+	    [R_ADDR_NOT_AVAIL] = {"EADDRNOTAVAIL", R_ERROR,
+	                          "dial failed: every ephemeral port to this destination is in use "
+	                          "(open or TIME_WAIT)"},
 	};
 	if ((unsigned)r >= R_REASON_COUNT)
 		r = R_ERROR;

@@ -74,6 +74,7 @@ enum ev_reason {
 	R_IO_ERROR,            /* real mode: a socket or TLS error */
 	R_RESOURCE,            /* real mode: out of descriptors or memory */
 	R_CLOSE_IDLE_CONNS,    /* errCloseIdleConns: Transport.CloseIdleConnections (C1, C2) */
+	R_ADDR_NOT_AVAIL,      /* EADDRNOTAVAIL: no ephemeral port free for this destination */
 	R_REASON_COUNT
 };
 

@@ -24,7 +24,10 @@ int stats_init(struct stats *st, const struct scenario *sc, const char *mode)
 	int counted = counter_init(&st->count, sc->n_hosts);
 	st->host_latency = calloc(n, sizeof(*st->host_latency));
 	st->host_conn_wait = calloc(n, sizeof(*st->host_conn_wait));
-	if (counted < 0 || !st->host_latency || !st->host_conn_wait) {
+	int ports =
+	    timewait_init(&st->ports, sc->n_hosts, sc->time_wait,
+	                  sc->ephemeral_hi - sc->ephemeral_lo + 1, sc->transport.DisableKeepAlives);
+	if (counted < 0 || ports < 0 || !st->host_latency || !st->host_conn_wait) {
 		stats_free(st);
 		return -1;
 	}
@@ -48,6 +51,7 @@ void stats_free(struct stats *st)
 	free(st->host_latency);
 	free(st->host_conn_wait);
 	counter_free(&st->count);
+	timewait_free(&st->ports);
 	free(st->asked);
 	st->host_latency = st->host_conn_wait = NULL;
 	st->asked = NULL;
@@ -101,6 +105,7 @@ static void stats_on_event(void *ctx, const struct ps_event *ev)
 {
 	struct stats *st = ctx;
 	counter_on_event(&st->count, ev);
+	timewait_on_event(&st->ports, ev);
 	switch (ev->kind) {
 	case EV_REQ_START:
 	case EV_REQ_RETRY:
@@ -205,6 +210,13 @@ void stats_print_json(const struct stats *st, FILE *out)
 	fprintf(out, "  \"seed\": %llu,\n  \"go\": \"%s\",\n  \"go_release\": \"1.%d\",\n",
 	        (unsigned long long)st->sc->seed, scenario_go_key(st->sc, go, sizeof go),
 	        st->sc->go % 100);
+	struct timewait *tw = (struct timewait *)&st->ports; /* reading expires, nothing else */
+	fprintf(out,
+	        "  \"time_wait\": %lld, \"peak_time_wait\": %lld, \"peak_ports\": %lld, "
+	        "\"ports_exhausted\": %lld,\n",
+	        (long long)timewait_count(tw, PS_NONE, st->end),
+	        (long long)tw->total.peak_time_wait, (long long)tw->total.peak_ports,
+	        (long long)tw->exhausted);
 	fprintf(out, "  \"hosts\": {");
 	for (uint32_t h = 0; h < st->sc->n_hosts; h++) {
 		const struct counts *hc = &st->count.hosts[h];
@@ -225,7 +237,11 @@ void stats_print_json(const struct stats *st, FILE *out)
 		print_quantiles(st, out, "conn_wait_ms", &st->host_conn_wait[h]);
 		fprintf(out, ",\n              ");
 		print_closes(out, hc->closes);
-		fputc('}', out);
+		fprintf(out,
+		        ",\n              \"time_wait\": %lld, \"peak_time_wait\": %lld, "
+		        "\"peak_ports\": %lld}",
+		        (long long)timewait_count(tw, h, st->end),
+		        (long long)tw->hosts[h].peak_time_wait, (long long)tw->hosts[h].peak_ports);
 	}
 	fprintf(out, "},\n  ");
 	print_closes(out, st->count.total.closes);

@@ -17,6 +17,7 @@
 #include "dist.h"
 #include "event.h"
 #include "scenario.h"
+#include "timewait.h"
 
 /* Percentiles are exact up to this many samples in the totals, and up to the per-host figure. */
 #define STATS_EXACT      65536
@@ -44,6 +45,7 @@ struct stats {
 	/* latency of ok requests, and conn wait (GetConn to GotConn), in total and per host */
 	struct time_dist latency, conn_wait;
 	struct time_dist *host_latency, *host_conn_wait; /* n_hosts each */
+	struct timewait ports; /* the client's TIME_WAIT and ephemeral ports (core/timewait.h) */
 	struct stats_kernel kernel;
 	struct stats_lag lag;
 	/* real mode ran with scaled durations: multiply measured times by this to report scenario

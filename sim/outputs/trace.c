@@ -121,25 +121,31 @@ void csv_init(struct csv *c, const struct stats *st, FILE *out, ps_time interval
 	c->out = out;
 	c->interval = interval > 0 ? interval : 100 * PS_MS;
 	c->time_scale_back = 1.0;
-	fprintf(out, "t,host,open,active,idle,dialing,waiting,dials,closed\n");
+	fprintf(out, "t,host,open,active,idle,dialing,waiting,dials,closed,time_wait\n");
 }
 
-static void csv_row(struct csv *c, ps_time t, const char *host, const struct counts *g)
+static void csv_row(struct csv *c, ps_time t, const char *host, const struct counts *g,
+                    int64_t time_wait)
 {
 	double secs = (double)t / (double)PS_SEC * c->time_scale_back;
-	fprintf(c->out, "%.3f,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", secs, host,
+	fprintf(c->out, "%.3f,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", secs, host,
 	        (long long)g->open, (long long)g->active, (long long)g->idle, (long long)g->dialing,
-	        (long long)g->waiting, (long long)g->dials, (long long)g->closed);
+	        (long long)g->waiting, (long long)g->dials, (long long)g->closed,
+	        (long long)time_wait);
 }
 
-/* Rows for every sample time up to `until`, with the gauges as they stand before the record. */
+/* Rows for every sample time up to `until`, with the gauges as they stand before the record.
+ * A sample is never earlier than a record already counted, so TIME_WAIT may expire up to it. */
 static void csv_flush(struct csv *c, ps_time until)
 {
+	struct timewait *tw = (struct timewait *)&c->st->ports;
 	while (c->next <= until) {
 		for (uint32_t h = 0; h < c->st->sc->n_hosts; h++)
-			csv_row(c, c->next, c->st->sc->hosts[h].name, &c->st->count.hosts[h]);
+			csv_row(c, c->next, c->st->sc->hosts[h].name, &c->st->count.hosts[h],
+			        timewait_count(tw, h, c->next));
 		if (c->st->sc->n_hosts > 1)
-			csv_row(c, c->next, "*", &c->st->count.total);
+			csv_row(c, c->next, "*", &c->st->count.total,
+			        timewait_count(tw, PS_NONE, c->next));
 		c->next += c->interval;
 	}
 }

@@ -4,6 +4,8 @@
  */
 #include "reader.h"
 
+#include "timewait.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -155,6 +157,9 @@ static int parse_text(const char *text, size_t len, const char *path, const char
 	r.sets = sets;
 	r.n_sets = n_sets;
 	out->seed = 1;
+	out->time_wait = TIMEWAIT_LINUX_HOLD;
+	out->ephemeral_lo = TIMEWAIT_LINUX_PORT_LO;
+	out->ephemeral_hi = TIMEWAIT_LINUX_PORT_HI;
 	out->go = GO_RELEASE_CURRENT;
 	out->go_key = GO_KEY_DEFAULT;
 	snprintf(out->path, sizeof out->path, "%s", path);

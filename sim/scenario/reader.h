@@ -55,7 +55,7 @@ enum section_kind {
 
 extern const char *const section_words[SEC_COUNT];
 
-enum { SK_NAME, SK_DURATION, SK_SEED, SK_BASE, SK_GO, SK_N };
+enum { SK_NAME, SK_DURATION, SK_SEED, SK_BASE, SK_GO, SK_TIME_WAIT, SK_PORTS, SK_N };
 extern const char *const scenario_keys[];
 
 enum {

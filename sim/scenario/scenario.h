@@ -78,6 +78,8 @@ struct scenario {
 	char title[SCENARIO_TITLE_MAX]; /* [scenario] name, else the file name */
 	char path[PATH_MAX];            /* the file as opened, whole: open() refuses a longer one */
 	ps_time duration;
+	ps_time time_wait;                  /* [scenario] time_wait: how long TIME_WAIT lasts */
+	int64_t ephemeral_lo, ephemeral_hi; /* [scenario] ephemeral_ports: the local port range */
 	uint64_t seed;
 	bool base_zero; /* base = zero */
 	int go;         /* the Go release modelled (config.h): 119 for `go = 1.19` */

@@ -12,7 +12,8 @@
 const char *const section_words[SEC_COUNT] = {
     "", "scenario", "transport", "client", "host", "load", "event",
 };
-const char *const scenario_keys[] = {"name", "duration", "seed", "base", "go"};
+const char *const scenario_keys[] = {"name", "duration",  "seed",           "base",
+                                     "go",   "time_wait", "ephemeral_ports"};
 const char *const transport_keys[] = {
     "MaxIdleConns",      "MaxIdleConnsPerHost", "MaxConnsPerHost",       "IdleConnTimeout",
     "DisableKeepAlives", "TLSHandshakeTimeout", "ResponseHeaderTimeout", "DialTimeout",
@@ -35,6 +36,25 @@ const struct key_table key_tables[SEC_COUNT] = {
 };
 
 /* -------------------------------------------------------------- sections */
+
+/* get_port_range: "32768-60999" (or "32768 60999", as sysctl writes it), 1..65535. */
+static bool get_port_range(struct reader *r, const char *value, int64_t *lo, int64_t *hi)
+{
+	char a[32], b[32];
+	size_t cut = strcspn(value, "- \t");
+	if (!value[cut] || cut >= sizeof a || strlen(value + cut + 1) >= sizeof b)
+		return fail(r, r->line, "bad ephemeral_ports '%s' (use LOW-HIGH, e.g. 32768-60999)",
+		            value);
+	memcpy(a, value, cut);
+	a[cut] = '\0';
+	const char *rest = value + cut + strspn(value + cut, "- \t");
+	snprintf(b, sizeof b, "%s", rest);
+	if (!get_int(r, "ephemeral_ports", a, 1, 65535, lo) ||
+	    !get_int(r, "ephemeral_ports", b, 1, 65535, hi))
+		return false;
+	return *lo <= *hi ||
+	       fail(r, r->line, "ephemeral_ports %s: the low end is above the high end", value);
+}
 
 static bool set_scenario_key(struct reader *r, int key, const char *value)
 {
@@ -69,6 +89,10 @@ static bool set_scenario_key(struct reader *r, int key, const char *value)
 			            value, GO_RELEASE_OLDEST % 100, GO_RELEASE_CURRENT_NAME,
 			            GO_RELEASE_CURRENT_NAME);
 		return true;
+	case SK_TIME_WAIT:
+		return get_time(r, "time_wait", value, &sc->time_wait);
+	case SK_PORTS:
+		return get_port_range(r, value, &sc->ephemeral_lo, &sc->ephemeral_hi);
 	}
 	return false;
 }

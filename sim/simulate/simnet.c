@@ -15,6 +15,8 @@
  * server and the FIN finds it written: the stale-connection race
  * (docs/model.md, "Transit time"). With rtt = 0 every step is carried out at
  * once, in the same handler, as before there was transit time.
+ * A connect finds no local port when the client's open sockets and TIME_WAIT
+ * to that host fill the ephemeral range (timewait.h): it fails at once.
  * Must not: decide anything about the pool or the server; it only reports to the client.
  */
 #include "simnet.h"
@@ -26,6 +28,7 @@
 #include "rng.h"
 #include "server_actions.h"
 #include "server_rules.h"
+#include "timewait.h"
 
 enum simnet_event_type {
 	N_CONNECTED,   /* a = conn, b = conn generation: TCP connect done (or refused) */
@@ -50,6 +53,7 @@ struct wire {
 	uint8_t state;
 	uint16_t fin_reason; /* why the server closed, for the FIN on its way */
 	bool busy;           /* the server is working on a request */
+	bool no_port;        /* no ephemeral port was free: the connect fails at once */
 	bool server_closed;  /* the server closed its end (Connection: close) */
 	bool outstanding;    /* the client sent a request whose response has not reached it */
 	bool resp_close;     /* the response on its way says Connection: close */
@@ -65,6 +69,9 @@ struct simnet {
 	uint32_t cap_wires;
 	struct rng *host_rng;
 	struct server_actions *actions;
+	/* The client's ports and TIME_WAIT, kept from the stream like any view's, so a dial can
+	 * find none free (EADDRNOTAVAIL). */
+	struct timewait ports;
 };
 
 static struct wire *wire_at(struct simnet *n, uint32_t conn)
@@ -94,7 +101,9 @@ static void sim_dial(void *ctx, uint32_t conn, uint32_t host)
 	struct wire *w = wire_at(n, conn);
 	uint32_t gen = w->gen + 1;
 	*w = (struct wire){.host = host, .gen = gen, .state = WIRE_CONNECTING};
-	w->step = after(n, n->sc->hosts[host].dial_latency, N_CONNECTED, conn);
+	/* connect(2) fails at once with EADDRNOTAVAIL when no local port is left. */
+	w->no_port = timewait_exhausted(&n->ports, host, des_now(n->des));
+	w->step = after(n, w->no_port ? 0 : n->sc->hosts[host].dial_latency, N_CONNECTED, conn);
 }
 
 /* half_rtt: how long a request, a response or a close takes to cross the wire of `host`. */
@@ -158,6 +167,10 @@ static void on_connected(void *ctx, uint32_t conn, uint32_t gen)
 		return;
 	struct wire *w = &n->wires[conn];
 	w->step = DES_NO_TIMER;
+	if (w->no_port) {
+		client_on_dial_done(n->client, conn, R_ADDR_NOT_AVAIL);
+		return;
+	}
 	/* down: decided as the connect completes */
 	if (server_actions_host_down(n->actions, w->host, des_now(n->des))) {
 		client_on_dial_done(n->client, conn, R_DIAL_REFUSED);
@@ -321,7 +334,11 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	n->host_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->host_rng));
 	n->actions =
 	    server_actions_create(sc, des, stream, sim_act, n, first_type + N_TYPES, next_type);
-	if (!n->host_rng || !n->actions) {
+	if (!n->host_rng || !n->actions ||
+	    timewait_init(&n->ports, sc->n_hosts, sc->time_wait,
+	                  sc->ephemeral_hi - sc->ephemeral_lo + 1,
+	                  sc->transport.DisableKeepAlives) ||
+	    ev_stream_add_sink(stream, timewait_sink(&n->ports))) {
 		simnet_destroy(n);
 		return NULL;
 	}
@@ -355,5 +372,6 @@ void simnet_destroy(struct simnet *n)
 	free(n->wires);
 	free(n->host_rng);
 	server_actions_destroy(n->actions);
+	timewait_free(&n->ports);
 	free(n);
 }

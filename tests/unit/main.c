@@ -15,6 +15,7 @@ Suite *suite_plot(void);
 Suite *suite_server(void);
 Suite *suite_kernel(void);
 Suite *suite_http(void);
+Suite *suite_timewait(void);
 Suite *suite_limits(void);
 Suite *suite_client(void);
 Suite *suite_counts(void);
@@ -33,6 +34,7 @@ int main(void)
 	srunner_add_suite(sr, suite_server());
 	srunner_add_suite(sr, suite_kernel());
 	srunner_add_suite(sr, suite_http());
+	srunner_add_suite(sr, suite_timewait());
 	srunner_add_suite(sr, suite_limits());
 	srunner_add_suite(sr, suite_client());
 	srunner_add_suite(sr, suite_counts());

@@ -88,7 +88,23 @@ static int check_expectation(const char *file, const struct stats *st, const cha
 		return 1;
 	}
 	const int64_t *got = NULL;
-	if (!strncmp(key, "closes.", 7)) {
+	int64_t tw_value;
+	if (!strncmp(key, "time_wait.", 10)) {
+		/* time_wait.end / .peak / .peak_ports / .exhausted: core/timewait.h's figures. */
+		struct timewait *tw = (struct timewait *)&st->ports;
+		const char *f = key + 10;
+		got = &tw_value;
+		if (!strcmp(f, "end"))
+			tw_value = timewait_count(tw, PS_NONE, st->end);
+		else if (!strcmp(f, "peak"))
+			tw_value = tw->total.peak_time_wait;
+		else if (!strcmp(f, "peak_ports"))
+			tw_value = tw->total.peak_ports;
+		else if (!strcmp(f, "exhausted"))
+			tw_value = tw->exhausted;
+		else
+			got = NULL;
+	} else if (!strncmp(key, "closes.", 7)) {
 		got = close_field(st, key + 7);
 	} else if (!strncmp(key, "host.", 5)) {
 		char host[64], field[64];
