@@ -52,4 +52,56 @@ if [ "$rc" = 2 ] && grep -q -- "--events '/nonexistent/dir/x.jsonl': cannot open
 	ko "--events to a bad path: exit $rc: $(cat "$tmp/err")"
 fi
 
+# summary CAPTURE: the records counted again by the same stats code give the run's own
+# summary, every figure up to the settings (which a capture cannot know but the Transport's).
+for f in tests/scenarios/02-sequential-reuse.ini tests/scenarios/06-leak-max-conns.ini \
+	tests/scenarios/11-restart-retry.ini tests/scenarios/15-down.ini scenarios/08-tls-cold-warm.ini \
+	scenarios/10-body-leak-timeout.ini scenarios/06-max-conns-per-host.ini; do
+	"$bin" run $f --json --events "$tmp/c.jsonl" | sed '/"settings"/,$d' | grep -v '"seed"' >"$tmp/run.json"
+	"$bin" summary "$tmp/c.jsonl" --json | sed '/"settings"/,$d' | grep -v '"seed"' >"$tmp/sum.json"
+	if cmp -s "$tmp/run.json" "$tmp/sum.json"; then ok; else
+		ko "summary of $f's records differs from its run:"; diff "$tmp/run.json" "$tmp/sum.json" | head -10 >&2
+	fi
+done
+# The text summary and the trace of a capture read the same way.
+"$bin" run tests/scenarios/15-down.ini --trace --events "$tmp/c.jsonl" | grep -E '^ *[0-9]+\.[0-9]{6}s ' >"$tmp/run.trace"
+"$bin" summary "$tmp/c.jsonl" --trace | grep -E '^ *[0-9]+\.[0-9]{6}s ' >"$tmp/sum.trace"
+if cmp -s "$tmp/run.trace" "$tmp/sum.trace"; then ok; else ko "the trace of a capture differs from the run's"; fi
+
+# Bad captures: FILE:LINE and exit 2, never a crash.
+printf '{"kind":"stream","format":"poolsim-events","version":1}\n{"t":5,"kind":"req_start","host":3}\n' >"$tmp/bad1"
+printf '{"kind":"host"}\n' >"$tmp/bad2"
+printf '{"kind":"stream","format":"poolsim-events","version":1}\n{"t":5,"kind":"got_conn","flags":["bogus"]}\n' >"$tmp/bad3"
+printf '{"kind":"stream","format":"poolsim-events","version":1}\n{"t":5,"kind":' >"$tmp/bad4"
+for b in bad1:2 bad2:1 bad3:2 bad4:2; do
+	"$bin" summary "$tmp/${b%%:*}" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 2 ] && grep -q "${b%%:*}:${b##*:}: " "$tmp/err"; then ok; else
+		ko "summary of ${b%%:*}: exit $rc: $(cat "$tmp/err")"
+	fi
+done
+"$bin" summary "$tmp/missing" >/dev/null 2>&1
+rc=$?
+if [ "$rc" = 2 ]; then ok; else ko "summary of a missing file: exit $rc"; fi
+
+# A Go program's capture (probe/example with the probe writing a file): poolsim's summary
+# of it counts what the probe's own Stats counted. Needs the go on PATH (else skipped).
+if command -v "${GO:-go}" >/dev/null 2>&1; then
+	if (cd probe && GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOCACHE="${GOCACHE:-$PWD/../build/gocache-events}" \
+		"${GO:-go}" build -o "$tmp/example" ./example); then ok; else ko "go build ./example"; fi
+	"$tmp/example" -hosts 2 -workers 6 -requests 60 -think 1ms -MaxIdleConnsPerHost 2 \
+		-events "$tmp/go.jsonl" >"$tmp/go.stats"
+	"$bin" summary "$tmp/go.jsonl" --json >"$tmp/go.sum"
+	# stat GO_KEY SUMMARY_KEY: the probe's total and the summary's, side by side.
+	for pair in Requests:requests OK:ok Failed:failed Dials:dials DialFailures:dial_failures \
+		Reused:reused MaxOpen:peak_open Closed:closed; do
+		p=$(grep -m1 "^  \"${pair%%:*}\": " "$tmp/go.stats" | grep -oE '[0-9]+')
+		s=$(grep -m1 -oE "\"${pair##*:}\": [0-9]+" "$tmp/go.sum" | grep -oE '[0-9]+$')
+		if [ -n "$p" ] && [ "$p" = "$s" ]; then ok; else ko "capture: probe ${pair%%:*} $p, summary ${pair##*:} $s"; fi
+	done
+	if grep -q '"mode": "go"' "$tmp/go.sum" && grep -q '"EventsDropped": 0' "$tmp/go.stats"; then ok; else
+		ko "capture: mode or dropped records"
+	fi
+fi
+
 finish events.sh

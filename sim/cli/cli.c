@@ -33,6 +33,8 @@ void cli_usage(FILE *out)
 	    "                 10..100+10) on all cores, one row per point (--seeds N, --jobs N,\n"
 	    "                 --json, --csv, --plot F, --goal 'p99<=50ms,failed=0', --print-jobs,\n"
 	    "                 --only N, --out FILE, sweep --merge DIR)\n"
+	    "  summary CAPTURE  the summary of a file of event records (a Go program's capture by\n"
+	    "                 the probe, or --events): --json, --trace, --csv F, --plot F\n"
 	    "  check FILE...  validate scenario files only: every problem of each, FILE:LINE\n"
 	    "  lessons        list the lessons (FILE may be a lesson number: poolsim watch 3)\n"
 	    "\n"

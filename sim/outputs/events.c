@@ -104,7 +104,13 @@ static void events_on_event(void *ctx, const struct ps_event *ev)
 		fprintf(out, ",\"reason\":\"%s\",\"cause\":\"%s\"", ev_reason_category_name(r),
 		        ev_reason_go_name(r));
 	}
-	write_flags(out, ev->flags);
+	if (ev->kind == EV_RUN_END) { /* its flags are the run's stop (event.h) */
+		const char *why = run_stop_name((enum run_stop)ev->flags);
+		if (why)
+			fprintf(out, ",\"stopped\":\"%s\"", why);
+	} else {
+		write_flags(out, ev->flags);
+	}
 	bool never = ev->kind == EV_CONN_IDLE && ev->value == PS_TIME_NEVER;
 	if (ev->value != 0 && !never)
 		fprintf(out, ",\"value\":%" PRId64, ev->value);
