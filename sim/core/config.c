@@ -5,6 +5,16 @@
 
 #include "config.h"
 
+const char *const http_method_names[METHOD_COUNT] = {
+    "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+};
+
+bool request_is_replayable(enum http_method method, bool idempotency_key)
+{
+	return method == METHOD_GET || method == METHOD_OPTIONS || method == METHOD_TRACE ||
+	       idempotency_key;
+}
+
 struct transport_config transport_config_default(void)
 {
 	struct transport_config t = {

@@ -43,6 +43,28 @@ struct dist {
 	ps_time lo, hi;
 };
 
+/* A request's method ([load] method); HEAD is not one: its body-less response (P12) is not
+ * modelled. */
+enum http_method {
+	METHOD_GET,
+	METHOD_POST,
+	METHOD_PUT,
+	METHOD_PATCH,
+	METHOD_DELETE,
+	METHOD_OPTIONS,
+	METHOD_TRACE,
+	METHOD_COUNT
+};
+extern const char *const http_method_names[METHOD_COUNT];
+
+/*
+ * request_is_replayable (S3, Request.isReplayable in request.go): a GET,
+ * OPTIONS or TRACE (HEAD too, in Go), or any request with an Idempotency-Key
+ * or X-Idempotency-Key header, provided its body can be had again: poolsim's
+ * bodies are byte slices, for which http.NewRequest sets GetBody.
+ */
+bool request_is_replayable(enum http_method method, bool idempotency_key);
+
 /* The Transport values of `base`: http.DefaultTransport's, and &http.Transport{}'s. */
 struct transport_config transport_config_default(void);
 

@@ -771,7 +771,7 @@ bool pool_shouldRetryRequest(const struct pool *p, uint32_t c, enum pool_failure
 	if (c >= p->n_conns || !p->conns[c].reused)
 		return false; /* rule 3: a fresh dial's failure is final */
 	if (nothing_written)
-		return true; /* rule 4: our requests have no body */
+		return true; /* rule 4: no body, or a byte-slice body with GetBody */
 	if (!replayable)
 		return false;                              /* rule 5 */
 	return failure == POOL_FAIL_READ_FROM_SERVER       /* rule 6 */

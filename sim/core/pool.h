@@ -119,7 +119,7 @@ void pool_closeIdleConnections(struct pool *p, ps_time now, uint32_t transport);
 /*
  * pool_shouldRetryRequest (S3): after `failure` on `conn`, is the request
  * retried on another conn? `nothing_written`: no byte of the request went out;
- * `replayable`: Request.isReplayable (true for the GETs poolsim sends).
+ * `replayable`: Request.isReplayable (request_is_replayable, config.h).
  */
 bool pool_shouldRetryRequest(const struct pool *p, uint32_t conn, enum pool_failure failure,
                              bool nothing_written, bool replayable);

@@ -331,7 +331,7 @@ static void on_got_conn(struct client *c, const struct ps_event *ev)
 		rq->header_timer =
 		    schedule(c, ps_time_add(now_of(c), c->sc->transport.ResponseHeaderTimeout),
 		             T_HEADER_TIMEOUT, r, rq->id);
-	c->net->send(c->net_ctx, ev->conn, rq->host);
+	c->net->send(c->net_ctx, ev->conn, rq->host, rq->load);
 }
 
 static void on_conn_closed(struct client *c, struct ps_event *ev)
@@ -512,8 +512,10 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
 		return;
 	}
 	/* S2/S3: the peer closed while a response was due. */
-	bool retry = pool_shouldRetryRequest(c->pool, conn, POOL_FAIL_READ_FROM_SERVER,
-	                                     nothing_written, true);
+	const struct load_spec *ls = &c->sc->loads[c->reqs[r].load];
+	bool retry =
+	    pool_shouldRetryRequest(c->pool, conn, POOL_FAIL_READ_FROM_SERVER, nothing_written,
+	                            request_is_replayable(ls->method, ls->idempotency_key));
 	release_conn(c, r);
 	des_cancel(c->des, &c->reqs[r].header_timer);
 	pool_closeConn(c->pool, now_of(c), conn, why);

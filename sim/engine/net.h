@@ -22,10 +22,11 @@ struct net_ops {
 	 */
 	void (*dial)(void *net, uint32_t conn, uint32_t host);
 	/*
-	 * send: write one GET on `conn` and read the response to its end.
+	 * send: write one request of `load` (its method, headers and body) on
+	 * `conn` and read the response to its end.
 	 * Reports client_on_response, or client_on_conn_broken.
 	 */
-	void (*send)(void *net, uint32_t conn, uint32_t host);
+	void (*send)(void *net, uint32_t conn, uint32_t host, uint32_t load);
 	/* close: the client closes `conn` (any state). No report follows. */
 	void (*close)(void *net, uint32_t conn);
 };

@@ -82,8 +82,16 @@ static void print_load(const struct scenario *sc, const struct load_spec *l, FIL
 	key_duration(out, ", ", "start", l->start);
 	if (l->kind != LOAD_COUNT)
 		key_duration(out, ", ", "stop", l->stop);
-	fprintf(out, ", \"body\": \"%s\", \"client\": \"%s\"}", bodies[l->body],
+	fprintf(out, ", \"body\": \"%s\", \"client\": \"%s\"", bodies[l->body],
 	        l->new_client_per_request ? "new_per_request" : "shared");
+	/* The extensions of #20 appear only when set, so older summaries stay as they were. */
+	if (l->method != METHOD_GET)
+		fprintf(out, ", \"method\": \"%s\"", http_method_names[l->method]);
+	if (l->idempotency_key)
+		fprintf(out, ", \"idempotency_key\": true");
+	if (l->request_body > 0)
+		fprintf(out, ", \"request_body\": %lld", (long long)l->request_body);
+	fputc('}', out);
 }
 
 static void print_action(const struct scenario *sc, const struct server_action_spec *e, FILE *out)

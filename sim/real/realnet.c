@@ -70,6 +70,7 @@ enum rc_state {
 struct rconn {
 	int fd;
 	uint32_t host;
+	uint32_t load; /* whose request it is sending or awaiting */
 	uint32_t gen;
 	uint8_t state;
 	bool registered; /* fd is in the poller */
@@ -104,7 +105,7 @@ struct realnet {
 	struct rconn *conns;
 	uint32_t cap_conns;
 	struct server_actions *actions;
-	char (*requests)[RN_REQ_MAX]; /* per host: the GET we send */
+	char **requests; /* per load: the request we send, head and body */
 	size_t *request_len;
 	struct poller_event events[POLLER_BATCH];
 	char scratch[RN_SCRATCH];
@@ -396,8 +397,8 @@ static void conn_read(struct realnet *n, uint32_t conn)
 static void conn_write(struct realnet *n, uint32_t conn, bool deferred)
 {
 	struct rconn *c = &n->conns[conn];
-	const char *req = n->requests[c->host];
-	size_t len = n->request_len[c->host];
+	const char *req = n->requests[c->load];
+	size_t len = n->request_len[c->load];
 	while (c->out_off < len) {
 		bool peer_gone = false;
 		ssize_t r = io_write(n, conn, req + c->out_off, len - c->out_off, &peer_gone);
@@ -562,7 +563,7 @@ static void rn_dial(void *ctx, uint32_t conn, uint32_t host)
 	                 n->type_base + RN_DIAL, conn, c->gen);
 }
 
-static void rn_send(void *ctx, uint32_t conn, uint32_t host)
+static void rn_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 {
 	struct realnet *n = ctx;
 	if (conn >= n->cap_conns)
@@ -575,6 +576,7 @@ static void rn_send(void *ctx, uint32_t conn, uint32_t host)
 		return;
 	}
 	c->state = RC_SENDING;
+	c->load = load;
 	c->out_off = 0;
 	http_response_begin(&c->resp);
 	conn_write(n, conn, true);
@@ -819,6 +821,37 @@ bool realnet_paused(const struct realnet *n)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/*
+ * build_request: what a load's client writes: its method, Host, an
+ * Idempotency-Key when it has one, and its body, with Content-Length as Go
+ * sends for a byte-slice body (and 0 for an empty POST, PUT or PATCH).
+ */
+static char *build_request(const struct scenario *sc, const struct load_spec *l, size_t *len)
+{
+	char head[RN_REQ_MAX + SCENARIO_NAME_MAX];
+	bool length = l->request_body > 0 || l->method == METHOD_POST || l->method == METHOD_PUT ||
+	              l->method == METHOD_PATCH;
+	int n =
+	    snprintf(head, sizeof head, "%s / HTTP/1.1\r\nHost: %s\r\nUser-Agent: poolsim\r\n%s",
+	             http_method_names[l->method], sc->hosts[l->host].name,
+	             l->idempotency_key ? "Idempotency-Key: poolsim\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof head)
+		return NULL;
+	if (length)
+		n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %lld\r\n",
+		              (long long)l->request_body);
+	n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+	if ((size_t)n >= sizeof head)
+		return NULL;
+	char *req = malloc((size_t)n + (size_t)l->request_body);
+	if (!req)
+		return NULL;
+	memcpy(req, head, (size_t)n);
+	memset(req + n, 'x', (size_t)l->request_body);
+	*len = (size_t)n + (size_t)l->request_body;
+	return req;
+}
+
 struct realnet *realnet_create(const struct scenario *sc, struct server_set *servers,
                                struct des *des, struct ev_stream *stream, double time_scale,
                                unsigned first_type, unsigned *next_type)
@@ -839,8 +872,9 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	n->poller = poller_create();
 	n->actions =
 	    server_actions_create(sc, des, stream, rn_act, n, first_type + RN_TYPES, next_type);
-	n->requests = calloc(nh, sizeof *n->requests);
-	n->request_len = calloc(nh, sizeof *n->request_len);
+	uint32_t nl = sc->n_loads ? sc->n_loads : 1;
+	n->requests = calloc(nl, sizeof *n->requests);
+	n->request_len = calloc(nl, sizeof *n->request_len);
 	n->khosts = calloc(nh, sizeof *n->khosts);
 	n->kpeak = calloc(nh, sizeof *n->kpeak);
 	n->peak_est_host = calloc(nh, sizeof *n->peak_est_host);
@@ -850,11 +884,12 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 		realnet_destroy(n);
 		return NULL;
 	}
-	for (uint32_t h = 0; h < sc->n_hosts; h++) {
-		int len = snprintf(n->requests[h], RN_REQ_MAX,
-		                   "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: poolsim\r\n\r\n",
-		                   sc->hosts[h].name);
-		n->request_len[h] = len > 0 && len < RN_REQ_MAX ? (size_t)len : 0;
+	for (uint32_t l = 0; l < sc->n_loads; l++) {
+		n->requests[l] = build_request(sc, &sc->loads[l], &n->request_len[l]);
+		if (!n->requests[l]) {
+			realnet_destroy(n);
+			return NULL;
+		}
 	}
 	des_on(des, first_type + RN_DIAL, on_dial, n);
 	des_on(des, first_type + RN_BROKEN, on_broken, n);
@@ -918,6 +953,8 @@ void realnet_destroy(struct realnet *n)
 	poller_destroy(n->poller);
 	server_actions_destroy(n->actions);
 	histogram_free(&n->lag);
+	for (uint32_t l = 0; n->requests && l < n->sc->n_loads; l++)
+		free(n->requests[l]);
 	free(n->requests);
 	free(n->request_len);
 	free(n);

@@ -102,6 +102,7 @@ struct sconn {
 	uint8_t closing_why; /* CLOSING: enum ev_reason of the close */
 	int64_t arrive_at;   /* SERVING: when the request reaches the server (monotonic ns) */
 	int64_t idle_at;     /* READING: when the idle timer fires, if armed */
+	int64_t body_left;   /* READING: bytes of the request body still to come */
 	SSL *ssl;
 	uint64_t served;
 	size_t in_len;
@@ -321,7 +322,7 @@ static enum server_conn_phase conn_phase(const struct sconn *c)
 	case SC_TLS_ACCEPT:
 		return SERVER_CONN_HANDSHAKE;
 	case SC_READING:
-		return c->in_len == 0 ? SERVER_CONN_WAITING : SERVER_CONN_BUSY;
+		return c->in_len == 0 && c->body_left == 0 ? SERVER_CONN_WAITING : SERVER_CONN_BUSY;
 	default:
 		return SERVER_CONN_BUSY;
 	}
@@ -355,15 +356,52 @@ static bool conn_is_idle(const struct sconn *c)
 static void conn_write(struct server_set *s, uint32_t idx);
 static void conn_read(struct server_set *s, uint32_t idx);
 
-/*
- * conn_next_request: a whole request head is buffered: take it and schedule
- * its response after service_time. Returns false (and closes) for what this
- * server does not serve: a request with a body or a malformed head.
- */
-static bool conn_next_request(struct server_set *s, uint32_t idx)
+/* start_serving: the whole request is in; its response is written rtt + service_time later. */
+static void start_serving(struct server_set *s, uint32_t idx)
 {
 	struct sconn *c = &s->conns[idx];
 	struct shost *h = &s->hosts[c->host];
+	c->state = SC_SERVING;
+	int64_t now = poller_clock_ns(), rtt = rtt_ns(s, c->host);
+	c->arrive_at = now + rtt / 2;
+	timer_arm(s, idx, now + rtt + scaled(s, rng_dist(&h->rng, &h->spec->service_time)));
+	/* Still read while serving, to see the client go away; a full buffer stops that. */
+	set_want(s, idx, c->in_len < sizeof c->in ? POLLER_READ : 0);
+}
+
+/*
+ * conn_next_request: a whole request head is buffered: take it and schedule
+ * its response after service_time. Returns false (and closes) for what this
+ * server does not serve: a malformed head, a chunked body or one over REQUEST_BODY_MAX.
+ */
+/* method_ok: the request line starts with a method token (capitals) and a space. */
+static bool method_ok(const char *in, size_t len)
+{
+	size_t i = 0;
+	while (i < len && in[i] >= 'A' && in[i] <= 'Z')
+		i++;
+	return i > 0 && i < len && in[i] == ' ';
+}
+
+/* take_body: drop what is buffered of the request body; true once it is all in. */
+static bool take_body(struct sconn *c)
+{
+	size_t take = c->body_left < (int64_t)c->in_len ? (size_t)c->body_left : c->in_len;
+	memmove(c->in, c->in + take, c->in_len - take);
+	c->in_len -= take;
+	c->body_left -= (int64_t)take;
+	return c->body_left == 0;
+}
+
+static bool conn_next_request(struct server_set *s, uint32_t idx)
+{
+	struct sconn *c = &s->conns[idx];
+	if (c->body_left > 0) {
+		if (!take_body(c))
+			return false;
+		start_serving(s, idx);
+		return true;
+	}
 	char *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
 	if (!end) {
 		if (c->in_len == sizeof c->in)
@@ -372,7 +410,8 @@ static bool conn_next_request(struct server_set *s, uint32_t idx)
 	}
 	size_t head = (size_t)(end - c->in) + 4;
 	const char *cl = http_find_header(c->in, head, "content-length");
-	if (memcmp(c->in, "GET ", 4) != 0 || (cl && strtol(cl, NULL, 10) != 0) ||
+	long body = cl ? strtol(cl, NULL, 10) : 0;
+	if (!method_ok(c->in, head) || body < 0 || body > REQUEST_BODY_MAX ||
 	    http_find_header(c->in, head, "transfer-encoding")) {
 		conn_close(s, idx, R_NONE);
 		return false;
@@ -380,12 +419,10 @@ static bool conn_next_request(struct server_set *s, uint32_t idx)
 	c->asked_close = http_header_has_token(c->in, head, "connection", "close");
 	memmove(c->in, c->in + head, c->in_len - head);
 	c->in_len -= head;
-	c->state = SC_SERVING;
-	int64_t now = poller_clock_ns(), rtt = rtt_ns(s, c->host);
-	c->arrive_at = now + rtt / 2;
-	timer_arm(s, idx, now + rtt + scaled(s, rng_dist(&h->rng, &h->spec->service_time)));
-	/* Still read while serving, to see the client go away; a full buffer stops that. */
-	set_want(s, idx, c->in_len < sizeof c->in ? POLLER_READ : 0);
+	c->body_left = body;
+	if (!take_body(c))
+		return false; /* served once the body is all in: the client's write is done (P11) */
+	start_serving(s, idx);
 	return true;
 }
 
@@ -406,6 +443,8 @@ static void conn_settle(struct server_set *s, uint32_t idx)
 		return;
 	}
 	const struct host_spec *spec = s->hosts[c->host].spec;
+	if (c->body_left > 0)
+		return; /* a request is coming in: not idle */
 	if (server_idle_clock_starts(spec, c->served) && !timer_armed(s, idx)) {
 		c->idle_at = poller_clock_ns() + scaled(s, spec->server_idle_timeout);
 		timer_arm(s, idx, c->idle_at);

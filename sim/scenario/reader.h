@@ -89,6 +89,9 @@ enum {
 	LK_STOP,
 	LK_BODY,
 	LK_CLIENT,
+	LK_METHOD,
+	LK_IDEMPOTENCY_KEY,
+	LK_REQUEST_BODY,
 	LK_N
 };
 extern const char *const load_keys[];

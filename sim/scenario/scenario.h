@@ -40,6 +40,9 @@ enum load_kind { LOAD_WORKERS, LOAD_RATE, LOAD_COUNT };
 enum arrival_kind { ARRIVAL_POISSON, ARRIVAL_UNIFORM };
 enum body_mode { BODY_CLOSE, BODY_EARLY_CLOSE, BODY_LEAK };
 
+/* The largest [load] request_body, in bytes (real mode sends it whole from one buffer per load). */
+#define REQUEST_BODY_MAX (1 << 20)
+
 struct load_spec {
 	char name[SCENARIO_NAME_MAX];
 	uint32_t host; /* index into scenario.hosts */
@@ -54,6 +57,9 @@ struct load_spec {
 	ps_time stop; /* defaults to the scenario duration */
 	enum body_mode body;
 	bool new_client_per_request;
+	enum http_method method; /* GET unless [load] method says otherwise */
+	bool idempotency_key;    /* the request carries an Idempotency-Key header */
+	int64_t request_body;    /* bytes of request body; 0 = none */
 	int line;
 };
 

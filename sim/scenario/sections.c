@@ -25,8 +25,8 @@ const char *const host_keys[] = {
     "rtt",
 };
 const char *const load_keys[] = {
-    "host",  "workers", "think", "requests", "rate",   "arrival",
-    "count", "start",   "stop",  "body",     "client",
+    "host",  "workers", "think", "requests", "rate",   "arrival",         "count",
+    "start", "stop",    "body",  "client",   "method", "idempotency_key", "request_body",
 };
 const char *const action_keys[] = {"at", "host", "action", "for"};
 
@@ -210,6 +210,18 @@ static bool set_load_key(struct reader *r, int key, const char *value)
 		choice = get_choice(r, name, value, clients, 2);
 		l->new_client_per_request = choice == 1;
 		return choice >= 0;
+	case LK_METHOD:
+		if (!strcmp(value, "HEAD"))
+			return fail(r, r->line,
+			            "method HEAD is not modelled (its response has no body: P12); "
+			            "use GET, POST, PUT, PATCH, DELETE, OPTIONS or TRACE");
+		choice = get_choice(r, name, value, http_method_names, METHOD_COUNT);
+		l->method = choice > 0 ? (enum http_method)choice : METHOD_GET;
+		return choice >= 0;
+	case LK_IDEMPOTENCY_KEY:
+		return get_bool(r, name, value, &l->idempotency_key);
+	case LK_REQUEST_BODY:
+		return get_int(r, name, value, 0, REQUEST_BODY_MAX, &l->request_body);
 	}
 	return false;
 }

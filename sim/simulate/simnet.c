@@ -123,7 +123,7 @@ static void serve(struct simnet *n, uint32_t conn)
 	w->step = after(n, rng_dist(&n->host_rng[w->host], &h->service_time), N_RESPONSE, conn);
 }
 
-static void sim_send(void *ctx, uint32_t conn, uint32_t host)
+static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 {
 	struct simnet *n = ctx;
 	struct wire *w = wire_at(n, conn);

@@ -36,7 +36,7 @@ static void rec_dial(void *ctx, uint32_t conn, uint32_t host)
 	record(ctx, 'D', conn);
 }
 
-static void rec_send(void *ctx, uint32_t conn, uint32_t host)
+static void rec_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 {
 	record(ctx, 'S', conn);
 }

@@ -735,6 +735,23 @@ START_TEST(test_S3_shouldRetryRequest_rules)
 }
 END_TEST
 
+/* TestTransportRequestReplayable: GET, OPTIONS, TRACE are; POST, PUT, PATCH, DELETE only with
+ * an Idempotency-Key (poolsim's bodies are byte slices: GetBody is set, so a body never stops it).
+ */
+START_TEST(test_S3_isReplayable_methods_and_idempotency_key)
+{
+	ck_assert(request_is_replayable(METHOD_GET, false));
+	ck_assert(request_is_replayable(METHOD_OPTIONS, false));
+	ck_assert(request_is_replayable(METHOD_TRACE, false));
+	ck_assert(!request_is_replayable(METHOD_POST, false));
+	ck_assert(!request_is_replayable(METHOD_PUT, false));
+	ck_assert(!request_is_replayable(METHOD_PATCH, false));
+	ck_assert(!request_is_replayable(METHOD_DELETE, false));
+	for (int m = 0; m < METHOD_COUNT; m++)
+		ck_assert(request_is_replayable((enum http_method)m, true));
+}
+END_TEST
+
 /* ------------------------------------------------------------------ C: CloseIdleConnections */
 
 START_TEST(test_C1_closeIdleConnections_closes_idle_and_releases_permits)
@@ -818,6 +835,7 @@ Suite *suite_pool(void)
 	tcase_add_test(tc, test_P14_readLoop_119_early_close_closes);
 	tcase_add_test(tc, test_P14_readLoop_126_early_close_closes);
 	tcase_add_test(tc, test_S3_shouldRetryRequest_rules);
+	tcase_add_test(tc, test_S3_isReplayable_methods_and_idempotency_key);
 	tcase_add_test(tc, test_C1_closeIdleConnections_closes_idle_and_releases_permits);
 	tcase_add_test(tc, test_key_separate_transports_never_share_conns);
 	suite_add_tcase(s, tc);
