@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "events.h"
 
 #define FIELDS_MAX     32
@@ -379,10 +378,16 @@ static int scan_line(struct capture *c, long line, const struct jobject *o, void
 int capture_scan(const char *path, struct capture *c, struct scenario *sc)
 {
 	memset(c, 0, sizeof *c);
-	memset(sc, 0, sizeof *sc);
 	c->path = path;
-	sc->transport = transport_config_default();
-	sc->go = GO_RELEASE_CURRENT;
+	/* Every default a scenario file gets (base default, time_wait, ports...), then the
+	 * capture's own hosts and Transport in place of the stand-in's. */
+	static const char stand_in[] =
+	    "[scenario]\nduration = 1s\n[host h]\n[load l]\nhost = h\ncount = 1\n";
+	struct scenario_error serr;
+	if (scenario_load_string(stand_in, path, sc, &serr))
+		return fail(c, 0, "out of memory");
+	sc->n_hosts = 0;
+	sc->n_loads = 0;
 	copy(sc->path, sizeof sc->path, path);
 	if (each_line(c, scan_line, sc)) {
 		scenario_free(sc);
