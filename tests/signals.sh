@@ -53,8 +53,10 @@ one() {
 	if [ "$rc" -ne "$want" ]; then ko "$*: exit $rc after SIG$sig, want $want: $(head -c 300 "$tmp/err")"; return; fi
 	if [ "$took" -gt 1000 ]; then ko "$*: took ${took} ms to end after SIG$sig"; return; fi
 	if ! adds_up "$tmp/out"; then ko "$*: the summary does not add up: $(head -c 400 "$tmp/out")"; return; fi
+	[ "$took" -gt "$slowest" ] && slowest=$took
 	ok
 }
+slowest=0
 
 for cmd in "run $tmp/day.ini" "real $busy" "compare $busy"; do
 	n=0
@@ -63,6 +65,8 @@ for cmd in "run $tmp/day.ini" "real $busy" "compare $busy"; do
 		n=$((n + 1))
 	done
 	one TERM 143 "$bin" $cmd --json
+	echo "signals: ${cmd%% *}: slowest end ${slowest} ms after the signal (polled every 10 ms)"
+	slowest=0
 done
 
 # watch, in a tmux pane: the wrapper records the exit status; the summary is on stderr.
@@ -98,11 +102,13 @@ W
 		elif [ -z "$sums" ] || [ $(echo "$sums" | awk '{print $2 + $3 + $4 - $1}') -ne 0 ]; then
 			ko "watch $mode: the summary does not add up: $(cat "$tmp/werr")"
 		else
+			[ "$took" -gt "$slowest" ] && slowest=$took
 			ok
 		fi
 		$TM kill-server >/dev/null 2>&1
 		n=$((n + 1))
 	done
+	echo "signals: watch: slowest end ${slowest} ms after the signal (polled every 10 ms)"
 else
 	echo "signals.sh: tmux missing, watch not tried" >&2
 	ko "watch: needs tmux"

@@ -748,8 +748,10 @@ int realnet_run(struct realnet *n, ps_time limit)
 		if (due > limit)
 			due = limit;
 		/* Bounded, so the caller sees signals even when events keep coming due. */
-		uint32_t budget = REALNET_EVENTS_PER_RUN;
-		while (!client_finished(n->client) && des_next_time(n->des) <= due && budget--) {
+		uint32_t ran = 0;
+		while (!client_finished(n->client) && des_next_time(n->des) <= due &&
+		       ran < REALNET_EVENTS_PER_RUN) {
+			ran++;
 			if (des_steps_at_now(n->des) >= DES_STALL_STEPS) {
 				client_stop(n->client, RUN_NO_PROGRESS);
 				break;
@@ -762,7 +764,7 @@ int realnet_run(struct realnet *n, ps_time limit)
 			rc = 0;
 			break;
 		}
-		if (budget == UINT32_MAX) {
+		if (ran == REALNET_EVENTS_PER_RUN && des_next_time(n->des) <= due) {
 			rc = 1; /* more is due: back to the caller, who calls again */
 			break;
 		}
