@@ -21,6 +21,7 @@
 #include "pool.h"
 
 #include "grow.h"
+#include "slots.h"
 #include "transport_limits.h"
 
 #include <stdlib.h>
@@ -54,7 +55,6 @@ struct pconn {
 	ps_time idle_at;
 	struct link idle_link; /* in key.idle */
 	struct link lru_link;  /* in transport.lru */
-	uint32_t next_free;
 	uint8_t state;
 	bool reused; /* G9: has been through tryPutIdleConn (markReused) */
 };
@@ -65,7 +65,6 @@ struct want {
 	uint32_t dial_conn; /* the conn dialing on its behalf, or PS_NONE */
 	struct link idle_wait_link;
 	struct link conns_wait_link;
-	uint32_t next_free;
 	uint8_t state;
 	bool in_idle_wait, in_conns_wait;
 };
@@ -79,14 +78,12 @@ struct pkey {
 	uint32_t n_conns;               /* conns of this key in any state */
 	uint32_t n_wants;               /* live want records of this key */
 	uint32_t tally_idle, tally_all; /* pool_check_invariants' count of its conns */
-	uint32_t next_free;
 	bool live;
 };
 
 struct ptransport {
 	struct list lru;
-	uint32_t key; /* a transient Transport's only key, PS_NONE until its first request */
-	uint32_t next_free;
+	uint32_t key;    /* a transient Transport's only key, PS_NONE until its first request */
 	bool close_idle; /* set by CloseIdleConnections (C2) */
 	bool live;
 };
@@ -99,14 +96,19 @@ struct pool {
 	uint32_t next_conn_id;
 	uint32_t open;
 
+	/* Each record array is numbered by its own slots (slots.h) and grown to hold them. */
 	struct pconn *conns;
-	uint32_t n_conns, cap_conns, free_conns;
+	uint32_t cap_conns;
+	struct slots conn_slots;
 	struct want *wants;
-	uint32_t n_wants, cap_wants, free_wants;
+	uint32_t cap_wants;
+	struct slots want_slots;
 	struct pkey *keys;
-	uint32_t n_keys, cap_keys, free_keys;
+	uint32_t cap_keys;
+	struct slots key_slots;
 	struct ptransport *transports;
-	uint32_t n_transports, cap_transports, free_transports, live_transports;
+	uint32_t cap_transports, live_transports;
+	struct slots transport_slots;
 };
 
 /* G8: does a dial die with the request's context (it did before Go 1.23)? */
@@ -174,15 +176,8 @@ static void list_remove(struct list *l, struct list_ref r, uint32_t i)
 
 static uint32_t conn_alloc(struct pool *p)
 {
-	uint32_t i = p->free_conns;
-	if (i != PS_NONE) {
-		p->free_conns = p->conns[i].next_free;
-	} else {
-		if (p->n_conns == p->cap_conns)
-			p->conns = grow_to_hold(p->conns, &p->cap_conns, sizeof(*p->conns),
-			                        p->n_conns, 64, NULL);
-		i = p->n_conns++;
-	}
+	uint32_t i = slots_take(&p->conn_slots);
+	p->conns = grow_to_hold(p->conns, &p->cap_conns, sizeof(*p->conns), i, 64, NULL);
 	memset(&p->conns[i], 0, sizeof(p->conns[i]));
 	p->conns[i].want = PS_NONE;
 	p->conns[i].idle_link = p->conns[i].lru_link = (struct link){PS_NONE, PS_NONE};
@@ -191,15 +186,8 @@ static uint32_t conn_alloc(struct pool *p)
 
 static uint32_t want_alloc(struct pool *p)
 {
-	uint32_t i = p->free_wants;
-	if (i != PS_NONE) {
-		p->free_wants = p->wants[i].next_free;
-	} else {
-		if (p->n_wants == p->cap_wants)
-			p->wants = grow_to_hold(p->wants, &p->cap_wants, sizeof(*p->wants),
-			                        p->n_wants, 64, NULL);
-		i = p->n_wants++;
-	}
+	uint32_t i = slots_take(&p->want_slots);
+	p->wants = grow_to_hold(p->wants, &p->cap_wants, sizeof(*p->wants), i, 64, NULL);
 	memset(&p->wants[i], 0, sizeof(p->wants[i]));
 	p->wants[i].dial_conn = PS_NONE;
 	return i;
@@ -207,15 +195,8 @@ static uint32_t want_alloc(struct pool *p)
 
 static uint32_t key_alloc(struct pool *p, uint32_t transport, uint32_t host)
 {
-	uint32_t i = p->free_keys;
-	if (i != PS_NONE) {
-		p->free_keys = p->keys[i].next_free;
-	} else {
-		if (p->n_keys == p->cap_keys)
-			p->keys = grow_to_hold(p->keys, &p->cap_keys, sizeof(*p->keys), p->n_keys,
-			                       64, NULL);
-		i = p->n_keys++;
-	}
+	uint32_t i = slots_take(&p->key_slots);
+	p->keys = grow_to_hold(p->keys, &p->cap_keys, sizeof(*p->keys), i, 64, NULL);
 	struct pkey *k = &p->keys[i];
 	memset(k, 0, sizeof(*k));
 	k->transport = transport;
@@ -229,16 +210,9 @@ static uint32_t key_alloc(struct pool *p, uint32_t transport, uint32_t host)
 
 static uint32_t transport_alloc(struct pool *p)
 {
-	uint32_t i = p->free_transports;
-	if (i != PS_NONE) {
-		p->free_transports = p->transports[i].next_free;
-	} else {
-		if (p->n_transports == p->cap_transports)
-			p->transports =
-			    grow_to_hold(p->transports, &p->cap_transports, sizeof(*p->transports),
-			                 p->n_transports, 64, NULL);
-		i = p->n_transports++;
-	}
+	uint32_t i = slots_take(&p->transport_slots);
+	p->transports =
+	    grow_to_hold(p->transports, &p->cap_transports, sizeof(*p->transports), i, 64, NULL);
 	struct ptransport *t = &p->transports[i];
 	memset(t, 0, sizeof(*t));
 	list_init(&t->lru);
@@ -259,12 +233,10 @@ static void release_transient_key(struct pool *p, uint32_t key)
 		return;
 	struct ptransport *t = &p->transports[k->transport];
 	t->live = false;
-	t->next_free = p->free_transports;
-	p->free_transports = k->transport;
+	slots_give_back(&p->transport_slots, k->transport);
 	p->live_transports--;
 	k->live = false;
-	k->next_free = p->free_keys;
-	p->free_keys = key;
+	slots_give_back(&p->key_slots, key);
 }
 
 static void want_release_if_unused(struct pool *p, uint32_t w)
@@ -274,8 +246,7 @@ static void want_release_if_unused(struct pool *p, uint32_t w)
 		return;
 	uint32_t key = wt->key;
 	wt->state = WANT_FREE;
-	wt->next_free = p->free_wants;
-	p->free_wants = w;
+	slots_give_back(&p->want_slots, w);
 	p->keys[key].n_wants--;
 	release_transient_key(p, key);
 }
@@ -327,7 +298,10 @@ struct pool *pool_create(const struct pool_config *cfg, uint32_t n_hosts, struct
 	p->limits = transport_limits_of(&cfg->transport);
 	p->out = out;
 	p->n_hosts = n_hosts;
-	p->free_conns = p->free_wants = p->free_keys = p->free_transports = PS_NONE;
+	slots_init(&p->conn_slots);
+	slots_init(&p->want_slots);
+	slots_init(&p->key_slots);
+	slots_init(&p->transport_slots);
 	transport_alloc(p); /* transport 0: the scenario's shared Transport */
 	for (uint32_t h = 0; h < n_hosts; h++)
 		key_alloc(p, 0, h); /* key h = (transport 0, host h) */
@@ -342,6 +316,10 @@ void pool_destroy(struct pool *p)
 	free(p->wants);
 	free(p->keys);
 	free(p->transports);
+	slots_free(&p->conn_slots);
+	slots_free(&p->want_slots);
+	slots_free(&p->key_slots);
+	slots_free(&p->transport_slots);
 	free(p);
 }
 
@@ -482,8 +460,7 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 		flags |= EVF_WAS_DIALING;
 	emit(p, EV_CONN_CLOSED, now, key, c, PS_NONE, why, flags, 0);
 	pc->state = CONN_FREE;
-	pc->next_free = p->free_conns;
-	p->free_conns = c;
+	slots_give_back(&p->conn_slots, c);
 	p->keys[key].n_conns--;
 	p->open--;
 	pool_decConnsPerHost(p, now, key);
@@ -633,7 +610,7 @@ uint32_t pool_getConn(struct pool *p, ps_time now, uint32_t transport, uint32_t 
 
 void pool_cancelWant(struct pool *p, ps_time now, uint32_t w, enum ev_reason why)
 {
-	if (w == PS_NONE || w >= p->n_wants)
+	if (w == PS_NONE || w >= slots_used(&p->want_slots))
 		return;
 	struct want *wt = &p->wants[w];
 	if (wt->state != WANT_WAITING)
@@ -652,7 +629,7 @@ void pool_cancelWant(struct pool *p, ps_time now, uint32_t w, enum ev_reason why
 
 void pool_requestContextDone(struct pool *p, ps_time now, uint32_t w, uint32_t req)
 {
-	if (w == PS_NONE || w >= p->n_wants || !dial_dies_with_request(p))
+	if (w == PS_NONE || w >= slots_used(&p->want_slots) || !dial_dies_with_request(p))
 		return;
 	struct want *wt = &p->wants[w];
 	if (wt->state == WANT_FREE || wt->req != req || wt->dial_conn == PS_NONE)
@@ -678,7 +655,7 @@ static uint32_t detach_dial(struct pool *p, uint32_t c)
 
 void pool_dialConnFor(struct pool *p, ps_time now, uint32_t c)
 {
-	if (c >= p->n_conns || p->conns[c].state != CONN_DIALING)
+	if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_DIALING)
 		return;
 	uint32_t w = detach_dial(p, c);
 	p->conns[c].state = CONN_ACTIVE;
@@ -694,7 +671,7 @@ void pool_dialConnFor(struct pool *p, ps_time now, uint32_t c)
 
 void pool_dialFailed(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
 {
-	if (c >= p->n_conns || p->conns[c].state != CONN_DIALING)
+	if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_DIALING)
 		return;
 	uint32_t w = detach_dial(p, c);
 	if (w != PS_NONE && p->wants[w].state == WANT_WAITING) {
@@ -728,7 +705,7 @@ static enum ev_reason not_alive_reason(const struct pool *p, bool resp_close, bo
 enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c, bool resp_close,
                                        bool body_eof)
 {
-	if (c >= p->n_conns || p->conns[c].state != CONN_ACTIVE)
+	if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_ACTIVE)
 		return POOL_ERR_CONN_BROKEN;
 	enum ev_reason why = not_alive_reason(p, resp_close, body_eof);
 	if (why != R_NONE) {
@@ -741,7 +718,7 @@ enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c, 
 
 void pool_closeConn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
 {
-	if (c >= p->n_conns || p->conns[c].state == CONN_FREE)
+	if (c >= slots_used(&p->conn_slots) || p->conns[c].state == CONN_FREE)
 		return;
 	if (p->conns[c].state == CONN_DIALING) {
 		pool_dialFailed(p, now, c, why);
@@ -752,7 +729,7 @@ void pool_closeConn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
 
 void pool_closeConnIfStillIdle(struct pool *p, ps_time now, uint32_t c)
 {
-	if (c >= p->n_conns || p->conns[c].state != CONN_IDLE)
+	if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_IDLE)
 		return; /* not in idleLRU any more: taken, or already closed */
 	close_conn(p, now, c, R_IDLE_TIMEOUT, 0);
 }
@@ -768,7 +745,7 @@ void pool_closeIdleConnections(struct pool *p, ps_time now, uint32_t transport)
 bool pool_shouldRetryRequest(const struct pool *p, uint32_t c, enum pool_failure failure,
                              bool nothing_written, bool replayable)
 {
-	if (c >= p->n_conns || !p->conns[c].reused)
+	if (c >= slots_used(&p->conn_slots) || !p->conns[c].reused)
 		return false; /* rule 3: a fresh dial's failure is final */
 	if (nothing_written)
 		return true; /* rule 4: no body, or a byte-slice body with GetBody */
@@ -782,17 +759,17 @@ bool pool_shouldRetryRequest(const struct pool *p, uint32_t c, enum pool_failure
 
 static bool conn_valid(const struct pool *p, uint32_t c)
 {
-	return c < p->n_conns && p->conns[c].state != CONN_FREE;
+	return c < slots_used(&p->conn_slots) && p->conns[c].state != CONN_FREE;
 }
 
 uint32_t pool_conn_host(const struct pool *p, uint32_t c)
 {
-	return c < p->n_conns ? p->keys[p->conns[c].key].host : PS_NONE;
+	return c < slots_used(&p->conn_slots) ? p->keys[p->conns[c].key].host : PS_NONE;
 }
 
 uint32_t pool_conn_transport(const struct pool *p, uint32_t c)
 {
-	return c < p->n_conns ? p->keys[p->conns[c].key].transport : PS_NONE;
+	return c < slots_used(&p->conn_slots) ? p->keys[p->conns[c].key].transport : PS_NONE;
 }
 
 uint32_t pool_conn_id(const struct pool *p, uint32_t c)
@@ -819,7 +796,7 @@ static const struct pkey *find_key(const struct pool *p, uint32_t transport, uin
 {
 	if (transport == 0)
 		return host < p->n_hosts ? &p->keys[host] : NULL;
-	if (transport >= p->n_transports || !p->transports[transport].live)
+	if (transport >= slots_used(&p->transport_slots) || !p->transports[transport].live)
 		return NULL;
 	uint32_t key = p->transports[transport].key;
 	if (key == PS_NONE || p->keys[key].host != host)
@@ -835,7 +812,7 @@ uint32_t pool_idle_count(const struct pool *p, uint32_t transport, uint32_t host
 
 uint32_t pool_idle_total(const struct pool *p, uint32_t transport)
 {
-	if (transport >= p->n_transports || !p->transports[transport].live)
+	if (transport >= slots_used(&p->transport_slots) || !p->transports[transport].live)
 		return 0;
 	return p->transports[transport].lru.len;
 }
@@ -864,7 +841,7 @@ uint32_t pool_transport_count(const struct pool *p)
 
 uint32_t pool_conn_capacity(const struct pool *p)
 {
-	return p->n_conns;
+	return slots_used(&p->conn_slots);
 }
 
 /* ---------------------------------------------------------------- invariants */
@@ -872,7 +849,7 @@ uint32_t pool_conn_capacity(const struct pool *p)
 /* check_transports: MaxIdleConns (P8) holds on every live Transport. */
 static const char *check_transports(const struct pool *p)
 {
-	for (uint32_t t = 0; t < p->n_transports; t++) {
+	for (uint32_t t = 0; t < slots_used(&p->transport_slots); t++) {
 		const struct ptransport *tr = &p->transports[t];
 		if (tr->live && !limit_allows(p->limits.max_idle_total, (int64_t)tr->lru.len - 1))
 			return "idle conns exceed MaxIdleConns";
@@ -883,11 +860,11 @@ static const char *check_transports(const struct pool *p)
 /* tally_conns: count each key's conns into its tally fields; the check's only pass over conns. */
 static const char *tally_conns(struct pool *p)
 {
-	for (uint32_t k = 0; k < p->n_keys; k++)
+	for (uint32_t k = 0; k < slots_used(&p->key_slots); k++)
 		p->keys[k].tally_idle = p->keys[k].tally_all = 0;
 	uint32_t open = 0;
 	const char *bad = NULL;
-	for (uint32_t c = 0; c < p->n_conns; c++) {
+	for (uint32_t c = 0; c < slots_used(&p->conn_slots); c++) {
 		const struct pconn *pc = &p->conns[c];
 		if (pc->state == CONN_FREE)
 			continue;
@@ -928,7 +905,7 @@ const char *pool_check_invariants(struct pool *p)
 	if (!bad)
 		bad = tally_conns(p);
 	uint32_t shared_idle = 0;
-	for (uint32_t k = 0; k < p->n_keys && !bad; k++) {
+	for (uint32_t k = 0; k < slots_used(&p->key_slots) && !bad; k++) {
 		const struct pkey *key = &p->keys[k];
 		if (!key->live)
 			continue;

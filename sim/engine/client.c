@@ -24,6 +24,7 @@
 
 #include "grow.h"
 #include "rng.h"
+#include "slots.h"
 
 enum client_event_type {
 	T_WORKER,         /* a = worker: start its next request */
@@ -52,7 +53,6 @@ struct request {
 	ps_time start;
 	des_timer client_timer;
 	des_timer header_timer;
-	uint32_t next_free;
 	uint8_t state;
 	bool attempt_reused; /* its current conn had served before (the JSON "reused") */
 };
@@ -95,7 +95,8 @@ struct client {
 	int64_t live_requests;
 
 	struct request *reqs;
-	uint32_t n_reqs, cap_reqs, free_reqs;
+	uint32_t cap_reqs;
+	struct slots req_slots; /* numbers the requests (slots.h) */
 	struct conn_side *conns;
 	uint32_t cap_conns;
 	struct worker *workers;
@@ -136,15 +137,8 @@ static struct conn_side *conn_side(struct client *c, uint32_t conn)
 
 static uint32_t req_alloc(struct client *c)
 {
-	uint32_t i = c->free_reqs;
-	if (i != PS_NONE) {
-		c->free_reqs = c->reqs[i].next_free;
-	} else {
-		if (c->n_reqs == c->cap_reqs)
-			c->reqs = grow_to_hold(c->reqs, &c->cap_reqs, sizeof(*c->reqs), c->n_reqs,
-			                       256, NULL);
-		i = c->n_reqs++;
-	}
+	uint32_t i = slots_take(&c->req_slots);
+	c->reqs = grow_to_hold(c->reqs, &c->cap_reqs, sizeof(*c->reqs), i, 256, NULL);
 	memset(&c->reqs[i], 0, sizeof(c->reqs[i]));
 	c->reqs[i].want = PS_NONE;
 	c->reqs[i].ctx_want = PS_NONE;
@@ -170,8 +164,7 @@ static void req_free(struct client *c, uint32_t r)
 	des_cancel(c->des, &rq->client_timer);
 	des_cancel(c->des, &rq->header_timer);
 	rq->state = REQ_FREE;
-	rq->next_free = c->free_reqs;
-	c->free_reqs = r;
+	slots_give_back(&c->req_slots, r);
 	c->live_requests--;
 }
 
@@ -348,8 +341,8 @@ static void on_conn_closed(struct client *c, struct ps_event *ev)
 
 static bool is_live_request(const struct client *c, const struct ps_event *ev)
 {
-	return ev->req_slot < c->n_reqs && c->reqs[ev->req_slot].state != REQ_FREE &&
-	       c->reqs[ev->req_slot].id == ev->req;
+	return ev->req_slot < slots_used(&c->req_slots) &&
+	       c->reqs[ev->req_slot].state != REQ_FREE && c->reqs[ev->req_slot].id == ev->req;
 }
 
 /* carry_out: do what a record asks of the client, before the sinks see it. */
@@ -585,7 +578,7 @@ static void on_arrival(void *ctx, uint32_t load, uint32_t unused)
 
 static bool timer_is_for(const struct client *c, uint32_t r, uint32_t id)
 {
-	return r < c->n_reqs && c->reqs[r].state != REQ_FREE && c->reqs[r].id == id;
+	return r < slots_used(&c->req_slots) && c->reqs[r].state != REQ_FREE && c->reqs[r].id == id;
 }
 
 /* fail_exchange (T3, T4): a timeout mid-exchange fails the request and closes its conn, never pools
@@ -693,7 +686,7 @@ struct client *client_create(const struct scenario *sc, struct des *des, struct 
 	c->net = net;
 	c->net_ctx = net_ctx;
 	c->type_base = first_type;
-	c->free_reqs = PS_NONE;
+	slots_init(&c->req_slots);
 	c->due_head = c->due_tail = PS_NONE;
 #ifdef POOLSIM_DEBUG
 	c->check_invariants = true; /* debug builds check the pool after every record */
@@ -737,6 +730,7 @@ void client_destroy(struct client *c)
 		return;
 	pool_destroy(c->pool);
 	free(c->reqs);
+	slots_free(&c->req_slots);
 	free(c->conns);
 	free(c->workers);
 	free(c->loads);

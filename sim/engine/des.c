@@ -1,6 +1,6 @@
 /*
  * des.c: the event queue: slots (type and two integers) in one array,
- * recycled through a free list, queued on core/heap.h by (time, seq).
+ * numbered by core/slots.h, queued on core/heap.h by (time, seq).
  *
  * The heap is 4-ary with its keys in its own array (22% less CPU than a
  * binary heap on the medium benchmark, see docs/performance.md), and each
@@ -13,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "heap.h"
+#include "slots.h"
 
 struct des_slot {
 	uint32_t a, b;
 	uint32_t gen;
-	uint32_t next_free;
 	uint16_t type;
 };
 
@@ -32,7 +33,8 @@ struct des {
 	uint64_t steps_at_now; /* events run since the clock last moved */
 	uint64_t next_seq;
 	struct des_slot *slots;
-	uint32_t n_slots, cap_slots, free_head;
+	uint32_t cap_slots;
+	struct slots slot_numbers;
 	struct heap queue; /* slots by (time, seq) */
 	struct des_type types[DES_MAX_TYPES];
 };
@@ -41,7 +43,7 @@ struct des *des_create(void)
 {
 	struct des *d = calloc(1, sizeof(*d));
 	if (d) {
-		d->free_head = PS_NONE;
+		slots_init(&d->slot_numbers);
 		heap_init(&d->queue);
 	}
 	return d;
@@ -52,6 +54,7 @@ void des_destroy(struct des *d)
 	if (!d)
 		return;
 	free(d->slots);
+	slots_free(&d->slot_numbers);
 	heap_free(&d->queue);
 	free(d);
 }
@@ -64,31 +67,23 @@ void des_on(struct des *d, unsigned type, des_handler fn, void *ctx)
 	d->types[type].ctx = ctx;
 }
 
+/* A slot for an event: a new one's generation is 0 (grow_to_hold zeroes), a reused one's kept. */
 static uint32_t slot_alloc(struct des *d)
 {
-	if (d->free_head != PS_NONE) {
-		uint32_t slot = d->free_head;
-		d->free_head = d->slots[slot].next_free;
-		return slot;
-	}
-	if (d->n_slots == d->cap_slots) {
-		uint32_t cap = d->cap_slots ? d->cap_slots * 2 : 1024;
-		struct des_slot *slots = realloc(d->slots, cap * sizeof(*slots));
-		if (slots)
-			d->slots = slots;
-		if (!slots || heap_reserve(&d->queue, cap) < 0)
+	uint32_t slot = slots_take(&d->slot_numbers);
+	if (slot >= d->cap_slots) {
+		d->slots =
+		    grow_to_hold(d->slots, &d->cap_slots, sizeof(*d->slots), slot, 1024, NULL);
+		if (heap_reserve(&d->queue, d->cap_slots) < 0)
 			abort(); /* a lost event would silently change the run */
-		d->cap_slots = cap;
 	}
-	d->slots[d->n_slots].gen = 0;
-	return d->n_slots++;
+	return slot;
 }
 
 static void slot_free(struct des *d, uint32_t slot)
 {
 	d->slots[slot].gen++;
-	d->slots[slot].next_free = d->free_head;
-	d->free_head = slot;
+	slots_give_back(&d->slot_numbers, slot);
 }
 
 des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uint32_t b)
@@ -111,7 +106,8 @@ bool des_cancel(struct des *d, des_timer *timer)
 		return false;
 	uint32_t slot = (uint32_t)t;
 	uint32_t gen = (uint32_t)(t >> 32) - 1;
-	if (slot >= d->n_slots || d->slots[slot].gen != gen || !heap_remove(&d->queue, slot))
+	if (slot >= slots_used(&d->slot_numbers) || d->slots[slot].gen != gen ||
+	    !heap_remove(&d->queue, slot))
 		return false;
 	slot_free(d, slot);
 	return true;

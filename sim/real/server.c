@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "slots.h"
 #include "rng.h"
 #include "server_rules.h"
 #include "tlscert.h"
@@ -93,7 +94,6 @@ struct sconn {
 	enum sconn_state state;
 	uint32_t host;
 	uint32_t gen;
-	uint32_t next_free;
 	unsigned want;
 	uint16_t peer_port;
 	bool close_after;    /* the response being written says Connection: close */
@@ -135,8 +135,9 @@ struct server_set {
 	bool any_paused;
 	pthread_t thread;
 	struct sconn *conns;
-	uint32_t n_conns, cap_conns, free_head;
-	struct heap timers; /* conn indices by deadline (monotonic ns) */
+	uint32_t cap_conns;
+	struct slots conn_slots; /* numbers the conns (slots.h) */
+	struct heap timers;      /* conn indices by deadline (monotonic ns) */
 	struct poller_event events[POLLER_BATCH];
 	char body[SERVER_BODY_SIZE];
 };
@@ -190,28 +191,24 @@ static int conns_grow(struct server_set *s)
 	s->conns = c;
 	if (heap_reserve(&s->timers, cap) < 0)
 		return -ENOMEM;
+	memset(&s->conns[s->cap_conns], 0, (cap - s->cap_conns) * sizeof *c); /* gen 0, SC_FREE */
 	s->cap_conns = cap;
 	return 0;
 }
 
 static uint32_t conn_alloc(struct server_set *s)
 {
-	uint32_t idx;
-	if (s->free_head != PS_NONE) {
-		idx = s->free_head;
-		s->free_head = s->conns[idx].next_free;
-	} else {
-		if (s->n_conns == s->cap_conns && conns_grow(s) < 0)
-			return PS_NONE;
-		idx = s->n_conns++;
-		s->conns[idx].gen = 0;
-	}
+	/* Room first, so every number slots hands out has its conn (the loops go to slots_used). */
+	if (slots_used(&s->conn_slots) == s->cap_conns && conns_grow(s) < 0)
+		return PS_NONE;
+	uint32_t idx = slots_try_take(&s->conn_slots);
+	if (idx == PS_NONE)
+		return PS_NONE;
 	struct sconn *c = &s->conns[idx];
 	uint32_t gen = c->gen + 1;
 	memset(c, 0, offsetof(struct sconn, hdr));
 	c->gen = gen;
 	c->fd = -1;
-	c->next_free = PS_NONE;
 	return idx;
 }
 
@@ -277,8 +274,7 @@ static void conn_close(struct server_set *s, uint32_t idx, enum ev_reason why)
 	c->ssl = NULL;
 	c->fd = -1;
 	c->state = SC_FREE;
-	c->next_free = s->free_head;
-	s->free_head = idx;
+	slots_give_back(&s->conn_slots, idx);
 	resume_accepting(s);
 }
 
@@ -680,7 +676,7 @@ static void run_commands(struct server_set *s)
 		unsigned cmd = atomic_exchange(&s->hosts[host].pending, 0u);
 		if (!cmd)
 			continue;
-		for (uint32_t i = 0; i < s->n_conns; i++) {
+		for (uint32_t i = 0; i < slots_used(&s->conn_slots); i++) {
 			struct sconn *c = &s->conns[i];
 			if (c->state == SC_FREE || c->state == SC_CLOSING || c->host != host)
 				continue;
@@ -719,7 +715,7 @@ static void dispatch(struct server_set *s, const struct poller_event *ev)
 	case TAG_CONN:
 		/* A conn closed earlier in this batch may have been reused: check the generation.
 		 */
-		if (idx < s->n_conns && s->conns[idx].state != SC_FREE &&
+		if (idx < slots_used(&s->conn_slots) && s->conns[idx].state != SC_FREE &&
 		    (s->conns[idx].gen & 0xffffffu) == TAG_GEN(ev->tag))
 			conn_on_event(s, idx, ev->readable, ev->writable);
 		break;
@@ -808,7 +804,7 @@ struct server_set *server_set_start(const struct scenario *sc, double time_scale
 	s->sc = sc;
 	s->scale = time_scale > 0 ? time_scale : 1.0;
 	s->wake_fd = -1;
-	s->free_head = PS_NONE;
+	slots_init(&s->conn_slots);
 	heap_init(&s->timers);
 	memset(s->body, 'x', sizeof s->body);
 	s->body[sizeof s->body - 1] = '\n';
@@ -842,7 +838,7 @@ void server_set_stop(struct server_set *s)
 		wake(s);
 		pthread_join(s->thread, NULL);
 	}
-	for (uint32_t i = 0; i < s->n_conns; i++) {
+	for (uint32_t i = 0; i < slots_used(&s->conn_slots); i++) {
 		if (s->conns[i].state != SC_FREE) {
 			SSL_free(s->conns[i].ssl);
 			close(s->conns[i].fd);
@@ -859,6 +855,7 @@ void server_set_stop(struct server_set *s)
 	tlscert_destroy(s->tls);
 	free(s->conns);
 	heap_free(&s->timers);
+	slots_free(&s->conn_slots);
 	free(s->hosts);
 	free(s);
 }

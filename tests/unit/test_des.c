@@ -7,6 +7,7 @@
 
 #include "des.h"
 #include "heap.h"
+#include "slots.h"
 
 struct log {
 	uint32_t seen[64];
@@ -155,6 +156,23 @@ START_TEST(test_heap_remove_anywhere_then_pop_in_key_order)
 }
 END_TEST
 
+/* The one slot allocator: the most recently given back first, then new numbers in order. */
+START_TEST(test_slots_reuse_most_recent_first_then_new)
+{
+	struct slots s;
+	slots_init(&s);
+	for (uint32_t i = 0; i < 100; i++)
+		ck_assert_uint_eq(slots_take(&s), i);
+	slots_give_back(&s, 7);
+	slots_give_back(&s, 42);
+	ck_assert_uint_eq(slots_take(&s), 42);
+	ck_assert_uint_eq(slots_try_take(&s), 7);
+	ck_assert_uint_eq(slots_take(&s), 100);
+	ck_assert_uint_eq(slots_used(&s), 101);
+	slots_free(&s);
+}
+END_TEST
+
 Suite *suite_des(void)
 {
 	Suite *s = suite_create("des");
@@ -165,6 +183,7 @@ Suite *suite_des(void)
 	tcase_add_test(tc, test_des_step_respects_limit_and_past_is_now);
 	tcase_add_test(tc, test_des_heap_order_holds_for_many_random_events);
 	tcase_add_test(tc, test_heap_remove_anywhere_then_pop_in_key_order);
+	tcase_add_test(tc, test_slots_reuse_most_recent_first_then_new);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,39 @@
+/*
+ * slots.h: the one slot allocator: small dense numbers for records kept in a
+ * caller's array (the pool's conns, wants, keys and Transports, the client's
+ * requests, the event queue's slots, the loopback servers' connections).
+ *
+ * A number given back is reused first (the most recent first), else the next
+ * never-used one, so numbering is deterministic. The free list's links are
+ * kept here, not in the records; memory grows by doubling only when a new
+ * number is first used, so a steady state allocates nothing.
+ */
+#ifndef POOLSIM_SLOTS_H
+#define POOLSIM_SLOTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct slots {
+	uint32_t *next; /* by slot, while it is free: the next free one */
+	uint32_t cap;   /* next[] holds cap entries */
+	uint32_t used;  /* slots ever handed out: all are below this */
+	uint32_t free_head;
+};
+
+void slots_init(struct slots *s);
+void slots_free(struct slots *s);
+/* A slot; out of memory aborts with a message, as grow.h does. */
+uint32_t slots_take(struct slots *s);
+/* A slot, or UINT32_MAX when out of memory (nothing changed). */
+uint32_t slots_try_take(struct slots *s);
+/* `slot` is free again (it must be taken, and not given back twice). */
+void slots_give_back(struct slots *s, uint32_t slot);
+
+/* Every slot ever taken is below this (a bound for loops and checks). */
+static inline uint32_t slots_used(const struct slots *s)
+{
+	return s->used;
+}
+
+#endif
