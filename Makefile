@@ -121,6 +121,7 @@ check-units: $(BUILD)/unit-tests $(BUILD)/poolsim
 check-scenarios: $(BUILD)/poolsim
 	sh tests/scenarios.sh $(BUILD)/poolsim
 	sh tests/sweep.sh $(BUILD)/poolsim
+	sh tests/replay.sh $(BUILD)/poolsim
 
 check-real: $(BUILD)/poolsim
 	sh tests/real.sh $(BUILD)/poolsim

@@ -18,6 +18,8 @@
  */
 #include "client.h"
 
+#include "replay.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,8 @@ struct request {
 	des_timer header_timer;
 	uint8_t state;
 	bool attempt_reused; /* its current conn had served before (the JSON "reused") */
+	ps_time service;     /* a replay row's own service time, or REPLAY_NONE */
+	int body;            /* a replay row's own body handling, or REPLAY_NONE */
 };
 
 struct conn_side {
@@ -76,6 +80,9 @@ struct worker {
 struct load_state {
 	struct rng rng;
 	uint32_t first_worker;
+	struct replay_file *replay; /* a replay load's file, read one row ahead */
+	struct replay_row row;      /* the next row to start */
+	ps_time row_at;             /* its scenario time (after replay_speed) */
 };
 
 struct client {
@@ -281,6 +288,12 @@ static void start_request(struct client *c, uint32_t load, uint32_t worker)
 	rq->host = ls->host;
 	rq->start = now_of(c);
 	rq->transport = ls->new_client_per_request ? pool_transport_new(c->pool) : 0;
+	rq->service = REPLAY_NONE;
+	rq->body = REPLAY_NONE;
+	if (ls->kind == LOAD_REPLAY) {
+		rq->service = c->loads[load].row.service;
+		rq->body = c->loads[load].row.body;
+	}
 	c->live_requests++;
 	if (worker != PS_NONE)
 		c->workers[worker].started++;
@@ -472,7 +485,8 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close)
 		return;
 	struct request *rq = &c->reqs[r];
 	des_cancel(c->des, &rq->header_timer);
-	enum body_mode body = c->sc->loads[rq->load].body;
+	enum body_mode body =
+	    rq->body != REPLAY_NONE ? (enum body_mode)rq->body : c->sc->loads[rq->load].body;
 	if (body == BODY_LEAK) {
 		/* B1: the caller walks away; the conn stays active until Client.Timeout, if any. */
 		rq->state = REQ_LEAKED;
@@ -556,12 +570,44 @@ static ps_time next_gap(struct client *c, uint32_t load)
 	return gap > 0 ? gap : 1;
 }
 
+/*
+ * next_row: read the replay's next row inside [start, stop) into the load's state and
+ * schedule its arrival; at the end of the file (or of the cut), stop reading. A file that
+ * changed since the scenario was read and no longer parses ends the replay there.
+ */
+static void next_row(struct client *c, uint32_t load)
+{
+	const struct load_spec *ls = &c->sc->loads[load];
+	struct load_state *st = &c->loads[load];
+	char err[512];
+	while (st->replay && replay_next(st->replay, &st->row, err, sizeof err) == 1) {
+		double at = (double)st->row.start / ls->replay_speed;
+		if (at < (double)ls->start)
+			continue;
+		if (at >= (double)ls->stop)
+			break;
+		st->row_at = (ps_time)(at + 0.5);
+		if (ls->replay_speed != 1 && st->row.service != REPLAY_NONE)
+			st->row.service =
+			    (ps_time)((double)st->row.service / ls->replay_speed + 0.5);
+		schedule(c, st->row_at, T_ARRIVAL, load, 0);
+		return;
+	}
+	replay_close(st->replay);
+	st->replay = NULL;
+}
+
 static void on_arrival(void *ctx, uint32_t load, uint32_t unused)
 {
 	struct client *c = ctx;
 	const struct load_spec *ls = &c->sc->loads[load];
 	if (c->finished)
 		return;
+	if (ls->kind == LOAD_REPLAY) {
+		start_request(c, load, PS_NONE); /* reads the row's service and body first */
+		next_row(c, load);
+		return;
+	}
 	if (ls->kind == LOAD_COUNT) {
 		for (int64_t i = 0; i < ls->count && !c->finished; i++)
 			start_request(c, load, PS_NONE);
@@ -729,12 +775,21 @@ void client_destroy(struct client *c)
 	if (!c)
 		return;
 	pool_destroy(c->pool);
+	for (uint32_t i = 0; c->loads && i < c->sc->n_loads; i++)
+		replay_close(c->loads[i].replay);
 	free(c->reqs);
 	slots_free(&c->req_slots);
 	free(c->conns);
 	free(c->workers);
 	free(c->loads);
 	free(c);
+}
+
+ps_time client_service_of(const struct client *c, uint32_t conn)
+{
+	if (conn >= c->cap_conns || c->conns[conn].req == PS_NONE)
+		return REPLAY_NONE;
+	return c->reqs[c->conns[conn].req].service;
 }
 
 void client_set_check_invariants(struct client *c, bool on)
@@ -760,6 +815,12 @@ void client_start(struct client *c)
 		case LOAD_COUNT:
 			schedule(c, ls->start, T_ARRIVAL, i, 0);
 			break;
+		case LOAD_REPLAY: {
+			char err[512];
+			c->loads[i].replay = replay_open(ls->replay, err, sizeof err);
+			next_row(c, i);
+			break;
+		}
 		case LOAD_RATE: {
 			ps_time first = ls->arrival == ARRIVAL_UNIFORM
 			                    ? ls->start

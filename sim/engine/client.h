@@ -57,6 +57,9 @@ void client_flush(struct client *c);
  * them all); aborts with a message on a break.
  */
 void client_set_check_invariants(struct client *c, bool on);
+/* The service time the request on `conn` brings from its replay row, or REPLAY_NONE (-1):
+ * the host's service_time. */
+ps_time client_service_of(const struct client *c, uint32_t conn);
 
 /* Does a des event of `type` start a request (a worker's next, an arrival)? For lag figures. */
 bool client_starts_requests(const struct client *c, unsigned type);

@@ -76,6 +76,11 @@ static void print_load(const struct scenario *sc, const struct load_spec *l, FIL
 		fprintf(out, ", \"rate\": \"%s\", \"arrival\": \"%s\"",
 		        settings_rate_text(l->rate, d, sizeof d),
 		        l->arrival == ARRIVAL_UNIFORM ? "uniform" : "poisson");
+	} else if (l->kind == LOAD_REPLAY) {
+		fprintf(out, ", \"replay\": ");
+		stats_json_string(out, l->replay);
+		fprintf(out, ", \"replay_speed\": %.10g, \"replay_rows\": %lld", l->replay_speed,
+		        (long long)l->replay_rows);
 	} else {
 		fprintf(out, ", \"count\": %lld", (long long)l->count);
 	}

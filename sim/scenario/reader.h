@@ -92,6 +92,8 @@ enum {
 	LK_METHOD,
 	LK_IDEMPOTENCY_KEY,
 	LK_REQUEST_BODY,
+	LK_REPLAY,
+	LK_REPLAY_SPEED,
 	LK_N
 };
 extern const char *const load_keys[];
@@ -211,8 +213,9 @@ bool get_host_ref(struct reader *r, const char *value, char *out);
 /* The setter of each section's keys, by enum section_kind. */
 extern bool (*const key_setters[SEC_COUNT])(struct reader *r, int key, const char *value);
 /* The key that makes a load of each kind, in enum load_kind order, and its name. */
-extern const int kind_keys[3];
-extern const char *const kind_names[3];
+#define LOAD_KINDS 4
+extern const int kind_keys[LOAD_KINDS];
+extern const char *const kind_names[LOAD_KINDS];
 struct key_lines *current_keys(struct reader *r);
 int on_key(void *user, const char *section, const char *name, const char *value);
 bool end_section(struct reader *r);

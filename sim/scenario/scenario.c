@@ -43,6 +43,7 @@ void scenario_scale(struct scenario *sc, double factor)
 		l->start = scale_time(l->start, factor);
 		l->stop = scale_time(l->stop, factor);
 		l->rate /= factor;
+		l->replay_speed /= factor;
 	}
 	for (uint32_t i = 0; i < sc->n_actions; i++) {
 		sc->actions[i].at = scale_time(sc->actions[i].at, factor);
@@ -98,6 +99,8 @@ void scenario_free(struct scenario *sc)
 	if (!sc)
 		return;
 	free(sc->hosts);
+	for (uint32_t i = 0; sc->loads && i < sc->n_loads; i++)
+		free(sc->loads[i].replay);
 	free(sc->loads);
 	free(sc->actions);
 	sc->hosts = NULL;

@@ -36,7 +36,7 @@ struct host_spec {
 	int line;    /* line of the [host] header */
 };
 
-enum load_kind { LOAD_WORKERS, LOAD_RATE, LOAD_COUNT };
+enum load_kind { LOAD_WORKERS, LOAD_RATE, LOAD_COUNT, LOAD_REPLAY };
 enum arrival_kind { ARRIVAL_POISSON, ARRIVAL_UNIFORM };
 enum body_mode { BODY_CLOSE, BODY_EARLY_CLOSE, BODY_LEAK };
 
@@ -60,6 +60,9 @@ struct load_spec {
 	enum http_method method; /* GET unless [load] method says otherwise */
 	bool idempotency_key;    /* the request carries an Idempotency-Key header */
 	int64_t request_body;    /* bytes of request body; 0 = none */
+	char *replay;        /* replay = FILE, resolved against the scenario's folder (replay.h) */
+	double replay_speed; /* replay_speed: 2 plays it twice as fast */
+	int64_t replay_rows; /* rows the file holds (read when the scenario is) */
 	int line;
 };
 

@@ -4,6 +4,7 @@
  * opening a section header.
  */
 #include "reader.h"
+#include "replay.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -25,8 +26,9 @@ const char *const host_keys[] = {
     "rtt",
 };
 const char *const load_keys[] = {
-    "host",  "workers", "think", "requests", "rate",   "arrival",         "count",
-    "start", "stop",    "body",  "client",   "method", "idempotency_key", "request_body",
+    "host",   "workers",      "think", "requests", "rate",   "arrival",         "count",
+    "start",  "stop",         "body",  "client",   "method", "idempotency_key", "request_body",
+    "replay", "replay_speed",
 };
 const char *const action_keys[] = {"at", "host", "action", "for"};
 
@@ -173,6 +175,32 @@ static bool set_host_key(struct reader *r, int key, const char *value)
 	return false;
 }
 
+/* get_replay_path: the file, relative to the scenario's own folder unless absolute. */
+static bool get_replay_path(struct reader *r, const char *value, char **out)
+{
+	const char *slash = value[0] == '/' || !r->path ? NULL : strrchr(r->path, '/');
+	size_t dir = slash ? (size_t)(slash - r->path) + 1 : 0;
+	char *p = malloc(dir + strlen(value) + 1);
+	if (!p)
+		return fail(r, r->line, "out of memory");
+	memcpy(p, r->path, dir);
+	strcpy(p + dir, value);
+	free(*out);
+	*out = p;
+	return true;
+}
+
+/* get_speed: a positive decimal, at most 1000000. */
+static bool get_speed(struct reader *r, const char *value, double *out)
+{
+	char *end;
+	double v = strtod(value, &end);
+	if (end == value || *end || !(v > 0) || v > 1e6)
+		return fail(r, r->line, "bad replay_speed '%s' (a number above 0, e.g. 2)", value);
+	*out = v;
+	return true;
+}
+
 static bool set_load_key(struct reader *r, int key, const char *value)
 {
 	static const char *const arrivals[] = {"poisson", "uniform"};
@@ -222,6 +250,10 @@ static bool set_load_key(struct reader *r, int key, const char *value)
 		return get_bool(r, name, value, &l->idempotency_key);
 	case LK_REQUEST_BODY:
 		return get_int(r, name, value, 0, REQUEST_BODY_MAX, &l->request_body);
+	case LK_REPLAY:
+		return get_replay_path(r, value, &l->replay);
+	case LK_REPLAY_SPEED:
+		return get_speed(r, value, &l->replay_speed);
 	}
 	return false;
 }
@@ -321,11 +353,26 @@ static int first_misfit(const struct key_lines *k, enum load_kind kind)
 	if (kind == LOAD_COUNT && k->line[LK_STOP] &&
 	    (best < 0 || k->line[LK_STOP] < k->line[best]))
 		best = LK_STOP;
+	if (kind != LOAD_REPLAY && k->line[LK_REPLAY_SPEED] &&
+	    (best < 0 || k->line[LK_REPLAY_SPEED] < k->line[best]))
+		best = LK_REPLAY_SPEED;
 	return best;
 }
 
-const char *const kind_names[3] = {"workers", "rate", "count"};
-const int kind_keys[3] = {LK_WORKERS, LK_RATE, LK_COUNT};
+const char *const kind_names[LOAD_KINDS] = {"workers", "rate", "count", "replay"};
+const int kind_keys[LOAD_KINDS] = {LK_WORKERS, LK_RATE, LK_COUNT, LK_REPLAY};
+
+/* check_replay: the whole file read once: every row well formed, and how many. */
+static bool check_replay(struct reader *r, struct load_spec *l, const struct key_lines *k)
+{
+	char err[SCENARIO_MSG_MAX];
+	ps_time last;
+	if (replay_scan(l->replay, &l->replay_rows, &last, err, sizeof err))
+		return fail(r, k->line[LK_REPLAY], "%s", err);
+	if (l->replay_speed == 0)
+		l->replay_speed = 1;
+	return true;
+}
 static bool end_load(struct reader *r, uint32_t i)
 {
 	struct load_spec *l = &r->sc->loads[i];
@@ -333,7 +380,7 @@ static bool end_load(struct reader *r, uint32_t i)
 	if (!k->line[LK_HOST])
 		return fail(r, l->line, "[load %s] needs 'host'", l->name);
 	int first = -1;
-	for (int j = 0; j < 3; j++) {
+	for (int j = 0; j < LOAD_KINDS; j++) {
 		if (!k->line[kind_keys[j]])
 			continue;
 		if (first < 0) {
@@ -348,17 +395,19 @@ static bool end_load(struct reader *r, uint32_t i)
 		            kind_names[a], k->line[kind_keys[a]], kind_names[b]);
 	}
 	if (first < 0)
-		return fail(r, l->line, "[load %s] needs one of 'workers', 'rate' or 'count'",
+		return fail(r, l->line,
+		            "[load %s] needs one of 'workers', 'rate', 'count' or 'replay'",
 		            l->name);
 	l->kind = (enum load_kind)first;
 	int bad = first_misfit(k, l->kind);
 	if (bad >= 0)
 		return fail(r, k->line[bad], "'%s' does not fit a %s load (it goes with %s)",
 		            load_keys[bad], kind_names[first],
-		            bad == LK_ARRIVAL ? "rate"
-		            : bad == LK_STOP  ? "workers or rate"
-		                              : "workers");
-	return true;
+		            bad == LK_ARRIVAL        ? "rate"
+		            : bad == LK_STOP         ? "workers, rate or replay"
+		            : bad == LK_REPLAY_SPEED ? "replay"
+		                                     : "workers");
+	return l->kind != LOAD_REPLAY || check_replay(r, l, k);
 }
 
 static bool end_action(struct reader *r, uint32_t i)

@@ -83,7 +83,7 @@ static bool parse_set_key(struct reader *r, const char *key, struct set_target *
 static bool kind_kept(struct reader *r, uint32_t i, int key)
 {
 	const struct load_spec *l = &r->sc->loads[i];
-	for (int j = 0; j < 3; j++)
+	for (int j = 0; j < LOAD_KINDS; j++)
 		if (kind_keys[j] == key && j != (int)l->kind)
 			return fail(
 			    r, r->line,

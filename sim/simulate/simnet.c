@@ -120,7 +120,9 @@ static void serve(struct simnet *n, uint32_t conn)
 	des_cancel(n->des, &w->server_idle);
 	w->busy = true;
 	w->served++;
-	w->step = after(n, rng_dist(&n->host_rng[w->host], &h->service_time), N_RESPONSE, conn);
+	ps_time own = client_service_of(n->client, conn); /* a replay row's, if it has one */
+	w->step = after(n, own >= 0 ? own : rng_dist(&n->host_rng[w->host], &h->service_time),
+	                N_RESPONSE, conn);
 }
 
 static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)

@@ -1,0 +1,62 @@
+#!/bin/sh
+# replay.sh POOLSIM: replay loads ([load NAME] replay = FILE). A generated CSV of
+# 100,000 rows replays to the same arrival times (the trace's req_start times are
+# the file's); replay_speed and start/stop; each kind of bad row is FILE:LINE, exit 2.
+# Prints "replay.sh: N passed, M failed".
+set -u
+bin=${1:?usage: replay.sh POOLSIM}
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+cd "$(dirname "$0")/.." || exit 2
+. tests/lib.sh
+
+scenario() { # scenario FILE [EXTRA LOAD LINES]: a one-host scenario replaying FILE
+	printf '[scenario]\nduration = 300s\n[transport]\nMaxIdleConnsPerHost = 200\n[host api]\n[load r]\nhost = api\nreplay = %s\n%s\n' "$1" "${2:-}"
+}
+
+# 100,000 rows, a start every 0.000137 s or so (integers of microseconds, so every time is
+# exact in the trace's microseconds), each with its own service time.
+awk 'BEGIN { print "start,service"; t = 0
+	for (i = 1; i <= 100000; i++) { t += 100 + (i * 7919) % 75; printf "%d.%06d,%dus\n", t / 1000000, t % 1000000, 1000 + (i * 104729) % 9000 } }' >"$tmp/rows.csv"
+scenario rows.csv >"$tmp/r.ini"
+"$bin" run "$tmp/r.ini" --trace >"$tmp/trace" 2>"$tmp/err" || { ko "replay run failed"; cat "$tmp/err" >&2; }
+awk '$4 == "req_start" { sub(/s$/, "", $1); print $1 }' "$tmp/trace" >"$tmp/got"
+tail -n +2 "$tmp/rows.csv" | cut -d, -f1 >"$tmp/want"
+if [ "$(wc -l <"$tmp/got")" -eq 100000 ] && cmp -s "$tmp/got" "$tmp/want"; then ok; else
+	ko "req_start times differ from the file's ($(wc -l <"$tmp/got") starts)"; diff "$tmp/got" "$tmp/want" | head -5 >&2
+fi
+"$bin" run "$tmp/r.ini" --json >"$tmp/j" 2>&1
+if grep -q '"requests": 100000, "ok": 100000' "$tmp/j" && grep -q '"replay_rows": 100000' "$tmp/j"; then ok; else ko "replay --json counts"; fi
+
+# The row's own service time: 3 rows served in 5ms, 50ms, 500ms, so latency max 501 ms
+# (one 1 ms dial each: the rows are 10 s apart, the conn is reused, only the first dials).
+printf 'start,service,body\n0,5ms,close\n10,50ms,close\n20,500ms,close\n' >"$tmp/s.csv"
+scenario s.csv >"$tmp/s.ini"
+"$bin" run "$tmp/s.ini" --json >"$tmp/j" 2>&1
+if grep -q '"max": 500.000}' "$tmp/j" && grep -q '"p50": 50.000' "$tmp/j"; then ok; else ko "replay service column"; grep latency "$tmp/j" >&2; fi
+
+# replay_speed = 2 and the cut: rows at 0, 10, 20 s play at 0, 5, 10 s; start = 4s, stop =
+# 9s keep only the one at 5 s.
+scenario s.csv 'replay_speed = 2
+start = 4s
+stop = 9s' >"$tmp/c.ini"
+"$bin" run "$tmp/c.ini" --trace >"$tmp/trace" 2>&1
+if [ "$(awk '$4 == "req_start" { print $1 }' "$tmp/trace")" = "5.000000s" ]; then ok; else ko "replay_speed/start/stop"; fi
+
+# Bad rows: each is reported as FILE:LINE, exit 2, before anything runs.
+bad() { # bad NAME CONTENT EXPECTED-MESSAGE-PART
+	printf '%b' "$2" >"$tmp/$1.csv"
+	scenario "$1.csv" >"$tmp/$1.ini"
+	"$bin" run "$tmp/$1.ini" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "$1.csv:$3" "$tmp/err"; then ok; else
+		ko "bad row $1: exit $rc, $(cat "$tmp/err")"; fi
+}
+bad badtime 'start\n1.5\nsoon\n' "3: bad start 'soon'"
+bad backwards 'start\n1.5\n2\n1.9\n' "4: start 1.9s goes back in time"
+bad badservice 'start,service\n1,10ms\n2,fast\n' "3: bad service 'fast'"
+bad missing 'start,service\n1,10ms\n2\n' "3: missing column 'service'"
+bad binary 'start\n1\n\001\002\377garbage\n' "3: binary data"
+bad noheader '1.5\n2\n' "1: the header names no 'start' column"
+bad badbody 'start,body\n1,keep\n' "2: bad body 'keep'"
+
+finish replay.sh
