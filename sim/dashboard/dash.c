@@ -464,7 +464,7 @@ static int legend_items(const struct dash *d, struct legend_item *out)
 	                                "TLS handshake (magenta)", "TLS"};
 	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_ACTIVE, false, 0), NULL, C_ACTIVE,
 	                                "active: serving a request (green)", "active"};
-	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_IDLE, false, 3 * PS_SEC), NULL,
+	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_IDLE, false, 3 * PS_SEC), "1-9",
 	                                C_IDLE, "idle, seconds left before IdleConnTimeout (cyan)",
 	                                "idle, s left"};
 	out[n++] =
@@ -474,9 +474,10 @@ static int legend_items(const struct dash *d, struct legend_item *out)
 	                                "just closed (red); the log says why", "closed"};
 	out[n++] = (struct legend_item){legend_cell(VIEW_CELL_ACTIVE, true, 0), NULL, C_LEAKED,
 	                                "held by a body never closed (B1)", "leaked"};
-	out[n++] =
-	    (struct legend_item){legend_cell(VIEW_CELL_EMPTY, false, 0), d->utf8 ? "\u00b7" : " ",
-	                         C_DIM, "free position under a limit (dim)", "free"};
+	out[n++] = (struct legend_item){
+	    legend_cell(VIEW_CELL_EMPTY, false, 0), d->utf8 ? "\u00b7" : " ", C_DIM,
+	    d->utf8 ? "free position under a limit (dim)" : "(a blank) free position under a limit",
+	    "free"};
 	out[n++] = (struct legend_item){
 	    legend_cell(VIEW_CELL_EMPTY, false, 0), d->utf8 ? "\u2503" : "|", C_MARK_CONNS,
 	    "MaxConnsPerHost: no conn beyond it (red)", "MaxConnsPerHost"};
@@ -499,12 +500,12 @@ static void draw_legend_strip(const struct dash *d, int y)
 
 	for (int i = 0; i < n; i++) {
 		const char *g = legend_glyph(d, &items[i]);
-		int need = 2 + text_cols(items[i].short_words) + 2;
+		int gw = text_cols(g), need = gw + 1 + text_cols(items[i].short_words) + 2;
 
 		if (x + need > COLS)
 			break;
-		put(y, x, 1, attr_of(d, items[i].color), g);
-		put(y, x + 2, COLS - x - 2, attr_of(d, C_DIM), items[i].short_words);
+		put(y, x, gw, attr_of(d, items[i].color), g);
+		put(y, x + gw + 1, COLS - x - gw - 1, attr_of(d, C_DIM), items[i].short_words);
 		x += need;
 	}
 }
@@ -514,24 +515,27 @@ static void draw_help(const struct dash *d)
 	static const char *const keys[] = {
 	    "space   pause / resume (compare: the real load pauses too)",
 	    "n       one event forward while paused (compare: the simulator only)",
-	    "+ -     speed x2 / /2 (not with real sockets: they run on the wall clock)",
+	    "+ -     speed x2, /2 (refused with real sockets: the wall clock)",
 	    "r       restart      tab, arrows: a host's conns      esc: the log",
 	    "?       this help    q quit",
 	};
 	static const char *const more[] = {
-	    "host line  open/active/idle/dialing/waiting now; idle N/M: M is the limit",
-	    "[====   ]  the waiting bar: requests waiting for a conn (one column each,",
-	    "           scaled to the peak once they do not fit)",
-	    "+N         N more conns than the row has room for",
-	    "sparklines the peak of each second; the number after each is this",
-	    "           second's value, the scale 0..max is in the chart's title",
+	    "host line  counts now; idle N/M: N idle, M is MaxIdleConnsPerHost",
+	    "[====   ]  waiting bar: a column per waiting request, scaled to the",
+	    "           peak when they do not fit",
+	    "+N         N more open conns than the row has room for",
+	    "sparklines each second's peak; the number after each: this second's;",
+	    "           the chart's title gives the scale 0..max",
 	    "0\u21922        MaxIdleConnsPerHost 0 means Go's default, 2",
 	};
 	struct legend_item items[16];
 	int n_items = legend_items(d, items);
 	int n_keys = (int)(sizeof(keys) / sizeof(keys[0])),
 	    n_more = (int)(sizeof(more) / sizeof(more[0]));
-	int h = 2 + n_keys + 2 + n_items + 1 + n_more, w = COLS - 4 < 84 ? COLS - 4 : 84;
+	/* A short screen drops the keys (the key bar has them) and the blank lines. */
+	bool compact = LINES < 32;
+	int h = compact ? 2 + n_items + n_more : 2 + n_keys + 2 + n_items + 1 + n_more;
+	int w = COLS - 4 < 84 ? COLS - 4 : 84;
 	int y0 = (LINES - h - 2) / 2, x0 = (COLS - w) / 2, y;
 
 	if (y0 < 0)
@@ -544,20 +548,23 @@ static void draw_help(const struct dash *d)
 	}
 	y = y0 + 1;
 	put(y++, x0 + 2, w - 4, A_REVERSE | A_BOLD, "poolsim watch help");
-	y++;
-	for (int i = 0; i < n_keys; i++)
-		put(y++, x0 + 2, w - 4, A_REVERSE, keys[i]);
-	y++;
+	if (!compact) {
+		y++;
+		for (int i = 0; i < n_keys; i++)
+			put(y++, x0 + 2, w - 4, A_REVERSE, keys[i]);
+		y++;
+	}
 	put(y++, x0 + 2, w - 4, A_REVERSE | A_BOLD, "what the screen draws");
 	for (int i = 0; i < n_items; i++) {
+		const char *g = legend_glyph(d, &items[i]);
+
 		/* The glyph in its own colour on the normal background, as in the rows. */
-		put(y, x0 + 2, 1, attr_of(d, items[i].color), legend_glyph(d, &items[i]));
-		if (i == 3)
-			put(y, x0 + 3, 3, A_REVERSE, "1-9");
+		put(y, x0 + 2, text_cols(g), attr_of(d, items[i].color), g);
 		put(y, x0 + 7, w - 9, A_REVERSE, items[i].words);
 		y++;
 	}
-	y++;
+	if (!compact)
+		y++;
 	for (int i = 0; i < n_more; i++) {
 		const char *line = more[i];
 		char ascii[128];

@@ -18,8 +18,8 @@ if wait_for legend "running" 30; then
 		screen legend | grep -q '┃ *MaxConnsPerHost' &&
 		screen legend | grep -q '┊ *MaxIdleConnsPerHost' &&
 		screen legend | grep -q '· *free position' &&
-		screen legend | grep -q '+N  *N more conns' &&
-		screen legend | grep -q "number after each is this" &&
+		screen legend | grep -q '+N  *N more open conns' &&
+		screen legend | grep -q "the number after each: this second" &&
 		screen legend | grep -q '0→2 *MaxIdleConnsPerHost 0 means'; then
 		pass "UTF-8: ? draws ◌ ● ┃ ┊ · as the screen does, with +N, bars, sparklines, 0→2"
 	else
@@ -68,6 +68,15 @@ for size in 80x24 120x40 160x48; do
 		echo "$s" | grep -qE 'max_idle_p($|[^e])|errTooManyIdl($|[^e])|MaxIdleConnsPerHost=($|[^0-9])|clos($|[^ei])' &&
 			bad="$bad cut-mid-word"
 		if [ -z "$bad" ]; then pass "layout $size: nothing cut"; else fail "layout $size:$bad" "$s"; fi
+		keys "lay$cols" '?'
+		if wait_for "lay$cols" "the chart's title gives the scale 0\.\.max" 20 &&
+			screen "lay$cols" | grep -q "0→2 *MaxIdleConnsPerHost 0 means Go's default, 2" &&
+			screen "lay$cols" | grep -q 'M is MaxIdleConnsPerHost' &&
+			screen "lay$cols" | grep -q 'MaxIdleConnsPerHost: idle ones beyond it are closed (blue)'; then
+			pass "layout $size: the help fits"
+		else
+			fail "layout $size: the help is cut" "$(screen "lay$cols")"
+		fi
 	else
 		fail "layout $size: no clock" "$(screen "lay$cols")"
 	fi
