@@ -35,6 +35,7 @@ void cli_usage(FILE *out)
 	    "                 --only N, --out FILE, sweep --merge DIR)\n"
 	    "  summary CAPTURE  the summary of a file of event records (a Go program's capture by\n"
 	    "                 the probe, or --events): --json, --trace, --csv F, --plot F\n"
+	    "  import CAPTURE a scenario replaying a capture (--out FILE.ini)\n"
 	    "  check FILE...  validate scenario files only: every problem of each, FILE:LINE\n"
 	    "  lessons        list the lessons (FILE may be a lesson number: poolsim watch 3)\n"
 	    "\n"

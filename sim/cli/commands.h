@@ -13,6 +13,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 struct sim;
 /* drive_sim: a started simulation to its end, looking for SIGINT/SIGTERM every slice of

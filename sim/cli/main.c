@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 	static const struct command commands[] = {
 	    {"run", cmd_run},     {"check", cmd_check},     {"lessons", cmd_lessons},
 	    {"real", cmd_real},   {"compare", cmd_compare}, {"watch", cmd_watch},
-	    {"sweep", cmd_sweep}, {"summary", cmd_summary},
+	    {"sweep", cmd_sweep}, {"summary", cmd_summary}, {"import", cmd_import},
 	};
 	/* A reader that goes away (poolsim run --trace | head) ends us quietly, not with EPIPE
 	 * noise. */

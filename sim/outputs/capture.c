@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "events.h"
 
 #define FIELDS_MAX     32
@@ -326,6 +327,10 @@ static int scan_line(struct capture *c, long line, const struct jobject *o, void
 			            "{\"kind\":\"stream\",\"format\":\"poolsim-events\",...}");
 		const struct jfield *src = field(o, "source", J_STR);
 		copy(c->source, sizeof c->source, src ? src->str : "probe");
+		const struct jfield *go = field(o, "go", J_STR);
+		int minor = go && !strncmp(go->str, "go1.", 4) ? atoi(go->str + 4) : 0;
+		if (100 + minor >= GO_RELEASE_OLDEST && 100 + minor <= GO_RELEASE_CURRENT)
+			c->go_release = 100 + minor;
 		const struct jfield *title = field(o, "scenario", J_STR);
 		copy(sc->title, sizeof sc->title, title ? title->str : "capture");
 		return 0;

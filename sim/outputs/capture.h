@@ -20,6 +20,7 @@
 struct capture {
 	const char *path;
 	char source[16];    /* the header's "source": probe, sim, real */
+	int go_release;     /* the header's "go" (go1.26.8: 126) if poolsim models it, else 0 */
 	int64_t dropped;    /* records the writer dropped ("dropped" records) */
 	int64_t n_records;  /* event records (not declarations) */
 	bool has_transport; /* a transport record was read (else the defaults) */

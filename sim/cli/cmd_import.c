@@ -1,0 +1,291 @@
+/*
+ * cmd_import.c: `poolsim import CAPTURE [--out FILE]`: a scenario from a file
+ * of event records (a Go program's capture by the probe), so its traffic can
+ * be re-run and swept under other settings. It holds the capture's hosts,
+ * the Transport settings the probe reported, per host the dial, TLS and
+ * service times measured (their means; service uniform with the measured mean
+ * and spread when it varies),
+ * and the captured arrivals replayed as [load] sections, one per instant
+ * with the `count` of requests that started then (docs/format.md, "poolsim
+ * import"). Until scenario files have a replay load of their own (#15),
+ * that is the replay: exact arrival times, the service time fitted per host.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+
+#define IMPORT_SLOTS        65536 /* by req or conn number mod this, as the summary's reader */
+#define IMPORT_MAX_ARRIVALS 15000 /* the scenario reader's 1 MiB file limit, with room */
+
+struct mean {
+	double sum, sum_sq;
+	int64_t n;
+};
+
+static void mean_add(struct mean *m, double v)
+{
+	m->sum += v;
+	m->sum_sq += v * v;
+	m->n++;
+}
+
+static double mean_of(const struct mean *m)
+{
+	return m->n ? m->sum / (double)m->n : 0;
+}
+
+struct host_fit {
+	struct mean dial, tls, service;
+	double service_min;
+	bool tls_seen;
+	ps_time *arrivals;
+	int64_t n_arrivals, cap;
+};
+
+struct importer {
+	const struct scenario *sc;
+	struct host_fit *hosts;
+	ps_time *conn_t;  /* per conn slot: dial_start, then tls_start */
+	uint8_t *conn_ph; /* 0 none, 1 dialing, 2 in TLS */
+	ps_time *req_t;   /* per request: got_conn */
+	int64_t arrivals;
+	bool out_of_memory;
+};
+
+static void on_record(void *ctx, const struct ps_event *ev)
+{
+	struct importer *im = ctx;
+	if (ev->host >= im->sc->n_hosts)
+		return;
+	struct host_fit *h = &im->hosts[ev->host];
+	uint32_t cs = ev->conn % IMPORT_SLOTS, rs = ev->req % IMPORT_SLOTS;
+	switch (ev->kind) {
+	case EV_REQ_START:
+		if (h->n_arrivals == h->cap) {
+			int64_t cap = h->cap ? h->cap * 2 : 256;
+			ps_time *a = realloc(h->arrivals, (size_t)cap * sizeof *a);
+			if (!a) {
+				im->out_of_memory = true;
+				return;
+			}
+			h->arrivals = a;
+			h->cap = cap;
+		}
+		h->arrivals[h->n_arrivals++] = ev->t;
+		im->arrivals++;
+		break;
+	case EV_DIAL_START:
+		im->conn_t[cs] = ev->t;
+		im->conn_ph[cs] = 1;
+		break;
+	case EV_TLS_START:
+		if (im->conn_ph[cs] == 1)
+			mean_add(&h->dial, (double)(ev->t - im->conn_t[cs]));
+		im->conn_t[cs] = ev->t;
+		im->conn_ph[cs] = 2;
+		h->tls_seen = true;
+		break;
+	case EV_CONN_READY:
+		if (im->conn_ph[cs] == 1)
+			mean_add(&h->dial, (double)(ev->t - im->conn_t[cs]));
+		else if (im->conn_ph[cs] == 2)
+			mean_add(&h->tls, (double)(ev->t - im->conn_t[cs]));
+		im->conn_ph[cs] = 0;
+		break;
+	case EV_REQ_GOT_CONN:
+		im->req_t[rs] = ev->t;
+		break;
+	case EV_REQ_DONE:
+		if (ev->req && im->req_t[rs] >= 0) {
+			double v = (double)(ev->t - im->req_t[rs]);
+			if (!h->service.n || v < h->service_min)
+				h->service_min = v;
+			mean_add(&h->service, v);
+		}
+		im->req_t[rs] = -1;
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *dur(ps_time d, char *buf, size_t size)
+{
+	return format_duration(d, buf, size);
+}
+
+/* write_host: the [host] with its fitted times. Service: constant when the samples hardly vary
+ * (coefficient of variation under 0.1), else uniform over the range with their mean and
+ * standard deviation (mean +- sqrt(3) sd), cut at the shortest one measured. */
+static void write_host(FILE *out, const struct scenario *sc, uint32_t i, const struct host_fit *h)
+{
+	char a[48], b[48];
+	fprintf(out, "\n[host %s]\n", sc->hosts[i].name);
+	fprintf(out,
+	        "# %" PRId64 " dials, %" PRId64 " handshakes, %" PRId64
+	        " responses measured in the capture\n",
+	        h->dial.n, h->tls.n, h->service.n);
+	if (h->tls_seen)
+		fprintf(out, "tls          = true\ntls_latency  = %s\n",
+		        dur((ps_time)llround(mean_of(&h->tls)), a, sizeof a));
+	fprintf(out, "dial_latency = %s\n", dur((ps_time)llround(mean_of(&h->dial)), a, sizeof a));
+	double m = mean_of(&h->service);
+	double var = h->service.n > 1 ? h->service.sum_sq / (double)h->service.n - m * m : 0;
+	double sd = sqrt(var > 0 ? var : 0);
+	if (m <= 0 || sd / m < 0.1) {
+		fprintf(out, "service_time = %s\n", dur((ps_time)llround(m), a, sizeof a));
+		return;
+	}
+	double lo = m - sqrt(3) * sd, hi = m + sqrt(3) * sd;
+	if (lo < h->service_min)
+		lo = h->service_min;
+	fprintf(out, "service_time = uniform:%s..%s\n", dur((ps_time)llround(lo), a, sizeof a),
+	        dur((ps_time)llround(hi), b, sizeof b));
+}
+
+static int cmp_time(const void *x, const void *y)
+{
+	ps_time a = *(const ps_time *)x, b = *(const ps_time *)y;
+	return (a > b) - (a < b);
+}
+
+/* write_loads: one [load] per instant of the host's arrivals, `count` requests starting then. */
+static void write_loads(FILE *out, const struct scenario *sc, uint32_t i, struct host_fit *h)
+{
+	qsort(h->arrivals, (size_t)h->n_arrivals, sizeof *h->arrivals, cmp_time);
+	char a[48];
+	for (int64_t j = 0, n = 0; j < h->n_arrivals; j += n) {
+		for (n = 1; j + n < h->n_arrivals && h->arrivals[j + n] == h->arrivals[j]; n++)
+			;
+		fprintf(out,
+		        "\n[load h%" PRIu32 "_%" PRId64 "]\nhost = %s\ncount = %" PRId64
+		        "\nstart = %s\n",
+		        i, j + 1, sc->hosts[i].name, n, dur(h->arrivals[j], a, sizeof a));
+	}
+}
+
+static void write_transport(FILE *out, const struct transport_config *t)
+{
+	char a[48];
+	fprintf(out,
+	        "\n[transport]\nMaxIdleConns = %" PRId64 "\nMaxIdleConnsPerHost = %" PRId64
+	        "\nMaxConnsPerHost = %" PRId64 "\n",
+	        t->MaxIdleConns, t->MaxIdleConnsPerHost, t->MaxConnsPerHost);
+	fprintf(out, "IdleConnTimeout = %s\n", dur(t->IdleConnTimeout, a, sizeof a));
+	fprintf(out, "DisableKeepAlives = %s\n", t->DisableKeepAlives ? "true" : "false");
+	fprintf(out, "TLSHandshakeTimeout = %s\n", dur(t->TLSHandshakeTimeout, a, sizeof a));
+	fprintf(out, "ResponseHeaderTimeout = %s\n", dur(t->ResponseHeaderTimeout, a, sizeof a));
+	fprintf(out, "DialTimeout = %s\n", dur(t->DialTimeout, a, sizeof a));
+}
+
+static void write_scenario(FILE *out, const struct capture *c, const struct scenario *sc,
+                           struct importer *im)
+{
+	char a[48];
+	fprintf(out,
+	        "# Imported by `poolsim import` from %s: %" PRId64
+	        " requests on %u hosts, the Transport settings the capture reported,\n"
+	        "# each host's dial, TLS and service times fitted, the arrivals replayed "
+	        "(one [load] per instant).\n",
+	        c->path, im->arrivals, sc->n_hosts);
+	if (c->dropped)
+		fprintf(out, "# The capture lost %" PRId64 " records: the arrivals are short.\n",
+		        c->dropped);
+	fprintf(out, "\n[scenario]\nname = replay of %s\n", c->path);
+	/* A little past the last record, so the last requests can finish. */
+	fprintf(out, "duration = %s\nbase = zero\n", dur(sc->duration + PS_SEC, a, sizeof a));
+	if (c->go_release)
+		fprintf(out, "go = 1.%d\n", c->go_release % 100);
+	write_transport(out, &sc->transport);
+	for (uint32_t i = 0; i < sc->n_hosts; i++)
+		write_host(out, sc, i, &im->hosts[i]);
+	for (uint32_t i = 0; i < sc->n_hosts; i++)
+		write_loads(out, sc, i, &im->hosts[i]);
+}
+
+static void importer_free(struct importer *im, uint32_t n_hosts)
+{
+	for (uint32_t i = 0; im->hosts && i < n_hosts; i++)
+		free(im->hosts[i].arrivals);
+	free(im->hosts);
+	free(im->conn_t);
+	free(im->conn_ph);
+	free(im->req_t);
+}
+
+int cmd_import(int argc, char **argv)
+{
+	const char *out_path = NULL;
+	char *rest[4];
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			out_path = argv[++i];
+		else if (argv[i][0] != '-' && n < 1)
+			rest[n++] = argv[i];
+		else {
+			fprintf(stderr, "usage: poolsim import CAPTURE [--out FILE.ini]\n");
+			return PS_EXIT_USAGE;
+		}
+	}
+	if (n != 1) {
+		fprintf(stderr, "usage: poolsim import CAPTURE [--out FILE.ini]\n");
+		return PS_EXIT_USAGE;
+	}
+	struct capture c;
+	struct scenario sc;
+	if (capture_scan(rest[0], &c, &sc)) {
+		fprintf(stderr, "poolsim: %s\n", c.error);
+		return PS_EXIT_USAGE;
+	}
+	int rc = 0;
+	struct importer im = {.sc = &sc};
+	im.hosts = calloc(sc.n_hosts ? sc.n_hosts : 1, sizeof *im.hosts);
+	im.conn_t = calloc(IMPORT_SLOTS, sizeof *im.conn_t);
+	im.conn_ph = calloc(IMPORT_SLOTS, 1);
+	im.req_t = malloc(IMPORT_SLOTS * sizeof *im.req_t);
+	if (!im.hosts || !im.conn_t || !im.conn_ph || !im.req_t) {
+		fprintf(stderr, "poolsim: out of memory\n");
+		rc = PS_EXIT_FAIL;
+	}
+	for (uint32_t i = 0; !rc && i < IMPORT_SLOTS; i++)
+		im.req_t[i] = -1;
+	if (!rc && capture_replay(&c, &sc, (struct ev_sink){.on_event = on_record, .ctx = &im})) {
+		fprintf(stderr, "poolsim: %s\n", c.error);
+		rc = PS_EXIT_USAGE;
+	}
+	if (!rc && im.out_of_memory) {
+		fprintf(stderr, "poolsim: out of memory\n");
+		rc = PS_EXIT_FAIL;
+	}
+	if (!rc && (im.arrivals == 0 || im.arrivals > IMPORT_MAX_ARRIVALS)) {
+		fprintf(stderr,
+		        "poolsim: %s: %" PRId64 " requests: import takes 1 to %d (a scenario file "
+		        "holds at most 1 MiB)\n",
+		        c.path, im.arrivals, IMPORT_MAX_ARRIVALS);
+		rc = PS_EXIT_USAGE;
+	}
+	FILE *out = stdout;
+	if (!rc && out_path && !(out = fopen(out_path, "w"))) {
+		fprintf(stderr, "poolsim: --out '%s': cannot open for writing: %s\n", out_path,
+		        strerror(errno));
+		rc = PS_EXIT_USAGE;
+	}
+	if (!rc) {
+		write_scenario(out, &c, &sc, &im);
+		if (out != stdout && (ferror(out) | fclose(out))) {
+			fprintf(stderr, "poolsim: --out '%s': the write failed\n", out_path);
+			rc = PS_EXIT_FAIL;
+		}
+	}
+	importer_free(&im, sc.n_hosts);
+	scenario_free(&sc);
+	return rc;
+}
