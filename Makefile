@@ -192,7 +192,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/poolsim/scenarios
 	install -m 755 $(BUILD)/poolsim $(DESTDIR)$(PREFIX)/bin/poolsim
 	install -m 644 docs/poolsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/poolsim.1
-	install -m 644 scenarios/*.ini $(DESTDIR)$(PREFIX)/share/poolsim/scenarios/
+	install -m 644 scenarios/*.ini scenarios/*.csv $(DESTDIR)$(PREFIX)/share/poolsim/scenarios/
 
 clean:
 	rm -rf build

@@ -47,10 +47,12 @@ agree tests/scenarios/13-early-close.ini 0.2 same
 # 1b. The lessons whose timing is well separated teach the same numbers on real sockets.
 #     (13 is left out: its 20 TLS handshakes at once queue on the server's CPU, so some
 #     requests are served by late binding in real mode; 17 is random high load; 16 may be
-#     close rather than the same: its restart falls 1 ms from the end of a round.)
+#     close rather than the same: its restart falls 1 ms from the end of a round; 19 fills
+#     the ephemeral port range, which loopback's tcp_tw_reuse never lets fill, and 20
+#     replays 7,600 TLS requests: too heavy for a loopback check.)
 for f in scenarios/[0-9][0-9]-*.ini; do
 	case "$f" in
-	*/13-*|*/17-*) continue ;;
+	*/13-*|*/17-*|*/19-*|*/20-*) continue ;;
 	*/16-*) want="same close" ;;
 	*) want="same" ;;
 	esac

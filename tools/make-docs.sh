@@ -30,6 +30,12 @@ for f in scenarios/[0-9][0-9]-*.ini; do
 	# the summary first, so a failing lesson leaves the committed picture alone
 	"$bin" run "$f" >"$tmp/$nn.txt"
 	"$bin" run "$f" --plot "$tmp/$nn.svg" >/dev/null
+	# A lesson whose header says "# sweep: ARGS" also has a sweep block (<!-- sweep: NN -->).
+	args=$(sed -n 's/^# sweep: //p' "$f" | head -1)
+	if [ -n "$args" ]; then
+		# shellcheck disable=SC2086 # ARGS are words of the header line, none quoted
+		"$bin" sweep "$f" $args --jobs 1 >"$tmp/$nn-sweep.txt" || true
+	fi
 	cp "$tmp/$nn.svg" "docs/img/$nn.svg"
 	n=$((n + 1))
 done
@@ -38,20 +44,21 @@ done
 # the lines up to its end marker only if that comes before the next start marker.
 awk -v dir="$tmp" '
 	{ line[NR] = $0 }
-	function is_start(s) { return s ~ /^<!-- numbers: [0-9][0-9] -->$/ }
-	function is_end(s) { return s == "<!-- /numbers -->" }
+	function is_start(s) { return s ~ /^<!-- (numbers|sweep): [0-9][0-9] -->$/ }
+	function is_end(s) { return s == "<!-- /numbers -->" || s == "<!-- /sweep -->" }
 	END {
 		i = 1
 		while (i <= NR) {
 			print line[i]
 			if (!is_start(line[i])) { i++; continue }
 			nn = line[i]
-			sub(/^<!-- numbers: /, "", nn)
+			kind = nn ~ /^<!-- sweep/ ? "sweep" : "numbers"
+			sub(/^<!-- (numbers|sweep): /, "", nn)
 			sub(/ -->$/, "", nn)
 			stop = 0
 			for (j = i + 1; j <= NR && !is_start(line[j]); j++)
 				if (is_end(line[j])) { stop = j; break }
-			file = dir "/" nn ".txt"
+			file = dir "/" nn (kind == "sweep" ? "-sweep" : "") ".txt"
 			if ((getline text < file) <= 0) {
 				print "make-docs: no lesson " nn " for its numbers block, left as it was" > "/dev/stderr"
 				i++
@@ -63,7 +70,7 @@ awk -v dir="$tmp" '
 				print text
 			close(file)
 			print "```"
-			print "<!-- /numbers -->"
+			print "<!-- /" kind " -->"
 			i = stop ? stop + 1 : i + 1
 		}
 	}
