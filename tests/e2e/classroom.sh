@@ -190,3 +190,22 @@ keys detail q
 start own 120 40 -- 12 --speed max
 if wait_for own 'each in its own Transport' 60; then pass "lesson 12: idle conns each in its own Transport"; else fail "lesson 12" "$(screen own)"; fi
 keys own q
+
+# `+N` counts open conns only (finding 7: `+408` under an empty row at the end of the demo).
+start over 80 24 -- tests/e2e/overflow.ini --speed 0.1
+if wait_for over 'active 300' 60 && screen over | grep -qE '\+[0-9]+ *$'; then
+	pass "+N: the open conns beyond the row"
+else
+	fail "+N while 300 are active" "$(screen over)"
+fi
+if wait_for over 'errTooManyIdleHost' 60 && wait_for over 'open 2 ' 30; then
+	s=$(screen over)
+	if echo "$s" | grep -q ' x' && ! echo "$s" | grep -qE '[x·o ]\+[0-9]+ *$'; then
+		pass "+N: no count of closed conns ($(echo "$s" | grep -c x) lines with x)"
+	else
+		fail "+N after the closes" "$s"
+	fi
+else
+	fail "+N: no closes" "$(screen over)"
+fi
+keys over q
