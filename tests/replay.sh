@@ -59,4 +59,25 @@ bad binary 'start\n1\n\001\002\377garbage\n' "3: binary data"
 bad noheader '1.5\n2\n' "1: the header names no 'start' column"
 bad badbody 'start,body\n1,keep\n' "2: bad body 'keep'"
 
+# import: an nginx log with $msec (written at each request's end) and $request_time, two
+# upstreams; the scenario it writes replays every request to its host: the run's per-host
+# counts are the log's.
+awk 'BEGIN { t = 1764600000.000
+	for (i = 1; i <= 3000; i++) { t += 0.004 + (i % 7) * 0.001; rt = 0.005 + (i % 13) * 0.003
+		up = (i % 10 < 3) ? "10.0.0.2:8080" : "10.0.0.1:8080"
+		printf "127.0.0.1 - - [01/Dec/2026:21:00:00 +0000] \"GET /x HTTP/1.1\" 200 512 \"-\" \"go\" %.3f %.3f %s\n", t + rt, rt, up } }' >"$tmp/access.log"
+fmt='$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $msec $request_time $upstream_addr'
+mkdir "$tmp/imp"
+if "$bin" import "$tmp/access.log" --format nginx --log-format "$fmt" --out "$tmp/imp/site.ini" >"$tmp/out" 2>&1; then ok; else ko "import failed"; cat "$tmp/out" >&2; fi
+"$bin" run "$tmp/imp/site.ini" --json >"$tmp/j" 2>&1
+want1=$(grep -c '10.0.0.1:8080$' "$tmp/access.log")
+want2=$(grep -c '10.0.0.2:8080$' "$tmp/access.log")
+if grep -q "\"10.0.0.1_8080\": {\"requests\": $want1," "$tmp/j" && grep -q "\"10.0.0.2_8080\": {\"requests\": $want2," "$tmp/j"; then ok; else
+	ko "import: per-host requests are not the log's ($want1, $want2)"; grep requests "$tmp/j" | head -3 >&2; fi
+if grep -q '^service_time = exp:' "$tmp/imp/site.ini"; then ok; else ko "import: no fitted service_time"; fi
+printf '127.0.0.1 - - [x] "GET / HTTP/1.1" 200 1 "-" "go" 1764600000.1 0.01 a\n127.0.0.1 - - [x] "GET / HTTP/1.1" 200 1 "-" "go" soon 0.01 a\n' >"$tmp/bad.log"
+"$bin" import "$tmp/bad.log" --format nginx --log-format "$fmt" --out "$tmp/imp/bad.ini" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "bad.log:2: bad \$msec 'soon'" "$tmp/out"; then ok; else ko "import of a bad line: exit $rc"; cat "$tmp/out" >&2; fi
+
 finish replay.sh

@@ -222,6 +222,10 @@ static void importer_free(struct importer *im, uint32_t n_hosts)
 
 int cmd_import(int argc, char **argv)
 {
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i],
+		            "--format")) /* a request log, not a capture: cmd_import_log.c */
+			return cmd_import_log(argc, argv);
 	const char *out_path = NULL;
 	char *rest[4];
 	int n = 0;

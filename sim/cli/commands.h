@@ -14,6 +14,7 @@ int cmd_watch(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_import_log(int argc, char **argv);
 
 struct sim;
 /* drive_sim: a started simulation to its end, looking for SIGINT/SIGTERM every slice of
