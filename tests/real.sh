@@ -96,6 +96,13 @@ for attempt in 1 2; do
 done
 if [ -n "$race_ok" ]; then ok; else ko "real stale-conn race, POST: not 2 ok, 2 failed"; cat "$tmp/race.out" >&2; fi
 
+# 1e. The client's actions and the misbehaving servers (#20) on real sockets: CloseIdleConnections
+#     then a return (25), a cancel in the dial (26), Request.Close (27), a 408 on an idle conn
+#     (28), keep-alive then hang-up (29): the same dials, reuse and peak as the simulator.
+for f in tests/scenarios/2[5-9]-*.ini; do
+	agree "$f" 1 same
+done
+
 # 2. No leaked descriptors: /proc/self/fd of a run is what it was before (checked inside the
 #    Check suite too); here: the process's own count at the end of the kernel view equals
 #    its count at the start, i.e. fds_end is the baseline.

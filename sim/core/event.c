@@ -143,6 +143,13 @@ static const struct reason_info *reason_info(enum ev_reason r)
 	    [R_IO_ERROR] = {"ioError", R_ERROR, "socket or TLS error"},
 	    [R_RESOURCE] = {"tooManyOpenFiles", R_ERROR, "out of file descriptors"},
 	    [R_CLOSE_IDLE_CONNS] = {"errCloseIdleConns", R_ERROR, "closed by CloseIdleConnections"},
+	    [R_SERVER_408] = {"errServerClosedIdle", R_SERVER,
+	                      "the server sent 408 on the idle conn and closed it (send_408)"},
+	    [R_SERVER_HANGUP] = {"errServerClosedIdle", R_SERVER,
+	                         "the server hung up after a keep-alive response "
+	                         "(close_after_response)"},
+	    [R_CANCELED] = {"context.Canceled", R_ERROR,
+	                    "the request was canceled ([event] cancel)"},
 	    [R_ADDR_NOT_AVAIL] = {"EADDRNOTAVAIL", R_ERROR,
 	                          "dial failed: every ephemeral port to this destination is in use "
 	                          "(open or TIME_WAIT)"},
@@ -193,6 +200,12 @@ const char *ev_server_action_name(enum ev_server_action action)
 		return "down";
 	case SRV_UP:
 		return "up";
+	case SRV_SEND_408:
+		return "send_408";
+	case CLIENT_CLOSE_IDLE_CONNECTIONS:
+		return "close_idle_connections";
+	case CLIENT_CANCEL:
+		return "cancel";
 	}
 	return "unknown";
 }

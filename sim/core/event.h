@@ -75,6 +75,9 @@ enum ev_reason {
 	R_RESOURCE,            /* real mode: out of descriptors or memory */
 	R_CLOSE_IDLE_CONNS,    /* errCloseIdleConns: Transport.CloseIdleConnections (C1, C2) */
 	R_ADDR_NOT_AVAIL,      /* EADDRNOTAVAIL: no ephemeral port free for this destination */
+	R_SERVER_408,          /* [event] send_408: a 408 on an idle conn, then a close (S1) */
+	R_SERVER_HANGUP,       /* close_after_response: keep-alive promised, then closed (S1) */
+	R_CANCELED,            /* [event] cancel: the request's context was canceled (G8) */
 	R_REASON_COUNT
 };
 
@@ -91,12 +94,25 @@ enum run_stop {
  * RUN_COMPLETE. */
 const char *run_stop_name(enum run_stop why);
 
+/*
+ * What an [event] does (EV_SERVER_ACTION's value). The first ones are the
+ * server's; CLIENT_* are the client's own actions, scheduled the same way.
+ */
 enum ev_server_action {
 	SRV_CLOSE_IDLE,
 	SRV_RESTART,
 	SRV_DOWN,
 	SRV_UP,
+	SRV_SEND_408,                  /* idle conns receive a 408 and are closed */
+	CLIENT_CLOSE_IDLE_CONNECTIONS, /* Transport.CloseIdleConnections (C1, C2) */
+	CLIENT_CANCEL,                 /* a load's requests in flight are canceled */
 };
+
+/* Is `action` the client's own (played by client.c), not a server's? */
+static inline bool ev_action_is_client(enum ev_server_action action)
+{
+	return action == CLIENT_CLOSE_IDLE_CONNECTIONS || action == CLIENT_CANCEL;
+}
 
 /* flags */
 #define EVF_REUSED      0x01u /* GOT_CONN: the conn served an earlier request (JSON "reused") */

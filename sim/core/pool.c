@@ -762,6 +762,14 @@ static bool conn_valid(const struct pool *p, uint32_t c)
 	return c < slots_used(&p->conn_slots) && p->conns[c].state != CONN_FREE;
 }
 
+bool pool_want_is_dialing(const struct pool *p, uint32_t w)
+{
+	if (w == PS_NONE || w >= slots_used(&p->want_slots) || p->wants[w].state != WANT_WAITING)
+		return false;
+	uint32_t c = p->wants[w].dial_conn;
+	return c != PS_NONE && conn_valid(p, c) && p->conns[c].state == CONN_DIALING;
+}
+
 uint32_t pool_conn_host(const struct pool *p, uint32_t c)
 {
 	return c < slots_used(&p->conn_slots) ? p->keys[p->conns[c].key].host : PS_NONE;

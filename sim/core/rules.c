@@ -132,6 +132,7 @@ static int failed_rule(enum ev_reason r)
 		return RULE_T3;
 	case R_CLIENT_TIMEOUT:
 		return RULE_T4;
+	case R_CANCELED:
 	case R_DIAL_CANCELED:
 		return RULE_G8;
 	case R_CONN_BROKEN:
@@ -160,6 +161,8 @@ static int closed_rule(enum ev_reason r)
 	case R_SERVER_IDLE_TIMEOUT:
 	case R_SERVER_CLOSE_IDLE:
 	case R_SERVER_RESTART:
+	case R_SERVER_408:
+	case R_SERVER_HANGUP:
 		return RULE_S1;
 	case R_CLOSE_IDLE_CONNS:
 		return RULE_C1;
@@ -198,6 +201,10 @@ static int rule_index(const struct ps_event *ev)
 	case EV_CONN_CLOSED:
 		return closed_rule((enum ev_reason)ev->reason);
 	case EV_SERVER_ACTION:
+		if (ev->value == CLIENT_CLOSE_IDLE_CONNECTIONS)
+			return RULE_C1;
+		if (ev->value == CLIENT_CANCEL)
+			return RULE_G8;
 		return RULE_S1_ACTION;
 	default:
 		return -1;

@@ -466,7 +466,9 @@ static void on_server_action(struct view *v, const struct ps_event *ev)
 {
 	const char *what = ev_server_action_name((enum ev_server_action)ev->value);
 
-	if (ev->host < v->n_hosts)
+	if (ev_action_is_client((enum ev_server_action)ev->value))
+		log_line(v, ev, "client: %s", what);
+	else if (ev->host < v->n_hosts)
 		log_line(v, ev, "server %s: %s", v->hosts[ev->host].name, what);
 	else
 		log_line(v, ev, "server: %s", what);

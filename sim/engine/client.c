@@ -498,8 +498,10 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close)
 		return;
 	}
 	release_conn(c, r);
-	/* P13: the pool decision is complete before the caller's Read returns EOF. */
-	pool_readLoopDone(c->pool, now_of(c), conn, server_close, body != BODY_EARLY_CLOSE);
+	/* P13: the pool decision is complete before the caller's Read returns EOF. P10: a
+	 * request with Close set is not kept alive either (readLoop: rc.req.Close). */
+	bool close = server_close || c->sc->loads[rq->load].request_close;
+	pool_readLoopDone(c->pool, now_of(c), conn, close, body != BODY_EARLY_CLOSE);
 	finish_ok(c, r);
 	client_flush(c);
 }
@@ -650,6 +652,58 @@ static void on_client_timeout(void *ctx, uint32_t r, uint32_t id)
 		pool_cancelWant(c->pool, now_of(c), want, R_CLIENT_TIMEOUT);
 	} else {
 		fail_exchange(c, r, R_CLIENT_TIMEOUT);
+	}
+	client_flush(c);
+}
+
+/* cancel_matches: is request `r` in flight in the phase an [event] cancel names? */
+static bool cancel_matches(const struct client *c, uint32_t r, enum cancel_phase phase)
+{
+	const struct request *rq = &c->reqs[r];
+	switch (phase) {
+	case CANCEL_DIALING:
+		return rq->state == REQ_WAITING && pool_want_is_dialing(c->pool, rq->want);
+	case CANCEL_WAITING:
+		return rq->state == REQ_WAITING;
+	case CANCEL_AWAITING_HEADERS:
+		return rq->state == REQ_EXCHANGE;
+	default:
+		return rq->state == REQ_WAITING || rq->state == REQ_EXCHANGE;
+	}
+}
+
+/*
+ * cancel_request (G8, T4's paths): the request's context is canceled. Waiting,
+ * it leaves getConn with context.Canceled (its dial goes on, detached, since
+ * Go 1.23; before, the dial dies with the context); awaiting headers, the
+ * conn is closed under it (persistConn.cancelRequest). Never retried.
+ */
+static void cancel_request(struct client *c, uint32_t r)
+{
+	struct request *rq = &c->reqs[r];
+	uint32_t want = rq->ctx_want, id = rq->id;
+	if (rq->state == REQ_WAITING) {
+		uint32_t waiting = rq->want;
+		finish_failed(c, r, R_CANCELED, EVF_WAITED);
+		pool_cancelWant(c->pool, now_of(c), waiting, R_CANCELED);
+	} else {
+		fail_exchange(c, r, R_CANCELED);
+	}
+	pool_requestContextDone(c->pool, now_of(c), want, id);
+}
+
+void client_on_action(struct client *c, const struct server_action_spec *a)
+{
+	if (c->finished)
+		return;
+	if (a->action == CLIENT_CLOSE_IDLE_CONNECTIONS) {
+		for (uint32_t t = 0; t < pool_transport_count(c->pool); t++)
+			pool_closeIdleConnections(c->pool, now_of(c), t); /* C1, C2 */
+	} else if (a->action == CLIENT_CANCEL) {
+		for (uint32_t r = 0; r < slots_used(&c->req_slots); r++)
+			if (c->reqs[r].state != REQ_FREE && c->reqs[r].load == a->load &&
+			    cancel_matches(c, r, (enum cancel_phase)a->phase))
+				cancel_request(c, r);
 	}
 	client_flush(c);
 }

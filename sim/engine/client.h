@@ -48,6 +48,12 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close);
  */
 void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
                            bool nothing_written);
+/*
+ * client_on_action: a client [event] is due: close_idle_connections
+ * (Transport.CloseIdleConnections on every Transport: C1, C2) or cancel (the
+ * load's requests in flight, in the phase named, fail with context.Canceled).
+ */
+void client_on_action(struct client *c, const struct server_action_spec *a);
 /* The network pushed records of its own (EV_SERVER_ACTION, EV_KERNEL_SAMPLE): drain them. */
 void client_flush(struct client *c);
 

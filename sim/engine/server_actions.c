@@ -35,6 +35,11 @@ static void on_action(void *ctx, uint32_t index, uint32_t unused)
 {
 	struct server_actions *p = ctx;
 	const struct server_action_spec *a = &p->sc->actions[index];
+	if (ev_action_is_client(a->action)) {
+		emit_action(p, PS_NONE, a->action);
+		client_on_action(p->client, a);
+		return;
+	}
 	if (a->action != SRV_DOWN) {
 		emit_action(p, a->host, a->action);
 		p->act(p->net, a->host, a->action);

@@ -1,10 +1,12 @@
 /*
- * server_actions.h: the player of a scenario's server actions (its [event]
- * sections: close_idle, restart, down), one for both engines.
+ * server_actions.h: the player of a scenario's [event] sections (close_idle,
+ * restart, down, send_408, and the client's own close_idle_connections and
+ * cancel), one for both engines.
  *
  * It schedules every action on the des, pushes the EV_SERVER_ACTION record
- * (SRV_DOWN, and SRV_UP when a down ends), and hands close_idle and restart
- * to the network, which applies server_rules.h to each connection. `down` it
+ * (SRV_DOWN, and SRV_UP when a down ends), hands close_idle, restart and
+ * send_408 to the network, which applies server_rules.h to each connection,
+ * and the client's actions to client_on_action. `down` it
  * keeps itself: a network asks server_actions_host_down as a connect completes.
  *
  * Same instant: an action due at or after the scenario's duration is never
@@ -20,7 +22,7 @@
 #include "event.h"
 #include "scenario.h"
 
-/* What the network does for an action: `action` is SRV_CLOSE_IDLE or SRV_RESTART. */
+/* What the network does for an action: SRV_CLOSE_IDLE, SRV_RESTART or SRV_SEND_408. */
 typedef void (*server_action_fn)(void *net, uint32_t host, enum ev_server_action action);
 
 struct server_actions;

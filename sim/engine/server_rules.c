@@ -24,6 +24,7 @@ enum server_verdict server_action_verdict(enum ev_server_action action,
 {
 	switch (action) {
 	case SRV_CLOSE_IDLE:
+	case SRV_SEND_408: /* Go's client ignores the 408 and closes the conn (S1) */
 		return server_is_idle(phase, served) ? SERVER_CLOSE : SERVER_SPARE;
 	case SRV_RESTART:
 		return phase == SERVER_CONN_HANDSHAKE ? SERVER_FAIL_HANDSHAKE : SERVER_CLOSE;

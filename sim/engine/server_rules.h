@@ -51,7 +51,8 @@ bool server_idle_clock_starts(const struct host_spec *h, uint64_t served);
 /* server_is_idle: idle between requests, the only state close_idle and the idle timeout close. */
 bool server_is_idle(enum server_conn_phase phase, uint64_t served);
 
-/* server_action_verdict: what `action` (SRV_CLOSE_IDLE or SRV_RESTART) does to a connection. */
+/* server_action_verdict: what `action` (SRV_CLOSE_IDLE, SRV_SEND_408 or SRV_RESTART) does to a
+ * connection: send_408 closes what close_idle closes. */
 enum server_verdict server_action_verdict(enum ev_server_action action,
                                           enum server_conn_phase phase, uint64_t served);
 

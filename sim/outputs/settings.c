@@ -101,13 +101,21 @@ static void print_load(const struct scenario *sc, const struct load_spec *l, FIL
 
 static void print_action(const struct scenario *sc, const struct server_action_spec *e, FILE *out)
 {
-	static const char *const actions[] = {"close_idle", "restart", "down"};
+	static const char *const phases[] = {"any", "dialing", "waiting", "awaiting_headers"};
 	char d[40];
-	fprintf(out, "{\"at\": \"%s\", \"host\": ", format_duration(e->at, d, sizeof d));
-	stats_json_string(out, sc->hosts[e->host].name);
-	fprintf(out, ", \"action\": \"%s\"", actions[e->action]);
+	fprintf(out, "{\"at\": \"%s\"", format_duration(e->at, d, sizeof d));
+	if (e->host < sc->n_hosts) { /* a client action has no host */
+		fprintf(out, ", \"host\": ");
+		stats_json_string(out, sc->hosts[e->host].name);
+	}
+	fprintf(out, ", \"action\": \"%s\"", ev_server_action_name(e->action));
 	if (e->action == SRV_DOWN)
 		key_duration(out, ", ", "for", e->down_for);
+	if (e->action == CLIENT_CANCEL) {
+		fprintf(out, ", \"load\": ");
+		stats_json_string(out, sc->loads[e->load].name);
+		fprintf(out, ", \"phase\": \"%s\"", phases[e->phase]);
+	}
 	fputc('}', out);
 }
 

@@ -378,7 +378,11 @@ static void conn_read(struct realnet *n, uint32_t conn)
 			return;
 		}
 		if (c->state == RC_IDLE) { /* unsolicited bytes: Go closes such a conn too */
-			report_broken(n, conn, R_IO_ERROR, true);
+			/* A 408 is the server's idle close, not an error (readLoopPeekFailLocked's
+			 * is408Message: errServerClosedIdle, nothing logged). */
+			bool is408 = r >= 12 && memcmp(n->scratch, "HTTP/1.1 408", 12) == 0;
+			report_broken(n, conn, is408 ? why_closed(n, conn, true) : R_IO_ERROR,
+			              true);
 			return;
 		}
 		int done = http_response_feed(&c->resp, n->scratch, (size_t)r);
@@ -614,6 +618,8 @@ static void rn_act(void *ctx, uint32_t host, enum ev_server_action action)
 	struct realnet *n = ctx;
 	if (action == SRV_RESTART)
 		server_restart(n->servers, host);
+	else if (action == SRV_SEND_408)
+		server_send_408(n->servers, host);
 	else
 		server_close_idle(n->servers, host);
 }
@@ -839,6 +845,8 @@ static char *build_request(const struct scenario *sc, const struct load_spec *l,
 	             l->idempotency_key ? "Idempotency-Key: poolsim\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof head)
 		return NULL;
+	if (l->request_close)
+		n += snprintf(head + n, sizeof head - (size_t)n, "Connection: close\r\n");
 	if (length)
 		n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %lld\r\n",
 		              (long long)l->request_body);

@@ -81,7 +81,7 @@ static void server_close_later(struct server_set *s, uint32_t idx, enum ev_reaso
 	int64_t half = rtt_ns(s, c->host) / 2;
 	if (half == 0 || c->state == SC_TLS_HELLO || c->state == SC_TLS_DELAY ||
 	    c->state == SC_TLS_ACCEPT) {
-		sconn_close(s, idx, why);
+		sconn_hang_up(s, idx, why);
 		return;
 	}
 	c->state = SC_CLOSING;
@@ -104,13 +104,15 @@ static void run_commands(struct server_set *s)
 			struct sconn *c = &s->conns[i];
 			if (c->state == SC_FREE || c->state == SC_CLOSING || c->host != host)
 				continue;
-			enum ev_server_action action =
-			    (cmd & CMD_RESTART) ? SRV_RESTART : SRV_CLOSE_IDLE;
+			enum ev_server_action action = (cmd & CMD_RESTART)    ? SRV_RESTART
+			                               : (cmd & CMD_SEND_408) ? SRV_SEND_408
+			                                                      : SRV_CLOSE_IDLE;
 			enum server_conn_phase phase = sconn_phase_at(c, poller_clock_ns());
 			if (server_action_verdict(action, phase, c->served) != SERVER_SPARE)
 				server_close_later(s, i,
-				                   action == SRV_RESTART ? R_SERVER_RESTART
-				                                         : R_SERVER_CLOSE_IDLE);
+				                   action == SRV_RESTART    ? R_SERVER_RESTART
+				                   : action == SRV_SEND_408 ? R_SERVER_408
+				                                            : R_SERVER_CLOSE_IDLE);
 		}
 	}
 }
@@ -305,6 +307,11 @@ static void command(struct server_set *s, uint32_t host, unsigned cmd)
 void server_close_idle(struct server_set *s, uint32_t host)
 {
 	command(s, host, CMD_CLOSE_IDLE);
+}
+
+void server_send_408(struct server_set *s, uint32_t host)
+{
+	command(s, host, CMD_SEND_408);
 }
 
 void server_restart(struct server_set *s, uint32_t host)

@@ -56,6 +56,8 @@ SSL_CTX *server_client_tls(const struct server_set *s);
 
 /* [event] close_idle: close every conn of `host` idle between requests (not a never-used one). */
 void server_close_idle(struct server_set *s, uint32_t host);
+/* [event] send_408: write a 408 on every conn close_idle would close, then close it. */
+void server_send_408(struct server_set *s, uint32_t host);
 /* [event] restart: close every conn of `host`, idle or busy; keep listening. */
 void server_restart(struct server_set *s, uint32_t host);
 

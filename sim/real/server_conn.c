@@ -101,7 +101,10 @@ static enum counter close_counter(enum ev_reason why)
 	case R_SERVER_CONN_CLOSE:
 		return C_CLOSES_CONN_CLOSE;
 	case R_SERVER_CLOSE_IDLE:
+	case R_SERVER_408:
 		return C_CLOSES_CLOSE_IDLE;
+	case R_SERVER_HANGUP:
+		return C_CLOSES_CONN_CLOSE;
 	case R_SERVER_RESTART:
 		return C_CLOSES_RESTART;
 	default:
@@ -163,6 +166,23 @@ static ssize_t conn_send(struct server_set *s, uint32_t idx, const char *buf, si
 	unsigned want = 0;
 	bool peer_gone = false;
 	return io_done(s, idx, sockio_write(c->fd, c->ssl, buf, len, &want, &peer_gone), &want);
+}
+
+/* What send_408 writes on an idle conn before it closes it (TestTransportIgnores408). */
+static const char server_408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+
+/* The 408 is written best effort (an idle conn's buffer has room), its reason published first,
+ * so the client that reads it finds the server's reason. */
+void sconn_hang_up(struct server_set *s, uint32_t idx, enum ev_reason why)
+{
+	struct sconn *c = &s->conns[idx];
+	if (why == R_SERVER_408) {
+		atomic_store_explicit(&s->hosts[c->host].close_reason[c->peer_port],
+		                      (unsigned char)why, memory_order_release);
+		conn_send(s, idx, server_408, sizeof server_408 - 1);
+	}
+	sconn_close(s, idx, why);
 }
 
 /* ---- HTTP ------------------------------------------------------------ */
@@ -342,6 +362,10 @@ static void conn_write(struct server_set *s, uint32_t idx)
 		sconn_close(s, idx, R_SERVER_CONN_CLOSE);
 		return;
 	}
+	if (s->hosts[c->host].spec->close_after_response) {
+		sconn_close(s, idx, R_SERVER_HANGUP); /* keep-alive said, then the hang-up */
+		return;
+	}
 	c->state = SC_READING;
 	sconn_set_want(s, idx, POLLER_READ);
 	conn_read(s, idx); /* TLS may hold decrypted bytes that epoll cannot see */
@@ -455,7 +479,7 @@ void sconn_on_timer(struct server_set *s, uint32_t idx)
 			sconn_close(s, idx, R_SERVER_IDLE_TIMEOUT);
 		break;
 	case SC_CLOSING:
-		sconn_close(s, idx, (enum ev_reason)s->conns[idx].closing_why);
+		sconn_hang_up(s, idx, (enum ev_reason)s->conns[idx].closing_why);
 		break;
 	default:
 		break;

@@ -31,7 +31,7 @@ enum tag_kind { TAG_WAKE = 1, TAG_LISTEN = 2, TAG_CONN = 3 };
 #define TAG_GEN(t)          ((uint32_t)(((t) >> 32) & 0xffffffu))
 #define TAG_IDX(t)          ((uint32_t)(t))
 
-enum cmd_bits { CMD_CLOSE_IDLE = 1u, CMD_RESTART = 2u };
+enum cmd_bits { CMD_CLOSE_IDLE = 1u, CMD_RESTART = 2u, CMD_SEND_408 = 4u };
 
 /* Counter slots of a host, in the order of struct server_counters. */
 enum counter {
@@ -150,6 +150,8 @@ static inline int64_t rtt_ns(const struct server_set *s, uint32_t host)
 /* server_conn.c, for server.c */
 uint32_t sconn_alloc(struct server_set *s);
 void sconn_close(struct server_set *s, uint32_t idx, enum ev_reason why);
+/* sconn_hang_up: the server's close reaches the socket: send_408's writes the 408 first. */
+void sconn_hang_up(struct server_set *s, uint32_t idx, enum ev_reason why);
 void sconn_on_event(struct server_set *s, uint32_t idx, bool readable, bool writable);
 void sconn_on_timer(struct server_set *s, uint32_t idx);
 enum server_conn_phase sconn_phase_at(const struct sconn *c, int64_t now);

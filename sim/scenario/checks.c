@@ -140,8 +140,21 @@ static bool check_action(struct reader *r, uint32_t i)
 {
 	struct server_action_spec *e = &r->sc->actions[i];
 	const struct key_lines *k = &r->action_extra[i].keys;
-	if (!resolve_host(r, "event", e->name, r->action_extra[i].host, k->line[AK_HOST], &e->host))
+	if (ev_action_is_client(e->action)) {
+		e->host = PS_NONE;
+		if (e->action == CLIENT_CANCEL) {
+			e->load = index_find(&r->load_names, r->sc->loads, sizeof *r->sc->loads,
+			                     r->action_extra[i].load);
+			if (e->load == PS_NONE)
+				return fail(r, k->line[AK_LOAD],
+				            "[event %s] names load '%s', but there is no [load %s]",
+				            e->name, r->action_extra[i].load,
+				            r->action_extra[i].load);
+		}
+	} else if (!resolve_host(r, "event", e->name, r->action_extra[i].host, k->line[AK_HOST],
+	                         &e->host)) {
 		return false;
+	}
 	return time_within(r, "at", e->at, k->line[AK_AT]);
 }
 

@@ -74,7 +74,7 @@ extern const char *const transport_keys[];
 enum { CK_Timeout, CK_N };
 extern const char *const client_keys[];
 
-enum { HK_TLS, HK_DIAL, HK_TLS_LAT, HK_SERVICE, HK_IDLE, HK_MAXREQ, HK_RTT, HK_N };
+enum { HK_TLS, HK_DIAL, HK_TLS_LAT, HK_SERVICE, HK_IDLE, HK_MAXREQ, HK_RTT, HK_CLOSE_AFTER, HK_N };
 extern const char *const host_keys[];
 
 enum {
@@ -94,11 +94,12 @@ enum {
 	LK_REQUEST_BODY,
 	LK_REPLAY,
 	LK_REPLAY_SPEED,
+	LK_REQUEST_CLOSE,
 	LK_N
 };
 extern const char *const load_keys[];
 
-enum { AK_AT, AK_HOST, AK_ACTION, AK_FOR, AK_N };
+enum { AK_AT, AK_HOST, AK_ACTION, AK_FOR, AK_LOAD, AK_PHASE, AK_N };
 extern const char *const action_keys[];
 
 #define KEYS_MAX LK_N
@@ -118,6 +119,7 @@ struct key_lines {
 /* What a [load] or [event] needs until every [host] has been read. */
 struct ref_extra {
 	char host[SCENARIO_NAME_MAX];
+	char load[SCENARIO_NAME_MAX]; /* [event] cancel's `load` */
 	struct key_lines keys;
 };
 

@@ -32,6 +32,7 @@ struct host_spec {
 	struct dist service_time;
 	ps_time server_idle_timeout; /* 0 = never */
 	int64_t server_max_requests; /* 0 = no limit */
+	bool close_after_response;   /* keep-alive promised, then the server hangs up at once */
 	ps_time rtt; /* a round trip: requests, responses, closes take half; 0 = instant */
 	int line;    /* line of the [host] header */
 };
@@ -63,20 +64,28 @@ struct load_spec {
 	char *replay;        /* replay = FILE, resolved against the scenario's folder (replay.h) */
 	double replay_speed; /* replay_speed: 2 plays it twice as fast */
 	int64_t replay_rows; /* rows the file holds (read when the scenario is) */
+	bool request_close;  /* Request.Close: asks Connection: close; the conn is not reused */
 	int line;
 };
 
+/* Which requests in flight an [event] cancel ends: all, or those in one phase. */
+enum cancel_phase { CANCEL_ANY, CANCEL_DIALING, CANCEL_WAITING, CANCEL_AWAITING_HEADERS };
+
 /*
  * A server action: what a scenario's [event] section does to a host's server
- * at a time (close_idle, restart, down for a while). "Event" in the code means
- * only a record of the event stream (event.h).
+ * at a time (close_idle, restart, down for a while, send_408), or the
+ * client's own action, which has no host (close_idle_connections, cancel of
+ * a load's requests). "Event" in the code means only a record of the event
+ * stream (event.h).
  */
 struct server_action_spec {
 	char name[SCENARIO_NAME_MAX];
 	ps_time at;
 	uint32_t host;
-	enum ev_server_action action; /* SRV_CLOSE_IDLE, SRV_RESTART or SRV_DOWN */
+	enum ev_server_action action; /* any but SRV_UP */
 	ps_time down_for;             /* the `for` key, with down */
+	uint32_t load;                /* cancel: the load whose requests it cancels */
+	uint8_t phase;                /* cancel: enum cancel_phase */
 	int line;
 };
 

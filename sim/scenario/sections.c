@@ -21,16 +21,17 @@ const char *const transport_keys[] = {
 };
 const char *const client_keys[] = {"Timeout"};
 const char *const host_keys[] = {
-    "tls",          "dial_latency",        "tls_latency",
-    "service_time", "server_idle_timeout", "server_max_requests",
-    "rtt",
+    "tls",          "dial_latency",         "tls_latency",
+    "service_time", "server_idle_timeout",  "server_max_requests",
+    "rtt",          "close_after_response",
 };
 const char *const load_keys[] = {
-    "host",   "workers",      "think", "requests", "rate",   "arrival",         "count",
-    "start",  "stop",         "body",  "client",   "method", "idempotency_key", "request_body",
-    "replay", "replay_speed",
+    "host",         "workers",       "think",           "requests",     "rate",
+    "arrival",      "count",         "start",           "stop",         "body",
+    "client",       "method",        "idempotency_key", "request_body", "replay",
+    "replay_speed", "request_close",
 };
-const char *const action_keys[] = {"at", "host", "action", "for"};
+const char *const action_keys[] = {"at", "host", "action", "for", "load", "phase"};
 
 const struct key_table key_tables[SEC_COUNT] = {
     {NULL, 0},         {scenario_keys, SK_N}, {transport_keys, TK_N}, {client_keys, CK_N},
@@ -171,6 +172,8 @@ static bool set_host_key(struct reader *r, int key, const char *value)
 		return get_int(r, name, value, 0, INT64_MAX, &h->server_max_requests);
 	case HK_RTT:
 		return get_time(r, name, value, &h->rtt);
+	case HK_CLOSE_AFTER:
+		return get_bool(r, name, value, &h->close_after_response);
 	}
 	return false;
 }
@@ -254,13 +257,20 @@ static bool set_load_key(struct reader *r, int key, const char *value)
 		return get_replay_path(r, value, &l->replay);
 	case LK_REPLAY_SPEED:
 		return get_speed(r, value, &l->replay_speed);
+	case LK_REQUEST_CLOSE:
+		return get_bool(r, name, value, &l->request_close);
 	}
 	return false;
 }
 
 static bool set_action_key(struct reader *r, int key, const char *value)
 {
-	static const char *const actions[] = {"close_idle", "restart", "down"};
+	static const char *const actions[] = {
+	    "close_idle", "restart", "down", "send_408", "close_idle_connections", "cancel"};
+	static const enum ev_server_action action_values[] = {
+	    SRV_CLOSE_IDLE, SRV_RESTART, SRV_DOWN, SRV_SEND_408, CLIENT_CLOSE_IDLE_CONNECTIONS,
+	    CLIENT_CANCEL};
+	static const char *const phases[] = {"any", "dialing", "waiting", "awaiting_headers"};
 	struct server_action_spec *e = &r->sc->actions[r->cur_index];
 	int choice;
 	switch (key) {
@@ -269,8 +279,18 @@ static bool set_action_key(struct reader *r, int key, const char *value)
 	case AK_HOST:
 		return get_host_ref(r, value, r->action_extra[r->cur_index].host);
 	case AK_ACTION:
-		choice = get_choice(r, "action", value, actions, 3);
-		e->action = choice == 2 ? SRV_DOWN : choice == 1 ? SRV_RESTART : SRV_CLOSE_IDLE;
+		choice = get_choice(r, "action", value, actions, 6);
+		e->action = action_values[choice > 0 ? choice : 0];
+		return choice >= 0;
+	case AK_LOAD:
+		if (strlen(value) >= SCENARIO_NAME_MAX)
+			return fail(r, r->line, "load name is longer than %d characters",
+			            SCENARIO_NAME_MAX - 1);
+		snprintf(r->action_extra[r->cur_index].load, SCENARIO_NAME_MAX, "%s", value);
+		return true;
+	case AK_PHASE:
+		choice = get_choice(r, "phase", value, phases, 4);
+		e->phase = (uint8_t)(choice > 0 ? choice : 0);
 		return choice >= 0;
 	case AK_FOR:
 		if (!get_time(r, "for", value, &e->down_for))
@@ -414,11 +434,23 @@ static bool end_action(struct reader *r, uint32_t i)
 {
 	struct server_action_spec *e = &r->sc->actions[i];
 	const struct key_lines *k = &r->action_extra[i].keys;
-	static const int required[] = {AK_AT, AK_HOST, AK_ACTION};
-	for (int j = 0; j < 3; j++)
+	static const int required[] = {AK_AT, AK_ACTION, AK_HOST};
+	bool client = k->line[AK_ACTION] && ev_action_is_client(e->action);
+	for (int j = 0; j < (client ? 2 : 3); j++)
 		if (!k->line[required[j]])
 			return fail(r, e->line, "[event %s] needs '%s'", e->name,
 			            action_keys[required[j]]);
+	if (client && k->line[AK_HOST])
+		return fail(r, k->line[AK_HOST],
+		            "'host' does not go with action = %s (a client action: the whole "
+		            "Transport)",
+		            ev_server_action_name(e->action));
+	if (e->action == CLIENT_CANCEL && !k->line[AK_LOAD])
+		return fail(r, e->line, "[event %s] with action = cancel needs 'load'", e->name);
+	if (e->action != CLIENT_CANCEL && k->line[AK_LOAD])
+		return fail(r, k->line[AK_LOAD], "'load' only goes with action = cancel");
+	if (e->action != CLIENT_CANCEL && k->line[AK_PHASE])
+		return fail(r, k->line[AK_PHASE], "'phase' only goes with action = cancel");
 	if (e->action == SRV_DOWN && !k->line[AK_FOR])
 		return fail(r, e->line, "[event %s] with action = down needs 'for'", e->name);
 	if (e->action != SRV_DOWN && k->line[AK_FOR])

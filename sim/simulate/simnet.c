@@ -57,6 +57,7 @@ struct wire {
 	bool server_closed;  /* the server closed its end (Connection: close) */
 	bool outstanding;    /* the client sent a request whose response has not reached it */
 	bool resp_close;     /* the response on its way says Connection: close */
+	bool asked_close;    /* the request in progress said Connection: close (Request.Close) */
 };
 
 struct simnet {
@@ -130,8 +131,11 @@ static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	struct simnet *n = ctx;
 	struct wire *w = wire_at(n, conn);
 	w->outstanding = true;
+	w->asked_close = n->sc->loads[load].request_close;
 	if (half_rtt(n, host) == 0) {
-		serve(n, conn);
+		if (!w->server_closed) /* else lost, as it would be in transit
+		                          (close_after_response) */
+			serve(n, conn);
 		return;
 	}
 	after(n, half_rtt(n, host), N_REQ_ARRIVE, conn);
@@ -231,16 +235,19 @@ static void on_response(void *ctx, uint32_t conn, uint32_t gen)
 	const struct host_spec *h = &n->sc->hosts[w->host];
 	w->step = DES_NO_TIMER;
 	w->busy = false;
-	bool server_close = server_response_closes(h, w->served - 1, false);
-	w->server_closed = server_close;
-	if (!server_close && server_idle_clock_starts(h, w->served))
+	bool server_close = server_response_closes(h, w->served - 1, w->asked_close);
+	bool hangup = !server_close && h->close_after_response; /* keep-alive promised */
+	w->server_closed = server_close || hangup;
+	if (!w->server_closed && server_idle_clock_starts(h, w->served))
 		w->server_idle = after(n, h->server_idle_timeout, N_SERVER_IDLE, conn);
 	if (half_rtt(n, w->host) == 0) {
 		deliver_response(n, conn, server_close);
-		return;
+	} else {
+		w->resp_close = server_close;
+		after(n, half_rtt(n, w->host), N_RESP_ARRIVE, conn);
 	}
-	w->resp_close = server_close;
-	after(n, half_rtt(n, w->host), N_RESP_ARRIVE, conn);
+	if (hangup && current(n, conn, gen))
+		server_fin(n, conn, R_SERVER_HANGUP); /* the FIN right behind the response */
 }
 
 static void on_server_idle(void *ctx, uint32_t conn, uint32_t gen)
@@ -301,7 +308,9 @@ static enum server_conn_phase wire_phase(const struct wire *w)
 static void sim_act(void *ctx, uint32_t host, enum ev_server_action action)
 {
 	struct simnet *n = ctx;
-	enum ev_reason why = action == SRV_RESTART ? R_SERVER_RESTART : R_SERVER_CLOSE_IDLE;
+	enum ev_reason why = action == SRV_RESTART    ? R_SERVER_RESTART
+	                     : action == SRV_SEND_408 ? R_SERVER_408
+	                                              : R_SERVER_CLOSE_IDLE;
 	uint32_t cap = n->cap_wires;
 	for (uint32_t conn = 0; conn < cap; conn++) {
 		struct wire *w = &n->wires[conn];
