@@ -59,6 +59,19 @@ bad binary 'start\n1\n\001\002\377garbage\n' "3: binary data"
 bad noheader '1.5\n2\n' "1: the header names no 'start' column"
 bad badbody 'start,body\n1,keep\n' "2: bad body 'keep'"
 
+# Event records: a run's --events file replays to the same req_start times (lesson 3: 60
+# requests in 3 bursts of 20 at 0, 1 s and 2 s).
+"$bin" run scenarios/03-idle-per-host-default.ini --events "$tmp/ev.jsonl" >/dev/null 2>&1
+printf '[scenario]\nduration = 3s\n[host api]\n[load r]\nhost = api\nreplay = ev.jsonl\n' >"$tmp/ev.ini"
+"$bin" run scenarios/03-idle-per-host-default.ini --trace | awk '$4 == "req_start" { print $1 }' >"$tmp/a"
+"$bin" run "$tmp/ev.ini" --trace | awk '$4 == "req_start" { print $1 }' >"$tmp/b"
+if [ "$(wc -l <"$tmp/a")" -eq 60 ] && cmp -s "$tmp/a" "$tmp/b"; then ok; else ko "events replay: req_start times differ"; fi
+printf '{"kind":"nope"}\n' >"$tmp/notev.jsonl"
+printf '[scenario]\nduration = 3s\n[host api]\n[load r]\nhost = api\nreplay = notev.jsonl\n' >"$tmp/nev.ini"
+"$bin" run "$tmp/nev.ini" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "notev.jsonl:1: a JSON line, but not the header" "$tmp/err"; then ok; else ko "not an event file: exit $rc"; fi
+
 # import: an nginx log with $msec (written at each request's end) and $request_time, two
 # upstreams; the scenario it writes replays every request to its host: the run's per-host
 # counts are the log's.

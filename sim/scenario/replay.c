@@ -20,6 +20,7 @@ struct replay_file {
 	char path[1024];
 	int line;
 	int col_start, col_service, col_body, n_cols;
+	bool events;   /* poolsim's JSON-lines event records: each req_start is a row */
 	bool rfc3339;  /* the first row's start was a timestamp: later ones are taken from it */
 	double origin; /* that first timestamp, in seconds since the epoch */
 	ps_time last;
@@ -96,6 +97,16 @@ static int read_header(struct replay_file *f, char *err, size_t size)
 	int rc = read_line(f, err, size);
 	if (rc <= 0)
 		return rc < 0 ? -1 : row_error(f, err, size, "empty file: no header line");
+	if (f->buf[0] == '{') {
+		/* docs/format.md, "Event records (JSON lines)": the header names the format. */
+		if (!strstr(f->buf, "\"format\":\"poolsim-events\""))
+			return row_error(
+			    f, err, size,
+			    "a JSON line, but not the header of poolsim's event records "
+			    "({\"kind\":\"stream\",\"format\":\"poolsim-events\",...})");
+		f->events = true;
+		return 0;
+	}
 	char *fields[REPLAY_COLS_MAX];
 	f->n_cols = split(f->buf, fields);
 	if (f->n_cols < 0)
@@ -226,8 +237,39 @@ static int parse_body(struct replay_file *f, const char *s, int *out, char *err,
 	return row_error(f, err, size, "bad body '%s' (close, early_close or leak)", s);
 }
 
+/* next_event: the next req_start record's t as a row (its service is the host's). */
+static int next_event(struct replay_file *f, struct replay_row *row, char *err, size_t size)
+{
+	int rc;
+	while ((rc = read_line(f, err, size)) == 1) {
+		if (!f->buf[0])
+			continue;
+		if (f->buf[0] != '{')
+			return row_error(f, err, size, "not a JSON object");
+		if (!strstr(f->buf, "\"kind\":\"req_start\""))
+			continue;
+		const char *t = strstr(f->buf, "\"t\":");
+		char *end;
+		long long ns = t ? strtoll(t + 4, &end, 10) : -1;
+		if (!t || end == t + 4 || ns < 0)
+			return row_error(f, err, size, "a req_start record without a time \"t\"");
+		row->line = f->line;
+		row->start = (ps_time)ns;
+		row->service = REPLAY_NONE;
+		row->body = REPLAY_NONE;
+		if (f->any && row->start < f->last)
+			return row_error(f, err, size, "t %lld goes back in time", ns);
+		f->any = true;
+		f->last = row->start;
+		return 1;
+	}
+	return rc;
+}
+
 int replay_next(struct replay_file *f, struct replay_row *row, char *err, size_t err_size)
 {
+	if (f->events)
+		return next_event(f, row, err, err_size);
 	int rc;
 	while ((rc = read_line(f, err, err_size)) == 1 && !f->buf[0])
 		; /* blank lines */

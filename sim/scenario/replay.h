@@ -7,7 +7,10 @@
  * first row's), and optionally `service` (a duration: the row's own service
  * time) and `body` (close, early_close or leak); other columns are ignored.
  * Fields are separated by commas, without quoting. Rows must not go back in
- * time. The scenario reader reads the whole file once to check it (every
+ * time. A file whose first line is the header of poolsim's JSON-lines event
+ * records (docs/format.md: `poolsim run --events`, a probe's capture) is read
+ * as such instead: each `req_start` record is a row at its `t`, with the
+ * host's service time. The scenario reader reads the whole file once to check it (every
  * problem as FILE:LINE: message) and count its rows; the client reads it
  * again, row by row, as the run reaches each one.
  */
