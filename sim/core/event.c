@@ -96,6 +96,7 @@ const char *ev_kind_name(enum ev_kind kind)
 	    [EV_SERVER_ACTION] = "server_action",
 	    [EV_KERNEL_SAMPLE] = "kernel_sample",
 	    [EV_RUN_END] = "run_end",
+	    [EV_STREAM_END] = "stream_end",
 	};
 	if ((unsigned)kind >= EV_KIND_COUNT || !names[kind])
 		return "unknown";
@@ -153,6 +154,9 @@ static const struct reason_info *reason_info(enum ev_reason r)
 	    [R_ADDR_NOT_AVAIL] = {"EADDRNOTAVAIL", R_ERROR,
 	                          "dial failed: every ephemeral port to this destination is in use "
 	                          "(open or TIME_WAIT)"},
+	    [R_H2_UNNEEDED] = {"h2ConnNotNeeded", R_ERROR,
+	                       "HTTP/2: the pool already had a conn with a free stream "
+	                       "(addConnIfNeeded closed the new one)"},
 	};
 	if ((unsigned)r >= R_REASON_COUNT)
 		r = R_ERROR;

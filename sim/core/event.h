@@ -44,6 +44,7 @@ enum ev_kind {
 	                     flags = open fds */
 	EV_RUN_END,       /* the run ended at t (value = requests in flight, flags = enum
 	                     run_stop); nothing follows */
+	EV_STREAM_END,    /* HTTP/2: a stream on `conn` ended (H6, H10); value = streams left */
 	EV_KIND_COUNT
 };
 
@@ -78,6 +79,7 @@ enum ev_reason {
 	R_SERVER_408,          /* [event] send_408: a 408 on an idle conn, then a close (S1) */
 	R_SERVER_HANGUP,       /* close_after_response: keep-alive promised, then closed (S1) */
 	R_CANCELED,            /* [event] cancel: the request's context was canceled (G8) */
+	R_H2_UNNEEDED,         /* HTTP/2: the pool already had a conn with a free stream (H3) */
 	R_REASON_COUNT
 };
 
@@ -123,6 +125,7 @@ static inline bool ev_action_is_client(enum ev_server_action action)
 #define EVF_TLS         0x20u /* DIAL_START: an https conn */
 #define EVF_PERMIT      0x40u /* FAILED: it was waiting for a MaxConnsPerHost permit */
 #define EVF_LEAKED      0x80u /* CLOSED: it was held by a leaked body */
+#define EVF_H2          0x100u /* GOT_CONN: a stream on an HTTP/2 conn; CLOSED/IDLE: an HTTP/2 conn */
 
 struct ps_event {
 	ps_time t;         /* scenario time, ns */

@@ -45,6 +45,14 @@ struct list {
 };
 
 enum conn_state { CONN_FREE, CONN_DIALING, CONN_ACTIVE, CONN_IDLE };
+
+/*
+ * What a conn slot stands for. HTTP/2 splits Go's one persistConn in two
+ * (docs/model.md, "HTTP/2"): the ClientConn (a socket in the HTTP/2 pool,
+ * carrying streams) and the `alt` persistConn in the HTTP/1 idle list, a
+ * ticket that holds the MaxConnsPerHost permit and no socket (H3, H4).
+ */
+enum conn_kind { KIND_H1, KIND_H2_CONN, KIND_H2_TICKET };
 enum want_state { WANT_FREE, WANT_WAITING, WANT_DONE };
 
 struct pconn {
@@ -56,7 +64,12 @@ struct pconn {
 	struct link idle_link; /* in key.idle */
 	struct link lru_link;  /* in transport.lru */
 	uint8_t state;
-	bool reused; /* G9: has been through tryPutIdleConn (markReused) */
+	uint8_t kind;         /* enum conn_kind */
+	bool reused;          /* G9: has been through tryPutIdleConn (markReused) */
+	bool single_use;      /* H9: an HTTP/2 conn under DisableKeepAlives */
+	uint32_t streams;     /* H5: an HTTP/2 conn's active streams */
+	uint32_t max_streams; /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
+	struct link h2_link;  /* in key.h2 */
 };
 
 struct want {
@@ -74,10 +87,12 @@ struct pkey {
 	struct list idle;
 	struct list idle_wait;
 	struct list conns_wait;
+	struct list h2; /* the HTTP/2 pool's conns of this address, in the order added (H2) */
 	int64_t conns_per_host;
 	uint32_t n_conns;               /* conns of this key in any state */
 	uint32_t n_wants;               /* live want records of this key */
 	uint32_t tally_idle, tally_all; /* pool_check_invariants' count of its conns */
+	uint32_t tally_permits;         /* ... of those that hold a MaxConnsPerHost permit */
 	bool live;
 };
 
@@ -93,6 +108,7 @@ struct pool {
 	struct transport_limits limits; /* what cfg.transport means (limits.h) */
 	struct ev_stream *out;
 	uint32_t n_hosts;
+	uint32_t *h2_max_streams; /* per host, 0: HTTP/1.1 (a copy of pool_config's) */
 	uint32_t next_conn_id;
 	uint32_t open;
 
@@ -171,6 +187,7 @@ static void list_remove(struct list *l, struct list_ref r, uint32_t i)
 #define LRU_REF(p)        LIST_REF((p)->conns, struct pconn, lru_link)
 #define IDLE_WAIT_REF(p)  LIST_REF((p)->wants, struct want, idle_wait_link)
 #define CONNS_WAIT_REF(p) LIST_REF((p)->wants, struct want, conns_wait_link)
+#define H2_REF(p)         LIST_REF((p)->conns, struct pconn, h2_link)
 
 /* ---------------------------------------------------------------- slots */
 
@@ -181,6 +198,7 @@ static uint32_t conn_alloc(struct pool *p)
 	memset(&p->conns[i], 0, sizeof(p->conns[i]));
 	p->conns[i].want = PS_NONE;
 	p->conns[i].idle_link = p->conns[i].lru_link = (struct link){PS_NONE, PS_NONE};
+	p->conns[i].h2_link = (struct link){PS_NONE, PS_NONE};
 	return i;
 }
 
@@ -204,6 +222,7 @@ static uint32_t key_alloc(struct pool *p, uint32_t transport, uint32_t host)
 	list_init(&k->idle);
 	list_init(&k->idle_wait);
 	list_init(&k->conns_wait);
+	list_init(&k->h2);
 	k->live = true;
 	return i;
 }
@@ -302,7 +321,16 @@ struct pool *pool_create(const struct pool_config *cfg, uint32_t n_hosts, struct
 	slots_init(&p->want_slots);
 	slots_init(&p->key_slots);
 	slots_init(&p->transport_slots);
-	transport_alloc(p); /* transport 0: the scenario's shared Transport */
+	if (cfg->h2_max_streams) {
+		p->h2_max_streams = calloc(n_hosts ? n_hosts : 1, sizeof(*p->h2_max_streams));
+		if (!p->h2_max_streams) {
+			free(p);
+			return NULL;
+		}
+		memcpy(p->h2_max_streams, cfg->h2_max_streams, n_hosts * sizeof(uint32_t));
+	}
+	p->cfg.h2_max_streams = NULL; /* the caller's array need not outlive the pool */
+	transport_alloc(p);           /* transport 0: the scenario's shared Transport */
 	for (uint32_t h = 0; h < n_hosts; h++)
 		key_alloc(p, 0, h); /* key h = (transport 0, host h) */
 	return p;
@@ -320,6 +348,7 @@ void pool_destroy(struct pool *p)
 	slots_free(&p->want_slots);
 	slots_free(&p->key_slots);
 	slots_free(&p->transport_slots);
+	free(p->h2_max_streams);
 	free(p);
 }
 
@@ -458,12 +487,23 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 	}
 	if (pc->state == CONN_DIALING)
 		flags |= EVF_WAS_DIALING;
-	emit(p, EV_CONN_CLOSED, now, key, c, PS_NONE, why, flags, 0);
+	uint8_t kind = pc->kind;
+	if (kind == KIND_H2_CONN) {
+		/* H4: closing the socket leaves its ticket listed, permit and all (H7). */
+		list_remove(&p->keys[key].h2, H2_REF(p), c);
+		flags |= EVF_H2;
+	}
+	if (kind != KIND_H2_TICKET) { /* a ticket has no socket: closeLocked closes nothing */
+		/* value: an HTTP/2 conn's streams that die with it */
+		emit(p, EV_CONN_CLOSED, now, key, c, PS_NONE, why, flags,
+		     kind == KIND_H2_CONN ? pc->streams : 0);
+		p->open--;
+	}
 	pc->state = CONN_FREE;
 	slots_give_back(&p->conn_slots, c);
 	p->keys[key].n_conns--;
-	p->open--;
-	pool_decConnsPerHost(p, now, key);
+	if (kind != KIND_H2_CONN)
+		pool_decConnsPerHost(p, now, key);
 	release_transient_key(p, key);
 }
 
@@ -550,6 +590,11 @@ static enum pool_put_result pool_putOrCloseIdleConn(struct pool *p, ps_time now,
 
 /* ---------------------------------------------------------------- getConn */
 
+static bool pool_queueForIdleConn(struct pool *p, ps_time now, uint32_t w);
+static void h2_conn_idle(struct pool *p, ps_time now, uint32_t c);
+static uint32_t h2_find_conn(const struct pool *p, uint32_t key);
+static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags);
+
 static bool idle_too_old(const struct pool *p, ps_time now, const struct pconn *pc)
 {
 	ps_time timeout = p->limits.idle_timeout;
@@ -575,6 +620,18 @@ static bool pool_queueForIdleConn(struct pool *p, ps_time now, uint32_t w)
 			close_conn(p, now, c, R_IDLE_TIMEOUT, 0);
 			continue;
 		}
+		if (p->conns[c].kind == KIND_H2_TICKET) {
+			/* H4: handed out without leaving the list; H5a: no free stream, so
+			 * roundTrip drops it (its permit too) and the retry's getConn looks again.
+			 */
+			uint32_t h2 = h2_find_conn(p, wt->key);
+			if (h2 != PS_NONE) {
+				h2_start_stream(p, now, w, h2, EVF_WAS_IDLE);
+				return true;
+			}
+			close_conn(p, now, c, R_NONE, 0);
+			continue;
+		}
 		pool_removeIdleConn(p, c);
 		want_deliver(p, now, w, c, EVF_WAS_IDLE);
 		return true;
@@ -582,6 +639,182 @@ static bool pool_queueForIdleConn(struct pool *p, ps_time now, uint32_t w)
 	list_push_back(&k->idle_wait, IDLE_WAIT_REF(p), w); /* G2e */
 	wt->in_idle_wait = true;
 	return false;
+}
+
+/* ---------------------------------------------------------------- HTTP/2 (H1-H11) */
+
+static bool host_is_h2(const struct pool *p, uint32_t key)
+{
+	return p->h2_max_streams && p->h2_max_streams[p->keys[key].host] > 0;
+}
+
+/* idleStateLocked (H5, not strict; H9): can this HTTP/2 conn take one more request? */
+static bool h2_can_take(const struct pconn *pc)
+{
+	if (pc->single_use && pc->served > 0)
+		return false;
+	return pc->streams < pc->max_streams;
+}
+
+/* getClientConn (H2): the first conn of the address, in the order added, with a free stream. */
+static uint32_t h2_find_conn(const struct pool *p, uint32_t key)
+{
+	for (uint32_t c = p->keys[key].h2.head; c != PS_NONE; c = p->conns[c].h2_link.next)
+		if (h2_can_take(&p->conns[c]))
+			return c;
+	return PS_NONE;
+}
+
+/* h2_start_stream: the request of want w gets a stream on conn c (ReserveNewRequest). */
+static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags)
+{
+	struct want *wt = &p->wants[w];
+	struct pconn *pc = &p->conns[c];
+	if (wt->state == WANT_WAITING)
+		flags |= EVF_WAITED;
+	wt->state = WANT_DONE;
+	want_unqueue(p, w);
+	if (pc->served > 0)
+		flags |= EVF_REUSED | EVF_GO_REUSED;
+	pc->served++;
+	pc->streams++;
+	emit(p, EV_REQ_GOT_CONN, now, pc->key, c, w, R_NONE, flags | EVF_H2, pc->streams);
+}
+
+/* A ticket is named by its slot and its id: a slot freed and reused is another ticket. */
+static bool ticket_is_listed(const struct pool *p, uint32_t t, uint32_t id)
+{
+	const struct pconn *pc = &p->conns[t];
+	return pc->kind == KIND_H2_TICKET && pc->state == CONN_IDLE && pc->id == id;
+}
+
+/*
+ * h2_retry (H5a): the request of want w got a ticket but no stream
+ * (ErrNoCachedConn). Transport.roundTrip's retry is a fresh getConn; the dial
+ * w may have had running goes on for nobody (an orphan want keeps it, G6).
+ */
+static void h2_retry(struct pool *p, ps_time now, uint32_t w)
+{
+	uint32_t dial = p->wants[w].dial_conn;
+	if (dial != PS_NONE) {
+		uint32_t o = want_alloc(p);
+		struct want *orphan = &p->wants[o];
+		*orphan = p->wants[w];
+		orphan->state = WANT_DONE;
+		orphan->in_idle_wait = orphan->in_conns_wait = false;
+		orphan->idle_wait_link = orphan->conns_wait_link = (struct link){PS_NONE, PS_NONE};
+		p->conns[dial].want = o;
+		p->keys[orphan->key].n_wants++;
+		p->wants[w].dial_conn = PS_NONE;
+	}
+	p->wants[w].state = WANT_WAITING;
+	if (!pool_queueForIdleConn(p, now, w))
+		pool_queueForDial(p, now, w);
+}
+
+/*
+ * h2_take_ticket (H4, H5a): want w was handed ticket t (with id `id`): its
+ * alt.RoundTrip asks the HTTP/2 pool; with no free stream anywhere, roundTrip
+ * removes the ticket (if still listed), releases its permit and retries.
+ */
+static void h2_take_ticket(struct pool *p, ps_time now, uint32_t w, uint32_t t, uint32_t id)
+{
+	uint32_t c = h2_find_conn(p, p->wants[w].key);
+	if (c != PS_NONE) {
+		h2_start_stream(p, now, w, c, 0);
+		return;
+	}
+	if (ticket_is_listed(p, t, id))
+		close_conn(p, now, t, R_NONE, 0);
+	h2_retry(p, now, w);
+}
+
+/*
+ * h2_put_ticket (P1-P8 for an alt pconn, H4): a put that finds waiters hands
+ * the ticket to all of them and lists it anyway; no HTTP/1 idle timer. The
+ * waiters then ask the HTTP/2 pool, in queue order.
+ */
+static void h2_put_ticket(struct pool *p, ps_time now, uint32_t t)
+{
+	struct pconn *pc = &p->conns[t];
+	uint32_t key = pc->key, id = pc->id;
+	struct pkey *k = &p->keys[key];
+	if (p->limits.keep_alives_off) { /* P1 */
+		close_conn(p, now, t, R_KEEPALIVES_DISABLED, 0);
+		return;
+	}
+	pc->reused = true;                 /* P3 */
+	struct list handed = k->idle_wait; /* P5: every waiter gets it */
+	list_init(&k->idle_wait);
+	for (uint32_t w = handed.head; w != PS_NONE; w = p->wants[w].idle_wait_link.next)
+		p->wants[w].in_idle_wait = false;
+	enum pool_put_result r = POOL_PUT_IDLE;
+	if (p->transports[k->transport].close_idle)
+		r = POOL_ERR_CLOSE_IDLE; /* P6 */
+	else if (!limit_allows(p->limits.max_idle_per_host, k->idle.len))
+		r = POOL_ERR_TOO_MANY_IDLE_HOST; /* P7 */
+	if (r != POOL_PUT_IDLE) {
+		close_conn(p, now, t, put_refusal_reason(r), 0);
+	} else if (!evict_for_max_idle(p, now, t)) { /* P8 */
+		pc = &p->conns[t];
+		list_push_back(&k->idle, IDLE_REF(p), t);
+		list_push_back(&p->transports[k->transport].lru, LRU_REF(p), t);
+		pc->state = CONN_IDLE;
+		pc->idle_at = now;
+	}
+	uint32_t next;
+	for (uint32_t w = handed.head; w != PS_NONE; w = next) {
+		next = p->wants[w].idle_wait_link.next;
+		p->wants[w].idle_wait_link = (struct link){PS_NONE, PS_NONE};
+		if (p->wants[w].state == WANT_WAITING)
+			h2_take_ticket(p, now, w, t, id);
+		want_release_if_unused(p, w);
+	}
+}
+
+/*
+ * h2_dialConnFor (H3, H4): an HTTP/2 dial finished. addConnIfNeeded keeps the
+ * socket as a new conn of the HTTP/2 pool unless the pool has one with a free
+ * stream; either way the pconn becomes a ticket that takes over the dial's
+ * permit. Its own request is served first (1.19's order; 1.26 puts first, and
+ * no count differs), then the put hands the ticket to the waiters.
+ */
+static void h2_dialConnFor(struct pool *p, ps_time now, uint32_t c, uint32_t w)
+{
+	uint32_t key = p->conns[c].key;
+	uint32_t t = c;
+	if (h2_find_conn(p, key) != PS_NONE) {
+		emit(p, EV_CONN_CLOSED, now, key, c, PS_NONE, R_H2_UNNEEDED, EVF_H2, 0);
+		p->open--;
+		p->conns[c].kind = KIND_H2_TICKET;
+		p->conns[c].state = CONN_ACTIVE;
+	} else {
+		t = conn_alloc(p);
+		struct pconn *pc = &p->conns[c];
+		pc->kind = KIND_H2_CONN;
+		pc->state = CONN_ACTIVE;
+		pc->max_streams = p->h2_max_streams[p->keys[key].host];
+		pc->single_use = p->cfg.transport.DisableKeepAlives; /* H9 */
+		list_push_back(&p->keys[key].h2, H2_REF(p), c);
+		struct pconn *tk = &p->conns[t];
+		tk->id = pc->id;
+		tk->key = key;
+		tk->kind = KIND_H2_TICKET;
+		tk->state = CONN_ACTIVE;
+		p->keys[key].n_conns++;
+	}
+	uint32_t id = p->conns[t].id;
+	if (w != PS_NONE && p->wants[w].state == WANT_WAITING) {
+		uint32_t free_conn = h2_find_conn(p, key);
+		if (free_conn != PS_NONE)
+			h2_start_stream(p, now, w, free_conn, 0);
+	}
+	h2_put_ticket(p, now, t);
+	if (w != PS_NONE && p->wants[w].state == WANT_WAITING)
+		h2_take_ticket(p, now, w, t, id); /* a conn of max_concurrent_streams 0 */
+	if (p->conns[c].kind == KIND_H2_CONN && p->conns[c].streams == 0 &&
+	    p->conns[c].state == CONN_ACTIVE)
+		h2_conn_idle(p, now, c);
 }
 
 uint32_t pool_getConn(struct pool *p, ps_time now, uint32_t transport, uint32_t host, uint32_t req,
@@ -597,6 +830,12 @@ uint32_t pool_getConn(struct pool *p, ps_time now, uint32_t transport, uint32_t 
 	p->keys[key].n_wants++;
 	/* Served at once from the idle list: the request never counts as waiting. */
 	wt->state = WANT_DONE;
+	uint32_t h2 = host_is_h2(p, key) ? h2_find_conn(p, key) : PS_NONE;
+	if (h2 != PS_NONE) { /* H2: the HTTP/2 pool first */
+		h2_start_stream(p, now, w, h2, 0);
+		want_release_if_unused(p, w);
+		return PS_NONE;
+	}
 	if (pool_queueForIdleConn(p, now, w)) {
 		want_release_if_unused(p, w);
 		return PS_NONE;
@@ -658,6 +897,12 @@ void pool_dialConnFor(struct pool *p, ps_time now, uint32_t c)
 	if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_DIALING)
 		return;
 	uint32_t w = detach_dial(p, c);
+	if (host_is_h2(p, p->conns[c].key)) {
+		h2_dialConnFor(p, now, c, w);
+		if (w != PS_NONE)
+			want_release_if_unused(p, w);
+		return;
+	}
 	p->conns[c].state = CONN_ACTIVE;
 	if (w != PS_NONE && p->wants[w].state == WANT_WAITING) {
 		want_deliver(p, now, w, c, 0);
@@ -707,6 +952,10 @@ enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c, 
 {
 	if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_ACTIVE)
 		return POOL_ERR_CONN_BROKEN;
+	if (p->conns[c].kind == KIND_H2_CONN) { /* H10: a stream ends, early Close or not */
+		pool_streamDone(p, now, c);
+		return POOL_PUT_IDLE;
+	}
 	enum ev_reason why = not_alive_reason(p, resp_close, body_eof);
 	if (why != R_NONE) {
 		close_conn(p, now, c, why, 0);
@@ -714,6 +963,32 @@ enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c, 
 		                                    : POOL_ERR_CONN_BROKEN;
 	}
 	return pool_putOrCloseIdleConn(p, now, c);
+}
+
+/* h2_conn_idle (H6, H7): no stream left: the HTTP/2 conn's idle timer (IdleConnTimeout) runs. */
+static void h2_conn_idle(struct pool *p, ps_time now, uint32_t c)
+{
+	struct pconn *pc = &p->conns[c];
+	if (pc->single_use && pc->served > 0) { /* H9: closeOnIdle */
+		close_conn(p, now, c, R_KEEPALIVES_DISABLED, 0);
+		return;
+	}
+	pc->idle_at = now;
+	ps_time timeout = p->limits.idle_timeout;
+	ps_time deadline = timeout == PS_TIME_NEVER ? PS_TIME_NEVER : ps_time_add(now, timeout);
+	emit(p, EV_CONN_IDLE, now, pc->key, c, PS_NONE, R_NONE, EVF_H2, deadline);
+}
+
+void pool_streamDone(struct pool *p, ps_time now, uint32_t c)
+{
+	if (c >= slots_used(&p->conn_slots) || p->conns[c].state == CONN_FREE ||
+	    p->conns[c].kind != KIND_H2_CONN || p->conns[c].streams == 0)
+		return;
+	struct pconn *pc = &p->conns[c];
+	pc->streams--;
+	emit(p, EV_STREAM_END, now, pc->key, c, PS_NONE, R_NONE, EVF_H2, pc->streams);
+	if (pc->streams == 0)
+		h2_conn_idle(p, now, c);
 }
 
 void pool_closeConn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
@@ -729,6 +1004,11 @@ void pool_closeConn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
 
 void pool_closeConnIfStillIdle(struct pool *p, ps_time now, uint32_t c)
 {
+	if (c < slots_used(&p->conn_slots) && p->conns[c].kind == KIND_H2_CONN) {
+		if (p->conns[c].state == CONN_ACTIVE && p->conns[c].streams == 0)
+			close_conn(p, now, c, R_IDLE_TIMEOUT, 0); /* H7 closeIfIdle */
+		return;
+	}
 	if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_IDLE)
 		return; /* not in idleLRU any more: taken, or already closed */
 	close_conn(p, now, c, R_IDLE_TIMEOUT, 0);
@@ -740,11 +1020,24 @@ void pool_closeIdleConnections(struct pool *p, ps_time now, uint32_t transport)
 	t->close_idle = true;  /* C2 */
 	while (t->lru.len > 0) /* C1 */
 		close_conn(p, now, t->lru.head, R_CLOSE_IDLE_CONNS, 0);
+	for (uint32_t k = 0; k < slots_used(&p->key_slots);
+	     k++) { /* H11: HTTP/2 conns with no stream */
+		if (!p->keys[k].live || p->keys[k].transport != transport)
+			continue;
+		uint32_t next;
+		for (uint32_t c = p->keys[k].h2.head; c != PS_NONE; c = next) {
+			next = p->conns[c].h2_link.next;
+			if (p->conns[c].streams == 0)
+				close_conn(p, now, c, R_CLOSE_IDLE_CONNS, 0);
+		}
+	}
 }
 
 bool pool_shouldRetryRequest(const struct pool *p, uint32_t c, enum pool_failure failure,
                              bool nothing_written, bool replayable)
 {
+	if (c < slots_used(&p->conn_slots) && p->conns[c].kind == KIND_H2_CONN)
+		return false; /* H8: a hard close's ErrUnexpectedEOF matches no retry rule */
 	if (c >= slots_used(&p->conn_slots) || !p->conns[c].reused)
 		return false; /* rule 3: a fresh dial's failure is final */
 	if (nothing_written)
@@ -798,6 +1091,16 @@ bool pool_conn_is_idle(const struct pool *p, uint32_t c)
 bool pool_conn_is_reused(const struct pool *p, uint32_t c)
 {
 	return conn_valid(p, c) && p->conns[c].reused;
+}
+
+bool pool_conn_is_h2(const struct pool *p, uint32_t c)
+{
+	return conn_valid(p, c) && p->conns[c].kind == KIND_H2_CONN;
+}
+
+uint32_t pool_conn_streams(const struct pool *p, uint32_t c)
+{
+	return pool_conn_is_h2(p, c) ? p->conns[c].streams : 0;
 }
 
 static const struct pkey *find_key(const struct pool *p, uint32_t transport, uint32_t host)
@@ -869,14 +1172,19 @@ static const char *check_transports(const struct pool *p)
 static const char *tally_conns(struct pool *p)
 {
 	for (uint32_t k = 0; k < slots_used(&p->key_slots); k++)
-		p->keys[k].tally_idle = p->keys[k].tally_all = 0;
+		p->keys[k].tally_idle = p->keys[k].tally_all = p->keys[k].tally_permits = 0;
 	uint32_t open = 0;
 	const char *bad = NULL;
 	for (uint32_t c = 0; c < slots_used(&p->conn_slots); c++) {
 		const struct pconn *pc = &p->conns[c];
 		if (pc->state == CONN_FREE)
 			continue;
-		open++;
+		if (pc->kind != KIND_H2_TICKET)
+			open++;
+		if (pc->kind != KIND_H2_CONN)
+			p->keys[pc->key].tally_permits++;
+		if (pc->kind == KIND_H2_CONN && pc->streams > pc->max_streams)
+			bad = "an HTTP/2 conn has more streams than the server allows";
 		p->keys[pc->key].tally_all++;
 		if (pc->state == CONN_IDLE)
 			p->keys[pc->key].tally_idle++;
@@ -897,8 +1205,8 @@ static const char *check_key(const struct pool *p, const struct pkey *key)
 		return "idle conns exceed MaxIdleConnsPerHost";
 	if (key->n_conns != key->tally_all)
 		return "conn count of a key is off";
-	if (max_conns_limited(p) && key->conns_per_host != (int64_t)key->tally_all)
-		return "connsPerHost differs from dialing + active + idle conns";
+	if (max_conns_limited(p) && key->conns_per_host != (int64_t)key->tally_permits)
+		return "connsPerHost differs from dialing + active + idle conns (+ HTTP/2 tickets)";
 	if (max_conns_limited(p) && key->conns_per_host > p->limits.max_conns_per_host)
 		return "open conns exceed MaxConnsPerHost";
 	for (uint32_t w = key->idle_wait.head; w != PS_NONE; w = p->wants[w].idle_wait_link.next)

@@ -5,7 +5,11 @@
  * the shared go-transport-pool.md): per-key idle lists (LIFO reuse), the idle
  * waiter queue (FIFO), dial permits under MaxConnsPerHost with hand-off, the
  * put-back rules (hand-off first, MaxIdleConnsPerHost, MaxIdleConns with LRU
- * eviction across hosts), idle timers and the retry decision.
+ * eviction across hosts), idle timers and the retry decision; and for hosts
+ * that speak HTTP/2 (pool_config.h2_max_streams) the rules H2-H11 of section 8:
+ * the HTTP/2 pool asked first, conns carrying streams up to the server's
+ * MAX_CONCURRENT_STREAMS, and the `alt` pconn ("ticket") in the idle list that
+ * holds the MaxConnsPerHost permit.
  *
  * It never reads a clock, never touches a socket, never prints: every call
  * takes `now`, and every decision is pushed onto the event stream given at
@@ -16,6 +20,8 @@
  *   EV_CONN_IDLE     arm the idle timer of `conn` for `value` (if not NEVER)
  *   EV_CONN_CLOSED   close `conn`'s socket and forget its timers
  *   EV_REQ_FAILED    the request `req_slot` failed in getConn (a dial error)
+ * (EV_REQ_GOT_CONN with EVF_H2 is a stream on an HTTP/2 conn: more than one
+ * request can hold the conn; each ends with pool_streamDone.)
  *
  * Pool keys: one Transport is one set of keys, one per host. Transport 0 is
  * the shared Transport of the scenario; pool_transport_new() makes a fresh one
@@ -37,6 +43,10 @@ struct pool;
 struct pool_config {
 	struct transport_config transport;
 	int go; /* the Go release modelled: GO_RELEASE_OLDEST..GO_RELEASE_CURRENT (config.h) */
+	/* Per host (n_hosts entries, or NULL for none): 0 when its conns speak HTTP/1.1, else
+	 * they speak HTTP/2 (ALPN chose h2 and the Transport attempts it, H1) and this is the
+	 * server's SETTINGS_MAX_CONCURRENT_STREAMS. Copied at creation. */
+	const uint32_t *h2_max_streams;
 	/* Called (if set) with what broke when an internal invariant breaks, before abort(): the
 	 * pool never prints, its driver does. */
 	void (*on_broken)(const char *what, void *ctx);
@@ -69,10 +79,11 @@ uint32_t pool_transport_new(struct pool *p);
 
 /*
  * pool_getConn (G1-G4): request `req` (slot `req_slot`) wants a conn to `host`
- * through `transport`. Either an idle conn is delivered at once (EV_REQ_GOT_CONN
- * pushed, returns PS_NONE) or the request waits: EV_REQ_WAIT, then a dial
- * (EV_DIAL_START) or a place in the permit queue (EV_PERMIT_WAIT). Returns the
- * want handle to pass to pool_cancelWant.
+ * through `transport`. On an HTTP/2 host the HTTP/2 pool is asked first (H2):
+ * a conn with a free stream serves it at once (EV_REQ_GOT_CONN, EVF_H2). Either an idle conn is
+ * delivered at once (EV_REQ_GOT_CONN pushed, returns PS_NONE) or the request waits: EV_REQ_WAIT,
+ * then a dial (EV_DIAL_START) or a place in the permit queue (EV_PERMIT_WAIT). Returns the want
+ * handle to pass to pool_cancelWant.
  */
 uint32_t pool_getConn(struct pool *p, ps_time now, uint32_t transport, uint32_t host, uint32_t req,
                       uint32_t req_slot);
@@ -107,6 +118,15 @@ void pool_dialFailed(struct pool *p, ps_time now, uint32_t conn, enum ev_reason 
 enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t conn, bool resp_close,
                                        bool body_eof);
 
+/*
+ * pool_streamDone (H6, H10): the stream of one request on the HTTP/2 conn
+ * `conn` ended: its response was read, its body closed early (a stream
+ * reset, not a conn close), or it timed out. With no stream left the conn
+ * is idle: EV_CONN_IDLE arms its IdleConnTimeout (H7), or, single-use (H9),
+ * it closes. pool_readLoopDone calls it for HTTP/2 conns.
+ */
+void pool_streamDone(struct pool *p, ps_time now, uint32_t conn);
+
 /* pool_closeConn: `conn` is closed for `why` (server close, early close, timeout, error). */
 void pool_closeConn(struct pool *p, ps_time now, uint32_t conn, enum ev_reason why);
 
@@ -129,7 +149,9 @@ uint32_t pool_conn_host(const struct pool *p, uint32_t conn);
 uint32_t pool_conn_id(const struct pool *p, uint32_t conn);
 bool pool_conn_is_open(const struct pool *p, uint32_t conn);
 bool pool_conn_is_idle(const struct pool *p, uint32_t conn);
-bool pool_conn_is_reused(const struct pool *p, uint32_t conn); /* G9: went through a put */
+bool pool_conn_is_reused(const struct pool *p, uint32_t conn);   /* G9: went through a put */
+bool pool_conn_is_h2(const struct pool *p, uint32_t conn);       /* an HTTP/2 conn (a socket) */
+uint32_t pool_conn_streams(const struct pool *p, uint32_t conn); /* its active streams */
 uint32_t pool_conn_transport(const struct pool *p, uint32_t conn);
 uint32_t pool_idle_count(const struct pool *p, uint32_t transport,
                          uint32_t host); /* IdleConnCountForTesting */

@@ -35,9 +35,10 @@ static void append_flags(char *buf, size_t size, size_t *len, uint32_t flags)
 		uint32_t bit;
 		const char *word;
 	} names[] = {
-	    {EVF_REUSED, "reused"},       {EVF_WAS_IDLE, "was_idle"},       {EVF_WAITED, "waited"},
-	    {EVF_GO_REUSED, "go_reused"}, {EVF_WAS_DIALING, "was_dialing"}, {EVF_TLS, "tls"},
-	    {EVF_LEAKED, "leaked"},
+	    {EVF_REUSED, "reused"},           {EVF_WAS_IDLE, "was_idle"},
+	    {EVF_WAITED, "waited"},           {EVF_GO_REUSED, "go_reused"},
+	    {EVF_WAS_DIALING, "was_dialing"}, {EVF_TLS, "tls"},
+	    {EVF_LEAKED, "leaked"},           {EVF_H2, "h2"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (flags & names[i].bit)

@@ -8,6 +8,7 @@
 
 Suite *suite_des(void);
 Suite *suite_pool(void);
+Suite *suite_pool_h2(void);
 Suite *suite_scenario(void);
 Suite *suite_sim(void);
 Suite *suite_view(void);
@@ -26,6 +27,7 @@ Suite *suite_histogram(void);
 int main(void)
 {
 	SRunner *sr = srunner_create(suite_pool());
+	srunner_add_suite(sr, suite_pool_h2());
 	srunner_add_suite(sr, suite_des());
 	srunner_add_suite(sr, suite_scenario());
 	srunner_add_suite(sr, suite_sim());

@@ -1,0 +1,325 @@
+/*
+ * test_pool_h2.c: the HTTP/2 rules of the pool core (H2-H11 of
+ * docs/go-transport-pool.md section 8), one test per behaviour, named after
+ * the rule and Go's function. Each drives pool.c directly (pool_harness.h).
+ */
+#include "pool_harness.h"
+
+#define MS PS_MS
+
+/* h2_init: one host that speaks HTTP/2 with a server allowing `streams` concurrent streams. */
+static void h2_init(struct harness *h, struct transport_config t, uint32_t streams)
+{
+	memset(h, 0, sizeof(*h));
+	ev_stream_init(&h->stream);
+	uint32_t max[1] = {streams};
+	struct pool_config cfg = {.transport = t, .go = GO_RELEASE_CURRENT, .h2_max_streams = max};
+	h->pool = pool_create(&cfg, 1, &h->stream);
+	ck_assert_ptr_nonnull(h->pool);
+}
+
+/* h2_conn_up: one request dials; its dial completes; returns the HTTP/2 conn. */
+static uint32_t h2_conn_up(struct harness *h, ps_time now)
+{
+	h_get(h, now, 0);
+	h_drain(h);
+	uint32_t c = h_dialed(h, 0);
+	pool_dialConnFor(h->pool, now, c);
+	h_drain(h);
+	ck_assert(pool_conn_is_h2(h->pool, c));
+	return c;
+}
+
+/* TestTransportMaxConnsPerHost, http2 mode: 10 concurrent requests, 1 dial, 1 conn, 10 streams. */
+START_TEST(test_H4_tryPutIdleConn_hands_h2_conn_to_every_waiter)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.MaxConnsPerHost = 1;
+	h2_init(&h, t, 250);
+	for (int i = 0; i < 10; i++)
+		h_get(&h, 0, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);
+	ck_assert_int_eq(h_count(&h, EV_PERMIT_WAIT), 9);
+	uint32_t c = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 1 * MS, c);
+	h_drain(&h);
+	/* The permit waiters also wait for an idle conn (G2e): the put hands the one conn to all.
+	 */
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 10);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 0);
+	ck_assert_uint_eq(pool_conn_streams(h.pool, c), 10);
+	ck_assert_int_eq(pool_idle_count(h.pool, 0, 0), 1); /* listed while in use */
+	ck_assert_int_eq(pool_idle_wait_count(h.pool, 0, 0), 0);
+	h_free(&h);
+}
+END_TEST
+
+/* Waiters registered in idleConnWait (no MaxConnsPerHost) all get the one conn. */
+START_TEST(test_H4_dialConnFor_first_conn_serves_all_idle_waiters)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	for (int i = 0; i < 10; i++)
+		h_get(&h, 0, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 10); /* all miss at once: 10 dials (H3) */
+	uint32_t first = h_dialed(&h, 0);
+	uint32_t second = h_dialed(&h, 1);
+	pool_dialConnFor(h.pool, 1 * MS, first);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 10);
+	ck_assert_uint_eq(pool_conn_streams(h.pool, first), 10);
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 1);
+	/* H3: the next dial finds a conn with free streams: its socket is closed at once. */
+	pool_dialConnFor(h.pool, 1 * MS, second);
+	h_drain(&h);
+	const struct ps_event *cl = h_find(&h, EV_CONN_CLOSED, 0);
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_uint_eq(cl->reason, R_H2_UNNEEDED);
+	ck_assert_uint_eq(pool_open_count(h.pool), 9);       /* 1 conn + 8 dials still running */
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 2); /* two tickets listed */
+	h_free(&h);
+}
+END_TEST
+
+/* H3: a shadow pconn's put is capped by MaxIdleConnsPerHost like any (2 by default). */
+START_TEST(test_H3_addConnIfNeeded_unneeded_conns_beyond_idle_cap_refused)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	for (int i = 0; i < 4; i++)
+		h_get(&h, 0, 0);
+	h_drain(&h);
+	uint32_t d[4];
+	for (int i = 0; i < 4; i++)
+		d[i] = h_dialed(&h, i);
+	for (int i = 0; i < 4; i++)
+		pool_dialConnFor(h.pool, 1 * MS, d[i]);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 3); /* 3 sockets not needed */
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 2);
+	ck_assert_uint_eq(pool_open_count(h.pool), 1);
+	h_free(&h);
+}
+END_TEST
+
+/* H2: a request finds a conn with a free stream in the HTTP/2 pool: no wait, no dial. */
+START_TEST(test_H2_getClientConn_uses_conn_with_free_stream)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	uint32_t c = h2_conn_up(&h, 0);
+	uint32_t w = h_get(&h, 1 * MS, 0);
+	h_drain(&h);
+	ck_assert_uint_eq(w, PS_NONE);
+	ck_assert_int_eq(h_count(&h, EV_REQ_WAIT), 0);
+	const struct ps_event *got = h_find(&h, EV_REQ_GOT_CONN, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->conn, c);
+	ck_assert(got->flags & EVF_H2);
+	ck_assert(got->flags & EVF_REUSED);
+	ck_assert_uint_eq(pool_conn_streams(h.pool, c), 2);
+	h_free(&h);
+}
+END_TEST
+
+/* H5a: a full conn: the listed ticket fails (ErrNoCachedConn), is dropped, the retry dials. */
+START_TEST(test_H5a_roundTrip_full_conn_drops_ticket_releases_permit_and_dials)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.MaxConnsPerHost = 1;
+	h2_init(&h, t, 1);
+	uint32_t c = h2_conn_up(&h, 0);
+	ck_assert_uint_eq(pool_conns_per_host(h.pool, 0, 0), 1);
+	h_get(&h, 1 * MS, 0);
+	h_drain(&h);
+	/* The only permit went with the ticket, so a second conn dials though MaxConnsPerHost=1. */
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);
+	ck_assert_int_eq(h_count(&h, EV_PERMIT_WAIT), 0);
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 0);
+	ck_assert(pool_conn_is_open(h.pool, c));
+	uint32_t c2 = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 2 * MS, c2);
+	h_drain(&h);
+	const struct ps_event *got = h_find(&h, EV_REQ_GOT_CONN, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->conn, c2);
+	ck_assert_uint_eq(pool_open_count(h.pool), 2);
+	h_free(&h);
+}
+END_TEST
+
+/* H5a: waiters handed a ticket that find no free stream retry with a fresh getConn. */
+START_TEST(test_H5a_tryPutIdleConn_waiters_beyond_stream_limit_retry)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 4);
+	for (int i = 0; i < 6; i++)
+		h_get(&h, 0, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 6);
+	uint32_t first = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 1 * MS, first);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 4);
+	/* 2 retries, each a new dial (their first dials go on for nobody) */
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 2);
+	ck_assert_uint_eq(pool_conn_streams(h.pool, first), 4);
+	h_free(&h);
+}
+END_TEST
+
+/* H6/H7: the last stream's end arms IdleConnTimeout; the timer closes the conn, not its ticket. */
+START_TEST(test_H7_closeIfIdle_closes_conn_after_IdleConnTimeout_ticket_stays)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.MaxConnsPerHost = 2;
+	h2_init(&h, t, 250);
+	uint32_t c = h2_conn_up(&h, 0);
+	pool_readLoopDone(h.pool, 5 * MS, c, false, true);
+	h_drain(&h);
+	const struct ps_event *idle = h_find(&h, EV_CONN_IDLE, 0);
+	ck_assert_ptr_nonnull(idle);
+	ck_assert_int_eq(idle->value, 5 * MS + t.IdleConnTimeout);
+	ck_assert_int_eq(h_count(&h, EV_STREAM_END), 1);
+	pool_closeConnIfStillIdle(h.pool, idle->value, c);
+	h_drain(&h);
+	const struct ps_event *cl = h_find(&h, EV_CONN_CLOSED, 0);
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_uint_eq(cl->reason, R_IDLE_TIMEOUT);
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 1);     /* the stale ticket */
+	ck_assert_uint_eq(pool_conns_per_host(h.pool, 0, 0), 1); /* still holds its permit */
+	/* The next request stumbles on it: dropped, permit released, a new dial. */
+	h_get(&h, idle->value + 1, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);
+	ck_assert_uint_eq(pool_conns_per_host(h.pool, 0, 0), 1);
+	h_free(&h);
+}
+END_TEST
+
+/* H7: a stream started before the timer fires keeps the conn. */
+START_TEST(test_H7_closeIfIdle_ignores_conn_with_a_stream)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	uint32_t c = h2_conn_up(&h, 0);
+	pool_readLoopDone(h.pool, 1 * MS, c, false, true);
+	h_get(&h, 2 * MS, 0);
+	h_drain(&h);
+	pool_closeConnIfStillIdle(h.pool, 3 * MS, c);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
+	h_free(&h);
+}
+END_TEST
+
+/* H8: streams in flight on a hard-closed conn are not retried. */
+START_TEST(test_H8_shouldRetryRequest_hard_close_not_retried)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	uint32_t c = h2_conn_up(&h, 0);
+	h_get(&h, 1 * MS, 0);
+	h_drain(&h);
+	ck_assert(!pool_shouldRetryRequest(h.pool, c, POOL_FAIL_READ_FROM_SERVER, false, true));
+	pool_closeConn(h.pool, 2 * MS, c, R_SERVER_RESTART);
+	h_drain(&h);
+	const struct ps_event *cl = h_find(&h, EV_CONN_CLOSED, 0);
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_int_eq(cl->value, 2); /* the two streams that die with it */
+	h_free(&h);
+}
+END_TEST
+
+/* H9: under DisableKeepAlives each request gets its own conn, closed when its stream ends. */
+START_TEST(test_H9_newClientConn_singleUse_under_DisableKeepAlives)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.DisableKeepAlives = true;
+	h2_init(&h, t, 250);
+	uint32_t c = h2_conn_up(&h, 0);
+	h_get(&h, 1 * MS, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);
+	pool_readLoopDone(h.pool, 2 * MS, c, false, true);
+	h_drain(&h);
+	const struct ps_event *cl = h_find(&h, EV_CONN_CLOSED, 0);
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_uint_eq(cl->reason, R_KEEPALIVES_DISABLED);
+	h_free(&h);
+}
+END_TEST
+
+/* H10: an early Close resets the stream; the conn stays open for others. */
+START_TEST(test_H10_early_close_resets_stream_not_conn)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	uint32_t c = h2_conn_up(&h, 0);
+	pool_readLoopDone(h.pool, 1 * MS, c, false, false);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
+	ck_assert(pool_conn_is_open(h.pool, c));
+	ck_assert_uint_eq(pool_conn_streams(h.pool, c), 0);
+	h_free(&h);
+}
+END_TEST
+
+/* H11: CloseIdleConnections closes HTTP/2 conns with no stream, not busy ones. */
+START_TEST(test_H11_closeIdleConnections_closes_h2_conns_without_streams)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 1);
+	uint32_t c1 = h2_conn_up(&h, 0);
+	h_get(&h, 1 * MS, 0); /* c1 full: a second conn */
+	h_drain(&h);
+	uint32_t c2 = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 2 * MS, c2);
+	pool_readLoopDone(h.pool, 3 * MS, c1, false, true);
+	h_drain(&h);
+	pool_closeIdleConnections(h.pool, 4 * MS, 0);
+	h_drain(&h);
+	ck_assert(!pool_conn_is_open(h.pool, c1));
+	ck_assert(pool_conn_is_open(h.pool, c2));
+	h_free(&h);
+}
+END_TEST
+
+/* H1 lives in the driver's config; the pool without h2 hosts is the HTTP/1 pool. */
+START_TEST(test_H1_no_h2_hosts_keeps_http1_pool)
+{
+	struct harness h;
+	h_init(&h, h_transport(), GO_RELEASE_CURRENT, 1);
+	uint32_t c = h_fresh_conn_then_idle(&h, 0, 0);
+	ck_assert(!pool_conn_is_h2(h.pool, c));
+	ck_assert(pool_conn_is_idle(h.pool, c));
+	h_free(&h);
+}
+END_TEST
+
+Suite *suite_pool_h2(void)
+{
+	Suite *s = suite_create("pool_h2");
+	TCase *tc = tcase_create("rules");
+	tcase_add_test(tc, test_H1_no_h2_hosts_keeps_http1_pool);
+	tcase_add_test(tc, test_H2_getClientConn_uses_conn_with_free_stream);
+	tcase_add_test(tc, test_H3_addConnIfNeeded_unneeded_conns_beyond_idle_cap_refused);
+	tcase_add_test(tc, test_H4_tryPutIdleConn_hands_h2_conn_to_every_waiter);
+	tcase_add_test(tc, test_H4_dialConnFor_first_conn_serves_all_idle_waiters);
+	tcase_add_test(tc, test_H5a_roundTrip_full_conn_drops_ticket_releases_permit_and_dials);
+	tcase_add_test(tc, test_H5a_tryPutIdleConn_waiters_beyond_stream_limit_retry);
+	tcase_add_test(tc, test_H7_closeIfIdle_closes_conn_after_IdleConnTimeout_ticket_stays);
+	tcase_add_test(tc, test_H7_closeIfIdle_ignores_conn_with_a_stream);
+	tcase_add_test(tc, test_H8_shouldRetryRequest_hard_close_not_retried);
+	tcase_add_test(tc, test_H9_newClientConn_singleUse_under_DisableKeepAlives);
+	tcase_add_test(tc, test_H10_early_close_resets_stream_not_conn);
+	tcase_add_test(tc, test_H11_closeIdleConnections_closes_h2_conns_without_streams);
+	suite_add_tcase(s, tc);
+	return s;
+}
