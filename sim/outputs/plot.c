@@ -42,6 +42,11 @@
 #define LABEL_ROWS     3
 
 enum plot_series { SERIES_OPEN, SERIES_ACTIVE, SERIES_IDLE, SERIES_WAITING, SERIES_COUNT };
+/* The client's sockets in TIME_WAIT (core/timewait.h): sampled like a gauge, drawn dashed, and
+ * only when it fits the panel's scale (three times its other lines at most). */
+#define SERIES_TIME_WAIT ((enum plot_series)SERIES_COUNT)
+#define SAMPLED_SERIES   (SERIES_COUNT + 1)
+#define TIME_WAIT_COLOUR "#8c564b"
 
 static const char *const series_name[SERIES_COUNT] = {"open", "active", "idle", "waiting"};
 #define SERIES_OPEN_FILL "#1f77b4"
@@ -110,7 +115,7 @@ struct plot *plot_create(const struct scenario *sc, const struct stats *st)
 	size_t panels = p->n_panels ? p->n_panels : 1;
 	/* down makes two records (down, up); the rest one each */
 	p->cap_marks = 2 * sc->n_actions + 1;
-	p->samples = calloc(panels * SERIES_COUNT * p->n_buckets, sizeof(*p->samples));
+	p->samples = calloc(panels * SAMPLED_SERIES * p->n_buckets, sizeof(*p->samples));
 	p->closes = calloc(panels * p->n_buckets, sizeof(*p->closes));
 	p->last_t = calloc(panels, sizeof(*p->last_t));
 	p->marks = calloc(p->cap_marks, sizeof(*p->marks));
@@ -148,7 +153,11 @@ static int32_t clamp32(int64_t v)
 static int32_t gauge_now(const struct plot *p, uint32_t host, enum plot_series s)
 {
 	const struct counts *c = &p->st->count.hosts[host];
-	switch (s) {
+	/* Expiring up to the panel's last record is safe: no later record is older. */
+	struct timewait *tw = (struct timewait *)&p->st->ports;
+	switch ((int)s) {
+	case SERIES_COUNT:
+		return clamp32(timewait_count(tw, host, p->last_t[host]));
 	case SERIES_OPEN:
 		return clamp32(c->open);
 	case SERIES_ACTIVE:
@@ -162,14 +171,14 @@ static int32_t gauge_now(const struct plot *p, uint32_t host, enum plot_series s
 
 static int32_t *series_of(const struct plot *p, uint32_t panel, enum plot_series s)
 {
-	return p->samples + ((size_t)panel * SERIES_COUNT + (size_t)s) * p->n_buckets;
+	return p->samples + ((size_t)panel * SAMPLED_SERIES + (size_t)s) * p->n_buckets;
 }
 
 /* fold: the panel's gauges held their current values from last_t to t. */
 static void fold(struct plot *p, uint32_t panel, ps_time t)
 {
 	uint32_t from = bucket_of(p, p->last_t[panel]), to = bucket_of(p, t);
-	for (int s = 0; s < SERIES_COUNT; s++) {
+	for (int s = 0; s < SAMPLED_SERIES; s++) {
 		int32_t v = gauge_now(p, panel, (enum plot_series)s);
 		int32_t *row = series_of(p, panel, (enum plot_series)s);
 		for (uint32_t b = from; b <= to; b++)
@@ -465,12 +474,19 @@ struct legend_item {
 	const char *width;
 };
 
+static bool time_wait_drawn(const struct plot *p, uint32_t h);
+
 static int legend_items(const struct plot *p, struct legend_item *items)
 {
 	int n = 0;
 	for (int s = 0; s < SERIES_COUNT; s++)
 		items[n++] =
 		    (struct legend_item){series_colour[s], series_name[s], 0, series_width[s]};
+	for (uint32_t h = 0; h < p->n_panels; h++)
+		if (time_wait_drawn(p, h)) {
+			items[n++] = (struct legend_item){TIME_WAIT_COLOUR, "time_wait", 1, "1.5"};
+			break;
+		}
 	items[n++] = (struct legend_item){"#333333", "limit", 1, "1.2"};
 	if (p->n_marks)
 		items[n++] = (struct legend_item){ACTION_COLOUR, "server action", 3, "1"};
@@ -488,7 +504,7 @@ static int legend_items(const struct plot *p, struct legend_item *items)
 /* legend: returns the y below it; wraps when a row is full. */
 static double legend(FILE *out, const struct plot *p, double y, bool draw)
 {
-	struct legend_item items[SERIES_COUNT + 2 + R_CLOSE_CATEGORY_COUNT];
+	struct legend_item items[SERIES_COUNT + 3 + R_CLOSE_CATEGORY_COUNT];
 	int n = legend_items(p, items);
 	double x = PLOT_LEFT;
 	bool closes_label = false;
@@ -560,6 +576,25 @@ static int32_t panel_peak(const struct plot *p, uint32_t h, enum plot_series s, 
 	return m;
 }
 
+/* others_peak: the highest of the panel's open, active, idle and waiting. */
+static int64_t others_peak(const struct plot *p, uint32_t h, uint32_t last_b)
+{
+	int64_t data_max = 0;
+	for (int s = 0; s < SERIES_COUNT; s++) {
+		int32_t m = panel_peak(p, h, (enum plot_series)s, last_b);
+		if (m > data_max)
+			data_max = m;
+	}
+	return data_max;
+}
+
+static bool time_wait_drawn(const struct plot *p, uint32_t h)
+{
+	uint32_t last_b = bucket_of(p, p->end);
+	int64_t tw = panel_peak(p, h, SERIES_TIME_WAIT, last_b);
+	return tw > 0 && tw <= 3 * others_peak(p, h, last_b);
+}
+
 /* in_scale: a limit far above the data would flatten it; such a limit is named, not drawn. */
 static bool in_scale(int64_t limit, int64_t data_max)
 {
@@ -608,12 +643,16 @@ static void panel_axes(FILE *out, const struct plot *p, const struct panel_geom 
 static void panel_header(FILE *out, const struct plot *p, uint32_t h, const struct panel_geom *g)
 {
 	const struct host_spec *hs = &p->sc->hosts[h];
-	char peaks[160];
-	snprintf(peaks, sizeof(peaks), "%s   peak open %d, active %d, idle %d, waiting %d",
-	         hs->tls ? " (https)" : "", panel_peak(p, h, SERIES_OPEN, g->last_b),
-	         panel_peak(p, h, SERIES_ACTIVE, g->last_b),
-	         panel_peak(p, h, SERIES_IDLE, g->last_b),
-	         panel_peak(p, h, SERIES_WAITING, g->last_b));
+	char peaks[200];
+	int n = snprintf(peaks, sizeof(peaks), "%s   peak open %d, active %d, idle %d, waiting %d",
+	                 hs->tls ? " (https)" : "", panel_peak(p, h, SERIES_OPEN, g->last_b),
+	                 panel_peak(p, h, SERIES_ACTIVE, g->last_b),
+	                 panel_peak(p, h, SERIES_IDLE, g->last_b),
+	                 panel_peak(p, h, SERIES_WAITING, g->last_b));
+	int32_t tw = panel_peak(p, h, SERIES_TIME_WAIT, g->last_b);
+	if (tw > 0 && n > 0 && (size_t)n < sizeof(peaks))
+		snprintf(peaks + n, sizeof(peaks) - (size_t)n, ", TIME_WAIT %d%s", tw,
+		         time_wait_drawn(p, h) ? "" : " (off the scale: not drawn)");
 	fputs("<text x=\"", out);
 	num(out, PLOT_LEFT);
 	fputs("\" y=\"", out);
@@ -816,18 +855,24 @@ static void panel(FILE *out, const struct plot *p, uint32_t h, double top, const
 {
 	struct panel_geom g = {.top = top + PANEL_HEAD, .bottom = top + PANEL_HEAD + PLOT_AREA_H};
 	g.last_b = bucket_of(p, p->end);
-	int64_t data_max = 0;
-	for (int s = 0; s < SERIES_COUNT; s++) {
-		int32_t m = panel_peak(p, h, (enum plot_series)s, g.last_b);
-		if (m > data_max)
-			data_max = m;
-	}
+	int64_t data_max = others_peak(p, h, g.last_b);
+	bool tw = time_wait_drawn(p, h);
+	if (tw && panel_peak(p, h, SERIES_TIME_WAIT, g.last_b) > data_max)
+		data_max = panel_peak(p, h, SERIES_TIME_WAIT, g.last_b);
 	panel_scale(&g, data_max, l);
 	fprintf(out, "<g class=\"host\">\n");
 	panel_header(out, p, h, &g);
 	panel_axes(out, p, &g);
 	panel_marks(out, p, h, &g);
 	panel_series(out, p, h, &g);
+	if (tw) {
+		fprintf(out,
+		        "<polyline class=\"time_wait\" fill=\"none\" stroke=\"%s\" "
+		        "stroke-width=\"1.5\" stroke-dasharray=\"4 3\" points=\"",
+		        TIME_WAIT_COLOUR);
+		step_points(out, p, h, SERIES_TIME_WAIT, &g);
+		fputs("\"/>\n", out);
+	}
 	panel_limits(out, &g, l);
 	panel_closes(out, p, h, &g);
 	fputs("</g>\n", out);
