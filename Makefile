@@ -141,6 +141,7 @@ check-e2e: $(BUILD)/poolsim
 	sh tests/docs-fresh.sh $(BUILD)/poolsim
 	sh tests/svg.sh $(BUILD)/poolsim
 	sh tests/events.sh $(BUILD)/poolsim
+	sh tests/attach.sh $(BUILD)/poolsim
 
 # clang's UBSan beyond gcc's: float-cast-overflow (a double out of an integer's range) and the
 # whole `integer` group, unsigned wrap and lossy implicit conversions included. It is clean by

@@ -35,6 +35,7 @@ type config struct {
 	events, socket, metrics  string
 	tr                       http.Transport
 	dialTimeout, timeout     time.Duration
+	startAfter               time.Duration
 }
 
 func parse(args []string, out io.Writer) (*config, error) {
@@ -50,6 +51,7 @@ func parse(args []string, out io.Writer) (*config, error) {
 	fs.StringVar(&c.body, "body", "close", "what a worker does with resp.Body: close (read, then Close) or early_close")
 	fs.StringVar(&c.events, "events", "", "write the probe's event records (JSON lines) to this file")
 	fs.StringVar(&c.socket, "socket", "", "serve the event records on this Unix socket (poolsim watch --attach)")
+	fs.DurationVar(&c.startAfter, "start-after", 0, "wait this long before the first request (time for a consumer to attach)")
 	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics on this 127.0.0.1 address (e.g. 127.0.0.1:9090)")
 	fs.IntVar(&c.tr.MaxIdleConns, "MaxIdleConns", 100, "Transport.MaxIdleConns")
 	fs.IntVar(&c.tr.MaxIdleConnsPerHost, "MaxIdleConnsPerHost", 0, "Transport.MaxIdleConnsPerHost (0: Go's 2)")
@@ -161,6 +163,7 @@ func run(c *config) (probe.Stats, error) {
 		defer srv.Shutdown(context.Background())
 	}
 
+	time.Sleep(c.startAfter)
 	var wg sync.WaitGroup
 	for _, u := range urls {
 		for w := 0; w < c.workers; w++ {

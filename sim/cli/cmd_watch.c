@@ -326,6 +326,9 @@ static int run_dashboard(struct watch *w)
 
 int cmd_watch(int argc, char **argv)
 {
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--attach"))
+			return watch_attach(argc, argv);
 	struct watch w;
 	memset(&w, 0, sizeof(w));
 	w.opts.command = "watch";

@@ -15,6 +15,8 @@ int cmd_sweep(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_import_log(int argc, char **argv);
+/* watch --attach SOCKET: the dashboard fed by a live Go program's probe (watch_attach.c). */
+int watch_attach(int argc, char **argv);
 
 struct sim;
 /* drive_sim: a started simulation to its end, looking for SIGINT/SIGTERM every slice of

@@ -380,19 +380,26 @@ static int scan_line(struct capture *c, long line, const struct jobject *o, void
 	return 0;
 }
 
+/* stand_in: every default a scenario file gets (base default, time_wait, ports...), without
+ * hosts or loads: the capture's own hosts and Transport go in place of the stand-in's. */
+static int stand_in(struct capture *c, struct scenario *sc)
+{
+	static const char text[] =
+	    "[scenario]\nduration = 1s\n[host h]\n[load l]\nhost = h\ncount = 1\n";
+	struct scenario_error serr;
+	if (scenario_load_string(text, c->path, sc, &serr))
+		return fail(c, 0, "out of memory");
+	sc->n_hosts = 0;
+	sc->n_loads = 0;
+	return 0;
+}
+
 int capture_scan(const char *path, struct capture *c, struct scenario *sc)
 {
 	memset(c, 0, sizeof *c);
 	c->path = path;
-	/* Every default a scenario file gets (base default, time_wait, ports...), then the
-	 * capture's own hosts and Transport in place of the stand-in's. */
-	static const char stand_in[] =
-	    "[scenario]\nduration = 1s\n[host h]\n[load l]\nhost = h\ncount = 1\n";
-	struct scenario_error serr;
-	if (scenario_load_string(stand_in, path, sc, &serr))
-		return fail(c, 0, "out of memory");
-	sc->n_hosts = 0;
-	sc->n_loads = 0;
+	if (stand_in(c, sc))
+		return -1;
 	copy(sc->path, sizeof sc->path, path);
 	if (each_line(c, scan_line, sc)) {
 		scenario_free(sc);
@@ -443,15 +450,13 @@ static uint32_t id_or_none(const struct jobject *o, const char *key)
 	return v < 0 || v > UINT32_MAX - 1 ? PS_NONE : (uint32_t)v;
 }
 
-static int replay_line(struct capture *c, long line, const struct jobject *o, void *ctx)
+/* to_event: an event record's object as a struct ps_event; false if its kind is not one. */
+static bool to_event(const struct jobject *o, struct ps_event *out)
 {
-	(void)c;
-	(void)line;
-	struct replay_ctx *rc = ctx;
 	const struct jfield *kind = field(o, "kind", J_STR);
 	int k = kind ? kind_of(kind->str) : -1;
 	if (k < 0)
-		return 0; /* declarations, dropped, unknown kinds */
+		return false; /* declarations, dropped, unknown kinds */
 	struct ps_event ev = ev_make((enum ev_kind)k, num_or(o, "t", 0));
 	ev.host = id_or_none(o, "host");
 	ev.value = num_or(o, "value", 0);
@@ -472,8 +477,45 @@ static int replay_line(struct capture *c, long line, const struct jobject *o, vo
 		ev.value = PS_TIME_NEVER;
 	if (k == EV_RUN_END)
 		ev.flags = run_stop_of(o);
-	rc->sink.on_event(rc->sink.ctx, &ev);
+	*out = ev;
+	return true;
+}
+
+static int replay_line(struct capture *c, long line, const struct jobject *o, void *ctx)
+{
+	(void)c;
+	(void)line;
+	struct replay_ctx *rc = ctx;
+	struct ps_event ev;
+	if (to_event(o, &ev))
+		rc->sink.on_event(rc->sink.ctx, &ev);
 	return 0;
+}
+
+int capture_begin(struct capture *c, const char *name, struct scenario *sc)
+{
+	memset(c, 0, sizeof *c);
+	c->path = name;
+	if (stand_in(c, sc))
+		return -1;
+	return 0;
+}
+
+int capture_line(struct capture *c, long line, const char *text, struct scenario *sc,
+                 struct ps_event *ev, bool *host_added)
+{
+	struct jobject o;
+	const char *why = NULL;
+	*host_added = false;
+	if (!*skip_ws(text))
+		return 0;
+	if (parse_object(text, &o, &why))
+		return fail(c, line, "%s", why);
+	uint32_t hosts = sc->n_hosts;
+	if (scan_line(c, line, &o, sc))
+		return -1;
+	*host_added = sc->n_hosts != hosts;
+	return to_event(&o, ev) ? 1 : 0;
 }
 
 int capture_replay(struct capture *c, const struct scenario *sc, struct ev_sink sink)

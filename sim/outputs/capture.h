@@ -36,4 +36,14 @@ int capture_scan(const char *path, struct capture *c, struct scenario *sc);
  * time if the capture has none (a capture cut short). 0, or -1 with c->error set. */
 int capture_replay(struct capture *c, const struct scenario *sc, struct ev_sink sink);
 
+/*
+ * Read as it comes (a socket, `poolsim watch --attach`): capture_begin gives *sc the defaults
+ * and no hosts; capture_line takes one line: declarations go into *sc (*host_added when a
+ * host record added one), an event record into *ev (returns 1); 0 for anything else; -1
+ * with c->error set.
+ */
+int capture_begin(struct capture *c, const char *name, struct scenario *sc);
+int capture_line(struct capture *c, long line, const char *text, struct scenario *sc,
+                 struct ps_event *ev, bool *host_added);
+
 #endif
