@@ -3,10 +3,13 @@
  * simulator from the command line, its sinks (outputs.h) chosen by flags.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -81,11 +84,21 @@ int cmd_run(int argc, char **argv)
 /* The whole of a regular file (already opened once by cli_load), or NULL. */
 static char *read_text(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	/* Not a blocking fopen: a FIFO (which cli_load refused) would wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *text = NULL;
 	size_t len = 0, cap = 0, got;
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	do {
 		if (len + 4096 + 1 > cap) {
 			char *bigger = realloc(text, cap = cap * 2 + 8192);
