@@ -1,6 +1,7 @@
 /*
- * realnet.c: the real network (realnet.h): sockets, TLS and HTTP/1.1 to the
- * loopback servers, and the loop that maps the monotonic clock onto des.
+ * realnet.c: the real network (realnet.h): the loop that maps the monotonic
+ * clock onto des, kernel records, and its life; one connection's sockets,
+ * TLS and HTTP/1.1 are realnet_conn.c's (realnet_impl.h).
  *
  * Per conn slot (the pool's small dense integers) one struct rconn, grown on
  * demand; a generation in every des event and poller tag makes a report for a
@@ -12,13 +13,7 @@
  * print (out of memory for a conn slot aborts with a message, as in
  * simnet.c), or read a clock other than through realnet_now.
  */
-#include "grow.h"
-#include "histogram.h"
-#include "http.h"
-#include "poller.h"
-#include "realnet.h"
-#include "server_actions.h"
-#include "sockio.h"
+#include "realnet_impl.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,84 +28,6 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/ssl.h>
-
-#include "kernel.h"
-
-/* At most this many events per realnet_run call: a few ms of work, then the caller's turn. */
-#define REALNET_EVENTS_PER_RUN 4096u
-
-enum realnet_event_type {
-	RN_DIAL,   /* a = conn, b = gen: dial_latency is over, connect now (or refuse) */
-	RN_BROKEN, /* a = conn, b = gen: report a failure found inside a net_ops call */
-	RN_KERNEL, /* periodic kernel sample */
-	RN_TYPES
-};
-
-/*
- * A conn's life: DIAL_WAIT -> CONNECTING -> (TLS ->) IDLE -> SENDING ->
- * READING -> IDLE ... DEAD once something was reported that ends it (peer
- * close, error, a Connection: close response): the socket stays open,
- * unwatched, until the client calls close.
- */
-enum rc_state {
-	RC_NONE,
-	RC_DIAL_WAIT,
-	RC_CONNECTING,
-	RC_TLS,
-	RC_IDLE,
-	RC_SENDING,
-	RC_READING,
-	RC_DEAD
-};
-
-#define RN_SCRATCH 16384
-#define RN_REQ_MAX 160
-
-struct rconn {
-	int fd;
-	uint32_t host;
-	uint32_t load; /* whose request it is sending or awaiting */
-	uint32_t gen;
-	uint8_t state;
-	bool registered; /* fd is in the poller */
-	bool broken_nothing_written;
-	uint16_t broken_why; /* for RN_BROKEN */
-	uint16_t local_port;
-	unsigned want;
-	SSL *ssl;
-	des_timer timer;
-	size_t out_off; /* bytes of the request written */
-	struct http_response resp;
-};
-
-struct realnet {
-	const struct scenario *sc;
-	struct server_set *servers;
-	struct des *des;
-	struct ev_stream *stream;
-	struct client *client;
-	struct poller *poller;
-	struct kernel_monitor *monitor; /* only with kernel samples */
-	struct kernel_host_sample *khosts, *kpeak;
-	uint32_t peak_fds; /* note_fds: the most descriptors since the last kernel records */
-	uint32_t peak_est, *peak_est_host, *est_now; /* note_established, the same way */
-	SSL_CTX *tls;
-	double scale;
-	unsigned type_base;
-	int64_t start_ns;
-	bool paused;          /* realnet_pause: the clock stands still at paused_at_ns */
-	int64_t paused_at_ns; /* wall time of the pause */
-	ps_time kernel_every;
-	struct rconn *conns;
-	uint32_t cap_conns;
-	struct server_actions *actions;
-	char **requests; /* per load: the request we send, head and body */
-	size_t *request_len;
-	struct poller_event events[POLLER_BATCH];
-	char scratch[RN_SCRATCH];
-	struct histogram lag; /* schedule lag: how late (wall ns) each request started */
-};
 
 /* ---------------------------------------------------------------- schedule lag */
 
@@ -161,12 +78,12 @@ static void advance_clock(struct realnet *n, ps_time limit)
 /* ---------------------------------------------------------------- kernel */
 
 /*
- * note_fds: the process's descriptors at a socket(), a connect and a close,
+ * realnet_note_fds: the process's descriptors at a socket(), a connect and a close,
  * the highest kept until the next kernel records. Counting them is a few
  * microseconds (getdents on /proc/self/fd), so it is done at every one of
  * these transitions.
  */
-static void note_fds(struct realnet *n)
+void realnet_note_fds(struct realnet *n)
 {
 	if (!n->monitor)
 		return;
@@ -176,13 +93,13 @@ static void note_fds(struct realnet *n)
 }
 
 /*
- * note_established: at each connect, the kernel's state of every socket of
+ * realnet_note_established: at each connect, the kernel's state of every socket of
  * ours (TCP_INFO), ESTABLISHED ones counted per host; the highest kept until
  * the next kernel records. ESTABLISHED only grows at a connect, so its peak
  * is never missed, however short the burst; the monitor's /proc scans add
  * TIME_WAIT and what other sockets do.
  */
-static void note_established(struct realnet *n)
+void realnet_note_established(struct realnet *n)
 {
 	if (!n->monitor)
 		return;
@@ -204,404 +121,6 @@ static void note_established(struct realnet *n)
 	for (uint32_t h = 0; h < n->sc->n_hosts; h++)
 		if (n->est_now[h] > n->peak_est_host[h])
 			n->peak_est_host[h] = n->est_now[h];
-}
-
-/* ---------------------------------------------------------------- slots */
-
-static struct rconn *rc_at(struct realnet *n, uint32_t conn)
-{
-	if (conn >= n->cap_conns) {
-		uint32_t old;
-		n->conns = grow_to_hold(n->conns, &n->cap_conns, sizeof(*n->conns), conn, 64, &old);
-		for (uint32_t i = old; i < n->cap_conns; i++) {
-			n->conns[i].fd = -1;
-			n->conns[i].state = RC_NONE;
-		}
-	}
-	return &n->conns[conn];
-}
-
-static bool current(const struct realnet *n, uint32_t conn, uint32_t gen)
-{
-	return conn < n->cap_conns && n->conns[conn].state != RC_NONE && n->conns[conn].gen == gen;
-}
-
-#define TAG(gen, conn) ((((uint64_t)(gen)) << 32) | (conn))
-
-static void set_want(struct realnet *n, uint32_t conn, unsigned want)
-{
-	struct rconn *c = &n->conns[conn];
-	if (c->fd < 0)
-		return;
-	if (want == 0) {
-		if (c->registered)
-			poller_del(n->poller, c->fd);
-		c->registered = false;
-	} else if (!c->registered) {
-		c->registered = poller_add(n->poller, c->fd, TAG(c->gen, conn), want) == 0;
-	} else if (c->want != want) {
-		poller_mod(n->poller, c->fd, TAG(c->gen, conn), want);
-	}
-	c->want = want;
-}
-
-static void release(struct realnet *n, uint32_t conn)
-{
-	struct rconn *c = &n->conns[conn];
-	des_cancel(n->des, &c->timer);
-	set_want(n, conn, 0);
-	SSL_free(c->ssl);
-	c->ssl = NULL;
-	if (c->fd >= 0) {
-		note_fds(n); /* before the close: the most descriptors are open now */
-		close(c->fd);
-	}
-	c->fd = -1;
-	c->state = RC_NONE;
-	c->gen++;
-}
-
-/* The conn is over as far as reports go; only the client's close frees it. */
-static void go_dead(struct realnet *n, uint32_t conn)
-{
-	set_want(n, conn, 0);
-	n->conns[conn].state = RC_DEAD;
-}
-
-/* ---------------------------------------------------------------- failures */
-
-/*
- * why_closed: the server publishes why it closed before it closes
- * (server_close_reason), so an EOF or reset can be named exactly; an error
- * the server did not cause is R_IO_ERROR.
- */
-static enum ev_reason why_closed(struct realnet *n, uint32_t conn, bool eof)
-{
-	struct rconn *c = &n->conns[conn];
-	enum ev_reason r = server_close_reason(n->servers, c->host, c->local_port);
-	if (r == R_SERVER && !eof)
-		return R_IO_ERROR;
-	return r;
-}
-
-/* An exchange (or an idle conn) ended badly: report it, and stop watching. */
-static void report_broken(struct realnet *n, uint32_t conn, enum ev_reason why,
-                          bool nothing_written)
-{
-	go_dead(n, conn);
-	client_on_conn_broken(n->client, conn, why, nothing_written);
-}
-
-static void report_dial_failed(struct realnet *n, uint32_t conn, enum ev_reason why)
-{
-	go_dead(n, conn);
-	client_on_dial_done(n->client, conn, why);
-}
-
-/* Inside a net_ops call: report from a des event due now instead. */
-static void defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, bool nothing_written)
-{
-	struct rconn *c = &n->conns[conn];
-	set_want(n, conn, 0);
-	c->state = RC_DEAD;
-	c->broken_why = (uint16_t)why;
-	c->broken_nothing_written = nothing_written;
-	c->timer = des_schedule(n->des, des_now(n->des), n->type_base + RN_BROKEN, conn, c->gen);
-}
-
-/* ---------------------------------------------------------------- I/O */
-
-/*
- * After a sockio call: SOCKIO_AGAIN makes *want the conn's poller interest.
- * A pointer, so that it is read after the call that sets it.
- */
-static ssize_t io_done(struct realnet *n, uint32_t conn, ssize_t r, const unsigned *want)
-{
-	if (r == SOCKIO_AGAIN)
-		set_want(n, conn, *want);
-	return r;
-}
-
-static ssize_t io_read(struct realnet *n, uint32_t conn, char *buf, size_t len, bool *peer_gone)
-{
-	struct rconn *c = &n->conns[conn];
-	unsigned want = 0;
-	return io_done(n, conn, sockio_read(c->fd, c->ssl, buf, len, &want, peer_gone), &want);
-}
-
-static ssize_t io_write(struct realnet *n, uint32_t conn, const char *buf, size_t len,
-                        bool *peer_gone)
-{
-	struct rconn *c = &n->conns[conn];
-	unsigned want = 0;
-	return io_done(n, conn, sockio_write(c->fd, c->ssl, buf, len, &want, peer_gone), &want);
-}
-
-/* ---------------------------------------------------------------- exchange */
-
-static void conn_write(struct realnet *n, uint32_t conn, bool deferred);
-
-static void response_done(struct realnet *n, uint32_t conn)
-{
-	struct rconn *c = &n->conns[conn];
-	bool server_close = c->resp.close;
-	if (server_close) {
-		go_dead(n, conn); /* simnet.c too reports nothing more on such a conn */
-	} else {
-		c->state = RC_IDLE;
-		set_want(n, conn,
-		         POLLER_READ); /* an idle conn's EOF is S1's "server closed idle" */
-	}
-	client_on_response(n->client, conn, server_close);
-}
-
-/* conn_read: READING or IDLE and readable: drain the socket into the parser. */
-static void conn_read(struct realnet *n, uint32_t conn)
-{
-	struct rconn *c = &n->conns[conn];
-	for (;;) {
-		bool peer_gone = false;
-		ssize_t r = io_read(n, conn, n->scratch, sizeof n->scratch, &peer_gone);
-		if (r == SOCKIO_AGAIN)
-			return;
-		if (r <= 0) {
-			if (c->state == RC_READING && http_response_ends_at_eof(&c->resp) &&
-			    r == SOCKIO_EOF) {
-				response_done(n, conn);
-				return;
-			}
-			/* S1/S2: EOF on an idle conn, or while a response was due. */
-			bool nothing_written = c->state == RC_IDLE || c->out_off == 0;
-			report_broken(n, conn,
-			              peer_gone ? why_closed(n, conn, r == SOCKIO_EOF) : R_IO_ERROR,
-			              nothing_written);
-			return;
-		}
-		if (c->state == RC_IDLE) { /* unsolicited bytes: Go closes such a conn too */
-			/* A 408 is the server's idle close, not an error (readLoopPeekFailLocked's
-			 * is408Message: errServerClosedIdle, nothing logged). */
-			bool is408 = r >= 12 && memcmp(n->scratch, "HTTP/1.1 408", 12) == 0;
-			report_broken(n, conn, is408 ? why_closed(n, conn, true) : R_IO_ERROR,
-			              true);
-			return;
-		}
-		int done = http_response_feed(&c->resp, n->scratch, (size_t)r);
-		if (done < 0) {
-			report_broken(n, conn, R_IO_ERROR, false);
-			return;
-		}
-		if (done) {
-			response_done(n, conn);
-			return;
-		}
-	}
-}
-
-/* Writes what is left of the request; then reads. `deferred`: called from a net_ops call. */
-static void conn_write(struct realnet *n, uint32_t conn, bool deferred)
-{
-	struct rconn *c = &n->conns[conn];
-	const char *req = n->requests[c->load];
-	size_t len = n->request_len[c->load];
-	while (c->out_off < len) {
-		bool peer_gone = false;
-		ssize_t r = io_write(n, conn, req + c->out_off, len - c->out_off, &peer_gone);
-		if (r == SOCKIO_AGAIN)
-			return;
-		if (r <= 0) {
-			enum ev_reason why = peer_gone ? why_closed(n, conn, false) : R_IO_ERROR;
-			if (deferred)
-				defer_broken(n, conn, why, c->out_off == 0);
-			else
-				report_broken(n, conn, why, c->out_off == 0);
-			return;
-		}
-		c->out_off += (size_t)r;
-	}
-	c->state = RC_READING;
-	set_want(n, conn, POLLER_READ);
-	/* TLS may already hold decrypted response bytes; the next readiness event reads them. */
-}
-
-/* ---------------------------------------------------------------- dial */
-
-static enum ev_reason socket_error_reason(int err)
-{
-	switch (err) {
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
-	case EADDRNOTAVAIL: /* out of ephemeral ports */
-	case EAGAIN:
-		return R_RESOURCE;
-	case ECONNREFUSED:
-		return R_DIAL_REFUSED;
-	default:
-		return R_IO_ERROR;
-	}
-}
-
-static void tls_step(struct realnet *n, uint32_t conn)
-{
-	struct rconn *c = &n->conns[conn];
-	ERR_clear_error();
-	int r = SSL_connect(c->ssl);
-	if (r == 1) {
-		c->state = RC_IDLE;
-		set_want(n, conn, POLLER_READ);
-		client_on_dial_done(n->client, conn, R_NONE);
-		return;
-	}
-	bool peer_gone = false;
-	unsigned want = 0;
-	if (io_done(n, conn, sockio_tls_result(c->ssl, r, &want, &peer_gone), &want) !=
-	    SOCKIO_AGAIN)
-		report_dial_failed(n, conn, R_IO_ERROR);
-}
-
-static void connected(struct realnet *n, uint32_t conn)
-{
-	struct rconn *c = &n->conns[conn];
-	note_fds(n);
-	note_established(n);
-	struct sockaddr_in a;
-	socklen_t len = sizeof a;
-	if (getsockname(c->fd, (struct sockaddr *)&a, &len) == 0)
-		c->local_port = ntohs(a.sin_port);
-	int one = 1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* Go's default */
-	if (!n->sc->hosts[c->host].tls) {
-		c->state = RC_IDLE;
-		set_want(n, conn, POLLER_READ);
-		client_on_dial_done(n->client, conn, R_NONE);
-		return;
-	}
-	c->ssl = n->tls ? SSL_new(n->tls) : NULL;
-	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
-		report_dial_failed(n, conn, R_RESOURCE);
-		return;
-	}
-	c->state = RC_TLS;
-	uint32_t gen = c->gen;
-	client_on_tls_start(n->client, conn);
-	if (current(n, conn, gen) && n->conns[conn].state == RC_TLS)
-		tls_step(n, conn);
-}
-
-/* RN_DIAL: dial_latency has passed. */
-static void on_dial(void *ctx, uint32_t conn, uint32_t gen)
-{
-	struct realnet *n = ctx;
-	if (!current(n, conn, gen))
-		return;
-	struct rconn *c = &n->conns[conn];
-	c->timer = DES_NO_TIMER;
-	/* `down` is decided now, as the connect would complete: as in simnet.c, and as the kernel
-	 * does. */
-	if (server_actions_host_down(n->actions, c->host, des_now(n->des))) {
-		report_dial_failed(n, conn, R_DIAL_REFUSED);
-		return;
-	}
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		report_dial_failed(n, conn, socket_error_reason(errno));
-		return;
-	}
-	note_fds(n);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons(server_port(n->servers, c->host))};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* the only address real mode ever dials */
-	if (connect(c->fd, (struct sockaddr *)&a, sizeof a) == 0) {
-		connected(n, conn);
-	} else if (errno == EINPROGRESS || errno == EINTR) {
-		c->state = RC_CONNECTING;
-		set_want(n, conn, POLLER_WRITE);
-		if (!c->registered)
-			report_dial_failed(n, conn, R_RESOURCE);
-	} else {
-		report_dial_failed(n, conn, socket_error_reason(errno));
-	}
-}
-
-static void on_connect_ready(struct realnet *n, uint32_t conn)
-{
-	struct rconn *c = &n->conns[conn];
-	int err = 0;
-	socklen_t len = sizeof err;
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err == 0)
-		connected(n, conn);
-	else
-		report_dial_failed(n, conn, socket_error_reason(err));
-}
-
-static void on_broken(void *ctx, uint32_t conn, uint32_t gen)
-{
-	struct realnet *n = ctx;
-	if (!current(n, conn, gen))
-		return;
-	struct rconn *c = &n->conns[conn];
-	c->timer = DES_NO_TIMER;
-	client_on_conn_broken(n->client, conn, (enum ev_reason)c->broken_why,
-	                      c->broken_nothing_written);
-}
-
-/* ---------------------------------------------------------------- net_ops */
-
-static void rn_dial(void *ctx, uint32_t conn, uint32_t host)
-{
-	struct realnet *n = ctx;
-	struct rconn *c = rc_at(n, conn);
-	if (c->state != RC_NONE)
-		release(n,
-		        conn); /* the client reuses a slot only after closing it; be safe anyway */
-	c->host = host;
-	c->state = RC_DIAL_WAIT;
-	c->want = 0;
-	c->registered = false;
-	c->local_port = 0;
-	c->timer =
-	    des_schedule(n->des, ps_time_add(des_now(n->des), n->sc->hosts[host].dial_latency),
-	                 n->type_base + RN_DIAL, conn, c->gen);
-}
-
-static void rn_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
-{
-	struct realnet *n = ctx;
-	if (conn >= n->cap_conns)
-		return;
-	struct rconn *c = &n->conns[conn];
-	if (c->state != RC_IDLE) {
-		/* The server closed it and we already said so, or a report is on its way. */
-		if (c->state != RC_DEAD)
-			defer_broken(n, conn, R_IO_ERROR, true);
-		return;
-	}
-	c->state = RC_SENDING;
-	c->load = load;
-	c->out_off = 0;
-	http_response_begin(&c->resp);
-	conn_write(n, conn, true);
-}
-
-static void rn_close(void *ctx, uint32_t conn)
-{
-	struct realnet *n = ctx;
-	if (conn < n->cap_conns && n->conns[conn].state != RC_NONE)
-		release(n, conn);
-}
-
-static const struct net_ops realnet_net_ops = {
-    .dial = rn_dial,
-    .send = rn_send,
-    .close = rn_close,
-};
-
-const struct net_ops *realnet_ops(void)
-{
-	return &realnet_net_ops;
 }
 
 /* ---------------------------------------------------------------- server actions, kernel samples
@@ -656,7 +175,7 @@ static bool same_counts(const struct kernel_sample *a, const struct kernel_sampl
 /*
  * RN_KERNEL: the monitor's peaks since the last record (a burst that came and
  * went between two records), when they differ from the newest sample, then
- * the newest sample: the record's last word is the current state.
+ * the newest sample: the record's last word is the rconn_current state.
  */
 static void on_kernel(void *ctx, uint32_t unused_a, uint32_t unused_b)
 {
@@ -689,23 +208,23 @@ static void on_kernel(void *ctx, uint32_t unused_a, uint32_t unused_b)
 static void on_ready(struct realnet *n, const struct poller_event *ev)
 {
 	uint32_t conn = (uint32_t)ev->tag, gen = (uint32_t)(ev->tag >> 32);
-	if (!current(n, conn, gen))
+	if (!rconn_current(n, conn, gen))
 		return;
 	switch (n->conns[conn].state) {
 	case RC_CONNECTING:
-		on_connect_ready(n, conn);
+		rconn_on_connect_ready(n, conn);
 		break;
 	case RC_TLS:
-		tls_step(n, conn);
+		rconn_tls_step(n, conn);
 		break;
 	case RC_SENDING:
-		conn_write(n, conn, false);
-		if (current(n, conn, gen) && n->conns[conn].state == RC_READING)
-			conn_read(n, conn);
+		rconn_write(n, conn, false);
+		if (rconn_current(n, conn, gen) && n->conns[conn].state == RC_READING)
+			rconn_read(n, conn);
 		break;
 	case RC_IDLE:
 	case RC_READING:
-		conn_read(n, conn);
+		rconn_read(n, conn);
 		break;
 	default:
 		break;
@@ -901,8 +420,8 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 			return NULL;
 		}
 	}
-	des_on(des, first_type + RN_DIAL, on_dial, n);
-	des_on(des, first_type + RN_BROKEN, on_broken, n);
+	des_on(des, first_type + RN_DIAL, rconn_on_dial, n);
+	des_on(des, first_type + RN_BROKEN, rconn_on_broken, n);
 	des_on(des, first_type + RN_KERNEL, on_kernel, n);
 	return n;
 }

@@ -1,0 +1,107 @@
+/*
+ * realnet_impl.h: what the two files of the real network share, and nobody
+ * else: realnet.c (the clock, the loop, kernel records, lifecycle) and
+ * realnet_conn.c (one client connection's life: dial, TLS, the exchange).
+ */
+#ifndef POOLSIM_REALNET_IMPL_H
+#define POOLSIM_REALNET_IMPL_H
+
+#include <openssl/ssl.h>
+
+#include "histogram.h"
+#include "http.h"
+#include "kernel.h"
+#include "poller.h"
+#include "realnet.h"
+#include "server_actions.h"
+
+/* At most this many events per realnet_run call: a few ms of work, then the caller's turn. */
+#define REALNET_EVENTS_PER_RUN 4096u
+
+enum realnet_event_type {
+	RN_DIAL,   /* a = conn, b = gen: dial_latency is over, connect now (or refuse) */
+	RN_BROKEN, /* a = conn, b = gen: report a failure found inside a net_ops call */
+	RN_KERNEL, /* periodic kernel sample */
+	RN_TYPES
+};
+
+/*
+ * A conn's life: DIAL_WAIT -> CONNECTING -> (TLS ->) IDLE -> SENDING ->
+ * READING -> IDLE ... DEAD once something was reported that ends it (peer
+ * close, error, a Connection: close response): the socket stays open,
+ * unwatched, until the client calls close.
+ */
+enum rc_state {
+	RC_NONE,
+	RC_DIAL_WAIT,
+	RC_CONNECTING,
+	RC_TLS,
+	RC_IDLE,
+	RC_SENDING,
+	RC_READING,
+	RC_DEAD
+};
+
+#define RN_SCRATCH 16384
+#define RN_REQ_MAX 160
+
+struct rconn {
+	int fd;
+	uint32_t host;
+	uint32_t load; /* whose request it is sending or awaiting */
+	uint32_t gen;
+	uint8_t state;
+	bool registered; /* fd is in the poller */
+	bool broken_nothing_written;
+	uint16_t broken_why; /* for RN_BROKEN */
+	uint16_t local_port;
+	unsigned want;
+	SSL *ssl;
+	des_timer timer;
+	size_t out_off; /* bytes of the request written */
+	struct http_response resp;
+};
+
+struct realnet {
+	const struct scenario *sc;
+	struct server_set *servers;
+	struct des *des;
+	struct ev_stream *stream;
+	struct client *client;
+	struct poller *poller;
+	struct kernel_monitor *monitor; /* only with kernel samples */
+	struct kernel_host_sample *khosts, *kpeak;
+	uint32_t
+	    peak_fds; /* realnet_note_fds: the most descriptors since the last kernel records */
+	uint32_t peak_est, *peak_est_host, *est_now; /* realnet_note_established, the same way */
+	SSL_CTX *tls;
+	double scale;
+	unsigned type_base;
+	int64_t start_ns;
+	bool paused;          /* realnet_pause: the clock stands still at paused_at_ns */
+	int64_t paused_at_ns; /* wall time of the pause */
+	ps_time kernel_every;
+	struct rconn *conns;
+	uint32_t cap_conns;
+	struct server_actions *actions;
+	char **requests; /* per load: the request we send, head and body */
+	size_t *request_len;
+	struct poller_event events[POLLER_BATCH];
+	char scratch[RN_SCRATCH];
+	struct histogram lag; /* schedule lag: how late (wall ns) each request started */
+};
+
+/* realnet_conn.c, for realnet.c */
+void rconn_read(struct realnet *n, uint32_t conn);
+void rconn_write(struct realnet *n, uint32_t conn, bool deferred);
+bool rconn_current(const struct realnet *n, uint32_t conn, uint32_t gen);
+void rconn_on_broken(void *ctx, uint32_t conn, uint32_t gen);
+void rconn_on_connect_ready(struct realnet *n, uint32_t conn);
+void rconn_on_dial(void *ctx, uint32_t conn, uint32_t gen);
+void rconn_tls_step(struct realnet *n, uint32_t conn);
+
+/* realnet.c, for realnet_conn.c: a socket was opened, connected or closed (kernel records) */
+void realnet_note_established(struct realnet *n);
+void realnet_note_fds(struct realnet *n);
+
+#endif
