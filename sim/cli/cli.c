@@ -36,7 +36,7 @@ void cli_usage(FILE *out)
 	    "                 --only N, --out FILE, sweep --merge DIR)\n"
 	    "  summary CAPTURE  the summary of a file of event records (a Go program's capture by\n"
 	    "                 the probe, or --events): --json, --trace, --csv F, --plot F\n"
-	    "  import CAPTURE a scenario replaying a capture (--out FILE.ini)\n"
+	    "  import CAPTURE --out FILE.ini  a scenario replaying a capture\n"
 	    "  import LOG --format nginx|csv --out FILE.ini   a scenario replaying a request log\n"
 	    "                 (--log-format 'FORMAT', or --msec-field N --time-field N\n"
 	    "                 [--host-field N])\n"

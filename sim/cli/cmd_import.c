@@ -1,14 +1,13 @@
 /*
- * cmd_import.c: `poolsim import CAPTURE [--out FILE]`: a scenario from a file
- * of event records (a Go program's capture by the probe), so its traffic can
- * be re-run and swept under other settings. It holds the capture's hosts,
- * the Transport settings the probe reported, per host the dial, TLS and
- * service times measured (their means; service uniform with the measured mean
- * and spread when it varies),
- * and the captured arrivals replayed as [load] sections, one per instant
- * with the `count` of requests that started then (docs/format.md, "poolsim
- * import"). Until scenario files have a replay load of their own (#15),
- * that is the replay: exact arrival times, the service time fitted per host.
+ * cmd_import.c: `poolsim import CAPTURE --out FILE.ini`: a scenario from a file
+ * of event records (a Go program's capture by the probe, or a run's --events),
+ * so its traffic can be re-run and swept under other settings. It holds the
+ * capture's hosts, the Transport settings the probe reported, per host the
+ * mean dial (and TLS) time measured and a service time fitted (for real
+ * mode, which serves with the host's), and per host a replay load reading
+ * FILE-HOST.csv, written beside FILE.ini: every captured request at its start
+ * with its own service time, got_conn to req_done (docs/format.md, "poolsim
+ * import CAPTURE"). With --format, a request log instead: cmd_import_log.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,8 +20,7 @@
 #include "commands.h"
 #include "config.h"
 
-#define IMPORT_SLOTS        65536 /* by req or conn number mod this, as the summary's reader */
-#define IMPORT_MAX_ARRIVALS 15000 /* the scenario reader's 1 MiB file limit, with room */
+#define IMPORT_SLOTS 65536 /* by req or conn number mod this, as the summary's reader */
 
 struct mean {
 	double sum, sum_sq;
@@ -41,11 +39,15 @@ static double mean_of(const struct mean *m)
 	return m->n ? m->sum / (double)m->n : 0;
 }
 
+struct arrival {
+	ps_time start, service; /* service -1: not measured (the request failed or never ended) */
+};
+
 struct host_fit {
 	struct mean dial, tls, service;
 	double service_min;
 	bool tls_seen;
-	ps_time *arrivals;
+	struct arrival *arrivals;
 	int64_t n_arrivals, cap;
 };
 
@@ -55,6 +57,7 @@ struct importer {
 	ps_time *conn_t;  /* per conn slot: dial_start, then tls_start */
 	uint8_t *conn_ph; /* 0 none, 1 dialing, 2 in TLS */
 	ps_time *req_t;   /* per request: got_conn */
+	int64_t *req_at;  /* per request: its arrival's index in its host's list */
 	int64_t arrivals;
 	bool out_of_memory;
 };
@@ -70,7 +73,7 @@ static void on_record(void *ctx, const struct ps_event *ev)
 	case EV_REQ_START:
 		if (h->n_arrivals == h->cap) {
 			int64_t cap = h->cap ? h->cap * 2 : 256;
-			ps_time *a = realloc(h->arrivals, (size_t)cap * sizeof *a);
+			struct arrival *a = realloc(h->arrivals, (size_t)cap * sizeof *a);
 			if (!a) {
 				im->out_of_memory = true;
 				return;
@@ -78,7 +81,8 @@ static void on_record(void *ctx, const struct ps_event *ev)
 			h->arrivals = a;
 			h->cap = cap;
 		}
-		h->arrivals[h->n_arrivals++] = ev->t;
+		im->req_at[rs] = h->n_arrivals;
+		h->arrivals[h->n_arrivals++] = (struct arrival){ev->t, -1};
 		im->arrivals++;
 		break;
 	case EV_DIAL_START:
@@ -108,6 +112,9 @@ static void on_record(void *ctx, const struct ps_event *ev)
 			if (!h->service.n || v < h->service_min)
 				h->service_min = v;
 			mean_add(&h->service, v);
+			int64_t at = im->req_at[rs];
+			if (at >= 0 && at < h->n_arrivals)
+				h->arrivals[at].service = (ps_time)v;
 		}
 		im->req_t[rs] = -1;
 		break;
@@ -150,25 +157,28 @@ static void write_host(FILE *out, const struct scenario *sc, uint32_t i, const s
 	        dur((ps_time)llround(hi), b, sizeof b));
 }
 
-static int cmp_time(const void *x, const void *y)
+/* write_replay: the host's requests as a replay file: start (seconds), own service time. */
+static int write_replay(const char *path, const struct host_fit *h)
 {
-	ps_time a = *(const ps_time *)x, b = *(const ps_time *)y;
-	return (a > b) - (a < b);
-}
-
-/* write_loads: one [load] per instant of the host's arrivals, `count` requests starting then. */
-static void write_loads(FILE *out, const struct scenario *sc, uint32_t i, struct host_fit *h)
-{
-	qsort(h->arrivals, (size_t)h->n_arrivals, sizeof *h->arrivals, cmp_time);
-	char a[48];
-	for (int64_t j = 0, n = 0; j < h->n_arrivals; j += n) {
-		for (n = 1; j + n < h->n_arrivals && h->arrivals[j + n] == h->arrivals[j]; n++)
-			;
-		fprintf(out,
-		        "\n[load h%" PRIu32 "_%" PRId64 "]\nhost = %s\ncount = %" PRId64
-		        "\nstart = %s\n",
-		        i, j + 1, sc->hosts[i].name, n, dur(h->arrivals[j], a, sizeof a));
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "poolsim: '%s': cannot open for writing: %s\n", path,
+		        strerror(errno));
+		return PS_EXIT_USAGE;
 	}
+	ps_time fallback = (ps_time)llround(mean_of(&h->service));
+	char a[48];
+	fprintf(f, "start,service\n");
+	for (int64_t j = 0; j < h->n_arrivals; j++) {
+		ps_time s = h->arrivals[j].service >= 0 ? h->arrivals[j].service : fallback;
+		fprintf(f, "%" PRId64 ".%09" PRId64 ",%s\n", h->arrivals[j].start / PS_SEC,
+		        h->arrivals[j].start % PS_SEC, dur(s, a, sizeof a));
+	}
+	if (ferror(f) | fclose(f)) {
+		fprintf(stderr, "poolsim: '%s': the write failed\n", path);
+		return PS_EXIT_FAIL;
+	}
+	return 0;
 }
 
 static void write_transport(FILE *out, const struct transport_config *t)
@@ -185,15 +195,27 @@ static void write_transport(FILE *out, const struct transport_config *t)
 	fprintf(out, "DialTimeout = %s\n", dur(t->DialTimeout, a, sizeof a));
 }
 
-static void write_scenario(FILE *out, const struct capture *c, const struct scenario *sc,
-                           struct importer *im)
+/* write_scenario: FILE.ini, and beside it FILE-HOST.csv per host. */
+static int write_scenario(const char *out_path, const struct capture *c, const struct scenario *sc,
+                          struct importer *im)
 {
+	size_t len = strlen(out_path);
+	char stem[4096], csv[4200];
+	snprintf(stem, sizeof stem, "%.*s",
+	         (int)(len > 4 && !strcmp(out_path + len - 4, ".ini") ? len - 4 : len), out_path);
+	const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
+	FILE *out = fopen(out_path, "w");
+	if (!out) {
+		fprintf(stderr, "poolsim: --out '%s': cannot open for writing: %s\n", out_path,
+		        strerror(errno));
+		return PS_EXIT_USAGE;
+	}
 	char a[48];
 	fprintf(out,
 	        "# Imported by `poolsim import` from %s: %" PRId64
 	        " requests on %u hosts, the Transport settings the capture reported,\n"
-	        "# each host's dial, TLS and service times fitted, the arrivals replayed "
-	        "(one [load] per instant).\n",
+	        "# each host's dial and TLS times measured, every request replayed at its start "
+	        "with its own service time.\n",
 	        c->path, im->arrivals, sc->n_hosts);
 	if (c->dropped)
 		fprintf(out, "# The capture lost %" PRId64 " records: the arrivals are short.\n",
@@ -204,10 +226,22 @@ static void write_scenario(FILE *out, const struct capture *c, const struct scen
 	if (c->go_release)
 		fprintf(out, "go = 1.%d\n", c->go_release % 100);
 	write_transport(out, &sc->transport);
-	for (uint32_t i = 0; i < sc->n_hosts; i++)
+	int rc = 0;
+	for (uint32_t i = 0; i < sc->n_hosts; i++) {
 		write_host(out, sc, i, &im->hosts[i]);
-	for (uint32_t i = 0; i < sc->n_hosts; i++)
-		write_loads(out, sc, i, &im->hosts[i]);
+		if (!im->hosts[i].n_arrivals)
+			continue;
+		fprintf(out, "\n[load h%" PRIu32 "]\nhost   = %s\nreplay = %s-%s.csv\n", i,
+		        sc->hosts[i].name, base, sc->hosts[i].name);
+		snprintf(csv, sizeof csv, "%s-%s.csv", stem, sc->hosts[i].name);
+		if (!rc)
+			rc = write_replay(csv, &im->hosts[i]);
+	}
+	if ((ferror(out) | fclose(out)) && !rc) {
+		fprintf(stderr, "poolsim: --out '%s': the write failed\n", out_path);
+		rc = PS_EXIT_FAIL;
+	}
+	return rc;
 }
 
 static void importer_free(struct importer *im, uint32_t n_hosts)
@@ -218,6 +252,7 @@ static void importer_free(struct importer *im, uint32_t n_hosts)
 	free(im->conn_t);
 	free(im->conn_ph);
 	free(im->req_t);
+	free(im->req_at);
 }
 
 int cmd_import(int argc, char **argv)
@@ -227,7 +262,7 @@ int cmd_import(int argc, char **argv)
 		            "--format")) /* a request log, not a capture: cmd_import_log.c */
 			return cmd_import_log(argc, argv);
 	const char *out_path = NULL;
-	char *rest[4];
+	char *rest[4] = {NULL};
 	int n = 0;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--out") && i + 1 < argc)
@@ -235,12 +270,12 @@ int cmd_import(int argc, char **argv)
 		else if (argv[i][0] != '-' && n < 1)
 			rest[n++] = argv[i];
 		else {
-			fprintf(stderr, "usage: poolsim import CAPTURE [--out FILE.ini]\n");
+			fprintf(stderr, "usage: poolsim import CAPTURE --out FILE.ini\n");
 			return PS_EXIT_USAGE;
 		}
 	}
-	if (n != 1) {
-		fprintf(stderr, "usage: poolsim import CAPTURE [--out FILE.ini]\n");
+	if (n != 1 || !out_path) {
+		fprintf(stderr, "usage: poolsim import CAPTURE --out FILE.ini\n");
 		return PS_EXIT_USAGE;
 	}
 	struct capture c;
@@ -255,12 +290,13 @@ int cmd_import(int argc, char **argv)
 	im.conn_t = calloc(IMPORT_SLOTS, sizeof *im.conn_t);
 	im.conn_ph = calloc(IMPORT_SLOTS, 1);
 	im.req_t = malloc(IMPORT_SLOTS * sizeof *im.req_t);
-	if (!im.hosts || !im.conn_t || !im.conn_ph || !im.req_t) {
+	im.req_at = malloc(IMPORT_SLOTS * sizeof *im.req_at);
+	if (!im.hosts || !im.conn_t || !im.conn_ph || !im.req_t || !im.req_at) {
 		fprintf(stderr, "poolsim: out of memory\n");
 		rc = PS_EXIT_FAIL;
 	}
 	for (uint32_t i = 0; !rc && i < IMPORT_SLOTS; i++)
-		im.req_t[i] = -1;
+		im.req_t[i] = im.req_at[i] = -1;
 	if (!rc && capture_replay(&c, &sc, (struct ev_sink){.on_event = on_record, .ctx = &im})) {
 		fprintf(stderr, "poolsim: %s\n", c.error);
 		rc = PS_EXIT_USAGE;
@@ -269,26 +305,12 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "poolsim: out of memory\n");
 		rc = PS_EXIT_FAIL;
 	}
-	if (!rc && (im.arrivals == 0 || im.arrivals > IMPORT_MAX_ARRIVALS)) {
-		fprintf(stderr,
-		        "poolsim: %s: %" PRId64 " requests: import takes 1 to %d (a scenario file "
-		        "holds at most 1 MiB)\n",
-		        c.path, im.arrivals, IMPORT_MAX_ARRIVALS);
+	if (!rc && im.arrivals == 0) {
+		fprintf(stderr, "poolsim: %s: no requests to replay\n", c.path);
 		rc = PS_EXIT_USAGE;
 	}
-	FILE *out = stdout;
-	if (!rc && out_path && !(out = fopen(out_path, "w"))) {
-		fprintf(stderr, "poolsim: --out '%s': cannot open for writing: %s\n", out_path,
-		        strerror(errno));
-		rc = PS_EXIT_USAGE;
-	}
-	if (!rc) {
-		write_scenario(out, &c, &sc, &im);
-		if (out != stdout && (ferror(out) | fclose(out))) {
-			fprintf(stderr, "poolsim: --out '%s': the write failed\n", out_path);
-			rc = PS_EXIT_FAIL;
-		}
-	}
+	if (!rc)
+		rc = write_scenario(out_path, &c, &sc, &im);
 	importer_free(&im, sc.n_hosts);
 	scenario_free(&sc);
 	return rc;
