@@ -76,30 +76,30 @@ for f in tests/scenarios/16-*.ini tests/scenarios/17-*.ini tests/scenarios/18-*.
 	agree "$f" 1 same # the four tie workloads: real sockets dial what Go and the simulator do
 done
 
-# 1d. The stale-connection race on real sockets (#20, [host] rtt): scenario 22 with the think
-#     5ms short of the server's idle timeout, so each request leaves in the middle of the 10ms
-#     window in which the server has closed and its FIN is not yet in (the file's own tie is
-#     decided by timer jitter on real sockets). Every reused GET is lost and retried: 3 retries.
+# 1d. The stale-connection race on real sockets (#20, [host] rtt): scenario 30's think is 5ms
+#     short of the server's idle timeout, so each request leaves in the middle of the 10ms
+#     window in which the server has closed and its FIN is not yet in. Every reused GET is lost
+#     and retried: 3 retries.
 race_ok=""
 for attempt in 1 2; do
-	timeout 30 "$bin" real tests/scenarios/22-rtt-stale-conn-get.ini --set load.w.think=995ms \
-		--time-scale 0.5 >"$tmp/race.out" 2>&1
+	timeout 30 "$bin" real tests/scenarios/30-rtt-stale-conn-get.ini --time-scale 0.5 \
+		>"$tmp/race.out" 2>&1
 	if grep -q "requests  4: ok 4, failed 0, unfinished 0, retried 3" "$tmp/race.out"; then race_ok=1; break; fi
 done
 if [ -n "$race_ok" ]; then ok; else ko "real stale-conn race: not 4 ok with 3 retries"; cat "$tmp/race.out" >&2; fi
-#     The same race with POSTs (scenario 23): not replayable, so the two reused ones fail.
+#     The same race with POSTs (scenario 31): not replayable, so the two reused ones fail.
 race_ok=""
 for attempt in 1 2; do
-	timeout 30 "$bin" real tests/scenarios/23-rtt-stale-conn-post.ini --set load.w.think=995ms \
-		--time-scale 0.5 >"$tmp/race.out" 2>&1
+	timeout 30 "$bin" real tests/scenarios/31-rtt-stale-conn-post.ini --time-scale 0.5 \
+		>"$tmp/race.out" 2>&1
 	if grep -q "requests  4: ok 2, failed 2, unfinished 0, retried 0" "$tmp/race.out"; then race_ok=1; break; fi
 done
 if [ -n "$race_ok" ]; then ok; else ko "real stale-conn race, POST: not 2 ok, 2 failed"; cat "$tmp/race.out" >&2; fi
 
 # 1e. The client's actions and the misbehaving servers (#20) on real sockets: CloseIdleConnections
-#     then a return (25), a cancel in the dial (26), Request.Close (27), a 408 on an idle conn
-#     (28), keep-alive then hang-up (29): the same dials, reuse and peak as the simulator.
-for f in tests/scenarios/2[5-9]-*.ini; do
+#     then a return (33), a cancel in the dial (34), Request.Close (35), a 408 on an idle conn
+#     (36), keep-alive then hang-up (37): the same dials, reuse and peak as the simulator.
+for f in tests/scenarios/3[3-7]-*.ini; do
 	agree "$f" 1 same
 done
 

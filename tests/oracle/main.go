@@ -168,7 +168,17 @@ func (r *run) execute() error {
 		r.setBusy(1)
 		go func(ev *eventSpec) {
 			sleepUntil(at)
-			n := r.servers[ev.host].closeConns(ev.action == "close_idle")
+			var n int
+			switch ev.action {
+			case "close_idle_connections":
+				r.p.CloseIdleConnections()
+			case "cancel":
+				n = r.cancelLoad(ev.load, ev.phase)
+			case "send_408":
+				n = r.servers[ev.host].send408()
+			default:
+				n = r.servers[ev.host].closeConns(ev.action == "close_idle")
+			}
 			if os.Getenv("ORACLE_DEBUG") != "" {
 				fmt.Fprintf(os.Stderr, "event %s at %v: closed %d server conns\n", ev.name, time.Since(r.t0), n)
 			}

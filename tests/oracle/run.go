@@ -9,11 +9,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"sync"
 	"syscall"
@@ -42,11 +44,22 @@ type run struct {
 	leaks      []*http.Response
 	transports []*http.Transport
 	latencies  []time.Duration // of ok requests: the probe's req_done records
+	inFlight   map[*inflight]bool
 }
+
+// inflight is one request an [event] cancel may end: its load, its phase
+// (httptrace and the dial hook move it) and its context's cancel.
+type inflight struct {
+	load   int
+	phase  string // waiting, dialing, awaiting_headers, done
+	cancel context.CancelFunc
+}
+
+type inflightKey struct{}
 
 func newRun(sc *scenario, scale float64, seed int64, cert tls.Certificate, roots *x509.CertPool) *run {
 	r := &run{sc: sc, scale: scale, seed: seed, cert: cert, roots: roots, byAddr: map[string]int{},
-		downs: map[int][][2]time.Time{}}
+		downs: map[int][][2]time.Time{}, inFlight: map[*inflight]bool{}}
 	// Observe runs under the probe's lock; latencies are read after Stop.
 	r.p = probe.New(probe.Options{Observe: func(ev probe.Event) {
 		if ev.Kind == probe.ReqDone {
@@ -113,6 +126,9 @@ func (dialTimeoutError) Temporary() bool { return true }
 // a slow connect.
 func (r *run) dial(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error) {
 	h := r.byAddr[addr]
+	if f, ok := ctx.Value(inflightKey{}).(*inflight); ok {
+		r.setPhase(f, "dialing") // its own dial (the ctx keeps its values when detached)
+	}
 	now := time.Now()
 	lat := r.dur(r.sc.hosts[h].dialLatency)
 	var err error
@@ -144,8 +160,12 @@ func (r *run) request(l *loadSpec, cl *http.Client, spawned bool) bool {
 		r.doneStarting(spawned)
 		return false
 	}
-	req, _ := http.NewRequest("GET", r.servers[l.host].url, nil)
+	req, f := r.newRequest(l)
 	resp, err := cl.Do(req)
+	r.setPhase(f, "done")
+	r.mu.Lock()
+	delete(r.inFlight, f)
+	r.mu.Unlock()
 	r.doneStarting(spawned)
 	if err != nil {
 		return true
@@ -166,6 +186,66 @@ func (r *run) request(l *loadSpec, cl *http.Client, spawned bool) bool {
 		r.mu.Unlock()
 	}
 	return true
+}
+
+// newRequest: the load's method, body (a byte slice: GetBody set), Idempotency-Key and
+// Close, on a context an [event] cancel can end, traced for its phase.
+func (r *run) newRequest(l *loadSpec) (*http.Request, *inflight) {
+	var body *bytes.Reader
+	if l.reqBody > 0 {
+		body = bytes.NewReader(make([]byte, l.reqBody))
+	}
+	var req *http.Request
+	if body != nil {
+		req, _ = http.NewRequest(l.method, r.servers[l.host].url, body)
+	} else {
+		req, _ = http.NewRequest(l.method, r.servers[l.host].url, nil)
+	}
+	if l.idemKey {
+		req.Header.Set("Idempotency-Key", "oracle")
+	}
+	req.Close = l.reqClose
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &inflight{load: l.index, phase: "waiting", cancel: cancel}
+	ctx = context.WithValue(ctx, inflightKey{}, f)
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { r.setPhase(f, "writing") },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { r.setPhase(f, "awaiting_headers") },
+		GotFirstResponseByte: func() { r.setPhase(f, "reading") },
+	})
+	r.mu.Lock()
+	r.inFlight[f] = true
+	r.mu.Unlock()
+	return req.WithContext(ctx), f
+}
+
+func (r *run) setPhase(f *inflight, phase string) {
+	r.mu.Lock()
+	if f.phase != "done" {
+		f.phase = phase
+	}
+	r.mu.Unlock()
+}
+
+// cancelLoad: [event] cancel: the load's requests in flight in the phase named.
+func (r *run) cancelLoad(load int, phase string) int {
+	r.mu.Lock()
+	var victims []*inflight
+	for f := range r.inFlight {
+		if f.load != load || f.phase == "done" || f.phase == "reading" {
+			continue
+		}
+		match := phase == "any" || f.phase == phase ||
+			(phase == "waiting" && f.phase == "dialing")
+		if match {
+			victims = append(victims, f)
+		}
+	}
+	r.mu.Unlock()
+	for _, f := range victims {
+		f.cancel()
+	}
+	return len(victims)
 }
 
 func (r *run) doneStarting(spawned bool) {

@@ -44,6 +44,8 @@ type hostSpec struct {
 	service           serviceTime
 	serverIdleTimeout time.Duration
 	serverMaxRequests int
+	rtt               time.Duration // transit: sends, closes and arrivals take rtt/2
+	closeAfterResp    bool          // keep-alive promised, then the hang-up
 }
 
 type loadKind int
@@ -69,6 +71,11 @@ type loadSpec struct {
 	newPerReq   bool
 	line        int
 	hostName    string
+	method      string // GET unless said
+	idemKey     bool   // an Idempotency-Key header
+	reqBody     int    // bytes of request body (a byte slice: GetBody is set)
+	reqClose    bool   // Request.Close
+	index       int    // its place in scenario.loads
 }
 
 type eventSpec struct {
@@ -76,10 +83,14 @@ type eventSpec struct {
 	at       time.Duration
 	host     int
 	hostName string
-	action   string // close_idle, restart, down
+	action   string // close_idle, restart, down, send_408; the client's: close_idle_connections, cancel
 	dur      time.Duration
 	line     int
+	load     int    // cancel: the load
+	phase    string // cancel: any, dialing, waiting, awaiting_headers
 }
+
+func clientAction(a string) bool { return a == "close_idle_connections" || a == "cancel" }
 
 // transportSpec holds the [transport] fields; "set" records which were given
 // so the base (default or zero) fills the rest.
@@ -457,6 +468,10 @@ func (s *scenario) readHost(sec *iniSection) error {
 			h.serverIdleTimeout, err = parseNonNegDur(e.value)
 		case "server_max_requests":
 			h.serverMaxRequests, err = parseInt(e.value, false)
+		case "rtt":
+			h.rtt, err = parseNonNegDur(e.value)
+		case "close_after_response":
+			h.closeAfterResp, err = parseBool(e.value)
 		default:
 			return s.unknown(sec, e)
 		}
@@ -480,12 +495,14 @@ func (s *scenario) hostIndex(name string) int {
 // loadKeyKinds says which load kinds accept a key; nil means all kinds.
 var loadKeyKinds = map[string][]loadKind{
 	"host": nil, "workers": nil, "rate": nil, "count": nil, "start": nil, "stop": nil,
-	"body": nil, "client": nil,
-	"think": {loadWorkers}, "requests": {loadWorkers}, "arrival": {loadRate},
+	"body": nil, "client": nil, "method": nil, "idempotency_key": nil, "request_body": nil,
+	"request_close": nil,
+	"think":         {loadWorkers}, "requests": {loadWorkers}, "arrival": {loadRate},
 }
 
 func (s *scenario) readLoad(sec *iniSection) error {
-	l := &loadSpec{name: sec.name, host: -1, body: "close", stop: s.duration, line: sec.line}
+	l := &loadSpec{name: sec.name, host: -1, body: "close", stop: s.duration, line: sec.line,
+		method: "GET"}
 	kinds := 0
 	for _, e := range sec.entries {
 		var err error
@@ -545,6 +562,19 @@ func (s *scenario) readLoad(sec *iniSection) error {
 				err = fmt.Errorf("client must be shared or new_per_request")
 			}
 			l.newPerReq = e.value == "new_per_request"
+		case "method":
+			switch e.value {
+			case "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE":
+				l.method = e.value
+			default:
+				err = fmt.Errorf("method must be GET, POST, PUT, PATCH, DELETE, OPTIONS or TRACE")
+			}
+		case "idempotency_key":
+			l.idemKey, err = parseBool(e.value)
+		case "request_body":
+			l.reqBody, err = parseInt(e.value, false)
+		case "request_close":
+			l.reqClose, err = parseBool(e.value)
 		}
 		if err != nil {
 			return s.errAt(e.line, err)
@@ -553,12 +583,13 @@ func (s *scenario) readLoad(sec *iniSection) error {
 	if l.host < 0 {
 		return &inputError{s.file, sec.line, fmt.Sprintf("[load %s] needs host", sec.name)}
 	}
+	l.index = len(s.loads)
 	s.loads = append(s.loads, l)
 	return nil
 }
 
 func (s *scenario) readEvent(sec *iniSection) error {
-	ev := &eventSpec{name: sec.name, host: -1, at: -1, line: sec.line}
+	ev := &eventSpec{name: sec.name, host: -1, at: -1, line: sec.line, load: -1, phase: "any"}
 	for _, e := range sec.entries {
 		var err error
 		switch e.key {
@@ -570,10 +601,28 @@ func (s *scenario) readEvent(sec *iniSection) error {
 				err = fmt.Errorf("[event %s] names a missing [host %s]", sec.name, e.value)
 			}
 		case "action":
-			if e.value != "close_idle" && e.value != "restart" && e.value != "down" {
-				err = fmt.Errorf("action must be close_idle, restart or down")
+			switch e.value {
+			case "close_idle", "restart", "down", "send_408", "close_idle_connections", "cancel":
+			default:
+				err = fmt.Errorf("action must be close_idle, restart, down, send_408, close_idle_connections or cancel")
 			}
 			ev.action = e.value
+		case "load":
+			for i, l := range s.loads {
+				if l.name == e.value {
+					ev.load = i
+				}
+			}
+			if ev.load < 0 {
+				err = fmt.Errorf("[event %s] names a missing [load %s]", sec.name, e.value)
+			}
+		case "phase":
+			switch e.value {
+			case "any", "dialing", "waiting", "awaiting_headers":
+			default:
+				err = fmt.Errorf("phase must be any, dialing, waiting or awaiting_headers")
+			}
+			ev.phase = e.value
 		case "for":
 			ev.dur, err = parseNonNegDur(e.value)
 		default:
@@ -586,8 +635,10 @@ func (s *scenario) readEvent(sec *iniSection) error {
 	switch {
 	case ev.at < 0:
 		return &inputError{s.file, sec.line, fmt.Sprintf("[event %s] needs at", sec.name)}
-	case ev.host < 0:
+	case ev.host < 0 && !clientAction(ev.action):
 		return &inputError{s.file, sec.line, fmt.Sprintf("[event %s] needs host", sec.name)}
+	case ev.action == "cancel" && ev.load < 0:
+		return &inputError{s.file, sec.line, fmt.Sprintf("[event %s] needs load", sec.name)}
 	case ev.action == "":
 		return &inputError{s.file, sec.line, fmt.Sprintf("[event %s] needs action", sec.name)}
 	case (ev.action == "down") != (ev.dur > 0 || hasKey(sec, "for")):

@@ -1,6 +1,7 @@
 // server.go: one real http.Server per [host] on 127.0.0.1:0, emulating the
-// host's tls_latency, service_time, server_idle_timeout, server_max_requests
-// and the close_idle / restart events. It must not count client-side figures:
+// host's tls_latency, service_time, server_idle_timeout, server_max_requests,
+// rtt (transit time, plain TCP), close_after_response and the close_idle /
+// restart / send_408 events. It must not count client-side figures:
 // it only tells the run which client connection the server closed first.
 package main
 
@@ -74,12 +75,22 @@ func selfSigned() (tls.Certificate, *x509.CertPool, error) {
 
 // srvConn delays the server's first read by tls_latency (so the handshake
 // takes that long) and reports a server-initiated close before it happens.
+// With rtt (transit time, plain TCP) it also holds back each write by rtt/2
+// and takes what it reads as arriving rtt/2 later, and it keeps the idle
+// timeout itself (http.Server's IdleTimeout is off then): the timeout's
+// close happens when its FIN must reach the client (write done + idle), and a
+// request read within rtt of it reached the server, in its own time, after
+// the close: it is dropped and the conn closes then (the stale-connection
+// race, as sim/real/server_conn.c does it).
 type srvConn struct {
 	net.Conn
 	h         *hostServer
 	delay     time.Duration
 	firstRead sync.Once
 	closeOnce sync.Once
+
+	mu        sync.Mutex
+	idleUntil time.Time // rtt mode: when the idle close's FIN is due (zero: not idle)
 }
 
 func (c *srvConn) Read(b []byte) (int, error) {
@@ -88,7 +99,49 @@ func (c *srvConn) Read(b []byte) (int, error) {
 			sleepFor(c.delay)
 		}
 	})
-	return c.Conn.Read(b)
+	rtt := scaleDur(c.h.spec.rtt, c.h.scale)
+	if rtt == 0 || c.h.spec.tls {
+		return c.Conn.Read(b)
+	}
+	c.mu.Lock()
+	until := c.idleUntil
+	c.mu.Unlock()
+	if !until.IsZero() {
+		c.Conn.SetReadDeadline(until)
+	}
+	n, err := c.Conn.Read(b)
+	if !until.IsZero() {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return 0, io.EOF // the idle timeout: the server closes now
+		}
+		if n > 0 && !time.Now().Before(until.Add(-rtt)) {
+			sleepUntil(until) // lost: it arrived after the close
+			return 0, io.EOF
+		}
+		c.Conn.SetReadDeadline(time.Time{})
+		c.mu.Lock()
+		c.idleUntil = time.Time{}
+		c.mu.Unlock()
+	}
+	if n > 0 {
+		sleepFor(rtt / 2) // the request reaches the server half an rtt after it was sent
+	}
+	return n, err
+}
+
+func (c *srvConn) Write(b []byte) (int, error) {
+	rtt := scaleDur(c.h.spec.rtt, c.h.scale)
+	if rtt == 0 || c.h.spec.tls {
+		return c.Conn.Write(b)
+	}
+	sleepFor(rtt / 2)
+	n, err := c.Conn.Write(b)
+	if idle := scaleDur(c.h.spec.serverIdleTimeout, c.h.scale); idle > 0 {
+		c.mu.Lock()
+		c.idleUntil = time.Now().Add(idle)
+		c.mu.Unlock()
+	}
+	return n, err
 }
 
 func (c *srvConn) mark() {
@@ -145,7 +198,7 @@ func startHost(spec *hostSpec, idx int, seed int64, scale float64, cert tls.Cert
 	h.url = scheme + "://" + h.addr + "/"
 	h.srv = &http.Server{
 		Handler:      http.HandlerFunc(h.serve),
-		IdleTimeout:  scaleDur(spec.serverIdleTimeout, scale),
+		IdleTimeout:  serverIdleTimeout(spec, scale),
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:     log.New(io.Discard, "", 0),
 		ConnState:    h.connState,
@@ -155,6 +208,14 @@ func startHost(spec *hostSpec, idx int, seed int64, scale float64, cert tls.Cert
 	}
 	go h.srv.Serve(ln)
 	return h, nil
+}
+
+// serverIdleTimeout: http.Server's own, unless srvConn keeps it (rtt on plain TCP).
+func serverIdleTimeout(spec *hostSpec, scale float64) time.Duration {
+	if spec.rtt > 0 && !spec.tls {
+		return 0
+	}
+	return scaleDur(spec.serverIdleTimeout, scale)
 }
 
 func (h *hostServer) connState(c net.Conn, st http.ConnState) {
@@ -177,13 +238,48 @@ var filler = make([]byte, bodySize)
 
 func (h *hostServer) serve(w http.ResponseWriter, r *http.Request) {
 	cc := r.Context().Value(connCountKey).(*connCounter)
-	cc.n++ // one request at a time per HTTP/1 conn
+	cc.n++                      // one request at a time per HTTP/1 conn
+	io.Copy(io.Discard, r.Body) // the whole body before the answer, as the loopback servers do
 	sleepFor(h.sample())
+	if h.spec.closeAfterResp {
+		h.hangUp(w)
+		return
+	}
 	if m := h.spec.serverMaxRequests; m > 0 && cc.n >= m {
 		w.Header().Set("Connection", "close")
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(bodySize))
 	w.Write(filler)
+}
+
+// hangUp: close_after_response: a keep-alive response (no Connection: close),
+// then the close at once (TestTransportIssue10457's handler).
+func (h *hostServer) hangUp(w http.ResponseWriter) {
+	conn, bufrw, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	bufrw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(bodySize) + "\r\n\r\n")
+	bufrw.Write(filler)
+	bufrw.Flush()
+	conn.Close()
+}
+
+// send408 writes a 408 on every idle conn and closes it (TestTransportIgnores408).
+func (h *hostServer) send408() int {
+	h.mu.Lock()
+	var victims []net.Conn
+	for c, st := range h.conns {
+		if st == http.StateIdle {
+			victims = append(victims, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range victims {
+		c.Write([]byte("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
+		c.Close()
+	}
+	return len(victims)
 }
 
 // closeConns closes the server side of every conn (restart) or of the
