@@ -52,8 +52,8 @@ agree tests/scenarios/13-early-close.ini 0.2 same
 #     replays 7,600 TLS requests: too heavy for a loopback check.)
 for f in scenarios/[0-9][0-9]-*.ini; do
 	case "$f" in
-	*/13-*|*/17-*|*/19-*|*/20-*) continue ;;
-	*/16-*) want="same close" ;;
+	*/13-*|*/17-*|*/19-*|*/20-*|*/21-*) continue ;; # 21: its 10 ms race window is 1 ms here (1d runs the race)
+	*/16-*|*/22-*) want="same close" ;; # 22: a slower real round trims a few requests
 	*) want="same" ;;
 	esac
 	d=$(sed -n 's/^duration *= *\([0-9.]*\)s$/\1/p' "$f" | head -1)
