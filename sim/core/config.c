@@ -22,6 +22,7 @@ struct transport_config transport_config_default(void)
 	    .IdleConnTimeout = 90 * PS_SEC,
 	    .TLSHandshakeTimeout = 10 * PS_SEC,
 	    .DialTimeout = 30 * PS_SEC,
+	    .ForceAttemptHTTP2 = true,
 	};
 	return t;
 }

@@ -33,6 +33,9 @@ struct transport_config {
 	ps_time TLSHandshakeTimeout;
 	ps_time ResponseHeaderTimeout;
 	ps_time DialTimeout; /* net.Dialer.Timeout of the Transport's dialer */
+	/* H1: the Transport has a custom TLSClientConfig and DialContext (its RootCAs and
+	 * dialer, as any client of a private server), so it speaks HTTP/2 only with this. */
+	bool ForceAttemptHTTP2;
 };
 
 enum dist_kind { DIST_CONST, DIST_EXP, DIST_UNIFORM };

@@ -66,6 +66,7 @@ static void gauge(struct counter *c, uint32_t host, size_t field, size_t peak, i
 #define PEAK_OF_idle    offsetof(struct counts, peak_idle)
 #define PEAK_OF_waiting offsetof(struct counts, peak_waiting)
 #define PEAK_OF_active  offsetof(struct counts, peak_active)
+#define PEAK_OF_streams offsetof(struct counts, peak_streams)
 #define PEAK_OF_dialing NO_PEAK
 #define PEAK_OF_leaked  NO_PEAK
 #define GAUGE(c, host, name, delta)                                                                \
@@ -122,6 +123,8 @@ static void on_conn_closed(struct counter *c, const struct ps_event *ev)
 	add(c, ev->host, offsetof(struct counts, closes) + (size_t)category * sizeof(int64_t), 1);
 	if (ev->flags & EVF_LEAKED)
 		GAUGE(c, ev->host, leaked, -1);
+	if (ev->flags & EVF_H2) /* the streams that die with an HTTP/2 conn */
+		GAUGE(c, ev->host, streams, -(int)ev->value);
 }
 
 static void on_got_conn(struct counter *c, const struct ps_event *ev)
@@ -131,6 +134,8 @@ static void on_got_conn(struct counter *c, const struct ps_event *ev)
 		GAUGE(c, ev->host, waiting, -1);
 	if (ev->flags & EVF_REUSED)
 		COUNT(c, ev->host, reused);
+	if (ev->flags & EVF_H2)
+		GAUGE(c, ev->host, streams, 1);
 	if (*s != CG_ACTIVE) {
 		enter_state(c, ev, CG_ACTIVE);
 		GAUGE(c, ev->host, active, 1);
@@ -208,6 +213,9 @@ void counter_on_event(struct counter *c, const struct ps_event *ev)
 		break;
 	case EV_BODY_LEAKED:
 		GAUGE(c, ev->host, leaked, 1);
+		break;
+	case EV_STREAM_END:
+		GAUGE(c, ev->host, streams, -1);
 		break;
 	case EV_RUN_END:
 		on_run_end(c);

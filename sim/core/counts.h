@@ -25,8 +25,8 @@ struct counts {
 	int64_t dials, dial_failures, tls_handshakes, reused, permit_waits;
 	int64_t closed, closes[R_CLOSE_CATEGORY_COUNT];
 	/* gauges, and their peaks */
-	int64_t open, dialing, active, idle, waiting, leaked;
-	int64_t peak_open, peak_idle, peak_waiting, peak_active;
+	int64_t open, dialing, active, idle, waiting, leaked, streams;
+	int64_t peak_open, peak_idle, peak_waiting, peak_active, peak_streams;
 };
 
 struct counter {

@@ -33,6 +33,12 @@ enum {
 	RULE_T4,
 	RULE_B1,
 	RULE_C1,
+	RULE_H2,
+	RULE_H3,
+	RULE_H4,
+	RULE_H6,
+	RULE_H7,
+	RULE_H8,
 	RULE_COUNT
 };
 
@@ -79,6 +85,24 @@ static const struct ev_rule rules[RULE_COUNT] = {
                  "the default 0 means 2: a burst wider than that dials again every time and "
                  "leaves TIME_WAIT",
                  true},
+    [RULE_H2] = {"H2", "http2clientConnPool.getClientConn",
+                 "HTTP/2: a conn of the host has a free stream: the request takes it at once",
+                 "one conn multiplexes every request, up to the server's stream limit", true},
+    [RULE_H3] = {"H3", "http2clientConnPool.addConnIfNeeded",
+                 "HTTP/2: the pool already had a conn with a free stream: the new one is closed",
+                 "requests that all missed at once each dialed; only one conn is kept", true},
+    [RULE_H4] = {"H4", "Transport.tryPutIdleConn",
+                 "HTTP/2: the new conn is handed to every waiting request",
+                 "it stays in the idle list while in use, for requests to come", true},
+    [RULE_H6] = {"H6", "http2ClientConn.forgetStreamID",
+                 "HTTP/2: a stream ended (response read, or body closed: a reset)",
+                 "the conn stays; with no stream left its idle timer runs", false},
+    [RULE_H7] = {"H7", "http2ClientConn.closeIfIdle",
+                 "HTTP/2: the conn had no stream for IdleConnTimeout: it is closed",
+                 "its pconn stays listed (and holds its permit) until a request finds it", true},
+    [RULE_H8] = {"H8", "http2ClientConn readLoop cleanup",
+                 "HTTP/2: the server closed the conn: every stream in flight fails",
+                 "a hard close is not retried (io.ErrUnexpectedEOF)", true},
     [RULE_P8_IDLE] = {"P8", "Transport.tryPutIdleConn",
                       "the conn goes back into its host's idle list (newest at the end)",
                       "the next request to this host will take it (G2c)", false},
@@ -183,7 +207,11 @@ static int rule_index(const struct ps_event *ev)
 	case EV_PERMIT_WAIT:
 		return RULE_G4_WAIT;
 	case EV_REQ_GOT_CONN:
+		if (ev->flags & EVF_H2)
+			return (ev->flags & EVF_WAITED) ? RULE_H4 : RULE_H2;
 		return (ev->flags & EVF_WAS_IDLE) ? RULE_G2C : RULE_G5;
+	case EV_STREAM_END:
+		return RULE_H6;
 	case EV_REQ_RETRY:
 		return RULE_S3;
 	case EV_REQ_FAILED:
@@ -195,10 +223,16 @@ static int rule_index(const struct ps_event *ev)
 	case EV_CONN_READY:
 		return RULE_G6;
 	case EV_CONN_IDLE:
-		return RULE_P8_IDLE;
+		return (ev->flags & EVF_H2) ? RULE_H6 : RULE_P8_IDLE;
 	case EV_CONN_HANDOFF:
 		return RULE_P5;
 	case EV_CONN_CLOSED:
+		if (ev->reason == R_H2_UNNEEDED)
+			return RULE_H3;
+		if ((ev->flags & EVF_H2) && ev->reason == R_IDLE_TIMEOUT)
+			return RULE_H7;
+		if ((ev->flags & EVF_H2) && ev->value > 0)
+			return RULE_H8;
 		return closed_rule((enum ev_reason)ev->reason);
 	case EV_SERVER_ACTION:
 		if (ev->value == CLIENT_CLOSE_IDLE_CONNECTIONS)

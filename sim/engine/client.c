@@ -328,7 +328,9 @@ static void on_got_conn(struct client *c, const struct ps_event *ev)
 	struct request *rq = &c->reqs[r];
 	struct conn_side *cs = conn_side(c, ev->conn);
 	des_cancel(c->des, &cs->idle_timer);
-	cs->req = r;
+	bool stream = (ev->flags & EVF_H2) != 0; /* many requests share the conn (H4) */
+	if (!stream)
+		cs->req = r;
 	rq->want = PS_NONE;
 	rq->conn = ev->conn;
 	rq->state = REQ_EXCHANGE;
@@ -337,7 +339,10 @@ static void on_got_conn(struct client *c, const struct ps_event *ev)
 		rq->header_timer =
 		    schedule(c, ps_time_add(now_of(c), c->sc->transport.ResponseHeaderTimeout),
 		             T_HEADER_TIMEOUT, r, rq->id);
-	c->net->send(c->net_ctx, ev->conn, rq->host, rq->load);
+	if (stream)
+		c->net->send_stream(c->net_ctx, ev->conn, rq->host, rq->load, r, rq->id);
+	else
+		c->net->send(c->net_ctx, ev->conn, rq->host, rq->load);
 }
 
 static void on_conn_closed(struct client *c, struct ps_event *ev)
@@ -506,6 +511,48 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close)
 	client_flush(c);
 }
 
+/*
+ * h2_conn_broken (H8): the server closed an HTTP/2 conn. Its streams in
+ * flight fail (io.ErrUnexpectedEOF matches no retry rule); a leaked body's
+ * stream dies with the conn too, unnoticed until its Client.Timeout.
+ */
+static void h2_conn_broken(struct client *c, uint32_t conn, enum ev_reason why)
+{
+	for (uint32_t r = 0; r < slots_used(&c->req_slots) && pool_conn_streams(c->pool, conn) > 0;
+	     r++) {
+		struct request *rq = &c->reqs[r];
+		if (rq->state != REQ_EXCHANGE || rq->conn != conn)
+			continue;
+		des_cancel(c->des, &rq->header_timer);
+		rq->conn = PS_NONE;
+		finish_failed(c, r, R_CONN_BROKEN, 0);
+	}
+	pool_closeConn(c->pool, now_of(c), conn, why);
+	client_flush(c);
+}
+
+void client_on_stream_response(struct client *c, uint32_t conn, uint32_t r, uint32_t id)
+{
+	if (r >= slots_used(&c->req_slots) || c->reqs[r].id != id ||
+	    c->reqs[r].state != REQ_EXCHANGE || c->reqs[r].conn != conn ||
+	    !pool_conn_is_h2(c->pool, conn))
+		return;
+	struct request *rq = &c->reqs[r];
+	des_cancel(c->des, &rq->header_timer);
+	enum body_mode body = c->sc->loads[rq->load].body;
+	if (body == BODY_LEAK) { /* B1: the stream stays open, its slot taken (H10) */
+		rq->state = REQ_LEAKED;
+		struct ps_event ev = req_event(c, EV_BODY_LEAKED, r);
+		push(c, &ev);
+		worker_continue(c, rq->worker);
+		client_flush(c);
+		return;
+	}
+	pool_readLoopDone(c->pool, now_of(c), conn, false, body != BODY_EARLY_CLOSE);
+	finish_ok(c, r);
+	client_flush(c);
+}
+
 void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
                            bool nothing_written)
 {
@@ -513,6 +560,10 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
 	uint32_t r = cs->req;
 	if (!pool_conn_is_open(c->pool, conn))
 		return;
+	if (pool_conn_is_h2(c->pool, conn)) {
+		h2_conn_broken(c, conn, why);
+		return;
+	}
 	if (r != PS_NONE && c->reqs[r].state == REQ_LEAKED)
 		return; /* B2: nobody reads the socket of a leaked body, so nobody notices */
 	if (r == PS_NONE || c->reqs[r].state != REQ_EXCHANGE) {
@@ -635,7 +686,11 @@ static void fail_exchange(struct client *c, uint32_t r, enum ev_reason why)
 {
 	uint32_t conn = release_conn(c, r);
 	finish_failed(c, r, why, 0);
-	pool_closeConn(c->pool, now_of(c), conn, why);
+	if (pool_conn_is_h2(c->pool, conn))
+		pool_streamDone(c->pool, now_of(c),
+		                conn); /* H10: the stream is reset, not the conn */
+	else
+		pool_closeConn(c->pool, now_of(c), conn, why);
 }
 
 /* T4: Client.Timeout ends the request in whatever phase it is. */
@@ -791,9 +846,18 @@ struct client *client_create(const struct scenario *sc, struct des *des, struct 
 #ifdef POOLSIM_DEBUG
 	c->check_invariants = true; /* debug builds check the pool after every record */
 #endif
-	struct pool_config cfg = {
-	    .transport = sc->transport, .go = sc->go, .on_broken = pool_broke};
-	c->pool = pool_create(&cfg, sc->n_hosts, stream);
+	/* H1: which hosts' conns speak HTTP/2, with their servers' stream limits (the pool
+	 * copies the array). */
+	uint32_t *h2_streams = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*h2_streams));
+	for (uint32_t h = 0; h2_streams && h < sc->n_hosts; h++)
+		if (scenario_host_speaks_h2(sc, h))
+			h2_streams[h] = (uint32_t)sc->hosts[h].max_concurrent_streams;
+	struct pool_config cfg = {.transport = sc->transport,
+	                          .go = sc->go,
+	                          .h2_max_streams = h2_streams,
+	                          .on_broken = pool_broke};
+	c->pool = h2_streams ? pool_create(&cfg, sc->n_hosts, stream) : NULL;
+	free(h2_streams);
 	c->loads = calloc(sc->n_loads ? sc->n_loads : 1, sizeof(*c->loads));
 	uint64_t n_workers = 0;
 	for (uint32_t i = 0; i < sc->n_loads; i++)

@@ -27,6 +27,14 @@ struct net_ops {
 	 * Reports client_on_response, or client_on_conn_broken.
 	 */
 	void (*send)(void *net, uint32_t conn, uint32_t host, uint32_t load);
+	/*
+	 * send_stream: open one HTTP/2 stream on `conn` for request slot
+	 * `req_slot` (id `req_id`) of `load`. Reports client_on_stream_response,
+	 * or client_on_conn_broken for the whole conn. NULL: the network speaks
+	 * HTTP/1.1 only (the driver refuses h2 hosts).
+	 */
+	void (*send_stream)(void *net, uint32_t conn, uint32_t host, uint32_t load,
+	                    uint32_t req_slot, uint32_t req_id);
 	/* close: the client closes `conn` (any state). No report follows. */
 	void (*close)(void *net, uint32_t conn);
 };

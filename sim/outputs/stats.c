@@ -239,9 +239,13 @@ void stats_print_json(const struct stats *st, FILE *out)
 		print_closes(out, hc->closes);
 		fprintf(out,
 		        ",\n              \"time_wait\": %lld, \"peak_time_wait\": %lld, "
-		        "\"peak_ports\": %lld}",
+		        "\"peak_ports\": %lld",
 		        (long long)timewait_count(tw, h, st->end),
 		        (long long)tw->hosts[h].peak_time_wait, (long long)tw->hosts[h].peak_ports);
+		if (scenario_host_speaks_h2(st->sc, h)) /* peak concurrent HTTP/2 streams */
+			fprintf(out, ", \"h2\": true, \"streams\": %lld",
+			        (long long)hc->peak_streams);
+		fputc('}', out);
 	}
 	fprintf(out, "},\n  ");
 	print_closes(out, st->count.total.closes);

@@ -171,6 +171,7 @@ static const struct {
     TRANSPORT_FIELD(MaxConnsPerHost),       TRANSPORT_FIELD(IdleConnTimeout),
     TRANSPORT_FIELD(DisableKeepAlives),     TRANSPORT_FIELD(TLSHandshakeTimeout),
     TRANSPORT_FIELD(ResponseHeaderTimeout), TRANSPORT_FIELD(DialTimeout),
+    TRANSPORT_FIELD(ForceAttemptHTTP2),
 };
 
 /* apply_transport: the base's values, with every key the file gave put over them. */
@@ -186,6 +187,41 @@ static void apply_transport(struct reader *r)
 			       (const char *)&r->transport_given + transport_fields[k].offset,
 			       transport_fields[k].size);
 	sc->transport = t;
+}
+
+/*
+ * check_h2_hosts: h2 is offered in the TLS handshake, so it needs tls; and
+ * where a conn speaks HTTP/2, MaxIdleConnsPerHost does not cap anything the
+ * user can see (one conn serves every request, H4).
+ */
+static bool check_h2_hosts(struct reader *r)
+{
+	const struct scenario *sc = r->sc;
+	bool any = false;
+	for (uint32_t i = 0; i < sc->n_hosts; i++) {
+		const struct host_spec *h = &sc->hosts[i];
+		if (h->h2 && !h->tls)
+			return fail(r, h->line,
+			            "[host %s]: h2 = true needs tls = true (a server offers h2 in "
+			            "the TLS handshake, by ALPN)",
+			            h->name);
+		if (h->h2 && (h->rtt > 0 || h->server_max_requests > 0 || h->close_after_response))
+			return fail(
+			    r, h->line,
+			    "[host %s]: h2 = true does not model rtt, server_max_requests or "
+			    "close_after_response yet (docs/model.md, \"HTTP/2\")",
+			    h->name);
+		any |= scenario_host_speaks_h2(sc, i);
+	}
+	int line = r->singleton_keys[SEC_TRANSPORT].line[TK_MaxIdleConnsPerHost];
+	if (any && line) {
+		int saved = r->line;
+		r->line = line;
+		warn(r, "MaxIdleConnsPerHost has no effect on an h2 host: one HTTP/2 conn carries "
+		        "all its requests and stays listed while in use");
+		r->line = saved;
+	}
+	return true;
 }
 
 /* default_title: the file name without its directory and a trailing ".ini". */
@@ -221,6 +257,8 @@ bool finish(struct reader *r)
 		if (!check_action(r, i))
 			return false;
 	apply_transport(r); /* the progress rule reads the final Transport */
+	if (!check_h2_hosts(r))
+		return false;
 	for (uint32_t i = 0; i < sc->n_loads; i++)
 		if (!check_worker_makes_progress(r, &sc->loads[i], &r->load_extra[i].keys))
 			return false;

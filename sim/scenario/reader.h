@@ -67,6 +67,7 @@ enum {
 	TK_TLSHandshakeTimeout,
 	TK_ResponseHeaderTimeout,
 	TK_DialTimeout,
+	TK_ForceAttemptHTTP2,
 	TK_N
 };
 extern const char *const transport_keys[];
@@ -74,7 +75,19 @@ extern const char *const transport_keys[];
 enum { CK_Timeout, CK_N };
 extern const char *const client_keys[];
 
-enum { HK_TLS, HK_DIAL, HK_TLS_LAT, HK_SERVICE, HK_IDLE, HK_MAXREQ, HK_RTT, HK_CLOSE_AFTER, HK_N };
+enum {
+	HK_TLS,
+	HK_DIAL,
+	HK_TLS_LAT,
+	HK_SERVICE,
+	HK_IDLE,
+	HK_MAXREQ,
+	HK_RTT,
+	HK_CLOSE_AFTER,
+	HK_H2,
+	HK_MAX_STREAMS,
+	HK_N
+};
 extern const char *const host_keys[];
 
 enum {

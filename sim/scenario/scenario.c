@@ -108,3 +108,9 @@ void scenario_free(struct scenario *sc)
 	sc->actions = NULL;
 	sc->n_hosts = sc->n_loads = sc->n_actions = 0;
 }
+
+bool scenario_host_speaks_h2(const struct scenario *sc, uint32_t host)
+{
+	const struct host_spec *h = &sc->hosts[host];
+	return h->h2 && h->tls && sc->transport.ForceAttemptHTTP2;
+}

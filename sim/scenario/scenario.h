@@ -23,6 +23,8 @@
  * quickest path (think + fastest end), or the file is refused (docs/format.md, "Progress"). */
 #define SCENARIO_PROGRESS_MIN PS_US
 #define SCENARIO_MSG_MAX      512
+/* Go's http2 server announces 250 streams (http2defaultMaxStreams in h2_bundle.go). */
+#define H2_DEFAULT_MAX_STREAMS 250
 
 struct host_spec {
 	char name[SCENARIO_NAME_MAX];
@@ -34,7 +36,9 @@ struct host_spec {
 	int64_t server_max_requests; /* 0 = no limit */
 	bool close_after_response;   /* keep-alive promised, then the server hangs up at once */
 	ps_time rtt; /* a round trip: requests, responses, closes take half; 0 = instant */
-	int line;    /* line of the [host] header */
+	bool h2;     /* the server offers h2 in ALPN (needs tls) */
+	int64_t max_concurrent_streams; /* its SETTINGS_MAX_CONCURRENT_STREAMS */
+	int line;                       /* line of the [host] header */
 };
 
 enum load_kind { LOAD_WORKERS, LOAD_RATE, LOAD_COUNT, LOAD_REPLAY };
@@ -157,6 +161,14 @@ const char *scenario_go_name(const struct scenario *sc, char *buf, size_t size);
 
 /* scenario_scale: multiply every duration by `factor` (real mode's --time-scale). */
 void scenario_scale(struct scenario *sc, double factor);
+
+/*
+ * scenario_host_speaks_h2 (H1): the conns to `host` speak HTTP/2: the server
+ * offers h2 and the Transport attempts it. The format's Transport always has
+ * a custom TLSClientConfig (the RootCAs that trust the loopback certificate)
+ * and a custom DialContext, so without ForceAttemptHTTP2 Go stays on HTTP/1.1.
+ */
+bool scenario_host_speaks_h2(const struct scenario *sc, uint32_t host);
 
 void scenario_free(struct scenario *sc);
 

@@ -16,14 +16,22 @@ const char *const section_words[SEC_COUNT] = {
 const char *const scenario_keys[] = {"name", "duration",  "seed",           "base",
                                      "go",   "time_wait", "ephemeral_ports"};
 const char *const transport_keys[] = {
-    "MaxIdleConns",      "MaxIdleConnsPerHost", "MaxConnsPerHost",       "IdleConnTimeout",
-    "DisableKeepAlives", "TLSHandshakeTimeout", "ResponseHeaderTimeout", "DialTimeout",
+    "MaxIdleConns",          "MaxIdleConnsPerHost", "MaxConnsPerHost",
+    "IdleConnTimeout",       "DisableKeepAlives",   "TLSHandshakeTimeout",
+    "ResponseHeaderTimeout", "DialTimeout",         "ForceAttemptHTTP2",
 };
 const char *const client_keys[] = {"Timeout"};
 const char *const host_keys[] = {
-    "tls",          "dial_latency",         "tls_latency",
-    "service_time", "server_idle_timeout",  "server_max_requests",
-    "rtt",          "close_after_response",
+    "tls",
+    "dial_latency",
+    "tls_latency",
+    "service_time",
+    "server_idle_timeout",
+    "server_max_requests",
+    "rtt",
+    "close_after_response",
+    "h2",
+    "max_concurrent_streams",
 };
 const char *const load_keys[] = {
     "host",         "workers",       "think",           "requests",     "rate",
@@ -129,6 +137,8 @@ static bool set_transport_key(struct reader *r, int key, const char *value)
 	                    &t->DialTimeout};
 	if (key == TK_DisableKeepAlives)
 		return get_bool(r, name, value, &t->DisableKeepAlives);
+	if (key == TK_ForceAttemptHTTP2)
+		return get_bool(r, name, value, &t->ForceAttemptHTTP2);
 	if (key <= TK_MaxConnsPerHost) {
 		if (!get_int(r, name, value, INT64_MIN, INT64_MAX, ints[key]))
 			return false;
@@ -174,6 +184,10 @@ static bool set_host_key(struct reader *r, int key, const char *value)
 		return get_time(r, name, value, &h->rtt);
 	case HK_CLOSE_AFTER:
 		return get_bool(r, name, value, &h->close_after_response);
+	case HK_H2:
+		return get_bool(r, name, value, &h->h2);
+	case HK_MAX_STREAMS: /* SETTINGS_MAX_CONCURRENT_STREAMS: 31 bits, as stream ids */
+		return get_int(r, name, value, 1, INT32_MAX, &h->max_concurrent_streams);
 	}
 	return false;
 }
@@ -477,6 +491,7 @@ static void host_defaults(struct host_spec *h)
 	h->tls_latency = 2 * PS_MS;
 	h->service_time.kind = DIST_CONST;
 	h->service_time.lo = 10 * PS_MS;
+	h->max_concurrent_streams = H2_DEFAULT_MAX_STREAMS;
 }
 
 /* grow: make room for one more element in *arr (and its side array *extra). */

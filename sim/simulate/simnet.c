@@ -39,6 +39,7 @@ enum simnet_event_type {
 	N_RESP_ARRIVE, /* a = conn, b = generation: the response reaches the client (rtt > 0) */
 	N_FIN_ARRIVE,  /* a = conn, b = generation: the server's close reaches the client (rtt > 0)
 	                */
+	N_STREAM_DONE, /* a = request slot, b = request id: an HTTP/2 stream's response */
 	N_TYPES
 };
 
@@ -58,6 +59,12 @@ struct wire {
 	bool outstanding;    /* the client sent a request whose response has not reached it */
 	bool resp_close;     /* the response on its way says Connection: close */
 	bool asked_close;    /* the request in progress said Connection: close (Request.Close) */
+	uint32_t streams;    /* HTTP/2: streams the server is working on */
+};
+
+/* Where an HTTP/2 stream runs, by request slot: its wire and that wire's generation. */
+struct stream_at {
+	uint32_t conn, gen, req_id;
 };
 
 struct simnet {
@@ -70,6 +77,8 @@ struct simnet {
 	uint32_t cap_wires;
 	struct rng *host_rng;
 	struct server_actions *actions;
+	struct stream_at *streams; /* by request slot */
+	uint32_t cap_streams;
 	/* The client's ports and TIME_WAIT, kept from the stream like any view's, so a dial can
 	 * find none free (EADDRNOTAVAIL). */
 	struct timewait ports;
@@ -141,6 +150,32 @@ static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	after(n, half_rtt(n, host), N_REQ_ARRIVE, conn);
 }
 
+/*
+ * sim_send_stream: an HTTP/2 stream reaches the server at once (h2 needs
+ * rtt = 0 for now) and is answered service_time later, concurrently with the
+ * conn's other streams. Go's http2 server stops its idle timer while a
+ * stream is open (IdleTimeout, H7's server side).
+ */
+static void sim_send_stream(void *ctx, uint32_t conn, uint32_t host, uint32_t load,
+                            uint32_t req_slot, uint32_t req_id)
+{
+	struct simnet *n = ctx;
+	struct wire *w = wire_at(n, conn);
+	if (req_slot >= n->cap_streams)
+		n->streams = grow_to_hold(n->streams, &n->cap_streams, sizeof(*n->streams),
+		                          req_slot, 64, NULL);
+	n->streams[req_slot] = (struct stream_at){.conn = conn, .gen = w->gen, .req_id = req_id};
+	if (w->server_closed)
+		return; /* lost at a closed server; the FIN tells the client */
+	des_cancel(n->des, &w->server_idle);
+	w->streams++;
+	w->served++;
+	w->busy = true;
+	ps_time service = rng_dist(&n->host_rng[host], &n->sc->hosts[host].service_time);
+	des_schedule(n->des, ps_time_add(des_now(n->des), service), n->type_base + N_STREAM_DONE,
+	             req_slot, req_id);
+}
+
 static void sim_close(void *ctx, uint32_t conn)
 {
 	struct simnet *n = ctx;
@@ -156,6 +191,7 @@ static void sim_close(void *ctx, uint32_t conn)
 static const struct net_ops simnet_net_ops = {
     .dial = sim_dial,
     .send = sim_send,
+    .send_stream = sim_send_stream,
     .close = sim_close,
 };
 
@@ -197,9 +233,32 @@ static void on_tls_done(void *ctx, uint32_t conn, uint32_t gen)
 	struct simnet *n = ctx;
 	if (!current(n, conn, gen))
 		return;
-	n->wires[conn].step = DES_NO_TIMER;
-	n->wires[conn].state = WIRE_OPEN;
+	struct wire *w = &n->wires[conn];
+	w->step = DES_NO_TIMER;
+	w->state = WIRE_OPEN;
+	const struct host_spec *h = &n->sc->hosts[w->host];
+	if (h->h2 &&
+	    h->server_idle_timeout > 0) /* the http2 server's idle timer runs from accept */
+		w->server_idle = after(n, h->server_idle_timeout, N_SERVER_IDLE, conn);
 	client_on_dial_done(n->client, conn, R_NONE);
+}
+
+/* on_stream_done: the server answers one stream; with none left its idle timer restarts. */
+static void on_stream_done(void *ctx, uint32_t req_slot, uint32_t req_id)
+{
+	struct simnet *n = ctx;
+	if (req_slot >= n->cap_streams || n->streams[req_slot].req_id != req_id)
+		return;
+	struct stream_at at = n->streams[req_slot];
+	if (!current(n, at.conn, at.gen))
+		return;
+	struct wire *w = &n->wires[at.conn];
+	const struct host_spec *h = &n->sc->hosts[w->host];
+	w->streams--;
+	w->busy = w->streams > 0;
+	if (w->streams == 0 && h->server_idle_timeout > 0)
+		w->server_idle = after(n, h->server_idle_timeout, N_SERVER_IDLE, at.conn);
+	client_on_stream_response(n->client, at.conn, req_slot, req_id);
 }
 
 /* deliver_response: the response reaches the client. */
@@ -362,6 +421,7 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	des_on(des, first_type + N_REQ_ARRIVE, on_req_arrive, n);
 	des_on(des, first_type + N_RESP_ARRIVE, on_resp_arrive, n);
 	des_on(des, first_type + N_FIN_ARRIVE, on_fin_arrive, n);
+	des_on(des, first_type + N_STREAM_DONE, on_stream_done, n);
 	return n;
 }
 
@@ -381,6 +441,7 @@ void simnet_destroy(struct simnet *n)
 	if (!n)
 		return;
 	free(n->wires);
+	free(n->streams);
 	free(n->host_rng);
 	server_actions_destroy(n->actions);
 	timewait_free(&n->ports);

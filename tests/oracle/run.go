@@ -73,14 +73,14 @@ func (r *run) dur(d time.Duration) time.Duration { return scaleDur(d, r.scale) }
 
 // newClient builds a Transport from [transport] on the chosen base, plus the
 // Client from [client], through the run's probe. HTTP/2 is off: TLSNextProto
-// is a non-nil empty map.
+// is a non-nil empty map unless a host offers h2; then ForceAttemptHTTP2
+// decides (H1: the Transport has a custom TLSClientConfig and DialContext).
 func (r *run) newClient() *http.Client {
 	t := r.sc.transport
 	dialer := &net.Dialer{Timeout: r.dur(t.DialTimeout)}
 	tr := &http.Transport{}
 	if r.sc.base == "default" {
 		dialer.KeepAlive = 30 * time.Second
-		tr.ForceAttemptHTTP2 = true
 		tr.ExpectContinueTimeout = r.dur(time.Second)
 		// Proxy stays nil: ProxyFromEnvironment never proxies 127.0.0.1 anyway.
 	}
@@ -92,7 +92,10 @@ func (r *run) newClient() *http.Client {
 	tr.ResponseHeaderTimeout = r.dur(t.ResponseHeaderTimeout)
 	tr.DisableKeepAlives = t.DisableKeepAlives
 	tr.TLSClientConfig = &tls.Config{RootCAs: r.roots}
-	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	tr.ForceAttemptHTTP2 = t.ForceAttemptHTTP2
+	if !r.sc.anyH2() { // HTTP/2 stays off unless a host offers it, as before it existed
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return r.dial(ctx, dialer, addr)
 	}

@@ -46,6 +46,8 @@ type hostSpec struct {
 	serverMaxRequests int
 	rtt               time.Duration // transit: sends, closes and arrivals take rtt/2
 	closeAfterResp    bool          // keep-alive promised, then the hang-up
+	h2                bool          // the server offers h2 by ALPN
+	maxStreams        int           // its SETTINGS_MAX_CONCURRENT_STREAMS
 }
 
 type loadKind int
@@ -99,6 +101,9 @@ type transportSpec struct {
 	IdleConnTimeout, TLSHandshakeTimeout               time.Duration
 	ResponseHeaderTimeout, DialTimeout                 time.Duration
 	DisableKeepAlives                                  bool
+	// ForceAttemptHTTP2: the Transport always has a custom TLSClientConfig and
+	// DialContext, so it speaks HTTP/2 only with this (H1).
+	ForceAttemptHTTP2 bool
 }
 
 type scenario struct {
@@ -402,7 +407,8 @@ func (s *scenario) readScenario(sec *iniSection) error {
 func (s *scenario) setTransportBase() {
 	if s.base == "default" {
 		s.transport = transportSpec{MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second, DialTimeout: 30 * time.Second}
+			TLSHandshakeTimeout: 10 * time.Second, DialTimeout: 30 * time.Second,
+			ForceAttemptHTTP2: true}
 	}
 }
 
@@ -427,6 +433,8 @@ func (s *scenario) readTransport(sec *iniSection) error {
 			t.ResponseHeaderTimeout, err = parseNonNegDur(e.value)
 		case "DialTimeout":
 			t.DialTimeout, err = parseNonNegDur(e.value)
+		case "ForceAttemptHTTP2":
+			t.ForceAttemptHTTP2, err = parseBool(e.value)
 		default:
 			return s.unknown(sec, e)
 		}
@@ -452,7 +460,7 @@ func (s *scenario) readClient(sec *iniSection) error {
 
 func (s *scenario) readHost(sec *iniSection) error {
 	h := &hostSpec{name: sec.name, dialLatency: time.Millisecond, tlsLatency: 2 * time.Millisecond,
-		service: serviceTime{kind: svcConst, a: 10 * time.Millisecond}}
+		service: serviceTime{kind: svcConst, a: 10 * time.Millisecond}, maxStreams: 250}
 	for _, e := range sec.entries {
 		var err error
 		switch e.key {
@@ -472,6 +480,13 @@ func (s *scenario) readHost(sec *iniSection) error {
 			h.rtt, err = parseNonNegDur(e.value)
 		case "close_after_response":
 			h.closeAfterResp, err = parseBool(e.value)
+		case "h2":
+			h.h2, err = parseBool(e.value)
+		case "max_concurrent_streams":
+			h.maxStreams, err = parseInt(e.value, false)
+			if err == nil && h.maxStreams < 1 {
+				err = fmt.Errorf("max_concurrent_streams must be at least 1")
+			}
 		default:
 			return s.unknown(sec, e)
 		}
@@ -651,6 +666,16 @@ func (s *scenario) readEvent(sec *iniSection) error {
 func hasKey(sec *iniSection, key string) bool {
 	for _, e := range sec.entries {
 		if e.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// anyH2: some https host offers h2.
+func (s *scenario) anyH2() bool {
+	for _, h := range s.hosts {
+		if h.tls && h.h2 {
 			return true
 		}
 	}

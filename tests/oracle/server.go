@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -176,7 +177,8 @@ func (l *srvListener) Accept() (net.Conn, error) {
 	return &srvConn{Conn: c, h: l.h, delay: l.delay}, nil
 }
 
-type connCounter struct{ n int }
+// connCounter counts a conn's requests; HTTP/2 runs them concurrently.
+type connCounter struct{ n int64 }
 
 func startHost(spec *hostSpec, idx int, seed int64, scale float64, cert tls.Certificate,
 	onServerClose func(string)) (*hostServer, error) {
@@ -190,7 +192,11 @@ func startHost(spec *hostSpec, idx int, seed int64, scale float64, cert tls.Cert
 	scheme := "http"
 	if spec.tls {
 		ln.(*srvListener).delay = scaleDur(spec.tlsLatency, scale)
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		protos := []string{"http/1.1"}
+		if spec.h2 {
+			protos = []string{"h2", "http/1.1"}
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: protos})
 		scheme = "https"
 	}
 	h.ln = ln
@@ -205,6 +211,13 @@ func startHost(spec *hostSpec, idx int, seed int64, scale float64, cert tls.Cert
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connCountKey, &connCounter{})
 		},
+	}
+	if spec.tls && spec.h2 {
+		// Go's server speaks h2 when TLSNextProto is nil (its default).
+		h.srv.TLSNextProto = nil
+		if err := setMaxConcurrentStreams(h.srv, spec.maxStreams); err != nil {
+			return nil, err
+		}
 	}
 	go h.srv.Serve(ln)
 	return h, nil
@@ -238,14 +251,14 @@ var filler = make([]byte, bodySize)
 
 func (h *hostServer) serve(w http.ResponseWriter, r *http.Request) {
 	cc := r.Context().Value(connCountKey).(*connCounter)
-	cc.n++                      // one request at a time per HTTP/1 conn
-	io.Copy(io.Discard, r.Body) // the whole body before the answer, as the loopback servers do
+	n := atomic.AddInt64(&cc.n, 1) // HTTP/2 runs a conn's requests concurrently
+	io.Copy(io.Discard, r.Body)    // the whole body before the answer, as the loopback servers do
 	sleepFor(h.sample())
 	if h.spec.closeAfterResp {
 		h.hangUp(w)
 		return
 	}
-	if m := h.spec.serverMaxRequests; m > 0 && cc.n >= m {
+	if m := h.spec.serverMaxRequests; m > 0 && n >= int64(m) {
 		w.Header().Set("Connection", "close")
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(bodySize))

@@ -43,11 +43,22 @@ static const int64_t *total_field(const struct stats *st, const char *name)
 		size_t off;
 	} fields[] = {
 #define F(x) {#x, offsetof(struct counts, x)}
-	    F(requests),       F(ok),        F(failed),
-	    F(unfinished),     F(dials),     F(dial_failures),
-	    F(tls_handshakes), F(reused),    F(closed),
-	    F(peak_open),      F(peak_idle), F(peak_waiting),
-	    F(leaked),         F(retries),   F(peak_active),
+	    F(requests),
+	    F(ok),
+	    F(failed),
+	    F(unfinished),
+	    F(dials),
+	    F(dial_failures),
+	    F(tls_handshakes),
+	    F(reused),
+	    F(closed),
+	    F(peak_open),
+	    F(peak_idle),
+	    F(peak_waiting),
+	    F(leaked),
+	    F(retries),
+	    F(peak_active),
+	    {"streams", offsetof(struct counts, peak_streams)}, /* the JSON's "streams" */
 #undef F
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
