@@ -81,7 +81,7 @@ if [ "${HARDEN_HEAVY:-1}" = 1 ]; then
 	for cmd in run real; do
 		f=$here/limits/flood.ini
 		[ "$cmd" = real ] && f=$here/harden/real-flood.ini
-		expect_rc 1 "$cmd at the live limit" timeout 120 "$bin" $cmd "$f" --json
+		expect_rc 1 "$cmd at the live limit" timeout -k 5 120 "$bin" $cmd "$f" --json
 		expect_err "stopped at .*more than 4000000 requests and conns" "$cmd at the live limit"
 		if grep -q '"stopped": "live_limit"' "$tmp/out"; then ok; else ko "$cmd live limit: no \"stopped\" in the JSON"; fi
 	done
@@ -90,11 +90,11 @@ fi
 # ---- 7. A FIFO as the scenario, or among the lessons, is refused at once, never waited on.
 mkfifo "$tmp/fifo.ini"
 for cmd in check run real; do
-	expect_rc 2 "$cmd FIFO" timeout 5 "$bin" $cmd "$tmp/fifo.ini"
+	expect_rc 2 "$cmd FIFO" timeout -k 2 5 "$bin" $cmd "$tmp/fifo.ini"
 	expect_err "not a regular file" "$cmd FIFO"
 done
 mkdir "$tmp/lessons" && cp "$tiny" "$tmp/lessons/01-tiny.ini" && mkfifo "$tmp/lessons/02-fifo.ini"
-POOLSIM_SCENARIOS=$tmp/lessons expect_rc 0 "lessons with a FIFO" timeout 5 "$bin" lessons
+POOLSIM_SCENARIOS=$tmp/lessons expect_rc 0 "lessons with a FIFO" timeout -k 2 5 "$bin" lessons
 if grep -q "02-fifo.ini.*not a regular file" "$tmp/out"; then ok; else ko "lessons FIFO: $(cat "$tmp/out")"; fi
 expect_rc 2 "lessons extra" "$bin" lessons extra
 expect_err "takes no argument" "lessons extra"
@@ -115,9 +115,9 @@ expect_rc 1 "plot to /dev/full" "$bin" run "$tiny" --plot /dev/full
 expect_err "--plot '/dev/full': the write failed" "plot to /dev/full"
 # A bad output path is refused before the run: the day-long scenario would take minutes.
 printf '[scenario]\nduration = 86400s\n[host a]\n[load w]\nhost = a\nworkers = 50\n' >"$tmp/day.ini"
-expect_rc 2 "plot to a folder" timeout 5 "$bin" run "$tmp/day.ini" --plot /
+expect_rc 2 "plot to a folder" timeout -k 2 5 "$bin" run "$tmp/day.ini" --plot /
 expect_err "--plot '/': cannot open for writing: Is a directory" "plot to a folder"
-expect_rc 2 "csv ''" timeout 5 "$bin" run "$tmp/day.ini" --csv ''
+expect_rc 2 "csv ''" timeout -k 2 5 "$bin" run "$tmp/day.ini" --csv ''
 expect_err "--csv '': cannot open for writing: the path is empty" "csv ''"
 
 # ---- fd limits: a clear message, never a negative errno or a crash.
@@ -125,6 +125,23 @@ for n in 5 6; do
 	expect_rc 1 "ulimit -n $n" sh -c 'ulimit -n "$1" && shift && exec "$@"' sh "$n" "$bin" real "$tiny" --time-scale 0.2
 	expect_err "cannot start the loopback servers: Too many open files" "ulimit -n $n"
 done
+
+# ---- 2. Out of descriptors, requests failing as fast as the progress rule allows: Ctrl-C
+# still ends real mode at once (it once spun in on_dial -> socket() for 12 minutes).
+printf '[scenario]\nduration = 60s\n[host a]\nservice_time = 0\ndial_latency = 0\n[load w]\nhost = a\nworkers = 4\nthink = 1us\n' >"$tmp/spin.ini"
+sh -c 'ulimit -n 12 && exec "$@"' sh "$bin" real "$tmp/spin.ini" --json >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+kill -INT $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.01; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	kill -KILL $pid
+	ko "real out of fds: still running 1 s after SIGINT"
+fi
+wait $pid
+rc=$?
+if [ $rc -eq 130 ] && grep -q '"stopped": "interrupted"' "$tmp/out"; then ok; else ko "real out of fds: exit $rc: $(head -c 300 "$tmp/err")"; fi
 
 # ---- 10. A file name with ESC, BEL and byte 0xFF: escaped in JSON, visible in text.
 weird=$tmp/$(printf 'e\033[31m\007x\377')

@@ -276,7 +276,7 @@ static const char *header_label(const char *line, size_t *skip)
 
 const char *cli_lesson_text(const char *path, char *buf, size_t size)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = scenario_open_regular(path);
 	char line[512];
 	bool keep = false;
 	size_t len = 0;

@@ -16,6 +16,10 @@
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	/* It runs a simulation or sockets and polls SIGINT/SIGTERM to end with a summary
+	 * (interrupt.h); the others keep the default action, so a signal ends them at once
+	 * even inside a blocking call. */
+	bool polls_signals;
 };
 
 /*
@@ -53,15 +57,15 @@ int main(int argc, char **argv)
 {
 	reserve_std_fds();
 	static const struct command commands[] = {
-	    {"run", cmd_run},     {"check", cmd_check},     {"lessons", cmd_lessons},
-	    {"real", cmd_real},   {"compare", cmd_compare}, {"watch", cmd_watch},
-	    {"sweep", cmd_sweep}, {"summary", cmd_summary}, {"import", cmd_import},
+	    {"run", cmd_run, true},          {"check", cmd_check, false},
+	    {"lessons", cmd_lessons, false}, {"real", cmd_real, true},
+	    {"compare", cmd_compare, true},  {"watch", cmd_watch, true},
+	    {"sweep", cmd_sweep, true},      {"summary", cmd_summary, false},
+	    {"import", cmd_import, false},
 	};
 	/* A reader that goes away (poolsim run --trace | head) ends us quietly, not with EPIPE
 	 * noise. */
 	signal(SIGPIPE, SIG_DFL);
-	/* Before any thread exists, so every thread inherits it (interrupt.h). */
-	interrupt_block();
 	if (argc < 2) {
 		cli_usage(stderr);
 		return PS_EXIT_USAGE;
@@ -83,6 +87,9 @@ int main(int argc, char **argv)
 					cli_usage(stdout);
 					return 0;
 				}
+			/* Before any thread exists, so every thread inherits it (interrupt.h). */
+			if (commands[i].polls_signals)
+				interrupt_block();
 			int rc = commands[i].run(argc - 2, argv + 2);
 			int wrote = stdout_written();
 			return rc ? rc : wrote;

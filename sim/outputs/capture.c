@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "scenario.h"
 
 #define FIELDS_MAX     32
 #define KEY_MAX        32
@@ -232,9 +233,10 @@ static int64_t num_or(const struct jobject *o, const char *key, int64_t dflt)
 static int each_line(struct capture *c,
                      int (*fn)(struct capture *, long, const struct jobject *, void *), void *ctx)
 {
-	FILE *f = fopen(c->path, "r");
+	FILE *f = scenario_open_regular(c->path);
 	if (!f)
-		return fail(c, 0, "cannot open: %s", strerror(errno));
+		return fail(c, 0, "cannot open: %s",
+		            errno == EINVAL ? "not a regular file" : strerror(errno));
 	char *buf = malloc(LINE_MAX_BYTES);
 	struct jobject *o = malloc(sizeof *o);
 	int rc = 0;

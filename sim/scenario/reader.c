@@ -204,6 +204,23 @@ int scenario_load_string(const char *text, const char *name, struct scenario *ou
 	return scenario_load_string_with_sets(text, name, NULL, 0, out, err);
 }
 
+FILE *scenario_open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 /* read_all: the file into a fresh buffer of at most FILE_MAX bytes; NULL with err filled. */
 static char *read_all(const char *path, size_t *len, struct scenario_error *err)
 {

@@ -134,9 +134,10 @@ struct replay_file *replay_open(const char *path, char *err, size_t err_size)
 		return NULL;
 	}
 	snprintf(f->path, sizeof f->path, "%s", path);
-	f->in = fopen(path, "r");
+	f->in = scenario_open_regular(path);
 	if (!f->in) {
-		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, err_size, "%s: cannot open: %s", path,
+		         errno == EINVAL ? "not a regular file" : strerror(errno));
 		free(f);
 		return NULL;
 	}

@@ -12,6 +12,7 @@
 #define POOLSIM_SCENARIO_H
 
 #include <limits.h>
+#include <stdio.h>
 
 #include "common.h"
 #include "config.h"
@@ -123,6 +124,11 @@ struct scenario_error {
 	int set;  /* 1-based: the --set the problem is in (then line is 0); 0 = the file */
 	char message[SCENARIO_MSG_MAX];
 };
+
+/* scenario_open_regular: fopen(path, "r") for a regular file only: a FIFO, a device or a
+ * terminal is refused at once (NULL, errno EINVAL or EISDIR), never waited on. Every file
+ * poolsim reads (scenarios, replay loads, captures, lesson texts) is opened so. */
+FILE *scenario_open_regular(const char *path);
 
 /* scenario_load: 0 on success, -1 with *err filled. On failure *out holds nothing to free. */
 int scenario_load(const char *path, struct scenario *out, struct scenario_error *err);
