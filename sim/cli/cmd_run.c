@@ -81,42 +81,6 @@ int cmd_run(int argc, char **argv)
 
 #define CHECK_MAX_PROBLEMS 50
 
-/* The whole of a regular file (already opened once by cli_load), or NULL. */
-static char *read_text(const char *path)
-{
-	/* Not a blocking fopen: a FIFO (which cli_load refused) would wait for a writer. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
-	}
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	char *text = NULL;
-	size_t len = 0, cap = 0, got;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *bigger = realloc(text, cap = cap * 2 + 8192);
-			if (!bigger) {
-				free(text);
-				fclose(f);
-				return NULL;
-			}
-			text = bigger;
-		}
-		got = fread(text + len, 1, 4096, f);
-		len += got;
-	} while (got > 0 && len < (1u << 24));
-	fclose(f);
-	text[len] = '\0';
-	return text;
-}
-
 /* Blank line `line` (1-based) of text, keeping its newline so later lines keep their numbers. */
 static bool blank_line(char *text, int line)
 {
@@ -144,7 +108,9 @@ static bool blank_line(char *text, int line)
  */
 static void report_more(const char *path)
 {
-	char *text = read_text(path);
+	struct scenario_error read_err = {0};
+	size_t len;
+	char *text = scenario_read_text(path, &len, &read_err);
 	char shown[CLI_VISIBLE_MAX];
 	int last = 0;
 	cli_visible(path, shown, sizeof shown);

@@ -221,8 +221,7 @@ FILE *scenario_open_regular(const char *path)
 	return f;
 }
 
-/* read_all: the file into a fresh buffer of at most FILE_MAX bytes; NULL with err filled. */
-static char *read_all(const char *path, size_t *len, struct scenario_error *err)
+char *scenario_read_text(const char *path, size_t *len, struct scenario_error *err)
 {
 	err->line = 0;
 	/* O_NONBLOCK: opening a FIFO or a terminal must not wait for a writer; only a regular
@@ -283,7 +282,7 @@ int scenario_load_with_sets(const char *path, const char *const *sets, int n_set
 	size_t len = 0;
 	memset(out, 0, sizeof *out);
 	memset(err, 0, sizeof *err);
-	char *text = read_all(path, &len, err);
+	char *text = scenario_read_text(path, &len, err);
 	if (!text)
 		return -1;
 	int rc = parse_text(text, len, path, sets, n_sets, out, err);

@@ -133,6 +133,13 @@ FILE *scenario_open_regular(const char *path);
 /* scenario_load: 0 on success, -1 with *err filled. On failure *out holds nothing to free. */
 int scenario_load(const char *path, struct scenario *out, struct scenario_error *err);
 
+/*
+ * scenario_read_text: the whole file, NUL-terminated, in a buffer the caller
+ * frees; NULL with err->message filled. Only a regular file of at most 1 MiB
+ * is read; a FIFO, a device or a directory is refused without waiting on it.
+ */
+char *scenario_read_text(const char *path, size_t *len, struct scenario_error *err);
+
 /* scenario_load_string: the same from memory (tests, fuzzing); `name` stands for the file name. */
 int scenario_load_string(const char *text, const char *name, struct scenario *out,
                          struct scenario_error *err);
