@@ -28,6 +28,8 @@ const char *events_flag_name(uint32_t bit)
 		return "permit";
 	case EVF_LEAKED:
 		return "leaked";
+	case EVF_H2:
+		return "h2";
 	}
 	return NULL;
 }
