@@ -40,22 +40,59 @@ void time_dist_add(struct time_dist *d, ps_time v)
 		d->exact[n] = v;
 }
 
-static int cmp_time(const void *a, const void *b)
+static ps_time median_of_three(ps_time x, ps_time y, ps_time z)
 {
-	ps_time x = *(const ps_time *)a, y = *(const ps_time *)b;
-	return (x > y) - (x < y);
+	if (x > y) {
+		ps_time t = x;
+		x = y;
+		y = t;
+	}
+	return z < x ? x : z > y ? y : z;
+}
+
+/*
+ * The value of rank k (0-based) of a[0..n), reordering a: a quickselect with a
+ * three-way partition, so equal latencies (a constant service time) cost one
+ * pass. The k-th smallest value is unique, so the result is the same as
+ * sorting's; a qsort per quantile was 40% of a short run's instructions.
+ */
+static ps_time select_rank(ps_time *a, int64_t n, int64_t k)
+{
+	int64_t lo = 0, hi = n;
+	while (hi - lo > 1) {
+		ps_time pivot = median_of_three(a[lo], a[lo + (hi - lo) / 2], a[hi - 1]);
+		int64_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			ps_time v = a[i];
+			if (v < pivot) {
+				a[i++] = a[lt];
+				a[lt++] = v;
+			} else if (v > pivot) {
+				a[i] = a[--gt];
+				a[gt] = v;
+			} else {
+				i++;
+			}
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return pivot;
+	}
+	return a[k];
 }
 
 static ps_time exact_rank(const struct time_dist *d, int64_t rank)
 {
 	int64_t n = d->hist.count;
-	ps_time *sorted = malloc((size_t)n * sizeof(*sorted));
-	if (!sorted)
+	ps_time *scratch = malloc((size_t)n * sizeof(*scratch));
+	if (!scratch)
 		return d->hist.max;
-	memcpy(sorted, d->exact, (size_t)n * sizeof(*sorted));
-	qsort(sorted, (size_t)n, sizeof(*sorted), cmp_time);
-	ps_time v = sorted[rank - 1];
-	free(sorted);
+	memcpy(scratch, d->exact, (size_t)n * sizeof(*scratch));
+	ps_time v = select_rank(scratch, n, rank - 1);
+	free(scratch);
 	return v;
 }
 
