@@ -17,6 +17,15 @@ if grep -Eq 'conn_closed +P7 .*errTooManyIdleHost' "$tmp/t3"; then ok; else ko "
 if grep -Eq 'got_conn +G2c .*was_idle' "$tmp/t3"; then ok; else ko "trace: G2c missing on an idle reuse"; fi
 "$bin" run scenarios/06-max-conns-per-host.ini --trace >"$tmp/t6"
 if grep -Eq 'permit_wait +G4 ' "$tmp/t6"; then ok; else ko "trace: G4 missing on a permit wait"; fi
+# HTTP/2 (#17): the trace marks h2 conns and names H rules; check warns that
+# MaxIdleConnsPerHost has no effect on an h2 host, and only when the file sets it.
+"$bin" run tests/scenarios/51-h2-burst-no-limit.ini --trace >"$tmp/th2" 2>&1
+if grep -Eq 'got_conn +H4 .* h2' "$tmp/th2" && grep -Eq 'conn_closed +H3 .*h2ConnNotNeeded' "$tmp/th2"; then ok; else ko "trace: H4/H3 or the h2 mark missing"; fi
+printf '[scenario]\nduration = 1s\n[transport]\nMaxIdleConnsPerHost = 10\n[host api]\ntls = true\nh2 = true\n[load l]\nhost = api\ncount = 1\n' >"$tmp/h2w.ini"
+"$bin" check "$tmp/h2w.ini" >/dev/null 2>"$tmp/h2w.err"
+if grep -q 'h2w.ini:4: MaxIdleConnsPerHost has no effect on an h2 host' "$tmp/h2w.err"; then ok; else ko "check: no MaxIdleConnsPerHost warning on an h2 host: $(cat "$tmp/h2w.err")"; fi
+"$bin" check tests/scenarios/51-h2-burst-no-limit.ini >/dev/null 2>"$tmp/h2n.err"
+if [ ! -s "$tmp/h2n.err" ]; then ok; else ko "check warns on an h2 file without MaxIdleConnsPerHost: $(cat "$tmp/h2n.err")"; fi
 
 # check FILE...: every file is checked and every bad one reported; status 2 if any is bad.
 printf '[scenario]\nduration = 1s\nbogus = 1\n' >"$tmp/bad1.ini"

@@ -32,7 +32,7 @@ static void key_duration(FILE *out, const char *sep, const char *key, ps_time t)
 	fprintf(out, "%s\"%s\": \"%s\"", sep, key, format_duration(t, d, sizeof d));
 }
 
-static void print_transport(const struct transport_config *t, FILE *out)
+static void print_transport(const struct transport_config *t, bool any_h2, FILE *out)
 {
 	fprintf(out,
 	        "{\"MaxIdleConns\": %lld, \"MaxIdleConnsPerHost\": %lld, \"MaxConnsPerHost\": "
@@ -44,6 +44,9 @@ static void print_transport(const struct transport_config *t, FILE *out)
 	key_duration(out, ", ", "TLSHandshakeTimeout", t->TLSHandshakeTimeout);
 	key_duration(out, ", ", "ResponseHeaderTimeout", t->ResponseHeaderTimeout);
 	key_duration(out, ", ", "DialTimeout", t->DialTimeout);
+	if (any_h2) /* it matters only where a host offers h2 (H1) */
+		fprintf(out, ", \"ForceAttemptHTTP2\": %s",
+		        t->ForceAttemptHTTP2 ? "true" : "false");
 	fputc('}', out);
 }
 
@@ -59,6 +62,9 @@ static void print_host(const struct host_spec *h, FILE *out)
 	fprintf(out, ", \"server_max_requests\": %lld", (long long)h->server_max_requests);
 	if (h->rtt > 0) /* keys beyond the contract's appear only when set */
 		key_duration(out, ", ", "rtt", h->rtt);
+	if (h->h2)
+		fprintf(out, ", \"h2\": true, \"max_concurrent_streams\": %lld",
+		        (long long)h->max_concurrent_streams);
 	fputc('}', out);
 }
 
@@ -129,7 +135,10 @@ void settings_print_json(const struct scenario *sc, FILE *out, const char *inden
 	        (unsigned long long)sc->seed, sc->base_zero ? "zero" : "default",
 	        scenario_go_key(sc, go, sizeof go), sc->go % 100);
 	fprintf(out, "%s  \"transport\": ", indent);
-	print_transport(&sc->transport, out);
+	bool any_h2 = false;
+	for (uint32_t h = 0; h < sc->n_hosts; h++)
+		any_h2 |= sc->hosts[h].h2;
+	print_transport(&sc->transport, any_h2, out);
 	fprintf(out, ",\n%s  \"client\": {", indent);
 	key_duration(out, "", "Timeout", sc->client_timeout);
 	fprintf(out, "},\n%s  \"hosts\": {", indent);
