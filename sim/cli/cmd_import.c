@@ -16,112 +16,10 @@
 #include <string.h>
 
 #include "capture.h"
+#include "capture_fit.h"
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-
-#define IMPORT_SLOTS 65536 /* by req or conn number mod this, as the summary's reader */
-
-struct mean {
-	double sum, sum_sq;
-	int64_t n;
-};
-
-static void mean_add(struct mean *m, double v)
-{
-	m->sum += v;
-	m->sum_sq += v * v;
-	m->n++;
-}
-
-static double mean_of(const struct mean *m)
-{
-	return m->n ? m->sum / (double)m->n : 0;
-}
-
-struct arrival {
-	ps_time start, service; /* service -1: not measured (the request failed or never ended) */
-};
-
-struct host_fit {
-	struct mean dial, tls, service;
-	double service_min;
-	bool tls_seen;
-	struct arrival *arrivals;
-	int64_t n_arrivals, cap;
-};
-
-struct importer {
-	const struct scenario *sc;
-	struct host_fit *hosts;
-	ps_time *conn_t;  /* per conn slot: dial_start, then tls_start */
-	uint8_t *conn_ph; /* 0 none, 1 dialing, 2 in TLS */
-	ps_time *req_t;   /* per request: got_conn */
-	int64_t *req_at;  /* per request: its arrival's index in its host's list */
-	int64_t arrivals;
-	bool out_of_memory;
-};
-
-static void on_record(void *ctx, const struct ps_event *ev)
-{
-	struct importer *im = ctx;
-	if (ev->host >= im->sc->n_hosts)
-		return;
-	struct host_fit *h = &im->hosts[ev->host];
-	uint32_t cs = ev->conn % IMPORT_SLOTS, rs = ev->req % IMPORT_SLOTS;
-	switch (ev->kind) {
-	case EV_REQ_START:
-		if (h->n_arrivals == h->cap) {
-			int64_t cap = h->cap ? h->cap * 2 : 256;
-			struct arrival *a = realloc(h->arrivals, (size_t)cap * sizeof *a);
-			if (!a) {
-				im->out_of_memory = true;
-				return;
-			}
-			h->arrivals = a;
-			h->cap = cap;
-		}
-		im->req_at[rs] = h->n_arrivals;
-		h->arrivals[h->n_arrivals++] = (struct arrival){ev->t, -1};
-		im->arrivals++;
-		break;
-	case EV_DIAL_START:
-		im->conn_t[cs] = ev->t;
-		im->conn_ph[cs] = 1;
-		break;
-	case EV_TLS_START:
-		if (im->conn_ph[cs] == 1)
-			mean_add(&h->dial, (double)(ev->t - im->conn_t[cs]));
-		im->conn_t[cs] = ev->t;
-		im->conn_ph[cs] = 2;
-		h->tls_seen = true;
-		break;
-	case EV_CONN_READY:
-		if (im->conn_ph[cs] == 1)
-			mean_add(&h->dial, (double)(ev->t - im->conn_t[cs]));
-		else if (im->conn_ph[cs] == 2)
-			mean_add(&h->tls, (double)(ev->t - im->conn_t[cs]));
-		im->conn_ph[cs] = 0;
-		break;
-	case EV_REQ_GOT_CONN:
-		im->req_t[rs] = ev->t;
-		break;
-	case EV_REQ_DONE:
-		if (ev->req && im->req_t[rs] >= 0) {
-			double v = (double)(ev->t - im->req_t[rs]);
-			if (!h->service.n || v < h->service_min)
-				h->service_min = v;
-			mean_add(&h->service, v);
-			int64_t at = im->req_at[rs];
-			if (at >= 0 && at < h->n_arrivals)
-				h->arrivals[at].service = (ps_time)v;
-		}
-		im->req_t[rs] = -1;
-		break;
-	default:
-		break;
-	}
-}
 
 static const char *dur(ps_time d, char *buf, size_t size)
 {
@@ -131,7 +29,7 @@ static const char *dur(ps_time d, char *buf, size_t size)
 /* write_host: the [host] with its fitted times. Service: constant when the samples hardly vary
  * (coefficient of variation under 0.1), else uniform over the range with their mean and
  * standard deviation (mean +- sqrt(3) sd), cut at the shortest one measured. */
-static void write_host(FILE *out, const struct scenario *sc, uint32_t i, const struct host_fit *h)
+static void write_host(FILE *out, const struct scenario *sc, uint32_t i, const struct fit_host *h)
 {
 	char a[48], b[48];
 	fprintf(out, "\n[host %s]\n", sc->hosts[i].name);
@@ -141,9 +39,10 @@ static void write_host(FILE *out, const struct scenario *sc, uint32_t i, const s
 	        h->dial.n, h->tls.n, h->service.n);
 	if (h->tls_seen)
 		fprintf(out, "tls          = true\ntls_latency  = %s\n",
-		        dur((ps_time)llround(mean_of(&h->tls)), a, sizeof a));
-	fprintf(out, "dial_latency = %s\n", dur((ps_time)llround(mean_of(&h->dial)), a, sizeof a));
-	double m = mean_of(&h->service);
+		        dur((ps_time)llround(fit_mean_of(&h->tls)), a, sizeof a));
+	fprintf(out, "dial_latency = %s\n",
+	        dur((ps_time)llround(fit_mean_of(&h->dial)), a, sizeof a));
+	double m = fit_mean_of(&h->service);
 	double var = h->service.n > 1 ? h->service.sum_sq / (double)h->service.n - m * m : 0;
 	double sd = sqrt(var > 0 ? var : 0);
 	if (m <= 0 || sd / m < 0.1) {
@@ -158,7 +57,7 @@ static void write_host(FILE *out, const struct scenario *sc, uint32_t i, const s
 }
 
 /* write_replay: the host's requests as a replay file: start (seconds), own service time. */
-static int write_replay(const char *path, const struct host_fit *h)
+static int write_replay(const char *path, const struct fit_host *h)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
@@ -166,7 +65,7 @@ static int write_replay(const char *path, const struct host_fit *h)
 		        strerror(errno));
 		return PS_EXIT_USAGE;
 	}
-	ps_time fallback = (ps_time)llround(mean_of(&h->service));
+	ps_time fallback = (ps_time)llround(fit_mean_of(&h->service));
 	char a[48];
 	fprintf(f, "start,service\n");
 	for (int64_t j = 0; j < h->n_arrivals; j++) {
@@ -197,7 +96,7 @@ static void write_transport(FILE *out, const struct transport_config *t)
 
 /* write_scenario: FILE.ini, and beside it FILE-HOST.csv per host. */
 static int write_scenario(const char *out_path, const struct capture *c, const struct scenario *sc,
-                          struct importer *im)
+                          struct capture_fit *im)
 {
 	size_t len = strlen(out_path);
 	char stem[4096], csv[4200];
@@ -244,17 +143,6 @@ static int write_scenario(const char *out_path, const struct capture *c, const s
 	return rc;
 }
 
-static void importer_free(struct importer *im, uint32_t n_hosts)
-{
-	for (uint32_t i = 0; im->hosts && i < n_hosts; i++)
-		free(im->hosts[i].arrivals);
-	free(im->hosts);
-	free(im->conn_t);
-	free(im->conn_ph);
-	free(im->req_t);
-	free(im->req_at);
-}
-
 int cmd_import(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++)
@@ -285,19 +173,12 @@ int cmd_import(int argc, char **argv)
 		return PS_EXIT_USAGE;
 	}
 	int rc = 0;
-	struct importer im = {.sc = &sc};
-	im.hosts = calloc(sc.n_hosts ? sc.n_hosts : 1, sizeof *im.hosts);
-	im.conn_t = calloc(IMPORT_SLOTS, sizeof *im.conn_t);
-	im.conn_ph = calloc(IMPORT_SLOTS, 1);
-	im.req_t = malloc(IMPORT_SLOTS * sizeof *im.req_t);
-	im.req_at = malloc(IMPORT_SLOTS * sizeof *im.req_at);
-	if (!im.hosts || !im.conn_t || !im.conn_ph || !im.req_t || !im.req_at) {
+	struct capture_fit im;
+	if (capture_fit_init(&im, sc.n_hosts)) {
 		fprintf(stderr, "poolsim: out of memory\n");
 		rc = PS_EXIT_FAIL;
 	}
-	for (uint32_t i = 0; !rc && i < IMPORT_SLOTS; i++)
-		im.req_t[i] = im.req_at[i] = -1;
-	if (!rc && capture_replay(&c, &sc, (struct ev_sink){.on_event = on_record, .ctx = &im})) {
+	if (!rc && capture_replay(&c, &sc, capture_fit_sink(&im))) {
 		fprintf(stderr, "poolsim: %s\n", c.error);
 		rc = PS_EXIT_USAGE;
 	}
@@ -311,7 +192,7 @@ int cmd_import(int argc, char **argv)
 	}
 	if (!rc)
 		rc = write_scenario(out_path, &c, &sc, &im);
-	importer_free(&im, sc.n_hosts);
+	capture_fit_free(&im);
 	scenario_free(&sc);
 	return rc;
 }

@@ -6,7 +6,9 @@
  * The probe meets hosts as the program does: a new host rebuilds the view
  * from the records kept so far. When the program's probe stops (the socket
  * closes), the screen holds the final counts until q, and the counts are
- * printed after the screen is restored.
+ * printed after the screen is restored. With --compare-sim, a second pane,
+ * "sim", replays the same requests in the simulator as they come
+ * (watch_attach_sim.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "dash.h"
+#include "watch_attach_sim.h"
 
 #define ATTACH_LINE_MAX (64 * 1024)
 #define ATTACH_LOG_MAX  (1u << 20) /* records kept to rebuild the view when a host appears */
@@ -33,7 +36,8 @@ struct attach {
 	struct capture c;
 	struct scenario sc;
 	struct view *view;
-	struct dash_pane pane;
+	struct dash_pane pane[DASH_MAX_PANES];
+	struct attach_sim *sim; /* --compare-sim, else NULL */
 	char *buf;
 	size_t len;
 	long line;
@@ -62,7 +66,7 @@ static int rebuild_view(struct attach *a)
 {
 	view_destroy(a->view);
 	a->view = view_create(&a->sc);
-	a->pane.view = a->view;
+	a->pane[0].view = a->view;
 	if (!a->view)
 		return -1;
 	view_set_closing_linger(a->view, PS_SEC);
@@ -94,12 +98,15 @@ static void one_line(struct attach *a, const char *text)
 {
 	struct ps_event ev;
 	bool added;
+	struct transport_config before = a->sc.transport;
 	int r = capture_line(&a->c, ++a->line, text, &a->sc, &ev, &added);
 	if (r < 0) {
 		a->failed = a->eof = true;
 		return;
 	}
-	if (added && rebuild_view(a) < 0) {
+	bool changed = added || memcmp(&before, &a->sc.transport, sizeof before);
+	if ((added && rebuild_view(a) < 0) ||
+	    (changed && a->sim && attach_sim_changed(a->sim, a->sc.n_hosts) < 0)) {
 		snprintf(a->c.error, sizeof a->c.error, "%s: out of memory", a->path);
 		a->failed = a->eof = true;
 		return;
@@ -114,6 +121,8 @@ static void one_line(struct attach *a, const char *text)
 			a->last_t = ev.t;
 		keep(a, &ev);
 		view_on_event(a->view, &ev);
+		if (a->sim)
+			attach_sim_record(a->sim, &ev);
 		if (ev.kind == EV_RUN_END)
 			a->eof = true;
 	}
@@ -154,6 +163,13 @@ static bool drv_run_until(void *ctx, ps_time t)
 	(void)t; /* a live program runs on its own clock */
 	struct attach *a = ctx;
 	pump(a);
+	if (a->sim && a->seen && attach_sim_advance(a->sim, &a->sc, a->last_t, a->eof) < 0) {
+		snprintf(a->c.error, sizeof a->c.error, "%s: the simulator is out of memory",
+		         a->path);
+		a->failed = a->eof = true;
+	}
+	if (a->sim)
+		a->pane[1].view = attach_sim_view(a->sim);
 	return !a->eof;
 }
 
@@ -173,6 +189,12 @@ static ps_time drv_now(void *ctx)
 		return a->last_t;
 	ps_time t = a->first_t + (mono_ns() - first_wall_ns(a));
 	return t > a->last_t ? t : a->last_t;
+}
+
+static ps_time drv_pane_now(void *ctx, int i)
+{
+	struct attach *a = ctx;
+	return i == 1 && a->sim ? attach_sim_now(a->sim) : drv_now(ctx);
 }
 
 static bool drv_finished(void *ctx)
@@ -207,40 +229,52 @@ static int connect_socket(const char *path)
 	return fd;
 }
 
-static void print_counts(const struct attach *a)
+static void print_pane(const char *mode, const struct view *v)
 {
-	const struct counts *t = a->view ? view_counts(a->view, PS_NONE) : NULL;
+	const struct counts *t = v ? view_counts(v, PS_NONE) : NULL;
 	if (!t)
 		return;
 	fprintf(stderr,
-	        "poolsim watch: go: requests %lld: ok %lld, failed %lld; dials %lld (failed "
+	        "poolsim watch: %s: requests %lld: ok %lld, failed %lld; dials %lld (failed "
 	        "%lld), reused %lld, peak open %lld, closed %lld\n",
-	        (long long)t->requests, (long long)t->ok, (long long)t->failed, (long long)t->dials,
-	        (long long)t->dial_failures, (long long)t->reused, (long long)t->peak_open,
-	        (long long)t->closed);
+	        mode, (long long)t->requests, (long long)t->ok, (long long)t->failed,
+	        (long long)t->dials, (long long)t->dial_failures, (long long)t->reused,
+	        (long long)t->peak_open, (long long)t->closed);
+}
+
+static void print_counts(const struct attach *a)
+{
+	print_pane("go", a->view);
+	if (a->sim)
+		print_pane("sim", attach_sim_view(a->sim));
 	if (a->c.dropped)
 		fprintf(stderr,
 		        "poolsim watch: the probe dropped %lld records: every count is short\n",
 		        (long long)a->c.dropped);
 }
 
-/* watch_attach: argv is "--attach SOCKET [--frames N]". */
+#define ATTACH_USAGE "usage: poolsim watch --attach SOCKET [--compare-sim] [--frames N]\n"
+
+/* watch_attach: argv is "--attach SOCKET [--compare-sim] [--frames N]". */
 int watch_attach(int argc, char **argv)
 {
 	struct attach a = {.fd = -1};
 	long frames = 0;
+	bool compare_sim = false;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--attach") && i + 1 < argc && !a.path)
 			a.path = argv[++i];
 		else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
 			frames = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--compare-sim"))
+			compare_sim = true;
 		else {
-			fprintf(stderr, "usage: poolsim watch --attach SOCKET [--frames N]\n");
+			fprintf(stderr, ATTACH_USAGE);
 			return PS_EXIT_USAGE;
 		}
 	}
 	if (!a.path) {
-		fprintf(stderr, "usage: poolsim watch --attach SOCKET [--frames N]\n");
+		fprintf(stderr, ATTACH_USAGE);
 		return PS_EXIT_USAGE;
 	}
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
@@ -253,21 +287,27 @@ int watch_attach(int argc, char **argv)
 	}
 	int rc = 0;
 	a.buf = malloc(ATTACH_LINE_MAX);
-	if (!a.buf || capture_begin(&a.c, a.path, &a.sc) || rebuild_view(&a) < 0) {
+	if (compare_sim && !(a.sim = attach_sim_create()))
+		rc = PS_EXIT_FAIL;
+	if (rc || !a.buf || capture_begin(&a.c, a.path, &a.sc) || rebuild_view(&a) < 0) {
 		fprintf(stderr, "poolsim watch: out of memory\n");
 		rc = PS_EXIT_FAIL;
 	}
 	if (!rc) {
 		snprintf(a.title, sizeof a.title, "a Go program's pool, live (%s)", a.path);
 		a.sc.duration = 1000 * 3600 * PS_SEC; /* a live program has no end */
-		a.pane = (struct dash_pane){.view = a.view, .mode = "go", .note = "(the probe)"};
+		a.pane[0] = (struct dash_pane){.view = a.view, .mode = "go", .note = "(the probe)"};
+		a.pane[1] = (struct dash_pane){
+		    .view = NULL, .mode = "sim", .note = "(the same requests, replayed)"};
+		if (a.sim && attach_sim_advance(a.sim, &a.sc, 0, false) == 0)
+			a.pane[1].view = attach_sim_view(a.sim);
 		struct dash_driver drv = {&a,           drv_run_until, drv_step, drv_now,
-		                          drv_finished, drv_restart,   NULL,     NULL};
+		                          drv_finished, drv_restart,   NULL,     drv_pane_now};
 		struct dash_config cfg = {.title = a.title,
 		                          .speed = 1,
 		                          .frames = frames,
-		                          .panes = &a.pane,
-		                          .n_panes = 1,
+		                          .panes = a.pane,
+		                          .n_panes = a.sim ? 2 : 1,
 		                          .wall_clock = true};
 		rc = dash_run(&cfg, &drv);
 		if (rc == DASH_ERR_TERMINAL) {
@@ -284,6 +324,7 @@ int watch_attach(int argc, char **argv)
 		print_counts(&a);
 	}
 	view_destroy(a.view);
+	attach_sim_destroy(a.sim);
 	free(a.log);
 	free(a.buf);
 	scenario_free(&a.sc);

@@ -83,6 +83,9 @@ struct load_state {
 	struct replay_file *replay; /* a replay load's file, read one row ahead */
 	struct replay_row row;      /* the next row to start */
 	ps_time row_at;             /* its scenario time (after replay_speed) */
+	/* A live replay load (no file): the rows the caller fed, due in order (client_feed_row). */
+	struct replay_row *fed;
+	uint32_t fed_head, fed_len, fed_cap;
 };
 
 struct client {
@@ -656,6 +659,14 @@ static void on_arrival(void *ctx, uint32_t load, uint32_t unused)
 	const struct load_spec *ls = &c->sc->loads[load];
 	if (c->finished)
 		return;
+	if (ls->kind == LOAD_REPLAY && !ls->replay) {
+		struct load_state *st = &c->loads[load];
+		st->row = st->fed[st->fed_head];
+		st->fed_head = (st->fed_head + 1) % st->fed_cap;
+		st->fed_len--;
+		start_request(c, load, PS_NONE);
+		return;
+	}
 	if (ls->kind == LOAD_REPLAY) {
 		start_request(c, load, PS_NONE); /* reads the row's service and body first */
 		next_row(c, load);
@@ -893,8 +904,10 @@ void client_destroy(struct client *c)
 	if (!c)
 		return;
 	pool_destroy(c->pool);
-	for (uint32_t i = 0; c->loads && i < c->sc->n_loads; i++)
+	for (uint32_t i = 0; c->loads && i < c->sc->n_loads; i++) {
 		replay_close(c->loads[i].replay);
+		free(c->loads[i].fed);
+	}
 	free(c->reqs);
 	slots_free(&c->req_slots);
 	free(c->conns);
@@ -934,6 +947,8 @@ void client_start(struct client *c)
 			schedule(c, ls->start, T_ARRIVAL, i, 0);
 			break;
 		case LOAD_REPLAY: {
+			if (!ls->replay)
+				break; /* live: the caller feeds its rows (client_feed_row) */
 			char err[512];
 			c->loads[i].replay = replay_open(ls->replay, err, sizeof err);
 			next_row(c, i);
@@ -949,6 +964,42 @@ void client_start(struct client *c)
 		}
 		}
 	}
+}
+
+/* fed_push: the row at the back of the load's queue, which grows by doubling (a live replay
+ * allocates only when its caller feeds it faster than the run consumes). */
+static int fed_push(struct load_state *st, const struct replay_row *row)
+{
+	if (st->fed_len == st->fed_cap) {
+		uint32_t cap = st->fed_cap ? st->fed_cap * 2 : 64;
+		struct replay_row *q = cap > st->fed_cap ? malloc(cap * sizeof *q) : NULL;
+		if (!q)
+			return -1;
+		for (uint32_t i = 0; i < st->fed_len; i++)
+			q[i] = st->fed[(st->fed_head + i) % st->fed_cap];
+		free(st->fed);
+		st->fed = q;
+		st->fed_head = 0;
+		st->fed_cap = cap;
+	}
+	st->fed[(st->fed_head + st->fed_len) % st->fed_cap] = *row;
+	st->fed_len++;
+	return 0;
+}
+
+int client_feed_row(struct client *c, uint32_t load, const struct replay_row *row)
+{
+	if (load >= c->sc->n_loads || c->sc->loads[load].kind != LOAD_REPLAY ||
+	    c->sc->loads[load].replay || c->finished)
+		return -1;
+	struct load_state *st = &c->loads[load];
+	if (row->start < now_of(c) || row->start < st->row_at || row->start >= c->sc->duration)
+		return -1;
+	if (fed_push(st, row) < 0)
+		return -1;
+	st->row_at = row->start;
+	schedule(c, row->start, T_ARRIVAL, load, 0);
+	return 0;
 }
 
 bool client_starts_requests(const struct client *c, unsigned type)

@@ -70,6 +70,19 @@ void client_set_check_invariants(struct client *c, bool on);
  * the host's service_time. */
 ps_time client_service_of(const struct client *c, uint32_t conn);
 
+/*
+ * A live replay load: a LOAD_REPLAY whose `replay` is NULL reads no file; its
+ * caller feeds it rows as it learns them (`poolsim watch --attach
+ * --compare-sim`: each request a Go program's probe reported). client_feed_row
+ * schedules a request of `load` at row->start (scenario time, not before the
+ * clock nor the row fed before it, before the duration) with the row's own
+ * service time and body; it starts as a file's row would (EV_REQ_START at that
+ * instant). 0, or -1: not a live load, a row out of order, the run ended, or
+ * out of memory.
+ */
+struct replay_row;
+int client_feed_row(struct client *c, uint32_t load, const struct replay_row *row);
+
 /* Does a des event of `type` start a request (a worker's next, an arrival)? For lag figures. */
 bool client_starts_requests(const struct client *c, unsigned type);
 

@@ -115,6 +115,11 @@ bool sim_run_some(struct sim *s, ps_time limit, uint32_t max_events)
 	return !sim_finished(s) && sim_next_time(s) <= limit;
 }
 
+int sim_feed_row(struct sim *s, uint32_t load, const struct replay_row *row)
+{
+	return client_feed_row(s->client, load, row);
+}
+
 void sim_stop(struct sim *s, enum run_stop why)
 {
 	client_stop(s->client, why);

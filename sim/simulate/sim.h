@@ -29,6 +29,10 @@ bool sim_run_some(struct sim *s, ps_time limit, uint32_t max_events);
  * (RUN_COMPLETE if it did not). */
 void sim_stop(struct sim *s, enum run_stop why);
 enum run_stop sim_stopped(const struct sim *s);
+/* sim_feed_row: a row for a live replay load (client_feed_row, client.h): a request of `load`
+ * starting at row->start. 0, or -1. */
+struct replay_row;
+int sim_feed_row(struct sim *s, uint32_t load, const struct replay_row *row);
 /* Run exactly one event. False once the run has ended. */
 bool sim_step(struct sim *s);
 /* Run to the end. */

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "des.h"
+#include "replay.h"
 #include "sim.h"
 #include "stats.h"
 
@@ -245,6 +246,70 @@ START_TEST(test_restart_server_close_conns_fails_the_tls_handshake_in_progress)
 }
 END_TEST
 
+/* live_log: the req_start times, the dials and the responses of a live replay run. */
+struct live_log {
+	ps_time start[8];
+	int n_start, dials, done;
+	ps_time last_done;
+};
+
+static void live_on_event(void *ctx, const struct ps_event *ev)
+{
+	struct live_log *l = ctx;
+	if (ev->kind == EV_REQ_START && l->n_start < 8)
+		l->start[l->n_start++] = ev->t;
+	l->dials += ev->kind == EV_DIAL_START;
+	if (ev->kind == EV_REQ_DONE) {
+		l->done++;
+		l->last_done = ev->t;
+	}
+}
+
+/*
+ * A live replay load (client_feed_row) starts each row fed at its own instant
+ * with its own service time: rows at 1s, 1s (20ms each) and 3s (5ms). The
+ * two at 1s find no idle conn: 2 dials; both go idle at 1.03s (dial 10ms +
+ * 20ms) under MaxIdleConnsPerHost 2, so the row at 3s reuses one and ends at
+ * 3.005s. A row before the clock, or fed after the run ended, is refused.
+ */
+START_TEST(test_client_feed_row_starts_each_row_at_its_instant_with_its_service)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	ck_assert_int_eq(scenario_load_string("[scenario]\nduration = 10s\n"
+	                                      "[host a]\ndial_latency = 10ms\nservice_time = 1s\n"
+	                                      "[load c]\nhost = a\ncount = 1\n",
+	                                      "live", &sc, &err),
+	                 0);
+	sc.loads[0].kind = LOAD_REPLAY; /* the same load, made live: no file */
+	sc.loads[0].replay_speed = 1;
+	struct sim *s = sim_create(&sc);
+	struct live_log log = {0};
+	ck_assert_int_eq(sim_add_sink(s, (struct ev_sink){live_on_event, &log}), 0);
+	sim_set_check_invariants(s, true);
+	sim_start(s);
+	struct replay_row a = {PS_SEC, 20 * PS_MS, REPLAY_NONE, 0};
+	struct replay_row c = {3 * PS_SEC, 5 * PS_MS, REPLAY_NONE, 0};
+	ck_assert_int_eq(sim_feed_row(s, 0, &a), 0);
+	ck_assert_int_eq(sim_feed_row(s, 0, &a), 0);
+	sim_run_until(s, 2 * PS_SEC);
+	ck_assert_int_eq(sim_feed_row(s, 0, &a), -1); /* 1s: before the clock */
+	ck_assert_int_eq(sim_feed_row(s, 0, &c), 0);
+	sim_run_until(s, 4 * PS_SEC);
+	ck_assert_int_eq(log.n_start, 3);
+	ck_assert_int_eq(log.start[0], PS_SEC);
+	ck_assert_int_eq(log.start[1], PS_SEC);
+	ck_assert_int_eq(log.start[2], 3 * PS_SEC);
+	ck_assert_int_eq(log.dials, 2);
+	ck_assert_int_eq(log.done, 3);
+	ck_assert_int_eq(log.last_done, 3 * PS_SEC + 5 * PS_MS);
+	sim_run(s);
+	ck_assert_int_eq(sim_feed_row(s, 0, &c), -1); /* the run ended */
+	sim_destroy(s);
+	scenario_free(&sc);
+}
+END_TEST
+
 Suite *suite_client(void)
 {
 	Suite *s = suite_create("client");
@@ -260,6 +325,7 @@ Suite *suite_client(void)
 	tcase_add_test(net, test_down_on_connected_refuses_a_dial_that_completes_while_down);
 	tcase_add_test(net, test_down_on_connected_connects_a_dial_that_completes_after_up);
 	tcase_add_test(net, test_restart_server_close_conns_fails_the_tls_handshake_in_progress);
+	tcase_add_test(net, test_client_feed_row_starts_each_row_at_its_instant_with_its_service);
 	suite_add_tcase(s, net);
 	return s;
 }
