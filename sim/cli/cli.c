@@ -30,6 +30,7 @@ void cli_usage(FILE *out)
 	    "  compare FILE   simulated beside real (and --go: Go itself), with a verdict per row\n"
 	    "  watch FILE|N   the live dashboard (--speed X|max, --real, --compare, --teach)\n"
 	    "  watch --attach SOCKET  a live Go program's pool, from its probe's socket\n"
+	    "                 (--compare-sim: its requests replayed in the simulator beside it)\n"
 	    "  sweep FILE     run every combination of --vary KEY=V1,V2,... (or 2..256x2,\n"
 	    "                 10..100+10) on all cores, one row per point (--seeds N, --jobs N,\n"
 	    "                 --json, --csv, --plot F, --goal 'p99<=50ms,failed=0', --print-jobs,\n"
