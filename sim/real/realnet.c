@@ -77,19 +77,43 @@ static void advance_clock(struct realnet *n, ps_time limit)
 
 /* ---------------------------------------------------------------- kernel */
 
-/*
- * realnet_note_fds: the process's descriptors at a socket(), a connect and a close,
- * the highest kept until the next kernel records. Counting them is a few
- * microseconds (getdents on /proc/self/fd), so it is done at every one of
- * these transitions.
- */
-void realnet_note_fds(struct realnet *n)
+/* budget_allows: whether a transition's measurement may run now (else it is owed). */
+static bool budget_allows(struct note_budget *b, bool forced)
 {
-	if (!n->monitor)
+	if (!forced && poller_clock_ns() < b->next_ns) {
+		b->owed = true;
+		return false;
+	}
+	b->owed = false;
+	return true;
+}
+
+/* budget_spent: a measurement that began at `began` ended now. */
+static void budget_spent(struct note_budget *b, int64_t began)
+{
+	int64_t end = poller_clock_ns(), cost = end - began;
+	b->next_ns = cost < REALNET_NOTE_CHEAP_NS ? 0 : end + REALNET_NOTE_SHARE * cost;
+}
+
+/*
+ * note_fds: the process's descriptors at a socket(), a connect and a close,
+ * the highest kept until the next kernel records (getdents on /proc/self/fd:
+ * a few microseconds for a few hundred descriptors; struct note_budget).
+ */
+static void note_fds(struct realnet *n, bool forced)
+{
+	if (!n->monitor || !budget_allows(&n->fds_budget, forced))
 		return;
+	int64_t began = poller_clock_ns();
 	int fds = kernel_count_fds();
 	if (fds > (int)n->peak_fds)
 		n->peak_fds = (uint32_t)fds;
+	budget_spent(&n->fds_budget, began);
+}
+
+void realnet_note_fds(struct realnet *n)
+{
+	note_fds(n, false);
 }
 
 /*
@@ -99,10 +123,11 @@ void realnet_note_fds(struct realnet *n)
  * is never missed, however short the burst; the monitor's /proc scans add
  * TIME_WAIT and what other sockets do.
  */
-void realnet_note_established(struct realnet *n)
+static void note_established(struct realnet *n, bool forced)
 {
-	if (!n->monitor)
+	if (!n->monitor || !budget_allows(&n->est_budget, forced))
 		return;
+	int64_t began = poller_clock_ns();
 	uint32_t total = 0;
 	memset(n->est_now, 0, (n->sc->n_hosts ? n->sc->n_hosts : 1) * sizeof *n->est_now);
 	for (uint32_t i = 0; i < n->cap_conns; i++) {
@@ -121,6 +146,12 @@ void realnet_note_established(struct realnet *n)
 	for (uint32_t h = 0; h < n->sc->n_hosts; h++)
 		if (n->est_now[h] > n->peak_est_host[h])
 			n->peak_est_host[h] = n->est_now[h];
+	budget_spent(&n->est_budget, began);
+}
+
+void realnet_note_established(struct realnet *n)
+{
+	note_established(n, false);
 }
 
 /* ---------------------------------------------------------------- server actions, kernel samples
@@ -184,6 +215,10 @@ static void on_kernel(void *ctx, uint32_t unused_a, uint32_t unused_b)
 		return;
 	struct kernel_sample s = {.hosts = n->khosts}, peak = {.hosts = n->kpeak};
 	if (kernel_monitor_latest(n->monitor, &s, &peak)) {
+		if (n->fds_budget.owed)
+			note_fds(n, true);
+		if (n->est_budget.owed)
+			note_established(n, true);
 		if (n->peak_fds > peak.fds)
 			peak.fds = n->peak_fds;
 		if (n->peak_est > peak.established)

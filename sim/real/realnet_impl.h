@@ -62,6 +62,21 @@ struct rconn {
 	struct http_response resp;
 };
 
+/*
+ * note_budget: a measurement at a transition costs O(open sockets) (a scan of
+ * /proc/self/fd; a TCP_INFO per socket). While that is cheap it runs at every
+ * transition, so a burst's peak is never missed; once it is not, it runs at
+ * most once per REALNET_NOTE_SHARE times its own cost, so thousands of sockets
+ * cannot make the loop quadratic and drag it behind its schedule. A skipped
+ * one is made up at the next kernel record (`owed`).
+ */
+struct note_budget {
+	int64_t next_ns; /* wall clock (poller_clock_ns) before which it waits */
+	bool owed;       /* a transition was not measured since the last measurement */
+};
+#define REALNET_NOTE_CHEAP_NS (50 * 1000) /* always measured below this cost */
+#define REALNET_NOTE_SHARE    9           /* else idle 9x its cost: at most 10% of the loop */
+
 struct realnet {
 	const struct scenario *sc;
 	struct server_set *servers;
@@ -74,6 +89,7 @@ struct realnet {
 	uint32_t
 	    peak_fds; /* realnet_note_fds: the most descriptors since the last kernel records */
 	uint32_t peak_est, *peak_est_host, *est_now; /* realnet_note_established, the same way */
+	struct note_budget fds_budget, est_budget;   /* when each may measure again */
 	SSL_CTX *tls;
 	double scale;
 	unsigned type_base;
