@@ -47,7 +47,7 @@ fake_go 1.27
 run_compare() {
 	name=$1 want=$2
 	shift 2
-	timeout 60 "$poolsim" compare --go "$@" --time-scale 0.2 "$tiny" >"$tmp/out" 2>"$tmp/err"
+	timeout -k 5 60 "$poolsim" compare --go "$@" --time-scale 0.2 "$tiny" >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	if [ "$got" -eq "$want" ]; then ok; else ko "$name: exit $got, want $want: $(head -c 300 "$tmp/err")"; fi
 }

@@ -16,7 +16,7 @@ row_value() { grep "\"name\": \"$2\"" "$1" | sed "s/.*\"$3\": \([0-9]*\).*/\1/";
 # machine, so a mismatch is run once more before it counts; a retry that passes says so.
 agree() {
 	for attempt in 1 2; do
-		timeout 30 "$bin" compare "$1" --json --time-scale "$2" >"$tmp/c.json" 2>"$tmp/c.err"
+		timeout -k 5 30 "$bin" compare "$1" --json --time-scale "$2" >"$tmp/c.json" 2>"$tmp/c.err"
 		bad=""
 		for name in dials reused peak_open; do
 			v=$(row "$tmp/c.json" "$name")
@@ -80,18 +80,19 @@ done
 # 1d. The stale-connection race on real sockets (#20, [host] rtt): scenario 30's think is 5ms
 #     short of the server's idle timeout, so each request leaves in the middle of the 10ms
 #     window in which the server has closed and its FIN is not yet in. Every reused GET is lost
-#     and retried: 3 retries.
+#     and retried: 3 retries. At full scale (the window is the whole 10ms), up to three tries:
+#     a scheduling stall of a few ms on a loaded machine can move a request out of the window.
 race_ok=""
-for attempt in 1 2; do
-	timeout 30 "$bin" real tests/scenarios/30-rtt-stale-conn-get.ini --time-scale 0.5 \
+for attempt in 1 2 3; do
+	timeout -k 5 30 "$bin" real tests/scenarios/30-rtt-stale-conn-get.ini --time-scale 1 \
 		>"$tmp/race.out" 2>&1
 	if grep -q "requests  4: ok 4, failed 0, unfinished 0, retried 3" "$tmp/race.out"; then race_ok=1; break; fi
 done
 if [ -n "$race_ok" ]; then ok; else ko "real stale-conn race: not 4 ok with 3 retries"; cat "$tmp/race.out" >&2; fi
 #     The same race with POSTs (scenario 31): not replayable, so the two reused ones fail.
 race_ok=""
-for attempt in 1 2; do
-	timeout 30 "$bin" real tests/scenarios/31-rtt-stale-conn-post.ini --time-scale 0.5 \
+for attempt in 1 2 3; do
+	timeout -k 5 30 "$bin" real tests/scenarios/31-rtt-stale-conn-post.ini --time-scale 1 \
 		>"$tmp/race.out" 2>&1
 	if grep -q "requests  4: ok 2, failed 2, unfinished 0, retried 0" "$tmp/race.out"; then race_ok=1; break; fi
 done
@@ -107,14 +108,14 @@ done
 # 2. No leaked descriptors: /proc/self/fd of a run is what it was before (checked inside the
 #    Check suite too); here: the process's own count at the end of the kernel view equals
 #    its count at the start, i.e. fds_end is the baseline.
-timeout 20 "$bin" real tests/scenarios/01-two-bursts.ini --json --time-scale 0.1 >"$tmp/r.json" 2>&1
+timeout -k 5 20 "$bin" real tests/scenarios/01-two-bursts.ini --json --time-scale 0.1 >"$tmp/r.json" 2>&1
 if grep -q '"kernel"' "$tmp/r.json"; then ok; else ko "real --json has no kernel object"; fi
 
 # 2a. The kernel view misses no burst (issue #14, finding 5): lesson 3 opens 20 conns at once
 #     for about 10 ms, three times; every run's peak ESTABLISHED is those 20 (taken at each
 #     connect from the kernel's own socket states), and its peak fds holds both ends of them.
 for run in 1 2 3; do
-	timeout 30 "$bin" real scenarios/03-idle-per-host-default.ini --json >"$tmp/k.json" 2>&1
+	timeout -k 5 30 "$bin" real scenarios/03-idle-per-host-default.ini --json >"$tmp/k.json" 2>&1
 	est=$(grep -o '"peak_established": [0-9]*' "$tmp/k.json" | grep -o '[0-9]*$')
 	fds=$(grep -o '"peak_fds": [0-9]*' "$tmp/k.json" | grep -o '[0-9]*$')
 	if [ "${est:-0}" -eq 20 ] && [ "${fds:-0}" -ge 40 ]; then ok; else
@@ -123,7 +124,7 @@ for run in 1 2 3; do
 done
 
 # 2b. The same sinks as the simulator: --csv and --trace on a real run.
-timeout 20 "$bin" real tests/scenarios/02-sequential-reuse.ini --time-scale 0.1 --csv "$tmp/r.csv" --sample 1s --trace >"$tmp/r.trace" 2>&1
+timeout -k 5 20 "$bin" real tests/scenarios/02-sequential-reuse.ini --time-scale 0.1 --csv "$tmp/r.csv" --sample 1s --trace >"$tmp/r.trace" 2>&1
 if [ "$(head -1 "$tmp/r.csv")" = "t,host,open,active,idle,dialing,waiting,dials,closed,time_wait" ] && [ "$(wc -l <"$tmp/r.csv")" -eq 12 ]; then ok; else ko "real --csv"; fi
 if grep -q "got_conn .*reused" "$tmp/r.trace" && grep -q "kernel_sample" "$tmp/r.trace"; then ok; else ko "real --trace lacks got_conn or kernel_sample lines"; fi
 
@@ -155,7 +156,7 @@ if [ "$rc" -eq 130 ] && grep -q interrupted "$tmp/i.err" && grep -q requests "$t
 
 # 5. Valgrind finds no leak on a TLS run (when valgrind is installed).
 if command -v valgrind >/dev/null 2>&1; then
-	if timeout 300 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=3 \
+	if timeout -k 5 300 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=3 \
 		"$bin" real tests/real/tls-small.ini --time-scale 1 >"$tmp/v.out" 2>"$tmp/v.err"; then ok; else
 		ko "valgrind on a TLS real run"; tail -30 "$tmp/v.err" >&2; fi
 fi
@@ -165,7 +166,7 @@ fi
 # kernel; compare must say they agree within 10% (one rerun, like agree()).
 tw_ok=no
 for try in 1 2; do
-	timeout 60 "$bin" compare scenarios/03-idle-per-host-default.ini >"$tmp/tw.out" 2>&1
+	timeout -k 5 60 "$bin" compare scenarios/03-idle-per-host-default.ini >"$tmp/tw.out" 2>&1
 	if grep -q '^TIME_WAIT at the end: sim 54, kernel [0-9]*: agree' "$tmp/tw.out"; then tw_ok=yes; break; fi
 done
 if [ "$tw_ok" = yes ]; then ok; else ko "compare lesson 3: TIME_WAIT not within 10%"; grep TIME_WAIT "$tmp/tw.out" >&2; fi

@@ -20,7 +20,7 @@ if [ -z "$browser" ]; then
 fi
 
 limit=""
-command -v timeout >/dev/null 2>&1 && limit="timeout 120"
+command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 120"
 
 # chrome ARGS...: headless Chromium with nothing that reaches the network, a fresh profile each time.
 chrome() {

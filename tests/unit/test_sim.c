@@ -236,6 +236,12 @@ static int cmp_ps_time(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* A 64-bit LCG step: the multiply wraps on purpose. */
+PS_MODULAR static uint64_t lcg_step(uint64_t x)
+{
+	return x * 6364136223846793005ull + 1442695040888963407ull;
+}
+
 /* The exact quantile is the nearest-rank value of the sorted samples whatever the selection
  * method: checked against qsort on shuffled samples full of repeats, at every percentile. */
 START_TEST(test_dist_exact_quantile_equals_sorted_nearest_rank)
@@ -246,7 +252,7 @@ START_TEST(test_dist_exact_quantile_equals_sorted_nearest_rank)
 	time_dist_init(&d, N);
 	uint64_t x = 12345;
 	for (int i = 0; i < N; i++) {
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		x = lcg_step(x);
 		sorted[i] = (ps_time)((x >> 33) % 97) * PS_MS; /* 97 values: many repeats */
 		time_dist_add(&d, sorted[i]);
 	}
