@@ -395,15 +395,23 @@ static void want_unqueue(struct pool *p, uint32_t w)
 	}
 }
 
-/* tryDeliver (G5): the first result a waiter gets is the one it keeps. */
-static void want_deliver(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags)
+/* want_take: waiter w is served now and leaves every queue; EVF_WAITED joins `flags` if it waited.
+ */
+static uint32_t want_take(struct pool *p, uint32_t w, uint32_t flags)
 {
 	struct want *wt = &p->wants[w];
-	struct pconn *pc = &p->conns[c];
 	if (wt->state == WANT_WAITING)
 		flags |= EVF_WAITED;
 	wt->state = WANT_DONE;
 	want_unqueue(p, w);
+	return flags;
+}
+
+/* tryDeliver (G5): the first result a waiter gets is the one it keeps. */
+static void want_deliver(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags)
+{
+	struct pconn *pc = &p->conns[c];
+	flags = want_take(p, w, flags);
 	pc->state = CONN_ACTIVE;
 	if (pc->served > 0)
 		flags |= EVF_REUSED;
@@ -668,12 +676,8 @@ static uint32_t h2_find_conn(const struct pool *p, uint32_t key)
 /* h2_start_stream: the request of want w gets a stream on conn c (ReserveNewRequest). */
 static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags)
 {
-	struct want *wt = &p->wants[w];
 	struct pconn *pc = &p->conns[c];
-	if (wt->state == WANT_WAITING)
-		flags |= EVF_WAITED;
-	wt->state = WANT_DONE;
-	want_unqueue(p, w);
+	flags = want_take(p, w, flags);
 	if (pc->served > 0)
 		flags |= EVF_REUSED | EVF_GO_REUSED;
 	pc->served++;
