@@ -93,4 +93,81 @@ printf '127.0.0.1 - - [x] "GET / HTTP/1.1" 200 1 "-" "go" 1764600000.1 0.01 a\n1
 rc=$?
 if [ "$rc" -eq 2 ] && grep -q "bad.log:2: bad \$msec 'soon'" "$tmp/out"; then ok; else ko "import of a bad line: exit $rc"; cat "$tmp/out" >&2; fi
 
+# replay_format = nginx: a generated log of 20,000 requests written in END order ($msec is
+# each one's end, $request_time its length, up to 1.2 s while they start 1-5 ms apart, so
+# lines are far from start order), streamed through the reorder window: the req_start
+# times are the requests' starts (msec - request_time, from the first), in order.
+awk 'BEGIN { t = 0
+	for (i = 1; i <= 20000; i++) { t += 1 + (i * 7919) % 5; rt = 1 + (i * 104729) % 1200
+		printf "%d %d\n", t + rt, rt } }' | sort -n -s -k1,1 |
+	awk '{ printf "10.0.0.9 - - [01/Dec/2026:21:00:00 +0000] \"GET /a HTTP/1.1\" 200 9 \"-\" \"go\" %d.%03d %d.%03d\n", 1764600000 + int($1 / 1000), $1 % 1000, int($2 / 1000), $2 % 1000 }' >"$tmp/end.log"
+awk '{ printf "%d\n", int(($(NF - 1) - 1764600000) * 1000 + 0.5) - int($NF * 1000 + 0.5) }' "$tmp/end.log" |
+	sort -n | awk 'NR == 1 { o = $1 } { d = $1 - o; printf "%d.%03d000\n", int(d / 1000), d % 1000 }' >"$tmp/want"
+scenario end.log 'replay_format = nginx
+replay_fields = 10,11' >"$tmp/n.ini"
+"$bin" run "$tmp/n.ini" --trace >"$tmp/trace" 2>"$tmp/err" || { ko "nginx replay run failed"; cat "$tmp/err" >&2; }
+awk '$4 == "req_start" { sub(/s$/, "", $1); print $1 }' "$tmp/trace" >"$tmp/got"
+if [ "$(wc -l <"$tmp/got")" -eq 20000 ] && cmp -s "$tmp/got" "$tmp/want"; then ok; else
+	ko "nginx: req_start times are not the log's starts ($(wc -l <"$tmp/got") starts)"; diff "$tmp/got" "$tmp/want" | head -5 >&2
+fi
+# The row's own service time is its request time: three requests 10 s apart served in 5 ms,
+# 50 ms and 500 ms (written in end order, so the 500 ms one comes last), one 1 ms dial for
+# the first: latency max 500 ms (the conn is reused), p50 50 ms. The log_format directive
+# (as nginx.conf has it) names the fields; the format is not given, it is implied.
+printf '1.1.1.1 [x] "GET / HTTP/1.1" 1764600000.005 0.005\n1.1.1.1 [x] "GET / HTTP/1.1" 1764600010.050 0.050\n1.1.1.1 [x] "GET / HTTP/1.1" 1764600020.500 0.500\n' >"$tmp/s.log"
+scenario s.log "replay_log_format = log_format timed '\$remote_addr [\$time_local] \"\$request\" \$msec \$request_time';" >"$tmp/s.ini"
+"$bin" run "$tmp/s.ini" --json >"$tmp/j" 2>&1
+if grep -q '"max": 500.000}' "$tmp/j" && grep -q '"p50": 50.000' "$tmp/j" && grep -q '"replay_rows": 3, "replay_format": "nginx"' "$tmp/j"; then ok; else
+	ko "nginx: per-request service times"; grep -E 'latency|replay' "$tmp/j" >&2; fi
+# replay_speed and the cut work as for CSV: starts 0, 10, 20 s at speed 2 play at 0, 5,
+# 10 s; start = 4s, stop = 9s keep the one at 5 s.
+scenario s.log 'replay_fields = 4,5
+replay_speed = 2
+start = 4s
+stop = 9s' >"$tmp/c.ini"
+"$bin" run "$tmp/c.ini" --trace >"$tmp/trace" 2>&1
+if [ "$(awk '$4 == "req_start" { print $1 }' "$tmp/trace")" = "5.000000s" ]; then ok; else ko "nginx: replay_speed/start/stop"; fi
+
+# Bad nginx lines: FILE:LINE, exit 2. The window: a request started 1 s before one already
+# released, with replay_window = 0s and 100 ms the longest request time so far.
+nbad() { # nbad NAME CONTENT EXPECTED-MESSAGE-PART [EXTRA KEYS]
+	printf '%b' "$2" >"$tmp/$1.log"
+	scenario "$1.log" "replay_fields = 2,3
+${4:-}" >"$tmp/$1.ini"
+	"$bin" run "$tmp/$1.ini" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "$1.log:$3" "$tmp/err"; then ok; else
+		ko "bad nginx line $1: exit $rc, $(cat "$tmp/err")"; fi
+}
+nbad nbadtime 'a 1764600000.1 0.01\nb soon 0.01\n' "2: bad \$msec 'soon'"
+nbad nbadrt 'a 1764600000.1 0.01\nb 1764600000.2 -\n' "2: bad request time '-'"
+nbad nfields 'a 1764600000.1 0.01\nb 1764600000.2\n' "2: 2 fields, the \$msec/request time/host fields need 3"
+nbad nbinary 'a 1764600000.1 0.01\n\001\002\377 garbage\n' "2: binary data"
+nbad nmissing 'a 1764600000.1 0.01\n\n  \n' "3: 0 fields"
+nbad nwindow 'a 1764600001.1 0.1\nb 1764600005.0 5.0\n' "2: this request started (at \$msec - request time) 1s before the one at line 1" 'replay_window = 0s'
+printf 'a 1764600001.1 0.1\nb 1764600005.0 5.0\n' >"$tmp/w.log"
+scenario w.log 'replay_fields = 2,3' >"$tmp/w.ini"
+if "$bin" run "$tmp/w.ini" --trace 2>&1 | awk '$4 == "req_start" { printf "%s ", $1 }' | grep -qx '0.000000s 1.000000s '; then ok; else
+	ko "nginx: the default 60 s window reorders a long request"; fi
+scenario s.log 'replay_format = nginx' >"$tmp/k.ini"
+"$bin" run "$tmp/k.ini" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "k.ini:9: replay_format = nginx needs replay_fields" "$tmp/err"; then ok; else ko "nginx without fields: exit $rc, $(cat "$tmp/err")"; fi
+
+# import --format nginx and replay_format = nginx read the same lines the same way: a
+# scenario replaying access.log once per upstream (replay_upstream) gets import's per-host
+# request counts.
+printf '[scenario]\nduration = 60s\n' >"$tmp/imp/direct.ini"
+for up in 10.0.0.1:8080 10.0.0.2:8080; do
+	h=$(echo "$up" | tr ':' '_')
+	printf '[host %s]\n[load %s]\nhost = %s\nreplay = ../access.log\nreplay_log_format = %s\nreplay_upstream = %s\n' "$h" "$h" "$h" "$fmt" "$up" >>"$tmp/imp/direct.ini"
+done
+"$bin" run "$tmp/imp/site.ini" --json >"$tmp/j" 2>&1
+"$bin" run "$tmp/imp/direct.ini" --json >"$tmp/j2" 2>&1
+for h in 10.0.0.1_8080 10.0.0.2_8080; do
+	a=$(grep -o "\"$h\": {\"requests\": [0-9]*" "$tmp/j" | sed 's/.*: //')
+	b=$(grep -o "\"$h\": {\"requests\": [0-9]*" "$tmp/j2" | sed 's/.*: //')
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else ko "import and replay_format = nginx differ for $h: '$a' vs '$b'"; fi
+done
+
 finish replay.sh

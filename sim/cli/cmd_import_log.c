@@ -6,12 +6,11 @@
  * load per host reading a CSV written beside FILE.ini (FILE-HOST.csv).
  * (Without --format, `poolsim import CAPTURE` reads a probe capture: cmd_import.c.)
  *
- * nginx: fields are split at blanks, a "quoted" or [bracketed] field counting
- * as one; $msec (when the line was written: the request's end) and
- * $request_time (or $upstream_response_time) give each request's start and
- * service time, and an optional host field ($upstream_addr, $host) its
- * upstream. The positions come from --log-format (the log_format line's
- * format string) or the --*-field options (1-based). csv: the columns
+ * nginx: the lines are read by nginx_log.h (shared with a replay_format =
+ * nginx load): $msec (the request's end) and the request time give each
+ * request's start and service time, an optional host field its upstream. The
+ * positions come from --log-format (the log_format line or its format string)
+ * or the --*-field options (1-based). csv: the columns
  * `start`, `service` and optional `host`. The rows are sorted by start (the
  * log is written in end order), so import holds the log in memory, 24 bytes
  * a row; only the run streams.
@@ -25,6 +24,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "nginx_log.h"
 
 #define IMPORT_HOSTS_MAX 1000
 #define IMPORT_LINE_MAX  65536
@@ -51,47 +51,6 @@ static int import_usage(const char *msg, const char *arg)
 	        "\nusage: poolsim import LOG --format nginx|csv --out FILE.ini [--msec-field N] "
 	        "[--time-field N] [--host-field N] [--log-format 'FORMAT']\n");
 	return PS_EXIT_USAGE;
-}
-
-/* fields: split a line at blanks; "..." and [...] are one field each. */
-static int fields(char *s, char **out, int max)
-{
-	int n = 0;
-	while (*s && n < max) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			break;
-		char close = *s == '"' ? '"' : *s == '[' ? ']' : 0;
-		if (close)
-			s++;
-		out[n++] = s;
-		char *end = close ? strchr(s, close) : s + strcspn(s, " \t");
-		if (!end)
-			end = s + strlen(s);
-		if (*end)
-			*end++ = '\0';
-		s = end;
-	}
-	return n;
-}
-
-/* positions_from_format: where $msec, $request_time and a host variable sit in FORMAT. */
-static int positions_from_format(struct import *im)
-{
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s", im->log_format);
-	char *f[256];
-	int n = fields(buf, f, 256);
-	for (int i = 0; i < n; i++) {
-		if (strstr(f[i], "$msec"))
-			im->msec_field = i + 1;
-		else if (strstr(f[i], "$upstream_response_time") || strstr(f[i], "$request_time"))
-			im->time_field = i + 1;
-		else if (strstr(f[i], "$upstream_addr") || strstr(f[i], "$host"))
-			im->host_field = i + 1;
-	}
-	return im->msec_field && im->time_field ? 0 : -1;
 }
 
 /* host_index: the upstream's index, as a [host] name ([A-Za-z0-9_.-], others as '_'). */
@@ -131,59 +90,56 @@ static int add_row(struct import *im, double start, double service, uint32_t hos
 	return 0;
 }
 
-static bool number(const char *s, double *out)
+/* parse_csv: a CSV row's start, service and host fields (cols: 1-based). */
+static int parse_csv(char *line, const int *cols, struct nginx_request *req, char *err, size_t size)
 {
-	char *end;
-	errno = 0;
-	*out = strtod(s, &end);
-	return !errno && end != s && !*end && isfinite(*out) && *out >= 0;
+	char *f[NGINX_FIELDS_MAX];
+	int n = 0;
+	for (char *s = line; s && n < NGINX_FIELDS_MAX; n++) {
+		f[n] = s;
+		s = strchr(s, ',');
+		if (s)
+			*s++ = '\0';
+	}
+	int need = cols[0] > cols[1] ? cols[0] : cols[1];
+	if (cols[2] > need)
+		need = cols[2];
+	if (n < need) {
+		snprintf(err, size, "%d fields, the start/service/host fields need %d", n, need);
+		return -1;
+	}
+	if (!nginx_number(f[cols[0] - 1], &req->end)) {
+		snprintf(err, size, "bad start '%.40s'", f[cols[0] - 1]);
+		return -1;
+	}
+	const char *sv = f[cols[1] - 1];
+	ps_time d;
+	if (parse_duration(sv, &d) == 0)
+		req->time = (double)d / 1e9;
+	else if (!nginx_number(sv, &req->time)) {
+		snprintf(err, size, "bad service '%.40s'", sv);
+		return -1;
+	}
+	req->host = cols[2] ? f[cols[2] - 1] : "";
+	return 0;
 }
 
 /* parse_line: one log line into a row; 0, or -1 with a message. */
 static int parse_line(struct import *im, char *line, bool csv, const int *cols, char *err,
                       size_t size)
 {
-	char *f[256];
-	int n;
-	if (csv) {
-		n = 0;
-		for (char *s = line; s && n < 256; n++) {
-			f[n] = s;
-			s = strchr(s, ',');
-			if (s)
-				*s++ = '\0';
-		}
-	} else {
-		n = fields(line, f, 256);
-	}
-	int need = cols[0] > cols[1] ? cols[0] : cols[1];
-	if (cols[2] > need)
-		need = cols[2];
-	if (n < need) {
-		snprintf(err, size, "%d fields, the start/time/host fields need %d", n, need);
+	struct nginx_request req;
+	struct nginx_positions pos = {cols[0], cols[1], cols[2]};
+	if (csv ? parse_csv(line, cols, &req, err, size) : nginx_parse(line, &pos, &req, err, size))
 		return -1;
-	}
-	double t, service;
-	if (!number(f[cols[0] - 1], &t)) {
-		snprintf(err, size, "bad %s '%.40s'", csv ? "start" : "$msec", f[cols[0] - 1]);
-		return -1;
-	}
-	const char *sv = f[cols[1] - 1];
-	ps_time d;
-	if (csv && parse_duration(sv, &d) == 0)
-		service = (double)d / 1e9;
-	else if (!number(sv, &service)) {
-		snprintf(err, size, "bad %s '%.40s'", csv ? "service" : "request time", sv);
-		return -1;
-	}
 	uint32_t h = 0;
-	if (host_index(im, cols[2] ? f[cols[2] - 1] : "", &h)) {
+	if (host_index(im, req.host, &h)) {
 		snprintf(err, size, "more than %d hosts", IMPORT_HOSTS_MAX);
 		return -1;
 	}
 	/* nginx writes the line when the request ends: it started request_time earlier. */
-	double start = csv ? t : t - service;
-	if (add_row(im, start, service, h)) {
+	double start = csv ? req.end : req.end - req.time;
+	if (add_row(im, start, req.time, h)) {
 		snprintf(err, size, "out of memory");
 		return -1;
 	}
@@ -238,7 +194,7 @@ static int read_log(struct import *im)
 		}
 		if (!len)
 			continue;
-		bool binary = strlen(line) != len; /* a NUL byte: fields() cuts the line later */
+		bool binary = strlen(line) != len; /* a NUL byte: the split would cut the line */
 		for (size_t i = 0; i < len && !binary; i++)
 			binary = (unsigned char)line[i] < 0x20 && line[i] != '\t';
 		if (binary || parse_line(im, line, csv, cols, err, sizeof err)) {
@@ -379,9 +335,15 @@ int cmd_import_log(int argc, char **argv)
 		return import_usage("%s", "give LOG, --format and --out");
 	if (strcmp(im.format, "nginx") && strcmp(im.format, "csv"))
 		return import_usage("--format wants nginx or csv, not '%s'", im.format);
-	if (im.log_format && positions_from_format(&im))
+	struct nginx_positions pos;
+	if (im.log_format && nginx_positions_from_format(im.log_format, &pos))
 		return import_usage("--log-format '%s' has no $msec or no $request_time",
 		                    im.log_format);
+	if (im.log_format) {
+		im.msec_field = pos.msec;
+		im.time_field = pos.time;
+		im.host_field = pos.host;
+	}
 	if (!strcmp(im.format, "nginx") && (!im.msec_field || !im.time_field))
 		return import_usage(
 		    "%s", "nginx logs need --log-format, or --msec-field and --time-field");

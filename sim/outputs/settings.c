@@ -87,6 +87,9 @@ static void print_load(const struct scenario *sc, const struct load_spec *l, FIL
 		stats_json_string(out, l->replay);
 		fprintf(out, ", \"replay_speed\": %.10g, \"replay_rows\": %lld", l->replay_speed,
 		        (long long)l->replay_rows);
+		if (l->replay_opt.format != REPLAY_DETECT)
+			fprintf(out, ", \"replay_format\": \"%s\"",
+			        replay_format_names[l->replay_opt.format]);
 	} else {
 		fprintf(out, ", \"count\": %lld", (long long)l->count);
 	}

@@ -1,10 +1,11 @@
 /*
- * replay.c: the CSV rows of a replay load (replay.h), one line at a time
- * through a fixed buffer.
+ * replay.c: the rows of a replay load (replay.h), one line at a time through
+ * a fixed buffer; an nginx log's through its reorder window.
  */
 #include "replay.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,16 @@
 
 #include "scenario.h"
 
-#define REPLAY_LINE_MAX 4096
+#define REPLAY_LINE_MAX   16384
+#define REPLAY_WINDOW_MAX (1 << 24) /* pending nginx rows: 16 Mi, 384 MiB */
+
+const char *const replay_format_names[4] = {"detect", "csv", "nginx", "events"};
+
+/* An nginx row waiting in the reorder window, keyed by (start, line). */
+struct pending {
+	ps_time start, service; /* start: ns since the epoch */
+	int line;
+};
 #define REPLAY_COLS_MAX 64
 
 struct replay_file {
@@ -25,6 +35,15 @@ struct replay_file {
 	double origin; /* that first timestamp, in seconds since the epoch */
 	ps_time last;
 	bool any;
+	struct replay_options opt;
+	/* nginx: the reorder window */
+	struct pending *heap;
+	size_t n_heap, cap_heap;
+	bool eof;
+	ps_time max_end, max_time; /* the latest $msec, the longest request time so far */
+	ps_time released;          /* the start of the last row released (ns since the epoch) */
+	int released_line;
+	ps_time nginx_origin; /* the first request's start: the replay's 0 */
 	char buf[REPLAY_LINE_MAX + 2];
 };
 
@@ -56,14 +75,13 @@ static int read_line(struct replay_file *f, char *err, size_t size)
 	if (n && f->buf[n - 1] == '\r')
 		f->buf[--n] = '\0';
 	if (strlen(f->buf) != n) /* a NUL byte inside the line */
-		return row_error(f, err, size, "binary data (a NUL byte): not a CSV text file");
+		return row_error(f, err, size, "binary data (a NUL byte): not a text file");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)f->buf[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return row_error(
-			    f, err, size,
-			    "binary data (byte 0x%02x in column %zu): not a CSV text file", c,
-			    i + 1);
+			return row_error(f, err, size,
+			                 "binary data (byte 0x%02x in column %zu): not a text file",
+			                 c, i + 1);
 	}
 	return 1;
 }
@@ -94,10 +112,13 @@ static int split(char *s, char **fields)
 
 static int read_header(struct replay_file *f, char *err, size_t size)
 {
+	if (f->opt.format == REPLAY_NGINX)
+		return 0; /* no header: every line is a request */
 	int rc = read_line(f, err, size);
 	if (rc <= 0)
 		return rc < 0 ? -1 : row_error(f, err, size, "empty file: no header line");
-	if (f->buf[0] == '{') {
+	if (f->opt.format == REPLAY_EVENTS ||
+	    (f->opt.format == REPLAY_DETECT && f->buf[0] == '{')) {
 		/* docs/format.md, "Event records (JSON lines)": the header names the format. */
 		if (!strstr(f->buf, "\"format\":\"poolsim-events\""))
 			return row_error(
@@ -126,7 +147,8 @@ static int read_header(struct replay_file *f, char *err, size_t size)
 	return 0;
 }
 
-struct replay_file *replay_open(const char *path, char *err, size_t err_size)
+struct replay_file *replay_open(const char *path, const struct replay_options *opt, char *err,
+                                size_t err_size)
 {
 	struct replay_file *f = calloc(1, sizeof *f);
 	if (!f) {
@@ -134,6 +156,7 @@ struct replay_file *replay_open(const char *path, char *err, size_t err_size)
 		return NULL;
 	}
 	snprintf(f->path, sizeof f->path, "%s", path);
+	f->opt = *opt;
 	f->in = scenario_open_regular(path);
 	if (!f->in) {
 		snprintf(err, err_size, "%s: cannot open: %s", path,
@@ -154,6 +177,7 @@ void replay_close(struct replay_file *f)
 		return;
 	if (f->in)
 		fclose(f->in);
+	free(f->heap);
 	free(f);
 }
 
@@ -267,8 +291,129 @@ static int next_event(struct replay_file *f, struct replay_row *row, char *err, 
 	return rc;
 }
 
+/* ------------------------------------------------------ nginx reorder window */
+
+static bool pending_before(const struct pending *a, const struct pending *b)
+{
+	return a->start < b->start || (a->start == b->start && a->line < b->line);
+}
+
+static int push_pending(struct replay_file *f, struct pending p, char *err, size_t size)
+{
+	if (f->n_heap == f->cap_heap) {
+		if (f->cap_heap == REPLAY_WINDOW_MAX)
+			return row_error(f, err, size,
+			                 "more than %d requests inside the reorder window (the "
+			                 "longest request time, %.3fs)",
+			                 REPLAY_WINDOW_MAX, (double)f->max_time / 1e9);
+		size_t cap = f->cap_heap ? f->cap_heap * 2 : 1024;
+		struct pending *h = realloc(f->heap, cap * sizeof *h);
+		if (!h)
+			return row_error(f, err, size, "out of memory for the reorder window");
+		f->heap = h;
+		f->cap_heap = cap;
+	}
+	size_t i = f->n_heap++;
+	while (i && pending_before(&p, &f->heap[(i - 1) / 2])) {
+		f->heap[i] = f->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	f->heap[i] = p;
+	return 0;
+}
+
+static struct pending pop_pending(struct replay_file *f)
+{
+	struct pending top = f->heap[0], last = f->heap[--f->n_heap];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= f->n_heap)
+			break;
+		if (c + 1 < f->n_heap && pending_before(&f->heap[c + 1], &f->heap[c]))
+			c++;
+		if (!pending_before(&f->heap[c], &last))
+			break;
+		f->heap[i] = f->heap[c];
+		i = c;
+	}
+	if (f->n_heap)
+		f->heap[i] = last;
+	return top;
+}
+
+static ps_time epoch_ns(double seconds)
+{
+	return (ps_time)llround(seconds * 1e6) * 1000; /* nginx writes milliseconds */
+}
+
+/* read_nginx_line: the next line's request into the window (or skipped: blank, another
+ * upstream's); 1, 0 at the end, -1 with err. */
+static ps_time window(const struct replay_file *f);
+
+static int read_nginx_line(struct replay_file *f, char *err, size_t size)
+{
+	int rc = read_line(f, err, size);
+	if (rc <= 0 || !f->buf[0])
+		return rc;
+	struct nginx_request req;
+	char msg[300];
+	if (nginx_parse(f->buf, &f->opt.fields, &req, msg, sizeof msg))
+		return row_error(f, err, size, "%s", msg);
+	if (f->opt.upstream[0] && strcmp(req.host, f->opt.upstream))
+		return 1;
+	struct pending p = {epoch_ns(req.end) - epoch_ns(req.time), epoch_ns(req.time), f->line};
+	if (f->any && p.start < f->released) {
+		char a[40], b[40];
+		return row_error(
+		    f, err, size,
+		    "this request started (at $msec - request time) %s before the one at line "
+		    "%d, already replayed: the log is out of end order by more than the reorder "
+		    "window (%s: replay_window, or the longest request time so far)",
+		    format_duration(f->released - p.start, a, sizeof a), f->released_line,
+		    format_duration(window(f), b, sizeof b));
+	}
+	if (p.service > f->max_time)
+		f->max_time = p.service;
+	if (p.start + p.service > f->max_end)
+		f->max_end = p.start + p.service;
+	return push_pending(f, p, err, size) ? -1 : 1;
+}
+
+/* window: how far behind the latest $msec a request may start and still come. */
+static ps_time window(const struct replay_file *f)
+{
+	return f->max_time > f->opt.window ? f->max_time : f->opt.window;
+}
+
+/* next_nginx: the earliest pending row once no line still to come can start before it. */
+static int next_nginx(struct replay_file *f, struct replay_row *row, char *err, size_t size)
+{
+	while (!f->eof && (!f->n_heap || f->heap[0].start > f->max_end - window(f))) {
+		int rc = read_nginx_line(f, err, size);
+		if (rc < 0)
+			return -1;
+		f->eof = rc == 0;
+	}
+	if (!f->n_heap)
+		return 0;
+	struct pending p = pop_pending(f);
+	if (!f->any)
+		f->nginx_origin = p.start; /* the log's first request starts the replay */
+	f->any = true;
+	f->released = p.start;
+	f->released_line = p.line;
+	*row = (struct replay_row){.start = p.start - f->nginx_origin,
+	                           .service = p.service,
+	                           .body = REPLAY_NONE,
+	                           .line = p.line};
+	return 1;
+}
+
 int replay_next(struct replay_file *f, struct replay_row *row, char *err, size_t err_size)
 {
+	if (f->opt.format == REPLAY_NGINX)
+		return next_nginx(f, row, err, err_size);
 	if (f->events)
 		return next_event(f, row, err, err_size);
 	int rc;
@@ -312,9 +457,10 @@ int replay_next(struct replay_file *f, struct replay_row *row, char *err, size_t
 	return 1;
 }
 
-int replay_scan(const char *path, int64_t *rows, ps_time *last, char *err, size_t err_size)
+int replay_scan(const char *path, const struct replay_options *opt, int64_t *rows, ps_time *last,
+                char *err, size_t err_size)
 {
-	struct replay_file *f = replay_open(path, err, err_size);
+	struct replay_file *f = replay_open(path, opt, err, err_size);
 	if (!f)
 		return -1;
 	struct replay_row row;

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "config.h"
 #include "event.h"
+#include "replay.h"
 
 #define SCENARIO_NAME_MAX  64
 #define SCENARIO_TITLE_MAX 256
@@ -68,8 +69,9 @@ struct load_spec {
 	int64_t request_body;    /* bytes of request body; 0 = none */
 	char *replay;        /* replay = FILE, resolved against the scenario's folder (replay.h) */
 	double replay_speed; /* replay_speed: 2 plays it twice as fast */
-	int64_t replay_rows; /* rows the file holds (read when the scenario is) */
-	bool request_close;  /* Request.Close: asks Connection: close; the conn is not reused */
+	struct replay_options replay_opt; /* replay_format, replay_fields, ... (replay.h) */
+	int64_t replay_rows;              /* rows the file holds (read when the scenario is) */
+	bool request_close; /* Request.Close: asks Connection: close; the conn is not reused */
 	int line;
 };
 

@@ -34,10 +34,28 @@ const char *const host_keys[] = {
     "max_concurrent_streams",
 };
 const char *const load_keys[] = {
-    "host",         "workers",       "think",           "requests",     "rate",
-    "arrival",      "count",         "start",           "stop",         "body",
-    "client",       "method",        "idempotency_key", "request_body", "replay",
-    "replay_speed", "request_close",
+    "host",
+    "workers",
+    "think",
+    "requests",
+    "rate",
+    "arrival",
+    "count",
+    "start",
+    "stop",
+    "body",
+    "client",
+    "method",
+    "idempotency_key",
+    "request_body",
+    "replay",
+    "replay_speed",
+    "request_close",
+    "replay_format",
+    "replay_fields",
+    "replay_log_format",
+    "replay_upstream",
+    "replay_window",
 };
 const char *const action_keys[] = {"at", "host", "action", "for", "load", "phase"};
 
@@ -218,6 +236,63 @@ static bool get_speed(struct reader *r, const char *value, double *out)
 	return true;
 }
 
+/* get_replay_fields: "MSEC,TIME[,HOST]", 1-based nginx field numbers. */
+static bool get_replay_fields(struct reader *r, const char *value, struct nginx_positions *out)
+{
+	int v[3] = {0, 0, 0}, n = 0;
+	const char *s = value;
+	while (n < 3) {
+		char *end;
+		long x = strtol(s, &end, 10);
+		if (end == s || x < 1 || x > NGINX_FIELDS_MAX)
+			break;
+		v[n++] = (int)x;
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end != ',') {
+			s = end;
+			break;
+		}
+		s = end + 1;
+	}
+	if (n < 2 || *s)
+		return fail(r, r->line,
+		            "bad replay_fields '%s' (the 1-based fields of $msec, the request time "
+		            "and optionally the host, e.g. 4,5 or 4,5,6)",
+		            value);
+	*out = (struct nginx_positions){v[0], v[1], v[2]};
+	return true;
+}
+
+static bool set_replay_key(struct reader *r, struct load_spec *l, int key, const char *value)
+{
+	struct replay_options *o = &l->replay_opt;
+	int choice;
+	switch (key) {
+	case LK_REPLAY_FORMAT:
+		choice = get_choice(r, load_keys[key], value, replay_format_names + 1, 3);
+		o->format = (enum replay_format)(choice + 1);
+		return choice >= 0;
+	case LK_REPLAY_FIELDS:
+		return get_replay_fields(r, value, &o->fields);
+	case LK_REPLAY_LOG_FORMAT:
+		if (nginx_positions_from_format(value, &o->fields))
+			return fail(r, r->line,
+			            "replay_log_format has no $msec or no $request_time / "
+			            "$upstream_response_time");
+		return true;
+	case LK_REPLAY_WINDOW:
+		return get_time(r, load_keys[key], value, &o->window);
+	case LK_REPLAY_UPSTREAM:
+		if (strlen(value) >= sizeof o->upstream)
+			return fail(r, r->line, "replay_upstream is longer than %zu bytes",
+			            sizeof o->upstream - 1);
+		snprintf(o->upstream, sizeof o->upstream, "%s", value);
+		return true;
+	}
+	return false;
+}
+
 static bool set_load_key(struct reader *r, int key, const char *value)
 {
 	static const char *const arrivals[] = {"poisson", "uniform"};
@@ -273,6 +348,8 @@ static bool set_load_key(struct reader *r, int key, const char *value)
 		return get_speed(r, value, &l->replay_speed);
 	case LK_REQUEST_CLOSE:
 		return get_bool(r, name, value, &l->request_close);
+	default:
+		return set_replay_key(r, l, key, value);
 	}
 	return false;
 }
@@ -387,9 +464,10 @@ static int first_misfit(const struct key_lines *k, enum load_kind kind)
 	if (kind == LOAD_COUNT && k->line[LK_STOP] &&
 	    (best < 0 || k->line[LK_STOP] < k->line[best]))
 		best = LK_STOP;
-	if (kind != LOAD_REPLAY && k->line[LK_REPLAY_SPEED] &&
-	    (best < 0 || k->line[LK_REPLAY_SPEED] < k->line[best]))
-		best = LK_REPLAY_SPEED;
+	for (int key = LK_REPLAY_SPEED; key < LK_N; key++)
+		if (kind != LOAD_REPLAY && key != LK_REQUEST_CLOSE && k->line[key] &&
+		    (best < 0 || k->line[key] < k->line[best]))
+			best = key;
 	return best;
 }
 
@@ -401,7 +479,34 @@ static bool check_replay(struct reader *r, struct load_spec *l, const struct key
 {
 	char err[SCENARIO_MSG_MAX];
 	ps_time last;
-	if (replay_scan(l->replay, &l->replay_rows, &last, err, sizeof err))
+	struct replay_options *o = &l->replay_opt;
+	int nginx_key = k->line[LK_REPLAY_FIELDS] ? LK_REPLAY_FIELDS : LK_REPLAY_LOG_FORMAT;
+	if (k->line[LK_REPLAY_FIELDS] && k->line[LK_REPLAY_LOG_FORMAT])
+		return fail(
+		    r, k->line[LK_REPLAY_LOG_FORMAT],
+		    "[load %s] has both replay_fields (line %d) and replay_log_format; give "
+		    "one",
+		    l->name, k->line[LK_REPLAY_FIELDS]);
+	if (o->format == REPLAY_DETECT && k->line[nginx_key])
+		o->format = REPLAY_NGINX; /* the nginx keys say what the file is */
+	static const int nginx_only[] = {LK_REPLAY_FIELDS, LK_REPLAY_LOG_FORMAT, LK_REPLAY_UPSTREAM,
+	                                 LK_REPLAY_WINDOW};
+	for (int j = 0; j < 4 && o->format != REPLAY_NGINX; j++)
+		if (k->line[nginx_only[j]])
+			return fail(r, k->line[nginx_only[j]],
+			            "'%s' goes with replay_format = nginx",
+			            load_keys[nginx_only[j]]);
+	if (!k->line[LK_REPLAY_WINDOW])
+		o->window = REPLAY_WINDOW_DEFAULT;
+	if (o->format == REPLAY_NGINX && !k->line[nginx_key])
+		return fail(r, k->line[LK_REPLAY_FORMAT],
+		            "replay_format = nginx needs replay_fields (e.g. 4,5: the fields of "
+		            "$msec and $request_time) or replay_log_format (the log_format line)");
+	if (o->format == REPLAY_NGINX && o->upstream[0] && !o->fields.host)
+		return fail(r, k->line[LK_REPLAY_UPSTREAM],
+		            "replay_upstream needs a host field ($upstream_addr or $host in "
+		            "replay_log_format, or a third number in replay_fields)");
+	if (replay_scan(l->replay, o, &l->replay_rows, &last, err, sizeof err))
 		return fail(r, k->line[LK_REPLAY], "%s", err);
 	if (l->replay_speed == 0)
 		l->replay_speed = 1;
@@ -439,7 +544,7 @@ static bool end_load(struct reader *r, uint32_t i)
 		            load_keys[bad], kind_names[first],
 		            bad == LK_ARRIVAL        ? "rate"
 		            : bad == LK_STOP         ? "workers, rate or replay"
-		            : bad == LK_REPLAY_SPEED ? "replay"
+		            : bad >= LK_REPLAY_SPEED ? "replay"
 		                                     : "workers");
 	return l->kind != LOAD_REPLAY || check_replay(r, l, k);
 }
