@@ -950,7 +950,8 @@ void client_start(struct client *c)
 			if (!ls->replay)
 				break; /* live: the caller feeds its rows (client_feed_row) */
 			char err[512];
-			c->loads[i].replay = replay_open(ls->replay, &ls->replay_opt, err, sizeof err);
+			c->loads[i].replay =
+			    replay_open(ls->replay, &ls->replay_opt, err, sizeof err);
 			next_row(c, i);
 			break;
 		}
