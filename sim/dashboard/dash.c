@@ -510,6 +510,34 @@ static void draw_legend_strip(const struct dash *d, int y)
 	}
 }
 
+/* Does any pane have the kernel's counts (real mode)? */
+static bool any_kernel(const struct dash *d)
+{
+	for (int i = 0; i < d->cfg->n_panes; i++)
+		if (view_kernel(d->cfg->panes[i].view, PS_NONE)->present)
+			return true;
+	return false;
+}
+
+/* The help's lines on TIME_WAIT and ports, with the scenario's hold and range; how many. */
+static int ports_legend(const struct dash *d, char lines[3][128])
+{
+	const struct view *v = d->cfg->panes[0].view;
+	char hold[32];
+	int n = 0;
+
+	format_duration(view_time_wait_hold(v), hold, sizeof(hold));
+	snprintf(lines[n++], sizeof(lines[0]),
+	         "TIME_WAIT  client sockets in TIME_WAIT now: it closed first; held %s", hold);
+	snprintf(lines[n++], sizeof(lines[0]),
+	         "ports      ephemeral ports in use (open + TIME_WAIT), of %lld a host",
+	         (long long)view_port_range(v));
+	if (any_kernel(d))
+		snprintf(lines[n++], sizeof(lines[0]),
+		         "kernel     the kernel's sockets; (counted N): TIME_WAIT as above");
+	return n;
+}
+
 static void draw_help(const struct dash *d)
 {
 	static const char *const keys[] = {
@@ -530,8 +558,10 @@ static void draw_help(const struct dash *d)
 	};
 	struct legend_item items[16];
 	int n_items = legend_items(d, items);
+	char ports[3][128];
+	int n_ports = ports_legend(d, ports);
 	int n_keys = (int)(sizeof(keys) / sizeof(keys[0])),
-	    n_more = (int)(sizeof(more) / sizeof(more[0]));
+	    n_more = (int)(sizeof(more) / sizeof(more[0])) + n_ports;
 	/* A short screen drops the keys (the key bar has them) and the blank lines. */
 	bool compact = LINES < 32;
 	int h = compact ? 2 + n_items + n_more : 2 + n_keys + 2 + n_items + 1 + n_more;
@@ -566,7 +596,7 @@ static void draw_help(const struct dash *d)
 	if (!compact)
 		y++;
 	for (int i = 0; i < n_more; i++) {
-		const char *line = more[i];
+		const char *line = i < n_more - n_ports ? more[i] : ports[i - (n_more - n_ports)];
 		char ascii[128];
 
 		if (!d->utf8 && strstr(line, "\u2192")) {
@@ -647,7 +677,8 @@ static void kernel_items(const struct view *v, struct flow_items *f)
 
 	f->n = 0;
 	item(f, "kernel: ESTABLISHED %lld", (long long)k->established);
-	item(f, "TIME_WAIT %lld", (long long)k->time_wait);
+	item(f, "TIME_WAIT %lld (counted %lld)", (long long)k->time_wait,
+	     (long long)view_time_wait(v, PS_NONE));
 	item(f, "fds %lld", (long long)k->fds);
 	item(f, "(pool open %lld)", (long long)view_counts(v, PS_NONE)->open);
 }
@@ -673,6 +704,8 @@ static void total_items(const struct dash *d, const struct dash_pane *p, struct 
 	item(f, "active %lld", (long long)t->active);
 	item(f, "idle %lld/%s MaxIdleConns", (long long)t->idle, lim);
 	item(f, "waiting %lld", (long long)t->waiting);
+	item(f, "TIME_WAIT %lld", (long long)view_time_wait(v, PS_NONE));
+	item(f, "ports %lld", (long long)view_ports(v, PS_NONE));
 	item(f, "ok %lld", (long long)t->ok);
 	item(f, "failed %lld", (long long)t->failed);
 }
@@ -780,6 +813,8 @@ static void host_title_items(const struct view *v, uint32_t host, bool sel, stru
 		item(f, "idle %lld/%s", (long long)c->idle, lim);
 	item(f, "dialing %lld", (long long)c->dialing);
 	item(f, "waiting %lld", (long long)c->waiting);
+	item(f, "TIME_WAIT %lld", (long long)view_time_wait(v, host));
+	item(f, "ports %lld", (long long)view_ports(v, host));
 }
 
 /* A host's counters and its closes by reason, in the summary's words. */
@@ -804,11 +839,14 @@ static void counters_items(const struct view *v, uint32_t host, struct flow_item
 		item(f, "closes: none");
 }
 
-static void host_kernel_items(const struct view_host *h, struct flow_items *f)
+static void host_kernel_items(const struct view *v, uint32_t host, struct flow_items *f)
 {
+	const struct view_host *h = view_host(v, host);
+
 	f->n = 0;
 	item(f, "kernel ESTABLISHED %lld", (long long)h->kernel.established);
-	item(f, "TIME_WAIT %lld", (long long)h->kernel.time_wait);
+	item(f, "TIME_WAIT %lld (counted %lld)", (long long)h->kernel.time_wait,
+	     (long long)view_time_wait(v, host));
 	item(f, "fds %lld", (long long)h->kernel.fds);
 }
 
@@ -827,7 +865,7 @@ static int host_height(const struct view *v, uint32_t host, int rows, const stru
 	counters_items(v, host, &f);
 	h += flow(0, 0, b->w - 2, A_NORMAL, f.items, f.n, false);
 	if (view_host(v, host)->kernel.present) {
-		host_kernel_items(view_host(v, host), &f);
+		host_kernel_items(v, host, &f);
 		h += flow(0, 0, b->w - 2, A_NORMAL, f.items, f.n, false);
 	}
 	return h + rows;
@@ -850,7 +888,7 @@ static void draw_host(const struct dash *d, const struct view *v, uint32_t host,
 	draw_cells(d, v, host, y, b->x + 2, b->w - 2, rows);
 	y += rows;
 	if (h->kernel.present) {
-		host_kernel_items(h, &f);
+		host_kernel_items(v, host, &f);
 		y += flow(y, b->x + 2, b->w - 2, A_NORMAL, f.items, f.n, true);
 	}
 	counters_items(v, host, &f);

@@ -46,8 +46,12 @@ struct view *view_create(const struct scenario *sc)
 	v->hosts = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*v->hosts));
 	v->series = calloc(VIEW_SERIES_SECONDS, sizeof(*v->series));
 	v->log = calloc(VIEW_LOG_LINES, sizeof(*v->log));
-	if (counter_init(&v->count, sc->n_hosts) < 0 || !v->hosts || !v->series || !v->log) {
-		view_destroy(v);
+	int counted = counter_init(&v->count, sc->n_hosts);
+	int ports =
+	    timewait_init(&v->ports, sc->n_hosts, sc->time_wait,
+	                  sc->ephemeral_hi - sc->ephemeral_lo + 1, sc->transport.DisableKeepAlives);
+	if (counted < 0 || ports < 0 || !v->hosts || !v->series || !v->log) {
+		view_destroy(v); /* both frees are safe after a failed init */
 		return NULL;
 	}
 	for (uint32_t i = 0; i < v->n_hosts; i++) {
@@ -76,6 +80,7 @@ void view_destroy(struct view *v)
 	}
 	free(v->hosts);
 	counter_free(&v->count);
+	timewait_free(&v->ports);
 	free(v->series);
 	free(v->closing);
 	free(v->log);
@@ -584,6 +589,7 @@ void view_on_event(void *ctx, const struct ps_event *ev)
 	expire_closing(v, v->now);
 	series_advance(v, v->now);
 	counter_on_event(&v->count, ev);
+	timewait_on_event(&v->ports, ev);
 	dispatch(v, ev);
 	if (v->teach && !v->teach_pending) {
 		const struct ev_rule *r = rule_tracker_first(&v->taught, ev);
@@ -649,6 +655,27 @@ const struct counts *view_counts(const struct view *v, uint32_t host)
 const struct view_kernel *view_kernel(const struct view *v, uint32_t host)
 {
 	return host < v->n_hosts ? &v->hosts[host].kernel : &v->kernel;
+}
+
+/* Reading expires the TIME_WAIT sockets whose hold ended by v->now; it changes no count. */
+int64_t view_time_wait(const struct view *v, uint32_t host)
+{
+	return timewait_count((struct timewait *)&v->ports, host, v->now);
+}
+
+int64_t view_ports(const struct view *v, uint32_t host)
+{
+	return timewait_ports((struct timewait *)&v->ports, host, v->now);
+}
+
+int64_t view_port_range(const struct view *v)
+{
+	return v->ports.port_range;
+}
+
+ps_time view_time_wait_hold(const struct view *v)
+{
+	return v->ports.hold;
 }
 
 const char *view_cell_glyph(const struct view_cell *c, ps_time now, bool utf8)

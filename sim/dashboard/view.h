@@ -17,6 +17,7 @@
 #include "rules.h"
 #include "transport_limits.h"
 #include "scenario.h"
+#include "timewait.h"
 
 #define VIEW_SERIES_SECONDS 60
 #define VIEW_LOG_LINES      200
@@ -85,6 +86,7 @@ struct view {
 	struct view_host *hosts;
 	uint32_t n_hosts;
 	struct counter count; /* the counts and gauges, as the summary keeps them (core/counts.h) */
+	struct timewait ports; /* TIME_WAIT and ports in use, as the summary keeps them */
 	struct view_kernel kernel;
 	struct view_sample *series; /* the total, like view_host.series */
 	int64_t series_second;      /* the second the newest sample covers; -1 before any */
@@ -129,6 +131,16 @@ const struct view_cell *view_host_cells(const struct view *v, uint32_t host, siz
 /* Counters of one host, or of the total with host == PS_NONE. */
 const struct counts *view_counts(const struct view *v, uint32_t host);
 const struct view_kernel *view_kernel(const struct view *v, uint32_t host);
+/*
+ * The client's sockets in TIME_WAIT at the view's time, and its ephemeral
+ * ports in use (open + TIME_WAIT), of one host or of all (PS_NONE): the
+ * --json summary's counting (core/timewait.h) over the same records.
+ */
+int64_t view_time_wait(const struct view *v, uint32_t host);
+int64_t view_ports(const struct view *v, uint32_t host);
+/* Ports a destination may use (the scenario's ephemeral range); TIME_WAIT's hold. */
+int64_t view_port_range(const struct view *v);
+ps_time view_time_wait_hold(const struct view *v);
 
 /* The log: i = 0 is the oldest line kept, view_log_count() - 1 the newest. */
 size_t view_log_count(const struct view *v);

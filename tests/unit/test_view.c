@@ -414,6 +414,60 @@ START_TEST(test_P7_view_teach_holds_the_first_errTooManyIdleHost_close)
 }
 END_TEST
 
+/*
+ * TIME_WAIT and ports on the dashboard, counted as the --json summary counts
+ * them (core/timewait.h), over hand-made records. Hold 60 s, Linux's range.
+ * api: conns 0 and 1 dial at 0; db: conn 2 at 0.
+ *   1 s  api conn 0 closed by the client (P7): api TIME_WAIT 1 until 61 s;
+ *        api ports = open 1 (conn 1) + TIME_WAIT 1 = 2; total ports 2 + 1 (db conn 2) = 3.
+ *   2 s  api conn 1 closed by the server (S1): TIME_WAIT stays on the server: api 1, ports 1.
+ *   3 s  db conn 2 idle timeout (T5): db TIME_WAIT 1 until 63 s, ports 1;
+ *        api conn 3 dials and is canceled before connecting: no TCP, no TIME_WAIT.
+ *        total TIME_WAIT 2, ports 2.
+ *  61 s  api's ends: api 0, db 1, total 1.   63 s  db's ends: all 0.
+ */
+START_TEST(test_view_time_wait_and_ports_per_host_and_total)
+{
+	struct fixture f;
+
+	fixture_init(&f, 2);
+	view_destroy(f.v);
+	f.sc.time_wait = 60 * PS_SEC;
+	f.sc.ephemeral_lo = 32768;
+	f.sc.ephemeral_hi = 60999;
+	f.v = view_create(&f.sc);
+	ck_assert_ptr_nonnull(f.v);
+	ck_assert_int_eq(view_port_range(f.v), 28232);
+	first_request(f.v, 0, 0, 0, 1);
+	first_request(f.v, 0, 0, 1, 2);
+	first_request(f.v, 0, 1, 2, 3);
+	ck_assert_int_eq(view_ports(f.v, 0), 2);
+	ck_assert_int_eq(view_time_wait(f.v, PS_NONE), 0);
+	feed(f.v, EV_CONN_CLOSED, PS_SEC, 0, 0, 0, EVF_WAS_IDLE, 0, R_MAX_IDLE_PER_HOST);
+	ck_assert_int_eq(view_time_wait(f.v, 0), 1);
+	ck_assert_int_eq(view_ports(f.v, 0), 2);
+	ck_assert_int_eq(view_ports(f.v, PS_NONE), 3);
+	feed(f.v, EV_CONN_CLOSED, 2 * PS_SEC, 0, 1, 0, EVF_WAS_IDLE, 0, R_SERVER_IDLE_TIMEOUT);
+	ck_assert_int_eq(view_time_wait(f.v, 0), 1);
+	ck_assert_int_eq(view_ports(f.v, 0), 1);
+	feed(f.v, EV_CONN_CLOSED, 3 * PS_SEC, 1, 2, 0, EVF_WAS_IDLE, 0, R_IDLE_TIMEOUT);
+	feed(f.v, EV_DIAL_START, 3 * PS_SEC, 0, 3, 4, 0, 0, R_NONE);
+	feed(f.v, EV_CONN_CLOSED, 3 * PS_SEC, 0, 3, 0, 0, 0, R_DIAL_CANCELED);
+	ck_assert_int_eq(view_time_wait(f.v, 1), 1);
+	ck_assert_int_eq(view_ports(f.v, 1), 1);
+	ck_assert_int_eq(view_time_wait(f.v, PS_NONE), 2);
+	ck_assert_int_eq(view_ports(f.v, PS_NONE), 2);
+	view_tick(f.v, 61 * PS_SEC);
+	ck_assert_int_eq(view_time_wait(f.v, 0), 0);
+	ck_assert_int_eq(view_time_wait(f.v, 1), 1);
+	ck_assert_int_eq(view_time_wait(f.v, PS_NONE), 1);
+	view_tick(f.v, 63 * PS_SEC);
+	ck_assert_int_eq(view_time_wait(f.v, PS_NONE), 0);
+	ck_assert_int_eq(view_ports(f.v, PS_NONE), 0);
+	view_destroy(f.v);
+}
+END_TEST
+
 Suite *suite_view(void)
 {
 	Suite *s = suite_create("view");
@@ -435,6 +489,7 @@ Suite *suite_view(void)
 	tcase_add_test(tc, test_view_kernel_sample_per_host_and_total);
 	tcase_add_test(tc, test_B1_view_leaked_body_marks_the_cell);
 	tcase_add_test(tc, test_view_steady_state_reuses_its_arrays);
+	tcase_add_test(tc, test_view_time_wait_and_ports_per_host_and_total);
 	suite_add_tcase(s, tc);
 	return s;
 }
