@@ -704,10 +704,10 @@ static void total_items(const struct dash *d, const struct dash_pane *p, struct 
 	item(f, "active %lld", (long long)t->active);
 	item(f, "idle %lld/%s MaxIdleConns", (long long)t->idle, lim);
 	item(f, "waiting %lld", (long long)t->waiting);
+	/* One item, so a narrow pane never wraps between the two. */
+	item(f, "ok %lld  failed %lld", (long long)t->ok, (long long)t->failed);
 	item(f, "TIME_WAIT %lld", (long long)view_time_wait(v, PS_NONE));
 	item(f, "ports %lld", (long long)view_ports(v, PS_NONE));
-	item(f, "ok %lld", (long long)t->ok);
-	item(f, "failed %lld", (long long)t->failed);
 }
 
 /* The waiting bar: one column per request while they fit, else scaled to the peak. */

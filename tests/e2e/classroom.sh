@@ -209,3 +209,15 @@ else
 	fail "+N: no closes" "$(screen over)"
 fi
 keys over q
+
+# Lesson 19 (port exhaustion): the host line and the totals show TIME_WAIT and ports in use, and
+# at the end they are the --json summary's own figures (one counting: core/timewait.c).
+tw_json=$("$POOLSIM" run 19 --json 2>/dev/null | grep -oE '"time_wait": [0-9]+' | head -1 | grep -oE '[0-9]+$')
+start ports 120 40 -- 19 --speed max
+if wait_for ports 'finished' 60 && [ -n "$tw_json" ] && [ "$tw_json" -gt 0 ] &&
+	[ "$(screen ports | grep -cE "TIME_WAIT $tw_json  ports [0-9]+")" = 2 ]; then
+	pass "lesson 19: TIME_WAIT $tw_json on the host line and the totals, as in --json"
+else
+	fail "lesson 19: TIME_WAIT (--json says ${tw_json:-nothing})" "$(screen ports)"
+fi
+keys ports q
