@@ -771,6 +771,81 @@ START_TEST(test_scale_multiplies_durations_divides_rates)
 }
 END_TEST
 
+/* The log_format directive as nginx.conf has it, or its format string alone: the fields of
+ * $msec, the request time ($upstream_response_time over $request_time) and the host. */
+START_TEST(test_nginx_positions_from_format_directive_and_string)
+{
+	struct nginx_positions p;
+	ck_assert_int_eq(nginx_positions_from_format(
+	                     "log_format timed escape=json '$remote_addr [$time_local] "
+	                     "\"$request\"' ' $msec $request_time $upstream_response_time "
+	                     "$upstream_addr';",
+	                     &p),
+	                 0);
+	ck_assert_int_eq(p.msec, 4); /* $remote_addr, [$time_local], "$request", $msec */
+	ck_assert_int_eq(p.time, 6);
+	ck_assert_int_eq(p.host, 7);
+	ck_assert_int_eq(nginx_positions_from_format("$msec $request_time", &p), 0);
+	ck_assert_int_eq(p.msec, 1);
+	ck_assert_int_eq(p.time, 2);
+	ck_assert_int_eq(p.host, 0);
+	ck_assert_int_eq(nginx_positions_from_format("$remote_addr $request_time", &p), -1);
+	char line[] = "1.2.3.4 [01/Dec/2026:21:00:00 +0000] \"GET / HTTP/1.1\" 1764600000.250 "
+	              "0.250 0.200 10.0.0.1:80";
+	struct nginx_request req;
+	char err[200];
+	ck_assert_int_eq(nginx_positions_from_format(
+	                     "$remote_addr [$time_local] \"$request\" $msec $request_time "
+	                     "$upstream_response_time $upstream_addr",
+	                     &p),
+	                 0);
+	ck_assert_int_eq(nginx_parse(line, &p, &req, err, sizeof err), 0);
+	ck_assert(req.end == 1764600000.25 && req.time == 0.2);
+	ck_assert_str_eq(req.host, "10.0.0.1:80");
+}
+END_TEST
+
+/* The reorder window: lines in end order come out in start order (a 5 s request after a
+ * 100 ms one that started 1 s after it); with replay_window = 0 the window is the longest
+ * request time so far (100 ms), the first line is already out, and the second is an error. */
+START_TEST(test_replay_nginx_reorders_within_the_window)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[200], path[300], err[400];
+	snprintf(dir, sizeof dir, "%s/poolsim-nginx-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/a.log", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("a 1764600001.100 0.100\nb 1764600005.000 5.000\n", f);
+	fclose(f);
+	struct replay_options o = {
+	    .format = REPLAY_NGINX, .fields = {2, 3, 1}, .window = REPLAY_WINDOW_DEFAULT};
+	struct replay_file *r = replay_open(path, &o, err, sizeof err);
+	ck_assert_ptr_nonnull(r);
+	struct replay_row row;
+	ck_assert_int_eq(replay_next(r, &row, err, sizeof err), 1);
+	ck_assert(row.start == 0 && row.service == 5 * PS_SEC && row.line == 2);
+	ck_assert_int_eq(replay_next(r, &row, err, sizeof err), 1);
+	ck_assert(row.start == PS_SEC && row.service == 100 * PS_MS && row.line == 1);
+	ck_assert_int_eq(replay_next(r, &row, err, sizeof err), 0);
+	replay_close(r);
+	snprintf(o.upstream, sizeof o.upstream, "a");
+	int64_t rows;
+	ps_time last;
+	ck_assert_int_eq(replay_scan(path, &o, &rows, &last, err, sizeof err), 0);
+	ck_assert_int_eq(rows, 1);
+	o.upstream[0] = '\0';
+	o.window = 0;
+	ck_assert_int_eq(replay_scan(path, &o, &rows, &last, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "a.log:2: this request started (at $msec - request time) 1s "
+	                          "before the one at line 1"),
+	              "%s", err);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *suite_scenario(void)
 {
 	Suite *s = suite_create("scenario");
@@ -800,6 +875,8 @@ Suite *suite_scenario(void)
 	tcase_add_test(tc, test_set_overrides_file_and_base);
 	tcase_add_test(tc, test_set_host_load_event_and_scenario_keys);
 	tcase_add_test(tc, test_scale_multiplies_durations_divides_rates);
+	tcase_add_test(tc, test_nginx_positions_from_format_directive_and_string);
+	tcase_add_test(tc, test_replay_nginx_reorders_within_the_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
