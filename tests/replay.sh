@@ -1,7 +1,9 @@
 #!/bin/sh
 # replay.sh POOLSIM: replay loads ([load NAME] replay = FILE). A generated CSV of
 # 100,000 rows replays to the same arrival times (the trace's req_start times are
-# the file's); replay_speed and start/stop; each kind of bad row is FILE:LINE, exit 2.
+# the file's); replay_speed and start/stop; each kind of bad row is FILE:LINE, exit 2; an
+# nginx log in end order replays in start order with its request times (replay_format =
+# nginx), and gives the per-host counts of `import --format nginx`.
 # Prints "replay.sh: N passed, M failed".
 set -u
 bin=${1:?usage: replay.sh POOLSIM}
