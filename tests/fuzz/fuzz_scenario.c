@@ -83,6 +83,12 @@ static void check_loads(const struct scenario *sc)
 				broken("count out of range");
 			count += l->count;
 			break;
+		case LOAD_REPLAY:
+			/* A fuzzed file names no replay file that exists, or one the reader checked
+			 * whole; either way what was accepted must be a usable load. */
+			if (!l->replay || !(l->replay_speed > 0.0) || l->replay_rows < 0)
+				broken("replay load without a file, a speed or rows");
+			break;
 		}
 	}
 	if (workers > 1000000 || count > 10000000)
