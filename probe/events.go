@@ -388,14 +388,37 @@ func (e *emitter) discard() {
 	}
 }
 
+// finish hands the last record (run_end) to the writer and ends the stream.
+// Unlike push it waits for room, up to `wait` in all, because a stream
+// without its run_end cannot say its counts add up: a consumer that
+// connects while the buffer is full would otherwise lose it. No other
+// record can arrive: the probe is stopped.
+func (e *emitter) finish(last Event, wait time.Duration) {
+	deadline := time.Now().Add(wait)
+	last.dropsBefore = e.pending
+	last.total = e.dropped.Load()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case e.ch <- last:
+		e.pending = 0
+	case <-timer.C:
+		e.pending++
+		e.dropped.Add(1)
+	}
+	e.close(time.Until(deadline))
+}
+
 // close ends the stream: the writer drains the buffer, waiting up to
 // `wait` for a slow consumer, then gives up on it.
 func (e *emitter) close(wait time.Duration) {
 	e.closing.Store(true)
 	close(e.ch)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	select {
 	case <-e.end:
-	case <-time.After(wait):
+	case <-timer.C:
 		e.mu.Lock()
 		if c, ok := e.cur.(io.Closer); ok {
 			c.Close()

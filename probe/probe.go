@@ -206,14 +206,16 @@ func (p *Probe) Stop() {
 		}
 	}
 	ev := Event{T: p.since(now), Kind: RunEnd, Host: -1, Conn: -1, Value: int64(len(p.inflight))}
-	p.emit(ev)
+	if p.observe != nil {
+		p.observe(ev)
+	}
 	p.stopped = true
 	close(p.done)
 	st := p.statsLocked()
 	p.frozen = &st
 	p.mu.Unlock()
 	if p.out != nil {
-		p.out.close(time.Second)
+		p.out.finish(ev, time.Second)
 	}
 }
 
