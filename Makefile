@@ -1,6 +1,7 @@
 # poolsim: a simulator of Go's net/http connection pool.
 #   make          build build/poolsim (installs missing Debian packages first)
 #   make test     every test: Check suites, scenario tests, tmux dashboard tests, the Go probe's go test,
+#                 the fuzz harnesses built and run on their seeds and saved regressions,
 #                 then the Check suites again under gcc's ASan+UBSan and under
 #                 clang's UBSan with its integer and float-cast checks
 #   make demo     the live dashboard, simulated beside real sockets
@@ -138,6 +139,7 @@ check-probe:
 check-e2e: $(BUILD)/poolsim
 	sh tests/e2e.sh $(BUILD)/poolsim
 	sh tests/oracle-build.sh $(BUILD)/poolsim
+	sh tests/fuzz.sh $(BUILD)/poolsim 0
 	sh tests/docs-fresh.sh $(BUILD)/poolsim
 	sh tests/svg.sh $(BUILD)/poolsim
 	sh tests/events.sh $(BUILD)/poolsim

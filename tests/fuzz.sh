@@ -1,5 +1,8 @@
 #!/bin/sh
 # fuzz.sh POOLSIM SECONDS: libFuzzer on the scenario reader and the model fuzzer.
+# SECONDS 0 (what make test runs) builds the harnesses and runs the saved
+# regressions and the seed corpora once each: harness drift breaks make test,
+# not only CI's timed fuzzing.
 #
 # Owns building and running the two harnesses of tests/fuzz/ (clang,
 # -fsanitize=fuzzer,address,undefined) into BUILD/fuzz/, where BUILD is the
@@ -63,6 +66,19 @@ for h in scenario model; do
 		status=1
 	fi
 done
+
+if [ "$SECONDS_EACH" = 0 ]; then
+	for h in scenario model; do
+		echo "== running the seed corpus of fuzz_$h once =="
+		if ! "$OUT/fuzz_$h" -runs=0 -timeout=20 "tests/fuzz/corpus_$h" >"$OUT/seeds-$h.log" 2>&1; then
+			echo "fuzz.sh: a seed input fails fuzz_$h; log: $OUT/seeds-$h.log" >&2
+			tail -n 30 "$OUT/seeds-$h.log" >&2
+			status=1
+		fi
+	done
+	[ "$status" -eq 0 ] && echo "fuzz.sh: harnesses build; regressions and seeds pass"
+	exit $status
+fi
 
 for h in scenario model; do
 	corpus=$OUT/corpus_$h

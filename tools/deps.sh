@@ -12,7 +12,7 @@ set -eu
 want="pkg-config libncurses-dev check libssl-dev libinih-dev"
 case "${1:-build}" in
 	build) ;;
-	test) want="$want tmux valgrind clang clang-format" ;;
+	test) want="$want tmux valgrind clang clang-format libclang-rt-14-dev" ;;
 	oracle) want="$want golang-1.19-go" ;;
 	bench) want="$want valgrind time tmux" ;;
 	fuzz) want="$want clang libclang-rt-14-dev" ;;
