@@ -146,6 +146,28 @@ else
 	fail "run to the end (no 'finished' within 10 s)" "$(screen fin)"
 fi
 
+# HTTP/2: the host line marks the host and counts its streams; tab lists each conn's streams
+# against its server's limit (tests/e2e/h2-streams.ini: 10 streams on conn #1 at the end).
+start h2 120 40 -- tests/e2e/h2-streams.ini --speed max
+if wait_for h2 "finished" 100; then
+	if screen h2 | grep -q 'api (https, h2) .*streams 10, 250 a conn'; then
+		pass "h2: the host line counts streams against the limit"
+	else
+		fail "h2 host line" "$(screen h2)"
+	fi
+	keys h2 Tab
+	if wait_for h2 "streams idle total" 20 && screen h2 | grep -Eq '^ *#1 +active .* 10/250 ' &&
+		screen h2 | grep -Eq '^ *#2 +closed .* - +[0-9.]+s +- +h2ConnNotNeeded'; then
+		pass "h2: tab shows conn #1's 10/250 streams, '-' for a closed conn"
+	else
+		fail "h2: tab streams column" "$(screen h2)"
+	fi
+	keys h2 q
+	wait_for h2 "EXIT=0" 30 || fail "h2: q" "$(screen h2)"
+else
+	fail "h2: run to the end" "$(screen h2)"
+fi
+
 # Interactive keys on a slow run.
 start keys 120 40 -- tests/e2e/slow.ini --speed 1
 if wait_for keys "running" 30; then

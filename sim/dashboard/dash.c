@@ -549,6 +549,8 @@ static void draw_help(const struct dash *d)
 	};
 	static const char *const more[] = {
 	    "host line  counts now; idle N/M: N idle, M is MaxIdleConnsPerHost",
+	    "(https, h2) an HTTP/2 host: streams N now, M a conn (the server's limit);",
+	    "           tab lists each conn's streams N/M",
 	    "[====   ]  waiting bar: a column per waiting request, scaled to the",
 	    "           peak when they do not fit",
 	    "+N         N more open conns than the row has room for",
@@ -804,9 +806,15 @@ static void host_title_items(const struct view *v, uint32_t host, bool sel, stru
 
 	f->n = 0;
 	limit(v->limits.max_idle_per_host, lim, sizeof(lim));
-	item(f, "%s%s%s", sel ? ">" : "", h->name, h->tls ? " (https)" : "");
+	item(f, "%s%s%s", sel ? ">" : "", h->name,
+	     h->h2    ? " (https, h2)"
+	     : h->tls ? " (https)"
+	              : "");
 	item(f, "open %lld", (long long)c->open);
 	item(f, "active %lld", (long long)c->active);
+	if (h->h2) /* H5: every conn's limit is its server's SETTINGS_MAX_CONCURRENT_STREAMS */
+		item(f, "streams %lld, %lld a conn", (long long)c->streams,
+		     (long long)h->max_streams);
 	if (h->own_transports)
 		item(f, "idle %lld, each in its own Transport (of %s)", (long long)c->idle, lim);
 	else
@@ -991,18 +999,21 @@ static void draw_detail(const struct dash *d, const struct view *v, int y, int h
                         const struct box *b)
 {
 	size_t n;
-	const struct view_cell *cells = view_host_cells(v, (uint32_t)d->selected, &n);
+	uint32_t host = (uint32_t)d->selected;
+	const struct view_cell *cells = view_host_cells(v, host, &n);
+	/* HTTP/2 hosts get a column of streams now / the server's limit (H5). */
+	bool h2 = view_host(v, host)->h2;
 	int row = 1;
 
-	putf(y, b->x, b->w, A_BOLD, "%-8s %-8s %10s %8s %10s %10s  %-20s (%s; esc: log)", "conn",
-	     "state", "age", "served", "idle total", "idle left", "closed by",
-	     view_host(v, (uint32_t)d->selected)->name);
+	putf(y, b->x, b->w, A_BOLD, "%-8s %-8s %10s %8s%s %10s %10s  %-20s (%s; esc: log)", "conn",
+	     "state", "age", "served", h2 ? "   streams" : "", "idle total", "idle left",
+	     "closed by", view_host(v, host)->name);
 	for (size_t i = 0; i < n && row < h; i++) {
 		const struct view_cell *c = &cells[i];
 		ps_time idle = c->idle_total + (c->state == VIEW_CELL_IDLE ? v->now - c->since : 0);
 		/* A closed conn's age stops at its close. */
 		ps_time until = c->state == VIEW_CELL_CLOSING ? c->since : v->now;
-		char left[32];
+		char left[32], streams[32] = "";
 
 		if (c->state == VIEW_CELL_EMPTY)
 			continue;
@@ -1012,9 +1023,15 @@ static void draw_detail(const struct dash *d, const struct view *v, int y, int h
 			snprintf(left, sizeof(left), "never");
 		else
 			snprintf(left, sizeof(left), "%.3fs", seconds(c->idle_deadline - v->now));
+		if (h2) {
+			char text[24];
+
+			snprintf(streams, sizeof(streams), " %9s",
+			         view_cell_streams_text(v, host, c, text, sizeof(text)));
+		}
 		putf(y + row++, b->x, b->w, attr_of(d, cell_color(c)),
-		     "#%-7u %-8s %9.3fs %8lld %9.3fs %10s  %s", c->conn_id, state_name(c),
-		     seconds(until - c->opened), (long long)c->served, seconds(idle), left,
+		     "#%-7u %-8s %9.3fs %8lld%s %9.3fs %10s  %s", c->conn_id, state_name(c),
+		     seconds(until - c->opened), (long long)c->served, streams, seconds(idle), left,
 		     c->state == VIEW_CELL_CLOSING ? ev_reason_go_name((enum ev_reason)c->reason)
 		                                   : "-");
 	}

@@ -30,6 +30,17 @@ char *view_limit_text(int64_t limit, char *buf, size_t size)
 	return buf;
 }
 
+char *view_cell_streams_text(const struct view *v, uint32_t host, const struct view_cell *c,
+                             char *buf, size_t size)
+{
+	if (host >= v->n_hosts || !c->h2 || c->state == VIEW_CELL_CLOSING ||
+	    c->state == VIEW_CELL_EMPTY)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%u/%lld", c->streams, (long long)v->hosts[host].max_streams);
+	return buf;
+}
+
 /* ---------------------------------------------------------------- lifetime */
 
 struct view *view_create(const struct scenario *sc)
@@ -57,6 +68,8 @@ struct view *view_create(const struct scenario *sc)
 	for (uint32_t i = 0; i < v->n_hosts; i++) {
 		v->hosts[i].name = sc->hosts[i].name;
 		v->hosts[i].tls = sc->hosts[i].tls;
+		v->hosts[i].h2 = scenario_host_speaks_h2(sc, i);
+		v->hosts[i].max_streams = sc->hosts[i].max_concurrent_streams;
 		for (uint32_t l = 0; l < sc->n_loads; l++)
 			if (sc->loads[l].host == i && sc->loads[l].new_client_per_request)
 				v->hosts[i].own_transports = true;
@@ -375,6 +388,8 @@ static void on_closed(struct view *v, const struct ps_event *ev)
 		uint32_t pos = h->slot_cell[ev->conn];
 
 		cell_move(c, VIEW_CELL_CLOSING, ev->t);
+		c->h2 |= (ev->flags & EVF_H2) != 0;
+		c->streams = 0;
 		c->reason = (uint8_t)r;
 		c->closing_until = ps_time_add(ev->t, v->closing_linger);
 		h->slot_cell[ev->conn] = PS_NONE;
@@ -386,6 +401,11 @@ static void on_closed(struct view *v, const struct ps_event *ev)
 		return;
 	}
 	setting = setting_of(v, r, extra, sizeof(extra));
+	if ((ev->flags & EVF_H2) && ev->value > 0) {
+		snprintf(extra, sizeof(extra), "; %lld HTTP/2 streams in flight fail",
+		         (long long)ev->value);
+		setting = extra;
+	}
 	log_line(v, ev, "conn #%u closed: %s (%s%s)", ev->conn_id,
 	         text_without_setting(ev_reason_text(r), setting, text, sizeof(text)),
 	         ev_reason_go_name(r), setting);
@@ -418,18 +438,41 @@ static void on_got_conn(struct view *v, const struct ps_event *ev)
 {
 	struct view_cell *c = cell_of(v, ev);
 	bool from_idle = (ev->flags & EVF_WAS_IDLE) || (c && c->state == VIEW_CELL_IDLE);
+	bool h2 = (ev->flags & EVF_H2) != 0;
+	char stream[64] = "";
 
 	if (c) {
 		if (c->state != VIEW_CELL_ACTIVE)
 			cell_move(c, VIEW_CELL_ACTIVE, ev->t);
 		c->served++;
 		c->req = ev->req;
+		if (h2) { /* the record's value: the conn's streams now, this one included */
+			c->h2 = true;
+			c->streams = (uint32_t)ev->value;
+		}
 	}
-	/* One wording, three ways a request gets its conn (G2c, P5, G5/G6). */
-	log_line(v, ev, "req %u got conn #%u: %s", ev->req, ev->conn_id,
-	         from_idle                  ? "reused, from the idle pool"
+	if (h2 && ev->host < v->n_hosts)
+		snprintf(stream, sizeof(stream), ", HTTP/2 stream %lld of %lld",
+		         (long long)ev->value, (long long)v->hosts[ev->host].max_streams);
+	/* One wording, three ways a request gets its conn (G2c, P5, G5/G6); an HTTP/2 conn is
+	 * shared while in use (H2, H4), so it is only new or reused. */
+	log_line(v, ev, "req %u got conn #%u: %s%s", ev->req, ev->conn_id,
+	         h2                         ? ((ev->flags & EVF_REUSED) ? "reused" : "new")
+	         : from_idle                ? "reused, from the idle pool"
 	         : (ev->flags & EVF_REUSED) ? "reused, handed over as it came back"
-	                                    : "new");
+	                                    : "new",
+	         stream);
+}
+
+/* HTTP/2 (H6, H10): a stream of the conn ended; the value is the streams left. */
+static void on_stream_end(struct view *v, const struct ps_event *ev)
+{
+	struct view_cell *c = cell_of(v, ev);
+
+	if (c) {
+		c->h2 = true;
+		c->streams = ev->value > 0 ? (uint32_t)ev->value : 0;
+	}
 }
 
 static void on_idle(struct view *v, const struct ps_event *ev)
@@ -441,9 +484,17 @@ static void on_idle(struct view *v, const struct ps_event *ev)
 		cell_move(c, VIEW_CELL_IDLE, ev->t);
 		c->idle_deadline = ev->value;
 		c->req = 0;
+		if (ev->flags & EVF_H2) {
+			c->h2 = true;
+			c->streams = 0;
+		}
 	}
 	if (ev->host >= v->n_hosts)
 		return;
+	if (ev->flags & EVF_H2) { /* H6: no stream left; MaxIdleConnsPerHost is not its limit */
+		log_line(v, ev, "conn #%u idle: no HTTP/2 stream left", ev->conn_id);
+		return;
+	}
 	log_line(v, ev, "conn #%u idle (%lld idle, MaxIdleConnsPerHost=%s)", ev->conn_id,
 	         (long long)v->count.hosts[ev->host].idle,
 	         view_limit_text(v->limits.max_idle_per_host, lim, sizeof(lim)));
@@ -551,6 +602,9 @@ static void dispatch(struct view *v, const struct ps_event *ev)
 		on_idle(v, ev);
 		break;
 	case EV_CONN_HANDOFF: /* the got_conn that follows says "handed over" */
+		break;
+	case EV_STREAM_END:
+		on_stream_end(v, ev);
 		break;
 	case EV_REQ_DONE:
 		if (ev->conn_id)

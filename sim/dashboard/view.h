@@ -40,7 +40,9 @@ struct view_cell {
 	uint8_t reason; /* CLOSING: enum ev_reason */
 	bool tls;
 	bool leaked; /* held by a body nobody will close (B1) */
+	bool h2;     /* an HTTP/2 conn: a record of it carried EVF_H2 */
 	uint32_t conn_id;
+	uint32_t streams;      /* HTTP/2: its active streams, from the records' counts (H5, H6) */
 	uint32_t req;          /* ACTIVE: the request it serves, 0 if none yet */
 	ps_time opened;        /* DIAL_START */
 	ps_time since;         /* entered its current state */
@@ -64,6 +66,9 @@ struct view_sample {
 struct view_host {
 	const char *name;
 	bool tls;
+	bool h2; /* its conns speak HTTP/2 (H1: scenario_host_speaks_h2) */
+	int64_t
+	    max_streams; /* h2: the server's SETTINGS_MAX_CONCURRENT_STREAMS, each conn's limit */
 	struct view_cell *cells; /* n_cells positions, EMPTY ones included */
 	size_t n_cells;
 	uint32_t cap_cells;
@@ -159,6 +164,16 @@ bool view_sample_at(const struct view *v, uint32_t host, int ago, struct view_sa
  * closing `x`, empty ` `. A static string, UTF-8 only when `utf8`.
  */
 const char *view_cell_glyph(const struct view_cell *c, ps_time now, bool utf8);
+
+/*
+ * view_cell_streams_text: an HTTP/2 conn's streams against its server's limit,
+ * "3/250", or "-" for an HTTP/1.1 conn or a closed one. The limit is the
+ * host's max_concurrent_streams, as the server announces it in its SETTINGS
+ * (docs/model.md, "HTTP/2": a conn applies it from the moment it is ready).
+ * Writes buf, returns it.
+ */
+char *view_cell_streams_text(const struct view *v, uint32_t host, const struct view_cell *c,
+                             char *buf, size_t size);
 
 /* An effective limit in words: the number, or "none" for LIMIT_NONE. Writes buf, returns it. */
 char *view_limit_text(int64_t limit, char *buf, size_t size);

@@ -356,6 +356,90 @@ START_TEST(test_B1_view_leaked_body_marks_the_cell)
 }
 END_TEST
 
+/* An h2 host (H1) whose server allows `limit` streams a conn. */
+static void fixture_init_h2(struct fixture *f, int64_t limit)
+{
+	memset(f, 0, sizeof(*f));
+	strcpy(f->sc.title, "test");
+	f->sc.duration = 60 * PS_SEC;
+	f->sc.transport.ForceAttemptHTTP2 = true;
+	f->sc.transport.IdleConnTimeout = 90 * PS_SEC;
+	strcpy(f->hosts[0].name, "api");
+	f->hosts[0].tls = true;
+	f->hosts[0].h2 = true;
+	f->hosts[0].max_concurrent_streams = limit;
+	f->sc.hosts = f->hosts;
+	f->sc.n_hosts = 1;
+	f->v = view_create(&f->sc);
+	ck_assert_ptr_nonnull(f->v);
+}
+
+static const char *streams_of(const struct view *v, size_t cell, char *buf, size_t size)
+{
+	size_t n;
+	const struct view_cell *cells = view_host_cells(v, 0, &n);
+
+	ck_assert_uint_lt(cell, n);
+	return view_cell_streams_text(v, 0, &cells[cell], buf, size);
+}
+
+/*
+ * H5, H6: an HTTP/2 conn's cell counts its streams from the records (got_conn's
+ * value: streams now; stream_end's: streams left) against its server's limit;
+ * with none left it is idle, and its closed cell shows no streams.
+ */
+START_TEST(test_H5_view_h2_conn_shows_its_streams_against_the_servers_limit)
+{
+	struct fixture f;
+	char buf[32];
+
+	fixture_init_h2(&f, 250);
+	ck_assert(view_host(f.v, 0)->h2);
+	ck_assert_int_eq(view_host(f.v, 0)->max_streams, 250);
+	feed(f.v, EV_DIAL_START, 0, 0, 0, 1, EVF_TLS, 0, R_NONE);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "-"); /* not known as h2 yet */
+	feed(f.v, EV_CONN_READY, 3 * PS_MS, 0, 0, 0, 0, 0, R_NONE);
+	for (uint32_t r = 1; r <= 3; r++)
+		feed(f.v, EV_REQ_GOT_CONN, 3 * PS_MS, 0, 0, r, EVF_H2 | (r > 1 ? EVF_REUSED : 0), r,
+		     R_NONE);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "3/250");
+	ck_assert_int_eq(view_counts(f.v, 0)->streams, 3);
+	ck_assert(log_has(f.v, "req 3 got conn #1: reused, HTTP/2 stream 3 of 250"));
+	ck_assert(log_has(f.v, "req 1 got conn #1: new, HTTP/2 stream 1 of 250"));
+	feed(f.v, EV_STREAM_END, 13 * PS_MS, 0, 0, 0, EVF_H2, 2, R_NONE);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "2/250");
+	feed(f.v, EV_STREAM_END, 13 * PS_MS, 0, 0, 0, EVF_H2, 1, R_NONE);
+	feed(f.v, EV_STREAM_END, 13 * PS_MS, 0, 0, 0, EVF_H2, 0, R_NONE);
+	feed(f.v, EV_CONN_IDLE, 13 * PS_MS, 0, 0, 0, EVF_H2, 13 * PS_MS + 90 * PS_SEC, R_NONE);
+	ck_assert_int_eq(view_host(f.v, 0)->cells[0].state, VIEW_CELL_IDLE);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "0/250");
+	ck_assert(log_has(f.v, "conn #1 idle: no HTTP/2 stream left"));
+	feed(f.v, EV_REQ_GOT_CONN, PS_SEC, 0, 0, 4, EVF_H2 | EVF_REUSED, 1, R_NONE);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "1/250");
+	feed(f.v, EV_CONN_CLOSED, 2 * PS_SEC, 0, 0, 0, EVF_H2, 1, R_SERVER_RESTART);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "-");
+	ck_assert_int_eq(view_counts(f.v, 0)->streams, 0);
+	ck_assert(log_has(f.v, "1 HTTP/2 streams in flight fail"));
+	view_destroy(f.v);
+}
+END_TEST
+
+/* H1: an HTTP/1.1 conn has no stream column value, whatever the host's limit. */
+START_TEST(test_H1_view_h1_conn_has_no_streams)
+{
+	struct fixture f;
+	char buf[32];
+
+	fixture_init(&f, 1);
+	ck_assert(!view_host(f.v, 0)->h2);
+	first_request(f.v, 0, 0, 0, 1);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "-");
+	ck_assert(log_has(f.v, "req 1 got conn #1: new"));
+	ck_assert(!log_has(f.v, "HTTP/2"));
+	view_destroy(f.v);
+}
+END_TEST
+
 /* Steady state: a thousand request cycles on the same slots grow nothing. */
 START_TEST(test_view_steady_state_reuses_its_arrays)
 {
@@ -488,6 +572,8 @@ Suite *suite_view(void)
 	tcase_add_test(tc, test_view_hosts_count_apart_and_log_names_the_host);
 	tcase_add_test(tc, test_view_kernel_sample_per_host_and_total);
 	tcase_add_test(tc, test_B1_view_leaked_body_marks_the_cell);
+	tcase_add_test(tc, test_H5_view_h2_conn_shows_its_streams_against_the_servers_limit);
+	tcase_add_test(tc, test_H1_view_h1_conn_has_no_streams);
 	tcase_add_test(tc, test_view_steady_state_reuses_its_arrays);
 	tcase_add_test(tc, test_view_time_wait_and_ports_per_host_and_total);
 	suite_add_tcase(s, tc);
