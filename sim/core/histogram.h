@@ -2,11 +2,15 @@
  * histogram.h: the one log-linear histogram of poolsim, for non-negative
  * integers (nanoseconds): exact below 2^(sub_bits+1), above that 2^sub_bits
  * linear buckets per power of two, so a value is kept to a relative
- * precision of 2^-sub_bits in fixed memory. The request latencies and conn
- * waits of the summary (outputs/dist.c, sub_bits 7) and real mode's schedule
- * lag (real/realnet.c, sub_bits 3) both count with it.
+ * precision of 2^-sub_bits. The request latencies and conn waits of the
+ * summary (outputs/dist.c, sub_bits 7) and real mode's schedule lag
+ * (real/realnet.c, sub_bits 3) both count with it.
  *
- * The buckets are allocated on the first sample, never after.
+ * Memory is sized to need: the buckets come in blocks of one power of two
+ * (2^sub_bits counters), a block allocated the first time a value falls in
+ * it, so a histogram holds only the powers of two its samples span (a
+ * latency histogram of 20 ms requests: about 15 blocks of 512 bytes, not
+ * all 57). At most 64 - sub_bits allocations in its life, none after.
  */
 #ifndef POOLSIM_HISTOGRAM_H
 #define POOLSIM_HISTOGRAM_H
@@ -14,17 +18,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define HISTOGRAM_MAX_BLOCKS 64
+
 struct histogram {
-	uint32_t *buckets; /* NULL until the first sample */
-	uint32_t n_buckets;
-	unsigned sub_bits;
+	uint32_t *counts; /* the allocated blocks, in the order they were first needed */
+	uint8_t block_at[HISTOGRAM_MAX_BLOCKS]; /* by block: 1 + its place in counts, 0 = none */
+	uint8_t n_blocks, n_allocated;          /* blocks in use; blocks counts has room for */
+	uint8_t sub_bits;
 	int64_t count, min, max; /* of the samples added */
 };
 
 /* Empty, with 2^sub_bits buckets per power of two (1 <= sub_bits <= 16). Allocates nothing. */
 void histogram_init(struct histogram *h, unsigned sub_bits);
 void histogram_free(struct histogram *h);
-/* Count v (a negative v counts as 0). false when the buckets could not be allocated. */
+/* Count v (a negative v counts as 0). false when a block could not be allocated. */
 bool histogram_add(struct histogram *h, int64_t v);
 /*
  * histogram_quantile: the q-quantile (0 < q <= 1) by nearest rank: the

@@ -1,6 +1,7 @@
 /*
  * dist.c: time distributions (dist.h): exact while small, then the core's
- * log-linear histogram (histogram.h).
+ * log-linear histogram (histogram.h), which receives the exact samples when
+ * the first one past exact_cap arrives.
  */
 #include "dist.h"
 
@@ -19,25 +20,61 @@ void time_dist_free(struct time_dist *d)
 	histogram_free(&d->hist);
 	free(d->exact);
 	d->exact = NULL;
+	d->n_exact = d->exact_room = 0;
+}
+
+int64_t time_dist_count(const struct time_dist *d)
+{
+	return d->n_exact + d->hist.count;
+}
+
+static void out_of_memory(struct time_dist *d)
+{
+	time_dist_free(d);
+	d->oom = true;
+}
+
+/* The exact samples move into the histogram, once, and their array goes. */
+static bool spill_exact(struct time_dist *d)
+{
+	for (int64_t i = 0; i < d->n_exact; i++)
+		if (!histogram_add(&d->hist, d->exact[i]))
+			return false;
+	free(d->exact);
+	d->exact = NULL;
+	d->n_exact = d->exact_room = 0;
+	return true;
+}
+
+/* Room for one more exact sample: the array doubles from 16 up to exact_cap. */
+static bool exact_room_for_one(struct time_dist *d)
+{
+	if (d->n_exact < d->exact_room)
+		return true;
+	int64_t room = d->exact_room ? 2 * d->exact_room : 16;
+	if (room > d->exact_cap)
+		room = d->exact_cap;
+	ps_time *grown = realloc(d->exact, (size_t)room * sizeof *grown);
+	if (!grown)
+		return false;
+	d->exact = grown;
+	d->exact_room = room;
+	return true;
 }
 
 void time_dist_add(struct time_dist *d, ps_time v)
 {
 	if (d->oom)
 		return;
-	if (!d->exact &&
-	    !(d->exact = malloc((size_t)(d->exact_cap ? d->exact_cap : 1) * sizeof *d->exact))) {
-		d->oom = true;
+	if (d->hist.count == 0 && d->n_exact < d->exact_cap) {
+		if (!exact_room_for_one(d))
+			out_of_memory(d);
+		else
+			d->exact[d->n_exact++] = v;
 		return;
 	}
-	int64_t n = d->hist.count;
-	if (!histogram_add(&d->hist, v)) {
-		time_dist_free(d);
-		d->oom = true;
-		return;
-	}
-	if (n < d->exact_cap)
-		d->exact[n] = v;
+	if ((d->n_exact && !spill_exact(d)) || !histogram_add(&d->hist, v))
+		out_of_memory(d);
 }
 
 static ps_time median_of_three(ps_time x, ps_time y, ps_time z)
@@ -84,12 +121,20 @@ static ps_time select_rank(ps_time *a, int64_t n, int64_t k)
 	return a[k];
 }
 
+static ps_time exact_max(const struct time_dist *d)
+{
+	ps_time max = d->exact[0];
+	for (int64_t i = 1; i < d->n_exact; i++)
+		max = d->exact[i] > max ? d->exact[i] : max;
+	return max;
+}
+
 static ps_time exact_rank(const struct time_dist *d, int64_t rank)
 {
-	int64_t n = d->hist.count;
+	int64_t n = d->n_exact;
 	ps_time *scratch = malloc((size_t)n * sizeof(*scratch));
 	if (!scratch)
-		return d->hist.max;
+		return exact_max(d);
 	memcpy(scratch, d->exact, (size_t)n * sizeof(*scratch));
 	ps_time v = select_rank(scratch, n, rank - 1);
 	free(scratch);
@@ -98,11 +143,11 @@ static ps_time exact_rank(const struct time_dist *d, int64_t rank)
 
 ps_time time_dist_quantile(const struct time_dist *d, double q)
 {
-	int64_t n = d->hist.count;
-	if (n == 0 || !d->exact)
-		return 0;
-	if (n > d->exact_cap)
+	if (d->hist.count)
 		return histogram_quantile(&d->hist, q);
+	int64_t n = d->n_exact;
+	if (n == 0)
+		return 0;
 	int64_t rank = (int64_t)(q * (double)n + 0.999999);
 	if (rank < 1)
 		rank = 1;

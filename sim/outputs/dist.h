@@ -1,9 +1,11 @@
 /*
  * dist.h: a distribution of times (request latency, conn wait) and its
  * percentiles. Exact (nearest rank) while it holds at most `exact_cap`
- * samples, kept in an array allocated on the first sample; past that from a
- * log-linear histogram (1/128 relative precision, fixed memory, clamped to the
- * exact min and max), so a run of any length costs the same memory.
+ * samples, kept in an array that grows with them; past that the samples move
+ * into a log-linear histogram (1/128 relative precision, clamped to the exact
+ * min and max; core/histogram.h) and the array is freed, so a distribution
+ * holds one or the other, each sized to its samples: memory does not grow
+ * with a run's length, and a host with few requests costs little.
  */
 #ifndef POOLSIM_DIST_H
 #define POOLSIM_DIST_H
@@ -15,15 +17,17 @@
 #define DIST_SUB_BITS 7
 
 struct time_dist {
-	struct histogram hist; /* every sample; its count, min and max are the distribution's */
-	ps_time *exact;        /* the first exact_cap samples, NULL until the first sample */
-	int64_t exact_cap;
+	struct histogram hist; /* the samples once there are more than exact_cap; empty before */
+	ps_time *exact;        /* the samples while there are at most exact_cap, else NULL */
+	int64_t n_exact, exact_room, exact_cap;
 	bool oom; /* a sample could not be stored: percentiles are not to be trusted */
 };
 
 void time_dist_init(struct time_dist *d, int64_t exact_cap);
 void time_dist_free(struct time_dist *d);
 void time_dist_add(struct time_dist *d, ps_time v);
+/* The samples added. */
+int64_t time_dist_count(const struct time_dist *d);
 /* The q-quantile (0 < q <= 1) by nearest rank; 0 when empty. */
 ps_time time_dist_quantile(const struct time_dist *d, double q);
 

@@ -216,7 +216,7 @@ START_TEST(test_stats_conn_wait_and_per_host_latency_two_bursts)
 	struct stats st;
 	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
 	ck_assert_int_eq(run_sim(&sc, &st, NULL), 0);
-	ck_assert_int_eq(st.conn_wait.hist.count, 20);
+	ck_assert_int_eq(time_dist_count(&st.conn_wait), 20);
 	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 0.10), 0);
 	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 0.15), 1 * PS_MS);
 	ck_assert_int_eq(time_dist_quantile(&st.conn_wait, 1.0), 1 * PS_MS);
@@ -268,6 +268,32 @@ START_TEST(test_dist_exact_quantile_equals_sorted_nearest_rank)
 	for (int i = 0; i < 8; i++)
 		time_dist_add(&d, 7);
 	ck_assert_int_eq(time_dist_quantile(&d, 0.5), 7);
+	time_dist_free(&d);
+}
+END_TEST
+
+/* Past exact_cap the exact samples move into the histogram and their array is freed: the
+ * quantiles are then the histogram's of all the samples, the first ones included. */
+START_TEST(test_dist_past_exact_cap_spills_into_histogram)
+{
+	struct time_dist d;
+	struct histogram h;
+	time_dist_init(&d, 4);
+	histogram_init(&h, DIST_SUB_BITS);
+	const ps_time v[] = {5 * PS_MS, 1 * PS_MS, 300 * PS_MS, 7 * PS_MS, 2 * PS_MS};
+	for (int i = 0; i < 4; i++)
+		time_dist_add(&d, v[i]);
+	ck_assert_ptr_nonnull(d.exact);
+	ck_assert_int_eq(time_dist_quantile(&d, 0.5), 5 * PS_MS); /* exact: 1 5 7 300, rank 2 */
+	time_dist_add(&d, v[4]);
+	ck_assert_ptr_null(d.exact);
+	ck_assert_int_eq(time_dist_count(&d), 5);
+	for (int i = 0; i < 5; i++)
+		histogram_add(&h, v[i]);
+	for (int pct = 10; pct <= 100; pct += 10)
+		ck_assert_int_eq(time_dist_quantile(&d, pct / 100.0),
+		                 histogram_quantile(&h, pct / 100.0));
+	histogram_free(&h);
 	time_dist_free(&d);
 }
 END_TEST
@@ -393,6 +419,7 @@ Suite *suite_sim(void)
 	tcase_add_test(tc, test_determinism_load_and_host_streams_never_meet);
 	tcase_add_test(tc, test_stats_conn_wait_and_per_host_latency_two_bursts);
 	tcase_add_test(tc, test_dist_exact_quantile_equals_sorted_nearest_rank);
+	tcase_add_test(tc, test_dist_past_exact_cap_spills_into_histogram);
 	tcase_add_test(tc, test_T1_deadline_negative_timeout_is_already_past);
 	tcase_add_test(tc, test_T2_addTLS_negative_timeout_fires_at_once);
 	suite_add_tcase(s, tc);
