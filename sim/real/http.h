@@ -11,6 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A replay row's own service time, in scenario nanoseconds, from the client
+ * to its loopback server (which otherwise draws the host's service_time),
+ * as the oracle's servers read it too (tests/oracle/replay.go).
+ */
+#define HTTP_SERVICE_HEADER "X-Poolsim-Service"
+
 /* The longest response head (and chunk-size or trailer line) the client reads. */
 #define HTTP_LINE_MAX 2048
 

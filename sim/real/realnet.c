@@ -396,8 +396,10 @@ bool realnet_paused(const struct realnet *n)
  * build_request: what a load's client writes: its method, Host, an
  * Idempotency-Key when it has one, and its body, with Content-Length as Go
  * sends for a byte-slice body (and 0 for an empty POST, PUT or PATCH).
+ * *head_end is where a request's own header lines can be spliced in.
  */
-static char *build_request(const struct scenario *sc, const struct load_spec *l, size_t *len)
+static char *build_request(const struct scenario *sc, const struct load_spec *l, size_t *len,
+                           size_t *head_end)
 {
 	char head[RN_REQ_MAX + SCENARIO_NAME_MAX];
 	bool length = l->request_body > 0 || l->method == METHOD_POST || l->method == METHOD_PUT ||
@@ -413,6 +415,7 @@ static char *build_request(const struct scenario *sc, const struct load_spec *l,
 	if (length)
 		n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %lld\r\n",
 		              (long long)l->request_body);
+	*head_end = (size_t)n;
 	n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
 	if ((size_t)n >= sizeof head)
 		return NULL;
@@ -448,17 +451,19 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	uint32_t nl = sc->n_loads ? sc->n_loads : 1;
 	n->requests = calloc(nl, sizeof *n->requests);
 	n->request_len = calloc(nl, sizeof *n->request_len);
+	n->request_head_end = calloc(nl, sizeof *n->request_head_end);
 	n->khosts = calloc(nh, sizeof *n->khosts);
 	n->kpeak = calloc(nh, sizeof *n->kpeak);
 	n->peak_est_host = calloc(nh, sizeof *n->peak_est_host);
 	n->est_now = calloc(nh, sizeof *n->est_now);
-	if (!n->poller || !n->actions || !n->requests || !n->request_len || !n->khosts ||
-	    !n->kpeak || !n->peak_est_host || !n->est_now) {
+	if (!n->poller || !n->actions || !n->requests || !n->request_len || !n->request_head_end ||
+	    !n->khosts || !n->kpeak || !n->peak_est_host || !n->est_now) {
 		realnet_destroy(n);
 		return NULL;
 	}
 	for (uint32_t l = 0; l < sc->n_loads; l++) {
-		n->requests[l] = build_request(sc, &sc->loads[l], &n->request_len[l]);
+		n->requests[l] =
+		    build_request(sc, &sc->loads[l], &n->request_len[l], &n->request_head_end[l]);
 		if (!n->requests[l]) {
 			realnet_destroy(n);
 			return NULL;
@@ -530,5 +535,6 @@ void realnet_destroy(struct realnet *n)
 		free(n->requests[l]);
 	free(n->requests);
 	free(n->request_len);
+	free(n->request_head_end);
 	free(n);
 }

@@ -211,15 +211,46 @@ void rconn_read(struct realnet *n, uint32_t conn)
 	}
 }
 
+/* note_own_service: the header line telling the server a replay row's own service time. */
+static void note_own_service(struct rconn *c, ps_time own)
+{
+	int len = own < 0 ? 0
+	                  : snprintf(c->own_service, sizeof c->own_service, "%s: %lld\r\n",
+	                             HTTP_SERVICE_HEADER, (long long)own);
+	c->own_service_len = len > 0 && (size_t)len < sizeof c->own_service ? (uint8_t)len : 0;
+}
+
+/*
+ * request_piece: the bytes of conn's request from `off` on, up to the next
+ * seam: the load's head, the conn's own service line, the rest (CRLF, body).
+ */
+static const char *request_piece(const struct realnet *n, const struct rconn *c, size_t off,
+                                 size_t *avail)
+{
+	const char *req = n->requests[c->load];
+	size_t head_end = n->request_head_end[c->load], own = c->own_service_len;
+	if (off < head_end) {
+		*avail = head_end - off;
+		return req + off;
+	}
+	if (off < head_end + own) {
+		*avail = head_end + own - off;
+		return c->own_service + (off - head_end);
+	}
+	*avail = n->request_len[c->load] + own - off;
+	return req + off - own;
+}
+
 /* Writes what is left of the request; then reads. `deferred`: called from a net_ops call. */
 void rconn_write(struct realnet *n, uint32_t conn, bool deferred)
 {
 	struct rconn *c = &n->conns[conn];
-	const char *req = n->requests[c->load];
-	size_t len = n->request_len[c->load];
+	size_t len = n->request_len[c->load] + c->own_service_len;
 	while (c->out_off < len) {
 		bool peer_gone = false;
-		ssize_t r = io_write(n, conn, req + c->out_off, len - c->out_off, &peer_gone);
+		size_t avail;
+		const char *piece = request_piece(n, c, c->out_off, &avail);
+		ssize_t r = io_write(n, conn, piece, avail, &peer_gone);
 		if (r == SOCKIO_AGAIN)
 			return;
 		if (r <= 0) {
@@ -396,6 +427,7 @@ static void rn_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	c->state = RC_SENDING;
 	c->load = load;
 	c->out_off = 0;
+	note_own_service(c, client_service_of(n->client, conn));
 	http_response_begin(&c->resp);
 	rconn_write(n, conn, true);
 }

@@ -42,8 +42,9 @@ enum rc_state {
 	RC_DEAD
 };
 
-#define RN_SCRATCH 16384
-#define RN_REQ_MAX 160
+#define RN_SCRATCH          16384
+#define RN_REQ_MAX          160
+#define RN_SERVICE_LINE_MAX 48
 
 struct rconn {
 	int fd;
@@ -59,6 +60,10 @@ struct rconn {
 	SSL *ssl;
 	des_timer timer;
 	size_t out_off; /* bytes of the request written */
+	/* A replay row's own service time, told to the server (SERVICE_HEADER); spliced
+	 * into the load's request at its head's end. */
+	char own_service[RN_SERVICE_LINE_MAX];
+	uint8_t own_service_len;
 	struct http_response resp;
 };
 
@@ -102,6 +107,7 @@ struct realnet {
 	struct server_actions *actions;
 	char **requests; /* per load: the request we send, head and body */
 	size_t *request_len;
+	size_t *request_head_end; /* per load: where the head's closing CRLF starts */
 	struct poller_event events[POLLER_BATCH];
 	char scratch[RN_SCRATCH];
 	struct histogram lag; /* schedule lag: how late (wall ns) each request started */

@@ -238,7 +238,10 @@ static void start_serving(struct server_set *s, uint32_t idx)
 	c->state = SC_SERVING;
 	int64_t now = poller_clock_ns(), rtt = rtt_ns(s, c->host);
 	c->arrive_at = now + rtt / 2;
-	sconn_timer_arm(s, idx, now + rtt + scaled(s, rng_dist(&h->rng, &h->spec->service_time)));
+	/* A replay row's own time, else a draw: the host's stream is drawn as simnet.c draws it. */
+	int64_t service =
+	    c->own_service >= 0 ? c->own_service : rng_dist(&h->rng, &h->spec->service_time);
+	sconn_timer_arm(s, idx, now + rtt + scaled(s, service));
 	/* Still read while serving, to see the client go away; a full buffer stops that. */
 	sconn_set_want(s, idx, c->in_len < sizeof c->in ? POLLER_READ : 0);
 }
@@ -267,6 +270,18 @@ static bool take_body(struct sconn *c)
 	return c->body_left == 0;
 }
 
+/* own_service: the request's HTTP_SERVICE_HEADER in ns, or -1 without a valid one. */
+static int64_t own_service(const char *head, size_t len)
+{
+	const char *v = http_find_header(head, len, HTTP_SERVICE_HEADER);
+	if (!v)
+		return -1;
+	char *end;
+	errno = 0;
+	long long ns = strtoll(v, &end, 10);
+	return errno || end == v || ns < 0 || ns > PS_TIME_NEVER / 4 ? -1 : (int64_t)ns;
+}
+
 static bool conn_next_request(struct server_set *s, uint32_t idx)
 {
 	struct sconn *c = &s->conns[idx];
@@ -291,6 +306,7 @@ static bool conn_next_request(struct server_set *s, uint32_t idx)
 		return false;
 	}
 	c->asked_close = http_header_has_token(c->in, head, "connection", "close");
+	c->own_service = own_service(c->in, head);
 	memmove(c->in, c->in + head, c->in_len - head);
 	c->in_len -= head;
 	c->body_left = body;

@@ -89,6 +89,7 @@ struct sconn {
 	int64_t arrive_at;   /* SERVING: when the request reaches the server (monotonic ns) */
 	int64_t idle_at;     /* READING: when the idle timer fires, if armed */
 	int64_t body_left;   /* READING: bytes of the request body still to come */
+	int64_t own_service; /* the request's own service time (HTTP_SERVICE_HEADER), or -1 */
 	SSL *ssl;
 	uint64_t served;
 	size_t in_len;

@@ -267,6 +267,9 @@ func (g *loadGen) start() {
 	case loadRate:
 		g.r.setBusy(1)
 		go g.arrivals()
+	case loadReplay:
+		g.r.setBusy(1)
+		go g.replay()
 	}
 }
 

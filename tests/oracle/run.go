@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -156,6 +157,15 @@ func (r *run) dial(ctx context.Context, d *net.Dialer, addr string) (net.Conn, e
 // spawned: started on its own goroutine, counted in r.starting until Do
 // returns (by then the probe has the request in flight, or it is over).
 func (r *run) request(l *loadSpec, cl *http.Client, spawned bool) bool {
+	return r.exchange(l, cl, spawned, nil)
+}
+
+// requestRow: a replay row's request (always spawned), with its own body handling and service time.
+func (r *run) requestRow(l *loadSpec, cl *http.Client, row *replayRow) {
+	r.exchange(l, cl, true, row)
+}
+
+func (r *run) exchange(l *loadSpec, cl *http.Client, spawned bool, row *replayRow) bool {
 	r.mu.Lock()
 	ended := r.ended
 	r.mu.Unlock()
@@ -164,6 +174,15 @@ func (r *run) request(l *loadSpec, cl *http.Client, spawned bool) bool {
 		return false
 	}
 	req, f := r.newRequest(l)
+	body := l.body
+	if row != nil {
+		if row.service >= 0 {
+			req.Header.Set(serviceHeader, strconv.FormatInt(int64(row.service), 10))
+		}
+		if row.body != "" {
+			body = row.body
+		}
+	}
 	resp, err := cl.Do(req)
 	r.setPhase(f, "done")
 	r.mu.Lock()
@@ -173,7 +192,7 @@ func (r *run) request(l *loadSpec, cl *http.Client, spawned bool) bool {
 	if err != nil {
 		return true
 	}
-	switch l.body {
+	switch body {
 	case "close":
 		copyDiscard(resp)
 	case "early_close":

@@ -56,6 +56,7 @@ const (
 	loadWorkers loadKind = iota
 	loadRate
 	loadCount
+	loadReplay
 )
 
 type loadSpec struct {
@@ -78,6 +79,9 @@ type loadSpec struct {
 	reqBody     int    // bytes of request body (a byte slice: GetBody is set)
 	reqClose    bool   // Request.Close
 	index       int    // its place in scenario.loads
+	replayPath  string
+	replaySpeed float64
+	rows        []replayRow // a replay's, cut to [start, stop)
 }
 
 type eventSpec struct {
@@ -513,11 +517,12 @@ var loadKeyKinds = map[string][]loadKind{
 	"body": nil, "client": nil, "method": nil, "idempotency_key": nil, "request_body": nil,
 	"request_close": nil,
 	"think":         {loadWorkers}, "requests": {loadWorkers}, "arrival": {loadRate},
+	"replay": nil, "replay_speed": {loadReplay}, "replay_format": {loadReplay},
 }
 
 func (s *scenario) readLoad(sec *iniSection) error {
 	l := &loadSpec{name: sec.name, host: -1, body: "close", stop: s.duration, line: sec.line,
-		method: "GET"}
+		method: "GET", replaySpeed: 1}
 	kinds := 0
 	for _, e := range sec.entries {
 		var err error
@@ -531,13 +536,16 @@ func (s *scenario) readLoad(sec *iniSection) error {
 		case "count":
 			l.kind, kinds = loadCount, kinds+1
 			l.count, err = parseInt(e.value, false)
+		case "replay":
+			l.kind, kinds = loadReplay, kinds+1
+			l.replayPath = e.value
 		}
 		if err != nil {
 			return s.errAt(e.line, err)
 		}
 	}
 	if kinds != 1 {
-		return &inputError{s.file, sec.line, fmt.Sprintf("[load %s] needs exactly one of workers, rate, count", sec.name)}
+		return &inputError{s.file, sec.line, fmt.Sprintf("[load %s] needs exactly one of workers, rate, count, replay", sec.name)}
 	}
 	for _, e := range sec.entries {
 		allowed, known := loadKeyKinds[e.key]
@@ -590,6 +598,15 @@ func (s *scenario) readLoad(sec *iniSection) error {
 			l.reqBody, err = parseInt(e.value, false)
 		case "request_close":
 			l.reqClose, err = parseBool(e.value)
+		case "replay_speed":
+			l.replaySpeed, err = strconv.ParseFloat(e.value, 64)
+			if err != nil || !(l.replaySpeed > 0) || math.IsInf(l.replaySpeed, 0) {
+				err = fmt.Errorf("replay_speed must be a number > 0")
+			}
+		case "replay_format":
+			if e.value != "csv" {
+				err = fmt.Errorf("this oracle replays CSV files only (replay_format = csv), not %s", e.value)
+			}
 		}
 		if err != nil {
 			return s.errAt(e.line, err)
@@ -597,6 +614,11 @@ func (s *scenario) readLoad(sec *iniSection) error {
 	}
 	if l.host < 0 {
 		return &inputError{s.file, sec.line, fmt.Sprintf("[load %s] needs host", sec.name)}
+	}
+	if l.kind == loadReplay {
+		if err := readReplay(s.file, l); err != nil {
+			return err
+		}
 	}
 	l.index = len(s.loads)
 	s.loads = append(s.loads, l)

@@ -247,13 +247,24 @@ func (h *hostServer) sample() time.Duration {
 	return scaleDur(h.rng.sample(h.spec.service), h.scale)
 }
 
+// serviceOf: a replay row's own service time when the request brings one
+// (scenario nanoseconds), else a draw from the host's stream; scaled.
+func (h *hostServer) serviceOf(r *http.Request) time.Duration {
+	if v := r.Header.Get(serviceHeader); v != "" {
+		if ns, err := strconv.ParseInt(v, 10, 64); err == nil && ns >= 0 {
+			return scaleDur(time.Duration(ns), h.scale)
+		}
+	}
+	return h.sample()
+}
+
 var filler = make([]byte, bodySize)
 
 func (h *hostServer) serve(w http.ResponseWriter, r *http.Request) {
 	cc := r.Context().Value(connCountKey).(*connCounter)
 	n := atomic.AddInt64(&cc.n, 1) // HTTP/2 runs a conn's requests concurrently
 	io.Copy(io.Discard, r.Body)    // the whole body before the answer, as the loopback servers do
-	sleepFor(h.sample())
+	sleepFor(h.serviceOf(r))
 	if h.spec.closeAfterResp {
 		h.hangUp(w)
 		return
