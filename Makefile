@@ -24,7 +24,7 @@ OPT ?= -O2 -g
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 BASE_CFLAGS = $(WARN) $(OPT) -D_GNU_SOURCE -DPOOLSIM_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS) -MMD -MP
-LDLIBS = $(shell pkg-config --libs ncursesw openssl inih 2>/dev/null) -lm -lpthread $(EXTRA_LDFLAGS)
+LDLIBS = $(shell pkg-config --libs ncursesw openssl inih libnghttp2 2>/dev/null) -lm -lpthread $(EXTRA_LDFLAGS)
 
 # The layering, enforced by the compiler (docs/model.md, "The source tree").
 # Each folder of sim/ sees its own headers, the folders it may use, and the
@@ -40,11 +40,11 @@ USES_outputs := core scenario
 USES_dashboard := core scenario
 USES_cli := core scenario engine simulate real outputs dashboard
 LIBS_scenario := inih
-LIBS_real := openssl
+LIBS_real := openssl libnghttp2
 LIBS_cli :=
 # ncurses is for one file only: the dashboard's screen.
 LIBS_dashboard/dash := ncursesw
-POISONED := ncursesw openssl inih
+POISONED := ncursesw openssl inih libnghttp2
 POISON := $(BUILD)/poison
 
 # folder_cflags DIR [FILE]: the include path and library flags of a folder (or one file in it).

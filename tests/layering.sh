@@ -3,7 +3,7 @@
 # For every folder of sim/, a one-line file that includes a header it must
 # not see is compiled with that folder's own flags (make print-cflags-DIR),
 # and must fail: a header of every sim/ folder it may not use, and of every
-# library it may not use (ncurses, OpenSSL, inih). A header it may use must
+# library it may not use (ncurses, OpenSSL, inih, nghttp2). A header it may use must
 # compile, so the test cannot pass by failing everything. Run from make test.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -20,6 +20,7 @@ lib_header() {
 	ncursesw) echo "<ncurses.h>" ;;
 	openssl) echo "<openssl/ssl.h>" ;;
 	inih) echo "<ini.h>" ;;
+	libnghttp2) echo "<nghttp2/nghttp2.h>" ;;
 	esac
 }
 folder_header() { # the first header of a folder
@@ -59,7 +60,7 @@ for line in $(echo "$layering" | tr ' ' ','); do
 		*) expect "$dir" "$(folder_header "$other")" refused ;;
 		esac
 	done
-	for lib in ncursesw openssl inih; do
+	for lib in ncursesw openssl inih libnghttp2; do
 		case " $libs " in
 		*" $lib "*) expect "$dir" "$(lib_header "$lib")" ok ;;
 		*) expect "$dir" "$(lib_header "$lib")" refused ;;

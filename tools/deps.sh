@@ -9,7 +9,7 @@
 # otherwise it prints the exact command and exits 2. Prints nothing when all is there.
 set -eu
 
-want="pkg-config libncurses-dev check libssl-dev libinih-dev"
+want="pkg-config libncurses-dev check libssl-dev libinih-dev libnghttp2-dev"
 case "${1:-build}" in
 	build) ;;
 	test) want="$want tmux valgrind clang clang-format libclang-rt-14-dev" ;;

@@ -15,6 +15,7 @@ for lib in "$@"; do
 	ncursesw) pkgs="libncurses-dev" ;;
 	openssl) pkgs="libssl-dev" ;;
 	inih) pkgs="libinih-dev" ;;
+	libnghttp2) pkgs="libnghttp2-dev" ;;
 	*) echo "poison.sh: no package known for $lib" >&2; exit 2 ;;
 	esac
 	mkdir -p "$out/$lib"

@@ -79,16 +79,6 @@ static int run_real(const struct cli_opts *o, const struct scenario *sc, struct 
                     const struct cli_opts *sink_opts)
 {
 	memset(out, 0, sizeof(*out)); /* outputs_close is safe on it whatever happens below */
-	for (uint32_t h = 0; h < sc->n_hosts; h++) {
-		if (scenario_host_speaks_h2(sc, h)) {
-			fprintf(
-			    stderr,
-			    "poolsim real: host %s speaks HTTP/2 (h2 = true): real mode's loopback "
-			    "servers speak HTTP/1.1 only; run it with `poolsim run`\n",
-			    sc->hosts[h].name);
-			return PS_EXIT_USAGE;
-		}
-	}
 	int err = 0;
 	struct real *r = real_create(sc, o->time_scale, &err);
 	if (!r) {

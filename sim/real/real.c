@@ -41,12 +41,6 @@ static long raise_fd_limit(void)
 struct real *real_create(const struct scenario *sc, double time_scale, int *err)
 {
 	*err = 0;
-	for (uint32_t h = 0; h < sc->n_hosts; h++) {
-		if (scenario_host_speaks_h2(sc, h)) { /* the loopback servers speak HTTP/1.1 only */
-			*err = EPROTONOSUPPORT;
-			return NULL;
-		}
-	}
 	struct real *r = calloc(1, sizeof(*r));
 	if (!r) {
 		*err = ENOMEM;

@@ -270,6 +270,9 @@ static void on_ready(struct realnet *n, const struct poller_event *ev)
 	case RC_READING:
 		rconn_read(n, conn);
 		break;
+	case RC_H2:
+		rconn_h2_on_ready(n, conn);
+		break;
 	default:
 		break;
 	}
@@ -518,11 +521,13 @@ void realnet_destroy(struct realnet *n)
 	if (!n)
 		return;
 	for (uint32_t i = 0; i < n->cap_conns; i++) {
+		rconn_h2_free(&n->conns[i]);
 		SSL_free(n->conns[i].ssl);
 		if (n->conns[i].fd >= 0)
 			close(n->conns[i].fd);
 	}
 	free(n->conns);
+	realnet_h2_free(n);
 	kernel_monitor_stop(n->monitor);
 	free(n->khosts);
 	free(n->kpeak);

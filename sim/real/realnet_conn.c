@@ -2,7 +2,8 @@
  * realnet_conn.c: one client connection of the real network (realnet_impl.h):
  * its slot (struct rconn, the pool's conn number, with a generation in every
  * des event and poller tag), the dial after dial_latency, the TLS handshake,
- * writing the request and reading the response (http.h) through sockio.h,
+ * writing the request and reading the response (http.h) through sockio.h
+ * (an HTTP/2 conn's streams are realnet_h2.c's),
  * and how a failure is named and reported to the client (never from inside
  * a net_ops call). Connects only to 127.0.0.1.
  */
@@ -44,7 +45,7 @@ bool rconn_current(const struct realnet *n, uint32_t conn, uint32_t gen)
 
 #define TAG(gen, conn) ((((uint64_t)(gen)) << 32) | (conn))
 
-static void set_want(struct realnet *n, uint32_t conn, unsigned want)
+void rconn_set_want(struct realnet *n, uint32_t conn, unsigned want)
 {
 	struct rconn *c = &n->conns[conn];
 	if (c->fd < 0)
@@ -65,7 +66,8 @@ static void release(struct realnet *n, uint32_t conn)
 {
 	struct rconn *c = &n->conns[conn];
 	des_cancel(n->des, &c->timer);
-	set_want(n, conn, 0);
+	rconn_set_want(n, conn, 0);
+	rconn_h2_free(c);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
 	if (c->fd >= 0) {
@@ -80,18 +82,18 @@ static void release(struct realnet *n, uint32_t conn)
 /* The conn is over as far as reports go; only the client's close frees it. */
 static void go_dead(struct realnet *n, uint32_t conn)
 {
-	set_want(n, conn, 0);
+	rconn_set_want(n, conn, 0);
 	n->conns[conn].state = RC_DEAD;
 }
 
 /* ---------------------------------------------------------------- failures */
 
 /*
- * why_closed: the server publishes why it closed before it closes
+ * rconn_why_closed: the server publishes why it closed before it closes
  * (server_close_reason), so an EOF or reset can be named exactly; an error
  * the server did not cause is R_IO_ERROR.
  */
-static enum ev_reason why_closed(struct realnet *n, uint32_t conn, bool eof)
+enum ev_reason rconn_why_closed(struct realnet *n, uint32_t conn, bool eof)
 {
 	struct rconn *c = &n->conns[conn];
 	enum ev_reason r = server_close_reason(n->servers, c->host, c->local_port);
@@ -115,10 +117,10 @@ static void report_dial_failed(struct realnet *n, uint32_t conn, enum ev_reason 
 }
 
 /* Inside a net_ops call: report from a des event due now instead. */
-static void defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, bool nothing_written)
+void rconn_defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, bool nothing_written)
 {
 	struct rconn *c = &n->conns[conn];
-	set_want(n, conn, 0);
+	rconn_set_want(n, conn, 0);
 	c->state = RC_DEAD;
 	c->broken_why = (uint16_t)why;
 	c->broken_nothing_written = nothing_written;
@@ -134,7 +136,7 @@ static void defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, b
 static ssize_t io_done(struct realnet *n, uint32_t conn, ssize_t r, const unsigned *want)
 {
 	if (r == SOCKIO_AGAIN)
-		set_want(n, conn, *want);
+		rconn_set_want(n, conn, *want);
 	return r;
 }
 
@@ -163,8 +165,8 @@ static void response_done(struct realnet *n, uint32_t conn)
 		go_dead(n, conn); /* simnet.c too reports nothing more on such a conn */
 	} else {
 		c->state = RC_IDLE;
-		set_want(n, conn,
-		         POLLER_READ); /* an idle conn's EOF is S1's "server closed idle" */
+		rconn_set_want(n, conn,
+		               POLLER_READ); /* an idle conn's EOF is S1's "server closed idle" */
 	}
 	client_on_response(n->client, conn, server_close);
 }
@@ -187,7 +189,8 @@ void rconn_read(struct realnet *n, uint32_t conn)
 			/* S1/S2: EOF on an idle conn, or while a response was due. */
 			bool nothing_written = c->state == RC_IDLE || c->out_off == 0;
 			report_broken(n, conn,
-			              peer_gone ? why_closed(n, conn, r == SOCKIO_EOF) : R_IO_ERROR,
+			              peer_gone ? rconn_why_closed(n, conn, r == SOCKIO_EOF)
+			                        : R_IO_ERROR,
 			              nothing_written);
 			return;
 		}
@@ -195,7 +198,7 @@ void rconn_read(struct realnet *n, uint32_t conn)
 			/* A 408 is the server's idle close, not an error (readLoopPeekFailLocked's
 			 * is408Message: errServerClosedIdle, nothing logged). */
 			bool is408 = r >= 12 && memcmp(n->scratch, "HTTP/1.1 408", 12) == 0;
-			report_broken(n, conn, is408 ? why_closed(n, conn, true) : R_IO_ERROR,
+			report_broken(n, conn, is408 ? rconn_why_closed(n, conn, true) : R_IO_ERROR,
 			              true);
 			return;
 		}
@@ -254,9 +257,10 @@ void rconn_write(struct realnet *n, uint32_t conn, bool deferred)
 		if (r == SOCKIO_AGAIN)
 			return;
 		if (r <= 0) {
-			enum ev_reason why = peer_gone ? why_closed(n, conn, false) : R_IO_ERROR;
+			enum ev_reason why =
+			    peer_gone ? rconn_why_closed(n, conn, false) : R_IO_ERROR;
 			if (deferred)
-				defer_broken(n, conn, why, c->out_off == 0);
+				rconn_defer_broken(n, conn, why, c->out_off == 0);
 			else
 				report_broken(n, conn, why, c->out_off == 0);
 			return;
@@ -264,7 +268,7 @@ void rconn_write(struct realnet *n, uint32_t conn, bool deferred)
 		c->out_off += (size_t)r;
 	}
 	c->state = RC_READING;
-	set_want(n, conn, POLLER_READ);
+	rconn_set_want(n, conn, POLLER_READ);
 	/* TLS may already hold decrypted response bytes; the next readiness event reads them. */
 }
 
@@ -292,9 +296,17 @@ void rconn_tls_step(struct realnet *n, uint32_t conn)
 	struct rconn *c = &n->conns[conn];
 	ERR_clear_error();
 	int r = SSL_connect(c->ssl);
+	if (r == 1 && scenario_host_speaks_h2(n->sc, c->host)) {
+		/* The pool counts this conn as HTTP/2 (H1): it must be, or the dial fails. */
+		if (!rconn_h2_chosen(c) || rconn_h2_start(n, conn) < 0)
+			report_dial_failed(n, conn, R_IO_ERROR);
+		else
+			client_on_dial_done(n->client, conn, R_NONE);
+		return;
+	}
 	if (r == 1) {
 		c->state = RC_IDLE;
-		set_want(n, conn, POLLER_READ);
+		rconn_set_want(n, conn, POLLER_READ);
 		client_on_dial_done(n->client, conn, R_NONE);
 		return;
 	}
@@ -318,7 +330,7 @@ static void connected(struct realnet *n, uint32_t conn)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* Go's default */
 	if (!n->sc->hosts[c->host].tls) {
 		c->state = RC_IDLE;
-		set_want(n, conn, POLLER_READ);
+		rconn_set_want(n, conn, POLLER_READ);
 		client_on_dial_done(n->client, conn, R_NONE);
 		return;
 	}
@@ -327,6 +339,8 @@ static void connected(struct realnet *n, uint32_t conn)
 		report_dial_failed(n, conn, R_RESOURCE);
 		return;
 	}
+	if (scenario_host_speaks_h2(n->sc, c->host))
+		rconn_h2_offer(c);
 	c->state = RC_TLS;
 	uint32_t gen = c->gen;
 	client_on_tls_start(n->client, conn);
@@ -361,7 +375,7 @@ void rconn_on_dial(void *ctx, uint32_t conn, uint32_t gen)
 		connected(n, conn);
 	} else if (errno == EINPROGRESS || errno == EINTR) {
 		c->state = RC_CONNECTING;
-		set_want(n, conn, POLLER_WRITE);
+		rconn_set_want(n, conn, POLLER_WRITE);
 		if (!c->registered)
 			report_dial_failed(n, conn, R_RESOURCE);
 	} else {
@@ -421,7 +435,7 @@ static void rn_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	if (c->state != RC_IDLE) {
 		/* The server closed it and we already said so, or a report is on its way. */
 		if (c->state != RC_DEAD)
-			defer_broken(n, conn, R_IO_ERROR, true);
+			rconn_defer_broken(n, conn, R_IO_ERROR, true);
 		return;
 	}
 	c->state = RC_SENDING;
@@ -442,6 +456,7 @@ static void rn_close(void *ctx, uint32_t conn)
 static const struct net_ops realnet_net_ops = {
     .dial = rn_dial,
     .send = rn_send,
+    .send_stream = rconn_h2_send_stream,
     .close = rn_close,
 };
 

@@ -1,7 +1,8 @@
 /*
- * realnet_impl.h: what the two files of the real network share, and nobody
- * else: realnet.c (the clock, the loop, kernel records, lifecycle) and
- * realnet_conn.c (one client connection's life: dial, TLS, the exchange).
+ * realnet_impl.h: what the files of the real network share, and nobody
+ * else: realnet.c (the clock, the loop, kernel records, lifecycle),
+ * realnet_conn.c (one client connection's life: dial, TLS, the exchange) and
+ * realnet_h2.c (a connection that speaks HTTP/2: its session and streams).
  */
 #ifndef POOLSIM_REALNET_IMPL_H
 #define POOLSIM_REALNET_IMPL_H
@@ -39,6 +40,7 @@ enum rc_state {
 	RC_IDLE,
 	RC_SENDING,
 	RC_READING,
+	RC_H2, /* ALPN chose h2: many streams at once (realnet_h2.c) */
 	RC_DEAD
 };
 
@@ -58,6 +60,7 @@ struct rconn {
 	uint16_t local_port;
 	unsigned want;
 	SSL *ssl;
+	struct rconn_h2 *h2; /* RC_H2: the HTTP/2 session (realnet_h2.c) */
 	des_timer timer;
 	size_t out_off; /* bytes of the request written */
 	/* A replay row's own service time, told to the server (SERVICE_HEADER); spliced
@@ -81,6 +84,13 @@ struct note_budget {
 };
 #define REALNET_NOTE_CHEAP_NS (50 * 1000) /* always measured below this cost */
 #define REALNET_NOTE_SHARE    9           /* else idle 9x its cost: at most 10% of the loop */
+
+/* Where the HTTP/2 stream of a request slot runs (realnet_h2.c). */
+struct h2_stream_at {
+	uint32_t conn, gen, req_id, load;
+	int32_t stream_id;
+	int64_t body_sent; /* bytes of the request body handed to nghttp2 */
+};
 
 struct realnet {
 	const struct scenario *sc;
@@ -111,6 +121,11 @@ struct realnet {
 	struct poller_event events[POLLER_BATCH];
 	char scratch[RN_SCRATCH];
 	struct histogram lag; /* schedule lag: how late (wall ns) each request started */
+	struct nghttp2_session_callbacks *h2_callbacks; /* made at the first h2 conn */
+	struct h2_stream_at *h2_streams;                /* by request slot */
+	uint32_t cap_h2_streams;
+	uint32_t *h2_done; /* the request slots a read ended, while they are reported */
+	uint32_t cap_h2_done;
 };
 
 /* realnet_conn.c, for realnet.c */
@@ -121,6 +136,21 @@ void rconn_on_broken(void *ctx, uint32_t conn, uint32_t gen);
 void rconn_on_connect_ready(struct realnet *n, uint32_t conn);
 void rconn_on_dial(void *ctx, uint32_t conn, uint32_t gen);
 void rconn_tls_step(struct realnet *n, uint32_t conn);
+
+/* realnet_conn.c, for realnet_h2.c */
+void rconn_set_want(struct realnet *n, uint32_t conn, unsigned want);
+void rconn_defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, bool nothing_written);
+enum ev_reason rconn_why_closed(struct realnet *n, uint32_t conn, bool eof);
+
+/* realnet_h2.c, for realnet_conn.c and realnet.c */
+void rconn_h2_offer(struct rconn *c);                 /* ALPN: h2, then http/1.1 */
+bool rconn_h2_chosen(const struct rconn *c);          /* the handshake chose h2 */
+int rconn_h2_start(struct realnet *n, uint32_t conn); /* -1: the dial fails */
+void rconn_h2_send_stream(void *net, uint32_t conn, uint32_t host, uint32_t load, uint32_t req_slot,
+                          uint32_t req_id); /* net.h's send_stream */
+void rconn_h2_on_ready(struct realnet *n, uint32_t conn);
+void rconn_h2_free(struct rconn *c);
+void realnet_h2_free(struct realnet *n);
 
 /* realnet.c, for realnet_conn.c: a socket was opened, connected or closed (kernel records) */
 void realnet_note_established(struct realnet *n);

@@ -1,7 +1,7 @@
 /*
- * server.c: real mode's loopback HTTP/1.1 servers (server.h): the set, its
- * thread, the listeners and the commands; a connection's own life is
- * server_conn.c's (server_impl.h).
+ * server.c: real mode's loopback HTTP/1.1 and HTTP/2 servers (server.h): the
+ * set, its thread, the listeners and the commands; a connection's own life is
+ * server_conn.c's, an HTTP/2 one's server_h2.c's (server_impl.h).
  *
  * One thread serves every host: listeners, connections, timers (core/heap.h:
  * connection indices keyed by deadline) and a command eventfd.
@@ -59,8 +59,10 @@ static void host_accept(struct server_set *s, uint32_t host)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (h->spec->tls) {
 			c->ssl = SSL_new(tlscert_server_ctx(s->tls));
-			if (c->ssl)
+			if (c->ssl) {
 				SSL_set_fd(c->ssl, fd);
+				SSL_set_app_data(c->ssl, h); /* for ALPN: does it offer h2 */
+			}
 		}
 		atomic_store_explicit(&h->close_reason[c->peer_port], R_NONE, memory_order_relaxed);
 		count(h, C_ACCEPTED, 1);
@@ -199,6 +201,8 @@ static int set_init(struct server_set *s, const struct scenario *sc)
 		tls = tls || sc->hosts[i].tls;
 	if (tls && !(s->tls = tlscert_create()))
 		return -EPROTO;
+	if (tls)
+		SSL_CTX_set_alpn_select_cb(tlscert_server_ctx(s->tls), server_alpn_select, NULL);
 	s->hosts = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof *s->hosts);
 	if (!s->hosts)
 		return -ENOMEM;
@@ -266,6 +270,7 @@ void server_set_stop(struct server_set *s)
 	}
 	for (uint32_t i = 0; i < slots_used(&s->conn_slots); i++) {
 		if (s->conns[i].state != SC_FREE) {
+			sconn_h2_free(&s->conns[i]);
 			SSL_free(s->conns[i].ssl);
 			close(s->conns[i].fd);
 		}
@@ -278,6 +283,7 @@ void server_set_stop(struct server_set *s)
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	poller_destroy(s->poller);
+	server_h2_callbacks_free(s);
 	tlscert_destroy(s->tls);
 	free(s->conns);
 	heap_free(&s->timers);

@@ -130,6 +130,7 @@ void sconn_close(struct server_set *s, uint32_t idx, enum ev_reason why)
 	count(h, C_OPEN, -1);
 	timer_cancel(s, idx);
 	poller_del(s->poller, c->fd);
+	sconn_h2_free(c);
 	SSL_free(c->ssl);
 	close(c->fd);
 	c->ssl = NULL;
@@ -177,7 +178,7 @@ static const char server_408[] = "HTTP/1.1 408 Request Timeout\r\nConnection: cl
 void sconn_hang_up(struct server_set *s, uint32_t idx, enum ev_reason why)
 {
 	struct sconn *c = &s->conns[idx];
-	if (why == R_SERVER_408) {
+	if (why == R_SERVER_408 && c->state != SC_H2) { /* an HTTP/1.1 answer: never on h2 */
 		atomic_store_explicit(&s->hosts[c->host].close_reason[c->peer_port],
 		                      (unsigned char)why, memory_order_release);
 		conn_send(s, idx, server_408, sizeof server_408 - 1);
@@ -197,6 +198,8 @@ static enum server_conn_phase conn_phase(const struct sconn *c)
 		return SERVER_CONN_HANDSHAKE;
 	case SC_READING:
 		return c->in_len == 0 && c->body_left == 0 ? SERVER_CONN_WAITING : SERVER_CONN_BUSY;
+	case SC_H2:
+		return sconn_h2_phase(c);
 	default:
 		return SERVER_CONN_BUSY;
 	}
@@ -415,6 +418,11 @@ static void conn_tls_accept(struct server_set *s, uint32_t idx)
 {
 	struct sconn *c = &s->conns[idx];
 	int r = SSL_accept(c->ssl);
+	if (r == 1 && sconn_h2_chosen(c)) {
+		if (sconn_h2_start(s, idx) < 0)
+			sconn_close(s, idx, R_NONE);
+		return;
+	}
 	if (r == 1) {
 		c->state = SC_READING;
 		sconn_set_want(s, idx, POLLER_READ);
@@ -475,6 +483,9 @@ void sconn_on_event(struct server_set *s, uint32_t idx, bool readable, bool writ
 	case SC_WRITING:
 		conn_write(s, idx);
 		break;
+	case SC_H2:
+		sconn_h2_on_event(s, idx);
+		break;
 	case SC_FREE:
 		break;
 	}
@@ -496,6 +507,9 @@ void sconn_on_timer(struct server_set *s, uint32_t idx)
 		break;
 	case SC_CLOSING:
 		sconn_hang_up(s, idx, (enum ev_reason)s->conns[idx].closing_why);
+		break;
+	case SC_H2:
+		sconn_h2_on_timer(s, idx);
 		break;
 	default:
 		break;

@@ -1,7 +1,8 @@
 /*
  * server_impl.h: what the two files of the loopback servers share, and
  * nobody else: server.c (the set, its thread, listeners, commands) and
- * server_conn.c (one connection's life: timers, HTTP, TLS, close).
+ * server_conn.c (one connection's life: timers, HTTP, TLS, close) and
+ * server_h2.c (a connection that speaks HTTP/2).
  */
 #ifndef POOLSIM_SERVER_IMPL_H
 #define POOLSIM_SERVER_IMPL_H
@@ -73,6 +74,7 @@ enum sconn_state {
 	SC_SERVING,
 	SC_WRITING,
 	SC_CLOSING, /* closed by the server, its FIN held back half an rtt (transit time) */
+	SC_H2,      /* ALPN chose h2: streams, timer and idle clock are server_h2.c's */
 };
 
 struct sconn {
@@ -91,6 +93,7 @@ struct sconn {
 	int64_t body_left;   /* READING: bytes of the request body still to come */
 	int64_t own_service; /* the request's own service time (HTTP_SERVICE_HEADER), or -1 */
 	SSL *ssl;
+	struct sconn_h2 *h2; /* SC_H2: the HTTP/2 session and its streams (server_h2.c) */
 	uint64_t served;
 	size_t in_len;
 	size_t hdr_len, out_off; /* written so far of header + body */
@@ -125,6 +128,7 @@ struct server_set {
 	uint32_t cap_conns;
 	struct slots conn_slots; /* numbers the conns (slots.h) */
 	struct heap timers;      /* conn indices by deadline (monotonic ns) */
+	struct nghttp2_session_callbacks *h2_callbacks; /* made at the first h2 conn */
 	struct poller_event events[POLLER_BATCH];
 	char body[SERVER_BODY_SIZE];
 };
@@ -158,5 +162,17 @@ void sconn_on_timer(struct server_set *s, uint32_t idx);
 enum server_conn_phase sconn_phase_at(const struct sconn *c, int64_t now);
 void sconn_set_want(struct server_set *s, uint32_t idx, unsigned want);
 void sconn_timer_arm(struct server_set *s, uint32_t idx, int64_t deadline);
+
+/* server_h2.c, for server_conn.c and server.c */
+bool sconn_h2_chosen(const struct sconn *c);            /* the handshake's ALPN chose h2 */
+int sconn_h2_start(struct server_set *s, uint32_t idx); /* -1: close it */
+void sconn_h2_on_event(struct server_set *s, uint32_t idx);
+void sconn_h2_on_timer(struct server_set *s, uint32_t idx);
+enum server_conn_phase sconn_h2_phase(const struct sconn *c);
+void sconn_h2_free(struct sconn *c);
+void server_h2_callbacks_free(struct server_set *s);
+/* The server's ALPN callback (SSL_CTX_set_alpn_select_cb); the SSL's app data is its shost. */
+int server_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned inlen, void *arg);
 
 #endif
