@@ -1,6 +1,6 @@
 #!/bin/sh
 # signals.sh POOLSIM [TRIES]: SIGINT at random moments of a busy scenario, sent
-# to `run`, `real`, `compare` and `watch` (watch inside tmux), TRIES times each
+# to `run`, `real` (HTTP/1.1 and HTTP/2), `compare` and `watch` (watch inside tmux), TRIES times each
 # (default 20). Each must exit within 1 s of the signal with status 130 and a
 # summary whose ok + failed + unfinished = requests. SIGTERM is tried once per
 # command (status 143). Real sockets talk to 127.0.0.1 only.
@@ -14,6 +14,7 @@ tries=${2:-20}
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 busy=$here/harden/busy.ini
+busy_h2=$here/harden/busy-h2.ini # the same over HTTP/2: streams in flight at the signal
 # run: a simulated day of 50 workers, far longer than a try.
 printf '[scenario]\nduration = 86400s\n[host a]\nservice_time = 2ms\n[load w]\nhost = a\nworkers = 50\nthink = 1ms\n' >"$tmp/day.ini"
 
@@ -58,7 +59,7 @@ one() {
 }
 slowest=0
 
-for cmd in "run $tmp/day.ini" "real $busy" "compare $busy"; do
+for cmd in "run $tmp/day.ini" "real $busy" "real $busy_h2" "compare $busy"; do
 	n=0
 	while [ $n -lt "$tries" ]; do
 		one INT 130 "$bin" $cmd --json

@@ -1,8 +1,8 @@
 /*
  * realnet.h: the real network (net.h) for the shared client (client.h):
  * non-blocking TCP to the loopback servers of server.h, OpenSSL for https,
- * HTTP/1.1 on the wire, and the loop that turns the monotonic clock into
- * scenario time for des.h.
+ * HTTP/1.1 on the wire (HTTP/2 streams on an h2 host's conns, realnet_h2.c), and the loop that
+ * turns the monotonic clock into scenario time for des.h.
  *
  * Scenario time = real time since realnet_start / time_scale. dial_latency is
  * waited on a des timer before connect(); tls_latency and service_time are

@@ -1,5 +1,6 @@
 /*
- * server.h: real mode's loopback HTTP/1.1 servers, one per [host].
+ * server.h: real mode's loopback HTTP/1.1 servers, one per [host]; an h2 host's
+ * speaks HTTP/2 to a client whose ALPN offers it (server_h2.c).
  *
  * server_set_start binds one listener per host on 127.0.0.1 with an ephemeral
  * port and serves them all from ONE background thread with its own epoll loop:

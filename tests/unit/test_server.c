@@ -6,7 +6,7 @@
  * read has a timeout and every test case a Check time limit. The "realnet"
  * case runs the shared client over realnet.c end to end and compares its
  * counts with the simulator's on a scenario whose counts do not depend on
- * timing.
+ * timing, and an HTTP/2 one the same way.
  */
 #include <check.h>
 #include <errno.h>
@@ -511,7 +511,7 @@ static const char e2e_scenario[] = "[scenario]\n"
                                    "for = 100ms\n";
 
 struct e2e_counts {
-	int64_t requests, ok, failed, dials, dial_failures, tls, server_closes, refused,
+	int64_t requests, ok, failed, dials, dial_failures, tls, reused, server_closes, refused,
 	    kernel_samples;
 };
 
@@ -532,38 +532,35 @@ static void e2e_totals(const struct stats *st, struct e2e_counts *c)
 	c->dials = st->count.total.dials;
 	c->dial_failures = st->count.total.dial_failures;
 	c->tls = st->count.total.tls_handshakes;
+	c->reused = st->count.total.reused;
 	c->server_closes = st->count.total.closes[R_SERVER];
 }
 
-START_TEST(test_realnet_end_to_end_matches_sim)
+/* real_run: scenario `sc` on real sockets at `scale`: its counts; no descriptor is left open. */
+static void real_run(const struct scenario *sc, double scale, struct e2e_counts *out)
 {
-	struct scenario sc;
-	struct scenario_error serr;
-	ck_assert_int_eq(scenario_load_string(e2e_scenario, "e2e.ini", &sc, &serr), 0);
 	int fds_before = kernel_count_fds();
-
-	struct e2e_counts real = {0}, sim = {0};
 	int err = 0;
-	struct server_set *servers = server_set_start(&sc, 0.5, &err);
+	struct server_set *servers = server_set_start(sc, scale, &err);
 	ck_assert_ptr_nonnull(servers);
 	struct des *des = des_create();
 	struct ev_stream stream;
 	ev_stream_init(&stream);
 	struct stats st;
-	ck_assert_int_eq(stats_init(&st, &sc, "real"), 0);
+	ck_assert_int_eq(stats_init(&st, sc, "real"), 0);
 	ev_stream_add_sink(&stream, stats_sink(&st));
-	ev_stream_add_sink(&stream, (struct ev_sink){e2e_count, &real});
+	ev_stream_add_sink(&stream, (struct ev_sink){e2e_count, out});
 	unsigned next = 0;
-	struct realnet *net = realnet_create(&sc, servers, des, &stream, 0.5, 0, &next);
+	struct realnet *net = realnet_create(sc, servers, des, &stream, scale, 0, &next);
 	ck_assert_ptr_nonnull(net);
-	struct client *c = client_create(&sc, des, &stream, realnet_ops(), net, next, &next);
+	struct client *c = client_create(sc, des, &stream, realnet_ops(), net, next, &next);
 	ck_assert_ptr_nonnull(c);
 	realnet_attach_client(net, c);
 	ck_assert_int_eq(realnet_start(net, true), 0);
 	ck_assert_int_eq(realnet_run(net, 100 * PS_MS), 1); /* a step, as the dashboard takes */
 	ck_assert_int_ge(realnet_now(net), 100 * PS_MS);
 	ck_assert_int_eq(realnet_run(net, PS_TIME_NEVER), 0);
-	e2e_totals(&st, &real);
+	e2e_totals(&st, out);
 	client_destroy(c);
 	realnet_destroy(net);
 	des_destroy(des);
@@ -571,33 +568,156 @@ START_TEST(test_realnet_end_to_end_matches_sim)
 	ev_stream_free(&stream);
 	server_set_stop(servers);
 	ck_assert_int_eq(kernel_count_fds(), fds_before);
+}
 
-	struct sim *s = sim_create(&sc);
-	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
+static void sim_run_counts(const struct scenario *sc, struct e2e_counts *out)
+{
+	struct stats st;
+	struct sim *s = sim_create(sc);
+	ck_assert_int_eq(stats_init(&st, sc, "sim"), 0);
 	sim_add_sink(s, stats_sink(&st));
-	sim_add_sink(s, (struct ev_sink){e2e_count, &sim});
+	sim_add_sink(s, (struct ev_sink){e2e_count, out});
 	sim_start(s);
 	sim_run(s);
-	e2e_totals(&st, &sim);
+	e2e_totals(&st, out);
 	stats_free(&st);
 	sim_destroy(s);
+}
+
+/* assert_same_counts: every count but the kernel samples' equals `want`'s. */
+static void assert_same_counts(const struct e2e_counts *real, const struct e2e_counts *want)
+{
+	ck_assert_int_eq(real->requests, want->requests);
+	ck_assert_int_eq(real->ok, want->ok);
+	ck_assert_int_eq(real->failed, want->failed);
+	ck_assert_int_eq(real->dials, want->dials);
+	ck_assert_int_eq(real->dial_failures, want->dial_failures);
+	ck_assert_int_eq(real->tls, want->tls);
+	ck_assert_int_eq(real->reused, want->reused);
+	ck_assert_int_eq(real->server_closes, want->server_closes);
+	ck_assert_int_eq(real->refused, want->refused);
+}
+
+START_TEST(test_realnet_end_to_end_matches_sim)
+{
+	struct scenario sc;
+	struct scenario_error serr;
+	ck_assert_int_eq(scenario_load_string(e2e_scenario, "e2e.ini", &sc, &serr), 0);
+	struct e2e_counts real = {0}, sim = {0};
+	real_run(&sc, 0.5, &real);
+	sim_run_counts(&sc, &sim);
 	scenario_free(&sc);
 
-	ck_assert_int_eq(real.requests, 9);
-	ck_assert_int_eq(real.ok, 7);
-	ck_assert_int_eq(real.dials, 5);
-	ck_assert_int_eq(real.tls, 3);
-	ck_assert_int_eq(real.server_closes, 2);
-	ck_assert_int_eq(real.refused, 2);
+	struct e2e_counts want = {.requests = 9,
+	                          .ok = 7,
+	                          .failed = 2,
+	                          .dials = 5,
+	                          .dial_failures = 2,
+	                          .tls = 3,
+	                          .reused = 4,
+	                          .server_closes = 2,
+	                          .refused = 2};
+	assert_same_counts(&real, &want);
 	ck_assert_int_ge(real.kernel_samples, 2);
-	ck_assert_int_eq(real.requests, sim.requests);
-	ck_assert_int_eq(real.ok, sim.ok);
-	ck_assert_int_eq(real.failed, sim.failed);
-	ck_assert_int_eq(real.dials, sim.dials);
-	ck_assert_int_eq(real.dial_failures, sim.dial_failures);
-	ck_assert_int_eq(real.tls, sim.tls);
-	ck_assert_int_eq(real.server_closes, sim.server_closes);
-	ck_assert_int_eq(real.refused, sim.refused);
+	assert_same_counts(&real, &sim);
+}
+END_TEST
+
+/*
+ * HTTP/2 on real sockets (H2, H4, H8): 5 requests at once under
+ * MaxConnsPerHost 1 share one conn: 1 dial, 1 handshake, 4 streams reused
+ * (the first request's stream is on its own new conn), all done at 53ms. At
+ * 100ms 3 more take streams on it (reused 3); the restart at 125ms, 25ms into
+ * their 50ms of service, fails all 3 (io.ErrUnexpectedEOF, not retried) and
+ * closes the conn (a server close). At 300ms the last request drops the
+ * listed pconn and dials (H5a): 2 dials, 2 handshakes, 9 requests, 6 ok,
+ * 3 failed, reused 7, 1 server close, as the simulator has it.
+ */
+static const char h2_scenario[] = "[scenario]\n"
+                                  "duration = 400ms\n"
+                                  "[transport]\n"
+                                  "MaxConnsPerHost = 1\n"
+                                  "[host api]\n"
+                                  "tls = true\n"
+                                  "h2 = true\n"
+                                  "service_time = 50ms\n"
+                                  "[load burst]\n"
+                                  "host = api\n"
+                                  "count = 5\n"
+                                  "[load slow]\n"
+                                  "host = api\n"
+                                  "count = 3\n"
+                                  "start = 100ms\n"
+                                  "[load last]\n"
+                                  "host = api\n"
+                                  "count = 1\n"
+                                  "start = 300ms\n"
+                                  "[event restart]\n"
+                                  "at = 125ms\n"
+                                  "host = api\n"
+                                  "action = restart\n";
+
+START_TEST(test_realnet_h2_streams_match_sim)
+{
+	struct scenario sc;
+	struct scenario_error serr;
+	ck_assert_int_eq(scenario_load_string(h2_scenario, "h2.ini", &sc, &serr), 0);
+	struct e2e_counts real = {0}, sim = {0};
+	real_run(&sc, 1.0, &real);
+	sim_run_counts(&sc, &sim);
+	scenario_free(&sc);
+	struct e2e_counts want = {.requests = 9,
+	                          .ok = 6,
+	                          .failed = 3,
+	                          .dials = 2,
+	                          .tls = 2,
+	                          .reused = 7,
+	                          .server_closes = 1};
+	assert_same_counts(&real, &want);
+	assert_same_counts(&real, &sim);
+}
+END_TEST
+
+/* alpn: what the server chose when the client offered `offer` (NULL: no ALPN); "" for none. */
+static void alpn_chosen(struct server_set *s, uint32_t host, const char *offer, char *out,
+                        size_t size)
+{
+	int fd = dial(server_port(s, host));
+	SSL *ssl = SSL_new(server_client_tls(s));
+	ck_assert_ptr_nonnull(ssl);
+	SSL_set_fd(ssl, fd);
+	if (offer)
+		SSL_set_alpn_protos(ssl, (const unsigned char *)offer, (unsigned)strlen(offer));
+	ck_assert_int_eq(SSL_connect(ssl), 1);
+	const unsigned char *proto = NULL;
+	unsigned len = 0;
+	SSL_get0_alpn_selected(ssl, &proto, &len);
+	snprintf(out, size, "%.*s", (int)len, proto ? (const char *)proto : "");
+	SSL_free(ssl);
+	close(fd);
+}
+
+/* H1's server side: an h2 host offers h2 first, any other https host HTTP/1.1 only. */
+START_TEST(test_H1_server_alpn_offers_h2_only_on_h2_hosts)
+{
+	struct fixture f;
+	fixture_init(&f);
+	struct host_spec *h2 = fixture_host(&f, "two");
+	h2->tls = true;
+	h2->h2 = true;
+	h2->max_concurrent_streams = 250;
+	fixture_host(&f, "one")->tls = true;
+	struct server_set *s = start(&f, 1.0);
+	char got[16];
+	alpn_chosen(s, 0, "\x02h2\x08http/1.1", got, sizeof got);
+	ck_assert_str_eq(got, "h2");
+	alpn_chosen(s, 0, "\x08http/1.1", got, sizeof got); /* ForceAttemptHTTP2 off */
+	ck_assert_str_eq(got, "http/1.1");
+	alpn_chosen(s, 1, "\x02h2\x08http/1.1", got, sizeof got);
+	ck_assert_str_eq(got, "http/1.1");
+	alpn_chosen(s, 0, NULL, got, sizeof got);
+	ck_assert_str_eq(got, "");
+	server_set_stop(s);
 }
 END_TEST
 
@@ -618,10 +738,12 @@ Suite *suite_server(void)
 	tcase_add_test(tc, test_server_tls_handshake_and_gets);
 	tcase_add_test(tc, test_server_tls_rejected_by_stranger);
 	tcase_add_test(tc, test_server_stop_closes_every_fd);
+	tcase_add_test(tc, test_H1_server_alpn_offers_h2_only_on_h2_hosts);
 	suite_add_tcase(s, tc);
 	TCase *rn = tcase_create("realnet");
 	tcase_set_timeout(rn, 10);
 	tcase_add_test(rn, test_realnet_end_to_end_matches_sim);
+	tcase_add_test(rn, test_realnet_h2_streams_match_sim);
 	suite_add_tcase(s, rn);
 	return s;
 }
