@@ -20,7 +20,8 @@ struct rng {
  * per host (service times, the same in both engines). Loads below
  * RNG_LOADS_LOW and every host keep the numbers poolsim always used, so a
  * file's trace never changes; later loads, which would have shared a host's
- * stream, count from 2^32.
+ * stream, count from 2^32. The simulator's coin for a host's stale-connection
+ * ties counts from 2^33 (drawn only at a tie, so no other run changes).
  */
 #define RNG_STREAM_LOAD_BASE 1000
 #define RNG_STREAM_HOST_BASE 2000
@@ -36,6 +37,12 @@ static inline uint64_t rng_stream_of_load(uint32_t load)
 static inline uint64_t rng_stream_of_host(uint32_t host)
 {
 	return RNG_STREAM_HOST_BASE + (uint64_t)host;
+}
+
+/* A host's stale-connection ties (simnet.c): a stream no load or host uses. */
+static inline uint64_t rng_stream_of_tie(uint32_t host)
+{
+	return ((uint64_t)2 << 32) + host;
 }
 
 void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);

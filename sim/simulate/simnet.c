@@ -53,6 +53,7 @@ struct wire {
 	des_timer server_idle; /* the server's idle timer */
 	uint8_t state;
 	uint16_t fin_reason; /* why the server closed, for the FIN on its way */
+	ps_time sent_at;     /* when the client sent the request it awaits (rtt > 0) */
 	bool busy;           /* the server is working on a request */
 	bool no_port;        /* no ephemeral port was free: the connect fails at once */
 	bool server_closed;  /* the server closed its end (Connection: close) */
@@ -76,6 +77,7 @@ struct simnet {
 	struct wire *wires;
 	uint32_t cap_wires;
 	struct rng *host_rng;
+	struct rng *tie_rng; /* per host: the stale-connection tie's coin (tie_request_written) */
 	struct server_actions *actions;
 	struct stream_at *streams; /* by request slot */
 	uint32_t cap_streams;
@@ -140,6 +142,7 @@ static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	struct simnet *n = ctx;
 	struct wire *w = wire_at(n, conn);
 	w->outstanding = true;
+	w->sent_at = des_now(n->des);
 	w->asked_close = n->sc->loads[load].request_close;
 	if (half_rtt(n, host) == 0) {
 		if (!w->server_closed) /* else lost, as it would be in transit
@@ -333,13 +336,31 @@ static void on_resp_arrive(void *ctx, uint32_t conn, uint32_t gen)
 		deliver_response(n, conn, n->wires[conn].resp_close);
 }
 
+/*
+ * tie_request_written: a request sent on a conn at the very instant the
+ * server's FIN reaches it (a server idle timeout equal to the client's think,
+ * with rtt > 0). The des sent it first; in Go the caller's write and the
+ * readLoop's EOF race, and either wins about half the time (docs/model.md,
+ * "The tie"): written, the FIN fails it (a POST fails, a GET is retried);
+ * not, Go's mapRoundTripError makes it a nothingWrittenError, retried.
+ * A fair coin from the host's own stream, drawn only at such a tie, so no
+ * other run draws it and the same seed gives the same outcome.
+ */
+static bool tie_request_written(struct simnet *n, uint32_t host)
+{
+	return rng_next(&n->tie_rng[host]) >> 63;
+}
+
 static void on_fin_arrive(void *ctx, uint32_t conn, uint32_t gen)
 {
 	struct simnet *n = ctx;
 	if (!current(n, conn, gen))
 		return;
 	struct wire *w = &n->wires[conn];
-	client_on_conn_broken(n->client, conn, (enum ev_reason)w->fin_reason, !w->outstanding);
+	bool written = w->outstanding;
+	if (written && w->sent_at == des_now(n->des))
+		written = tie_request_written(n, w->host);
+	client_on_conn_broken(n->client, conn, (enum ev_reason)w->fin_reason, !written);
 }
 
 /*
@@ -402,9 +423,10 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	n->stream = stream;
 	n->type_base = first_type;
 	n->host_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->host_rng));
+	n->tie_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->tie_rng));
 	n->actions =
 	    server_actions_create(sc, des, stream, sim_act, n, first_type + N_TYPES, next_type);
-	if (!n->host_rng || !n->actions ||
+	if (!n->host_rng || !n->tie_rng || !n->actions ||
 	    timewait_init(&n->ports, sc->n_hosts, sc->time_wait,
 	                  sc->ephemeral_hi - sc->ephemeral_lo + 1,
 	                  sc->transport.DisableKeepAlives) ||
@@ -412,8 +434,10 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 		simnet_destroy(n);
 		return NULL;
 	}
-	for (uint32_t h = 0; h < sc->n_hosts; h++)
+	for (uint32_t h = 0; h < sc->n_hosts; h++) {
 		rng_seed(&n->host_rng[h], sc->seed, rng_stream_of_host(h));
+		rng_seed(&n->tie_rng[h], sc->seed, rng_stream_of_tie(h));
+	}
 	des_on(des, first_type + N_CONNECTED, on_connected, n);
 	des_on(des, first_type + N_TLS_DONE, on_tls_done, n);
 	des_on(des, first_type + N_RESPONSE, on_response, n);
@@ -443,6 +467,7 @@ void simnet_destroy(struct simnet *n)
 	free(n->wires);
 	free(n->streams);
 	free(n->host_rng);
+	free(n->tie_rng);
 	server_actions_destroy(n->actions);
 	timewait_free(&n->ports);
 	free(n);

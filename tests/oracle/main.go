@@ -380,7 +380,10 @@ func (r *run) printJSON(w io.Writer) {
 		t.Dials, t.DialFailures, t.TLSHandshakes, t.Reused)
 	fmt.Fprintf(&b, "             \"closed\": %d, \"peak_open\": %d, \"peak_idle\": %d, \"peak_waiting\": %d,\n",
 		t.Closed, t.MaxOpen, t.MaxIdle, t.MaxWaiting)
-	fmt.Fprintf(&b, "             \"leaked\": %d},\n  \"hosts\": {", t.Leaked)
+	r.mu.Lock()
+	retries := r.retries
+	r.mu.Unlock()
+	fmt.Fprintf(&b, "             \"leaked\": %d, \"retries\": %d},\n  \"hosts\": {", t.Leaked, retries)
 	for i, h := range r.sc.hosts {
 		k := st.Hosts[r.servers[i].addr]
 		sep := ",\n            "

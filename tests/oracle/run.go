@@ -46,6 +46,7 @@ type run struct {
 	transports []*http.Transport
 	latencies  []time.Duration // of ok requests: the probe's req_done records
 	inFlight   map[*inflight]bool
+	retries    int // a request's second, third... GotConn: Go's roundTrip loop retried it (S3)
 }
 
 // inflight is one request an [event] cancel may end: its load, its phase
@@ -54,6 +55,7 @@ type inflight struct {
 	load   int
 	phase  string // waiting, dialing, awaiting_headers, done
 	cancel context.CancelFunc
+	conns  int // GotConn calls: one per attempt
 }
 
 type inflightKey struct{}
@@ -231,7 +233,7 @@ func (r *run) newRequest(l *loadSpec) (*http.Request, *inflight) {
 	f := &inflight{load: l.index, phase: "waiting", cancel: cancel}
 	ctx = context.WithValue(ctx, inflightKey{}, f)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { r.setPhase(f, "writing") },
+		GotConn:              func(httptrace.GotConnInfo) { r.gotConn(f) },
 		WroteRequest:         func(httptrace.WroteRequestInfo) { r.setPhase(f, "awaiting_headers") },
 		GotFirstResponseByte: func() { r.setPhase(f, "reading") },
 	})
@@ -239,6 +241,18 @@ func (r *run) newRequest(l *loadSpec) (*http.Request, *inflight) {
 	r.inFlight[f] = true
 	r.mu.Unlock()
 	return req.WithContext(ctx), f
+}
+
+// gotConn: an attempt has its conn; every one after the first is a retry
+// (Transport.roundTrip's loop after shouldRetryRequest), counted until the run stops.
+func (r *run) gotConn(f *inflight) {
+	r.mu.Lock()
+	f.conns++
+	if f.conns > 1 && !r.ended {
+		r.retries++
+	}
+	r.mu.Unlock()
+	r.setPhase(f, "writing")
 }
 
 func (r *run) setPhase(f *inflight, phase string) {
