@@ -171,6 +171,8 @@ fi
 # Interactive keys on a slow run.
 start keys 120 40 -- tests/e2e/slow.ini --speed 1
 if wait_for keys "running" 30; then
+	keys keys n
+	if wait_for keys "press space first" 20; then pass "n while running says why it does nothing"; else fail "n while running" "$(screen keys)"; fi
 	keys keys ' '
 	if wait_for keys "PAUSED" 20; then
 		c1=$(clock_of keys)

@@ -1299,6 +1299,29 @@ static void teach_done(struct dash *d)
 	set_paused(d, false);
 }
 
+static bool has_sim_pane(const struct dash *d)
+{
+	for (int i = 0; i < d->cfg->n_panes; i++)
+		if (!strcmp(d->cfg->panes[i].mode, "sim"))
+			return true;
+	return false;
+}
+
+/* n: one event while paused; otherwise (or with nothing to step) say why not. */
+static int step_key(struct dash *d)
+{
+	if (!d->paused) {
+		say(d, "n steps one event at a time while paused: press space first");
+		return DASH_REDRAW;
+	}
+	if (!has_sim_pane(d)) {
+		say(d, "n: only a simulator can be stepped; this run is on the wall clock "
+		       "(space resumes it)");
+		return DASH_REDRAW;
+	}
+	return DASH_STEP | DASH_REDRAW;
+}
+
 static int on_key(struct dash *d, int ch)
 {
 	/* Any key but q and a resize only closes the help overlay (or the teaching pause). */
@@ -1320,7 +1343,7 @@ static int on_key(struct dash *d, int ch)
 		set_paused(d, !d->paused);
 		return DASH_REDRAW;
 	case 'n':
-		return d->paused ? DASH_STEP | DASH_REDRAW : 0;
+		return step_key(d);
 	case '+':
 	case '=':
 		return change_speed(d, true);
