@@ -438,5 +438,11 @@ int cli_load(const struct cli_opts *o, struct scenario *sc)
 		sc->seed = o->seed;
 	if (o->go)
 		scenario_parse_go(o->go, &sc->go, &sc->go_key); /* checked by the option parser */
+	const char *conflict = scenario_release_conflict(sc);
+	if (conflict) {
+		fprintf(stderr, "poolsim %s: --go %s: %s\n", o->command, o->go ? o->go : "current",
+		        conflict);
+		return PS_EXIT_USAGE;
+	}
 	return 0;
 }

@@ -218,6 +218,15 @@ static void run_point(struct runner *r, long i, struct sweep_point *pt)
 	}
 	if (c->o.go)
 		scenario_parse_go(c->o.go, &sc.go, &sc.go_key); /* checked by the option parser */
+	const char *conflict = scenario_release_conflict(&sc);
+	if (conflict) {
+		snprintf(pt->message, sizeof pt->message, "--go %.20s: %.300s",
+		         c->o.go ? c->o.go : "current", conflict);
+		pt->error = PS_EXIT_USAGE;
+		pt->done = true;
+		scenario_free(&sc);
+		return;
+	}
 	uint64_t seed = c->o.seed_set ? c->o.seed : sc.seed;
 	pt->transport = sc.transport;
 	pt->client_timeout = sc.client_timeout;

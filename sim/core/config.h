@@ -22,6 +22,9 @@
 #define GO_RELEASE_OLDEST_NAME  "1.19"
 #define GO_RELEASE_CURRENT      126
 #define GO_RELEASE_CURRENT_NAME "1.26" /* GO_RELEASE_CURRENT as Go spells it */
+/* Go 1.24 added Transport.HTTP2 (HTTP2Config), the only way net/http sets
+ * StrictMaxConcurrentRequests. */
+#define GO_RELEASE_HTTP2_CONFIG 124
 
 /* The fields of Go's http.Transport that poolsim models; Go's names, Go's meaning of 0 and < 0. */
 struct transport_config {
@@ -36,6 +39,9 @@ struct transport_config {
 	/* H1: the Transport has a custom TLSClientConfig and DialContext (its RootCAs and
 	 * dialer, as any client of a private server), so it speaks HTTP/2 only with this. */
 	bool ForceAttemptHTTP2;
+	/* H5b: Transport.HTTP2.StrictMaxConcurrentRequests (Go 1.24+): a request that finds
+	 * every HTTP/2 conn full waits for a stream of one instead of dialing. */
+	bool StrictMaxConcurrentRequests;
 };
 
 enum dist_kind { DIST_CONST, DIST_EXP, DIST_UNIFORM };

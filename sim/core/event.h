@@ -126,6 +126,7 @@ static inline bool ev_action_is_client(enum ev_server_action action)
 #define EVF_PERMIT      0x40u /* FAILED: it was waiting for a MaxConnsPerHost permit */
 #define EVF_LEAKED      0x80u /* CLOSED: it was held by a leaked body */
 #define EVF_H2          0x100u /* GOT_CONN: a stream on an HTTP/2 conn; CLOSED/IDLE: an HTTP/2 conn */
+#define EVF_H2_SLOT     0x200u /* WAIT/GOT_CONN: waits (waited) for a stream of a full conn (H5b) */
 
 struct ps_event {
 	ps_time t;         /* scenario time, ns */

@@ -64,12 +64,13 @@ struct pconn {
 	struct link idle_link; /* in key.idle */
 	struct link lru_link;  /* in transport.lru */
 	uint8_t state;
-	uint8_t kind;         /* enum conn_kind */
-	bool reused;          /* G9: has been through tryPutIdleConn (markReused) */
-	bool single_use;      /* H9: an HTTP/2 conn under DisableKeepAlives */
-	uint32_t streams;     /* H5: an HTTP/2 conn's active streams */
-	uint32_t max_streams; /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
-	struct link h2_link;  /* in key.h2 */
+	uint8_t kind;          /* enum conn_kind */
+	bool reused;           /* G9: has been through tryPutIdleConn (markReused) */
+	bool single_use;       /* H9: an HTTP/2 conn under DisableKeepAlives */
+	uint32_t streams;      /* H5: an HTTP/2 conn's active streams */
+	uint32_t max_streams;  /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
+	struct link h2_link;   /* in key.h2 */
+	struct list slot_wait; /* H5b: requests waiting for a stream of this full conn, FIFO */
 };
 
 struct want {
@@ -78,6 +79,8 @@ struct want {
 	uint32_t dial_conn; /* the conn dialing on its behalf, or PS_NONE */
 	struct link idle_wait_link;
 	struct link conns_wait_link;
+	struct link slot_wait_link; /* H5b: in slot_conn's slot_wait */
+	uint32_t slot_conn;         /* H5b: the full HTTP/2 conn it waits on, or PS_NONE */
 	uint8_t state;
 	bool in_idle_wait, in_conns_wait;
 };
@@ -188,6 +191,7 @@ static void list_remove(struct list *l, struct list_ref r, uint32_t i)
 #define IDLE_WAIT_REF(p)  LIST_REF((p)->wants, struct want, idle_wait_link)
 #define CONNS_WAIT_REF(p) LIST_REF((p)->wants, struct want, conns_wait_link)
 #define H2_REF(p)         LIST_REF((p)->conns, struct pconn, h2_link)
+#define SLOT_WAIT_REF(p)  LIST_REF((p)->wants, struct want, slot_wait_link)
 
 /* ---------------------------------------------------------------- slots */
 
@@ -199,6 +203,7 @@ static uint32_t conn_alloc(struct pool *p)
 	p->conns[i].want = PS_NONE;
 	p->conns[i].idle_link = p->conns[i].lru_link = (struct link){PS_NONE, PS_NONE};
 	p->conns[i].h2_link = (struct link){PS_NONE, PS_NONE};
+	list_init(&p->conns[i].slot_wait);
 	return i;
 }
 
@@ -208,6 +213,8 @@ static uint32_t want_alloc(struct pool *p)
 	p->wants = grow_to_hold(p->wants, &p->cap_wants, sizeof(*p->wants), i, 64, NULL);
 	memset(&p->wants[i], 0, sizeof(p->wants[i]));
 	p->wants[i].dial_conn = PS_NONE;
+	p->wants[i].slot_conn = PS_NONE;
+	p->wants[i].slot_wait_link = (struct link){PS_NONE, PS_NONE};
 	return i;
 }
 
@@ -393,6 +400,10 @@ static void want_unqueue(struct pool *p, uint32_t w)
 		list_remove(&k->conns_wait, CONNS_WAIT_REF(p), w);
 		wt->in_conns_wait = false;
 	}
+	if (wt->slot_conn != PS_NONE) {
+		list_remove(&p->conns[wt->slot_conn].slot_wait, SLOT_WAIT_REF(p), w);
+		wt->slot_conn = PS_NONE;
+	}
 }
 
 /* want_take: waiter w is served now and leaves every queue; EVF_WAITED joins `flags` if it waited.
@@ -482,6 +493,8 @@ static void pool_queueForDial(struct pool *p, ps_time now, uint32_t w)
 
 /* ---------------------------------------------------------------- closing */
 
+static void h2_slot_waiters_retry(struct pool *p, ps_time now, struct list waiters);
+
 /* close_conn: persistConn.close: forget the conn, then give back its permit (G7). */
 static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why, uint32_t flags)
 {
@@ -496,6 +509,8 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 	if (pc->state == CONN_DIALING)
 		flags |= EVF_WAS_DIALING;
 	uint8_t kind = pc->kind;
+	struct list slot_waiters = pc->slot_wait; /* H5b: retried once the conn is gone */
+	list_init(&pc->slot_wait);
 	if (kind == KIND_H2_CONN) {
 		/* H4: closing the socket leaves its ticket listed, permit and all (H7). */
 		list_remove(&p->keys[key].h2, H2_REF(p), c);
@@ -512,6 +527,7 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 	p->keys[key].n_conns--;
 	if (kind != KIND_H2_CONN)
 		pool_decConnsPerHost(p, now, key);
+	h2_slot_waiters_retry(p, now, slot_waiters);
 	release_transient_key(p, key);
 }
 
@@ -656,27 +672,98 @@ static bool host_is_h2(const struct pool *p, uint32_t key)
 	return p->h2_max_streams && p->h2_max_streams[p->keys[key].host] > 0;
 }
 
-/* idleStateLocked (H5, not strict; H9): can this HTTP/2 conn take one more request? */
-static bool h2_can_take(const struct pconn *pc)
+/* H5b: Transport.HTTP2.StrictMaxConcurrentRequests (the scenario refuses it before Go 1.24). */
+static bool h2_strict(const struct pool *p)
+{
+	return p->cfg.transport.StrictMaxConcurrentRequests;
+}
+
+/*
+ * idleStateLocked (H5, H9): can this HTTP/2 conn take one more request? Not
+ * strict (H5a): while a stream is free. Strict (H5b): whenever it is usable,
+ * "to prevent the caller from dialing a new TCP connection"; the request then
+ * waits for a stream (h2_reserve).
+ */
+static bool h2_can_take(const struct pool *p, const struct pconn *pc)
 {
 	if (pc->single_use && pc->served > 0)
 		return false;
-	return pc->streams < pc->max_streams;
+	return h2_strict(p) || pc->streams < pc->max_streams;
+}
+
+/*
+ * orphan_dial: want w stops waiting for a conn, but the dial it may have
+ * running goes on for nobody (an orphan want keeps it, G6): its conn lands in
+ * the pool when it is ready.
+ */
+static void orphan_dial(struct pool *p, uint32_t w)
+{
+	uint32_t dial = p->wants[w].dial_conn;
+	if (dial == PS_NONE)
+		return;
+	uint32_t o = want_alloc(p);
+	struct want *orphan = &p->wants[o];
+	*orphan = p->wants[w];
+	orphan->state = WANT_DONE;
+	orphan->in_idle_wait = orphan->in_conns_wait = false;
+	orphan->idle_wait_link = orphan->conns_wait_link = (struct link){PS_NONE, PS_NONE};
+	orphan->slot_conn = PS_NONE;
+	orphan->slot_wait_link = (struct link){PS_NONE, PS_NONE};
+	p->conns[dial].want = o;
+	p->keys[orphan->key].n_wants++;
+	p->wants[w].dial_conn = PS_NONE;
+}
+
+/*
+ * h2_await_slot (H5b, awaitOpenSlotForStreamLocked): strict, the request
+ * reserved conn c but every stream is taken: it waits, in arrival order
+ * (the conn's reqHeaderMu, a channel, queues its senders FIFO), for a stream
+ * of c to end (h2_stream_ended) instead of dialing. Its own dial, if any,
+ * goes on for nobody. A request that was not waiting yet starts waiting now
+ * (EV_REQ_WAIT, EVF_H2_SLOT).
+ */
+static void h2_await_slot(struct pool *p, ps_time now, uint32_t w, uint32_t c)
+{
+	struct want *wt = &p->wants[w];
+	bool was_waiting = wt->state == WANT_WAITING;
+	orphan_dial(p, w);
+	wt = &p->wants[w]; /* orphan_dial may have grown the array */
+	want_unqueue(p, w);
+	wt->state = WANT_WAITING;
+	wt->slot_conn = c;
+	list_push_back(&p->conns[c].slot_wait, SLOT_WAIT_REF(p), w);
+	if (!was_waiting)
+		emit(p, EV_REQ_WAIT, now, wt->key, c, w, R_NONE, EVF_H2 | EVF_H2_SLOT, 0);
+}
+
+/* Does want w wait for a conn (not for a stream of one, H5b)? */
+static bool want_waits_for_conn(const struct pool *p, uint32_t w)
+{
+	return w != PS_NONE && p->wants[w].state == WANT_WAITING &&
+	       p->wants[w].slot_conn == PS_NONE;
 }
 
 /* getClientConn (H2): the first conn of the address, in the order added, with a free stream. */
 static uint32_t h2_find_conn(const struct pool *p, uint32_t key)
 {
 	for (uint32_t c = p->keys[key].h2.head; c != PS_NONE; c = p->conns[c].h2_link.next)
-		if (h2_can_take(&p->conns[c]))
+		if (h2_can_take(p, &p->conns[c]))
 			return c;
 	return PS_NONE;
 }
 
-/* h2_start_stream: the request of want w gets a stream on conn c (ReserveNewRequest). */
+/*
+ * h2_start_stream: the request of want w gets a stream on conn c
+ * (ReserveNewRequest), or, with every stream of c taken (H5b, strict only),
+ * waits for one (h2_await_slot).
+ */
 static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags)
 {
 	struct pconn *pc = &p->conns[c];
+	if (pc->streams >= pc->max_streams && h2_strict(p)) {
+		h2_await_slot(p, now, w, c);
+		return;
+	}
 	flags = want_take(p, w, flags);
 	if (pc->served > 0)
 		flags |= EVF_REUSED | EVF_GO_REUSED;
@@ -699,21 +786,33 @@ static bool ticket_is_listed(const struct pool *p, uint32_t t, uint32_t id)
  */
 static void h2_retry(struct pool *p, ps_time now, uint32_t w)
 {
-	uint32_t dial = p->wants[w].dial_conn;
-	if (dial != PS_NONE) {
-		uint32_t o = want_alloc(p);
-		struct want *orphan = &p->wants[o];
-		*orphan = p->wants[w];
-		orphan->state = WANT_DONE;
-		orphan->in_idle_wait = orphan->in_conns_wait = false;
-		orphan->idle_wait_link = orphan->conns_wait_link = (struct link){PS_NONE, PS_NONE};
-		p->conns[dial].want = o;
-		p->keys[orphan->key].n_wants++;
-		p->wants[w].dial_conn = PS_NONE;
-	}
+	orphan_dial(p, w);
 	p->wants[w].state = WANT_WAITING;
 	if (!pool_queueForIdleConn(p, now, w))
 		pool_queueForDial(p, now, w);
+}
+
+/*
+ * h2_slot_waiters_retry (H5b, H8): the conn the requests of `waiters` waited
+ * on for a stream closed. awaitOpenSlotForStreamLocked returns
+ * errClientConnUnusable, which http2canRetryError retries at once: the
+ * HTTP/2 pool's next usable conn (where a strict request waits again), else
+ * ErrNoCachedConn and Transport.roundTrip's retry (H5a: getConn, and a dial).
+ * Nothing was written, so nothing fails.
+ */
+static void h2_slot_waiters_retry(struct pool *p, ps_time now, struct list waiters)
+{
+	uint32_t next;
+	for (uint32_t w = waiters.head; w != PS_NONE; w = next) {
+		next = p->wants[w].slot_wait_link.next;
+		p->wants[w].slot_wait_link = (struct link){PS_NONE, PS_NONE};
+		p->wants[w].slot_conn = PS_NONE;
+		uint32_t c = h2_find_conn(p, p->wants[w].key);
+		if (c != PS_NONE)
+			h2_start_stream(p, now, w, c, 0);
+		else
+			h2_retry(p, now, w);
+	}
 }
 
 /*
@@ -770,7 +869,7 @@ static void h2_put_ticket(struct pool *p, ps_time now, uint32_t t)
 	for (uint32_t w = handed.head; w != PS_NONE; w = next) {
 		next = p->wants[w].idle_wait_link.next;
 		p->wants[w].idle_wait_link = (struct link){PS_NONE, PS_NONE};
-		if (p->wants[w].state == WANT_WAITING)
+		if (want_waits_for_conn(p, w))
 			h2_take_ticket(p, now, w, t, id);
 		want_release_if_unused(p, w);
 	}
@@ -808,13 +907,13 @@ static void h2_dialConnFor(struct pool *p, ps_time now, uint32_t c, uint32_t w)
 		p->keys[key].n_conns++;
 	}
 	uint32_t id = p->conns[t].id;
-	if (w != PS_NONE && p->wants[w].state == WANT_WAITING) {
+	if (want_waits_for_conn(p, w)) {
 		uint32_t free_conn = h2_find_conn(p, key);
 		if (free_conn != PS_NONE)
 			h2_start_stream(p, now, w, free_conn, 0);
 	}
 	h2_put_ticket(p, now, t);
-	if (w != PS_NONE && p->wants[w].state == WANT_WAITING)
+	if (want_waits_for_conn(p, w))
 		h2_take_ticket(p, now, w, t, id); /* a conn of max_concurrent_streams 0 */
 	if (p->conns[c].kind == KIND_H2_CONN && p->conns[c].streams == 0 &&
 	    p->conns[c].state == CONN_ACTIVE)
@@ -837,10 +936,14 @@ uint32_t pool_getConn(struct pool *p, ps_time now, uint32_t transport, uint32_t 
 	uint32_t h2 = host_is_h2(p, key) ? h2_find_conn(p, key) : PS_NONE;
 	if (h2 != PS_NONE) { /* H2: the HTTP/2 pool first */
 		h2_start_stream(p, now, w, h2, 0);
+		if (p->wants[w].state == WANT_WAITING)
+			return w; /* H5b: for a stream of a full conn */
 		want_release_if_unused(p, w);
 		return PS_NONE;
 	}
 	if (pool_queueForIdleConn(p, now, w)) {
+		if (p->wants[w].state == WANT_WAITING)
+			return w; /* H5b */
 		want_release_if_unused(p, w);
 		return PS_NONE;
 	}
@@ -991,6 +1094,10 @@ void pool_streamDone(struct pool *p, ps_time now, uint32_t c)
 	struct pconn *pc = &p->conns[c];
 	pc->streams--;
 	emit(p, EV_STREAM_END, now, pc->key, c, PS_NONE, R_NONE, EVF_H2, pc->streams);
+	if (pc->slot_wait.len > 0) { /* H5b: forgetStreamID's Broadcast wakes the oldest waiter */
+		h2_start_stream(p, now, pc->slot_wait.head, c, EVF_H2_SLOT);
+		return;
+	}
 	if (pc->streams == 0)
 		h2_conn_idle(p, now, c);
 }
@@ -1189,6 +1296,9 @@ static const char *tally_conns(struct pool *p)
 			p->keys[pc->key].tally_permits++;
 		if (pc->kind == KIND_H2_CONN && pc->streams > pc->max_streams)
 			bad = "an HTTP/2 conn has more streams than the server allows";
+		if (pc->slot_wait.len > 0 &&
+		    (pc->kind != KIND_H2_CONN || pc->streams < pc->max_streams))
+			bad = "a request waits for a stream of a conn with one free (H5b)";
 		p->keys[pc->key].tally_all++;
 		if (pc->state == CONN_IDLE)
 			p->keys[pc->key].tally_idle++;

@@ -36,6 +36,7 @@ enum {
 	RULE_H2,
 	RULE_H3,
 	RULE_H4,
+	RULE_H5B,
 	RULE_H6,
 	RULE_H7,
 	RULE_H8,
@@ -94,6 +95,10 @@ static const struct ev_rule rules[RULE_COUNT] = {
     [RULE_H4] = {"H4", "Transport.tryPutIdleConn",
                  "HTTP/2: the new conn is handed to every waiting request",
                  "it stays in the idle list while in use, for requests to come", true},
+    [RULE_H5B] = {"H5b", "http2ClientConn.awaitOpenSlotForStreamLocked",
+                  "HTTP/2, StrictMaxConcurrentRequests: every stream of the conn is taken: the "
+                  "request waits for one",
+                  "no new conn is dialed; the oldest waiter gets the next stream that ends", true},
     [RULE_H6] = {"H6", "http2ClientConn.forgetStreamID",
                  "HTTP/2: a stream ended (response read, or body closed: a reset)",
                  "the conn stays; with no stream left its idle timer runs", false},
@@ -203,10 +208,12 @@ static int rule_index(const struct ps_event *ev)
 	case EV_REQ_START:
 		return RULE_G1;
 	case EV_REQ_WAIT:
-		return RULE_G2E;
+		return (ev->flags & EVF_H2_SLOT) ? RULE_H5B : RULE_G2E;
 	case EV_PERMIT_WAIT:
 		return RULE_G4_WAIT;
 	case EV_REQ_GOT_CONN:
+		if (ev->flags & EVF_H2_SLOT)
+			return RULE_H5B;
 		if (ev->flags & EVF_H2)
 			return (ev->flags & EVF_WAITED) ? RULE_H4 : RULE_H2;
 		return (ev->flags & EVF_WAS_IDLE) ? RULE_G2C : RULE_G5;

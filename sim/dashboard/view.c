@@ -505,7 +505,12 @@ static void on_wait(struct view *v, const struct ps_event *ev, bool permit)
 	char lim[32];
 
 	/* A plain wait is told by the dial that follows it (on_dial). */
-	if (permit)
+	if (ev->flags & EVF_H2_SLOT)
+		log_line(v, ev,
+		         "req %u waits for a stream of conn #%u: all taken, "
+		         "StrictMaxConcurrentRequests: no dial",
+		         ev->req, ev->conn_id);
+	else if (permit)
 		log_line(v, ev,
 		         "req %u waits: no idle conn, MaxConnsPerHost=%s reached: queued, no dial",
 		         ev->req, view_limit_text(v->limits.max_conns_per_host, lim, sizeof(lim)));

@@ -30,6 +30,8 @@ const char *events_flag_name(uint32_t bit)
 		return "leaked";
 	case EVF_H2:
 		return "h2";
+	case EVF_H2_SLOT:
+		return "stream_wait";
 	}
 	return NULL;
 }

@@ -22,6 +22,6 @@ void events_begin(struct events_out *e, const struct scenario *sc, FILE *out, co
 struct ev_sink events_sink(struct events_out *e);
 /* The JSON words of a record's parts, shared with the reader (outputs/capture.c). */
 const char *events_flag_name(uint32_t bit);
-#define EVENTS_FLAG_BITS 9 /* EVF_REUSED .. EVF_H2 */
+#define EVENTS_FLAG_BITS 10 /* EVF_REUSED .. EVF_H2_SLOT */
 
 #endif

@@ -47,6 +47,8 @@ static void print_transport(const struct transport_config *t, bool any_h2, FILE 
 	if (any_h2) /* it matters only where a host offers h2 (H1) */
 		fprintf(out, ", \"ForceAttemptHTTP2\": %s",
 		        t->ForceAttemptHTTP2 ? "true" : "false");
+	if (t->StrictMaxConcurrentRequests) /* H5b; false is Go's default, and every older file's */
+		fprintf(out, ", \"StrictMaxConcurrentRequests\": true");
 	fputc('}', out);
 }
 

@@ -39,6 +39,7 @@ static void append_flags(char *buf, size_t size, size_t *len, uint32_t flags)
 	    {EVF_WAITED, "waited"},           {EVF_GO_REUSED, "go_reused"},
 	    {EVF_WAS_DIALING, "was_dialing"}, {EVF_TLS, "tls"},
 	    {EVF_LEAKED, "leaked"},           {EVF_H2, "h2"},
+	    {EVF_H2_SLOT, "stream_wait"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (flags & names[i].bit)

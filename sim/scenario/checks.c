@@ -171,7 +171,7 @@ static const struct {
     TRANSPORT_FIELD(MaxConnsPerHost),       TRANSPORT_FIELD(IdleConnTimeout),
     TRANSPORT_FIELD(DisableKeepAlives),     TRANSPORT_FIELD(TLSHandshakeTimeout),
     TRANSPORT_FIELD(ResponseHeaderTimeout), TRANSPORT_FIELD(DialTimeout),
-    TRANSPORT_FIELD(ForceAttemptHTTP2),
+    TRANSPORT_FIELD(ForceAttemptHTTP2),     TRANSPORT_FIELD(StrictMaxConcurrentRequests),
 };
 
 /* apply_transport: the base's values, with every key the file gave put over them. */
@@ -259,6 +259,11 @@ bool finish(struct reader *r)
 	apply_transport(r); /* the progress rule reads the final Transport */
 	if (!check_h2_hosts(r))
 		return false;
+	const char *conflict = scenario_release_conflict(sc);
+	if (conflict)
+		return fail(r,
+		            r->singleton_keys[SEC_TRANSPORT].line[TK_StrictMaxConcurrentRequests],
+		            "%s", conflict);
 	for (uint32_t i = 0; i < sc->n_loads; i++)
 		if (!check_worker_makes_progress(r, &sc->loads[i], &r->load_extra[i].keys))
 			return false;

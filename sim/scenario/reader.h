@@ -68,6 +68,7 @@ enum {
 	TK_ResponseHeaderTimeout,
 	TK_DialTimeout,
 	TK_ForceAttemptHTTP2,
+	TK_StrictMaxConcurrentRequests,
 	TK_N
 };
 extern const char *const transport_keys[];

@@ -109,6 +109,16 @@ void scenario_free(struct scenario *sc)
 	sc->n_hosts = sc->n_loads = sc->n_actions = 0;
 }
 
+const char *scenario_release_conflict(const struct scenario *sc)
+{
+	if (sc->transport.StrictMaxConcurrentRequests && sc->go < GO_RELEASE_HTTP2_CONFIG)
+		return "StrictMaxConcurrentRequests needs go = 1.24 or later: net/http sets it "
+		       "through Transport.HTTP2 (Go 1.24); before that only "
+		       "golang.org/x/net/http2's "
+		       "Transport has StrictMaxConcurrentStreams";
+	return NULL;
+}
+
 bool scenario_host_speaks_h2(const struct scenario *sc, uint32_t host)
 {
 	const struct host_spec *h = &sc->hosts[host];

@@ -185,6 +185,14 @@ void scenario_scale(struct scenario *sc, double factor);
  */
 bool scenario_host_speaks_h2(const struct scenario *sc, uint32_t host);
 
+/*
+ * scenario_release_conflict: what the Go release modelled cannot do that the
+ * file asks for, or NULL: StrictMaxConcurrentRequests exists in net/http only
+ * as Transport.HTTP2.StrictMaxConcurrentRequests, since Go 1.24 (H5b). The
+ * reader checks it against the file's `go`; a `--go` option must check again.
+ */
+const char *scenario_release_conflict(const struct scenario *sc);
+
 void scenario_free(struct scenario *sc);
 
 /* Durations in Go's time.ParseDuration syntax ("1.5s", "2m30s", "500us", "0"). 0 or -1. */

@@ -16,9 +16,9 @@ const char *const section_words[SEC_COUNT] = {
 const char *const scenario_keys[] = {"name", "duration",  "seed",           "base",
                                      "go",   "time_wait", "ephemeral_ports"};
 const char *const transport_keys[] = {
-    "MaxIdleConns",          "MaxIdleConnsPerHost", "MaxConnsPerHost",
-    "IdleConnTimeout",       "DisableKeepAlives",   "TLSHandshakeTimeout",
-    "ResponseHeaderTimeout", "DialTimeout",         "ForceAttemptHTTP2",
+    "MaxIdleConns",      "MaxIdleConnsPerHost",         "MaxConnsPerHost",       "IdleConnTimeout",
+    "DisableKeepAlives", "TLSHandshakeTimeout",         "ResponseHeaderTimeout", "DialTimeout",
+    "ForceAttemptHTTP2", "StrictMaxConcurrentRequests",
 };
 const char *const client_keys[] = {"Timeout"};
 const char *const host_keys[] = {
@@ -157,6 +157,8 @@ static bool set_transport_key(struct reader *r, int key, const char *value)
 		return get_bool(r, name, value, &t->DisableKeepAlives);
 	if (key == TK_ForceAttemptHTTP2)
 		return get_bool(r, name, value, &t->ForceAttemptHTTP2);
+	if (key == TK_StrictMaxConcurrentRequests)
+		return get_bool(r, name, value, &t->StrictMaxConcurrentRequests);
 	if (key <= TK_MaxConnsPerHost) {
 		if (!get_int(r, name, value, INT64_MIN, INT64_MAX, ints[key]))
 			return false;

@@ -25,11 +25,17 @@ static bool bare_set_key(struct reader *r, const char *key, struct set_target *t
 		return true;
 	}
 	static const char *const settable[TK_N + CK_N] = {
-	    "MaxIdleConns",          "MaxIdleConnsPerHost",
-	    "MaxConnsPerHost",       "IdleConnTimeout",
-	    "DisableKeepAlives",     "TLSHandshakeTimeout",
-	    "ResponseHeaderTimeout", "DialTimeout",
-	    "ForceAttemptHTTP2",     "Timeout",
+	    "MaxIdleConns",
+	    "MaxIdleConnsPerHost",
+	    "MaxConnsPerHost",
+	    "IdleConnTimeout",
+	    "DisableKeepAlives",
+	    "TLSHandshakeTimeout",
+	    "ResponseHeaderTimeout",
+	    "DialTimeout",
+	    "ForceAttemptHTTP2",
+	    "StrictMaxConcurrentRequests",
+	    "Timeout",
 	};
 	int near = nearest(key, settable, TK_N + CK_N);
 	if (near >= 0)

@@ -205,6 +205,10 @@ func compareFile(poolsim string, tc toolchain, file string, runs int, budget tim
 		rw.verdict = fmt.Sprintf("not checkable (no Go 1.%d)", tc.release)
 		return rw
 	}
+	if sc, err := loadScenario(file); err == nil && tc.release < sc.needsRelease() {
+		rw.verdict = fmt.Sprintf("not checkable (needs Go 1.%d)", sc.needsRelease())
+		return rw
+	}
 	goKey := simGo(tc.release)
 	sims, err := runJSON(time.Minute, poolsim, "run", file, "--json", "--go", goKey)
 	if err != nil || len(sims) != 1 {

@@ -15,3 +15,9 @@ func setMaxConcurrentStreams(srv *http.Server, n int) error {
 	}
 	return nil
 }
+
+// setStrictMaxConcurrentRequests: before Go 1.24 net/http cannot set it (only
+// golang.org/x/net/http2's Transport has StrictMaxConcurrentStreams).
+func setStrictMaxConcurrentRequests(tr *http.Transport) error {
+	return fmt.Errorf("StrictMaxConcurrentRequests needs Go 1.24 or later (Transport.HTTP2); this Go's net/http cannot set it")
+}

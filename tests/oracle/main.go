@@ -145,6 +145,11 @@ func main() {
 // execute starts the servers, schedules events and loads, waits `duration`
 // (scaled) and freezes the figures.
 func (r *run) execute() error {
+	if r.sc.transport.StrictMaxConcurrentRequests {
+		if err := setStrictMaxConcurrentRequests(&http.Transport{}); err != nil {
+			return err
+		}
+	}
 	for i, h := range r.sc.hosts {
 		hs, err := startHost(h, i, r.seed, r.scale, r.cert, r.p.MarkServerClosed)
 		if err != nil {

@@ -99,6 +99,9 @@ func (r *run) newClient() *http.Client {
 	if !r.sc.anyH2() { // HTTP/2 stays off unless a host offers it, as before it existed
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
+	if t.StrictMaxConcurrentRequests {
+		_ = setStrictMaxConcurrentRequests(tr) // execute refused it where it cannot be set
+	}
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return r.dial(ctx, dialer, addr)
 	}

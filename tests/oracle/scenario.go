@@ -108,6 +108,8 @@ type transportSpec struct {
 	// ForceAttemptHTTP2: the Transport always has a custom TLSClientConfig and
 	// DialContext, so it speaks HTTP/2 only with this (H1).
 	ForceAttemptHTTP2 bool
+	// StrictMaxConcurrentRequests: Transport.HTTP2's (Go 1.24+, H5b).
+	StrictMaxConcurrentRequests bool
 }
 
 type scenario struct {
@@ -439,6 +441,8 @@ func (s *scenario) readTransport(sec *iniSection) error {
 			t.DialTimeout, err = parseNonNegDur(e.value)
 		case "ForceAttemptHTTP2":
 			t.ForceAttemptHTTP2, err = parseBool(e.value)
+		case "StrictMaxConcurrentRequests":
+			t.StrictMaxConcurrentRequests, err = parseBool(e.value)
 		default:
 			return s.unknown(sec, e)
 		}
@@ -702,4 +706,19 @@ func (s *scenario) anyH2() bool {
 		}
 	}
 	return false
+}
+
+// needsRelease: the oldest Go minor release whose net/http can express the
+// file (Server.HTTP2 and Transport.HTTP2 arrived in Go 1.24), or 0. An older
+// toolchain's column is then "not checkable" rather than an error.
+func (s *scenario) needsRelease() int {
+	if s.transport.StrictMaxConcurrentRequests {
+		return 24
+	}
+	for _, h := range s.hosts {
+		if h.tls && h.h2 && h.maxStreams != 250 {
+			return 24
+		}
+	}
+	return 0
 }

@@ -303,6 +303,145 @@ START_TEST(test_H1_no_h2_hosts_keeps_http1_pool)
 }
 END_TEST
 
+/* H5b: strict, a full conn makes the request wait for one of its streams: no ticket drop, no dial.
+ */
+START_TEST(test_H5b_awaitOpenSlotForStreamLocked_strict_waits_for_a_stream_no_dial)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.StrictMaxConcurrentRequests = true;
+	h2_init(&h, t, 2);
+	uint32_t c = h2_conn_up(&h, 0);                   /* stream 1 of 2 */
+	ck_assert_uint_eq(h_get(&h, 1 * MS, 0), PS_NONE); /* stream 2 of 2, at once (H2) */
+	h_drain(&h);
+	uint32_t w3 = h_get(&h, 1 * MS, 0);
+	uint32_t w4 = h_get(&h, 1 * MS, 0);
+	h_drain(&h);
+	ck_assert_uint_ne(w3, PS_NONE); /* both wait, on the conn */
+	ck_assert_uint_ne(w4, PS_NONE);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 0);
+	ck_assert_int_eq(h_count(&h, EV_REQ_WAIT), 2);
+	const struct ps_event *wait = h_find(&h, EV_REQ_WAIT, 0);
+	ck_assert_uint_eq(wait->conn, c);
+	ck_assert_uint_eq(wait->flags & EVF_H2_SLOT, EVF_H2_SLOT);
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 1); /* the ticket stays listed */
+	ck_assert_uint_eq(pool_conn_streams(h.pool, c), 2);
+	/* A stream ends: the oldest waiter (req 3) gets it, FIFO; the conn does not go idle. */
+	pool_streamDone(h.pool, 10 * MS, c);
+	h_drain(&h);
+	const struct ps_event *got = h_find(&h, EV_REQ_GOT_CONN, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->conn, c);
+	ck_assert_uint_eq(got->flags & (EVF_WAITED | EVF_H2_SLOT | EVF_REUSED),
+	                  EVF_WAITED | EVF_H2_SLOT | EVF_REUSED);
+	ck_assert_uint_eq(got->req, 3);
+	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 0);
+	ck_assert_uint_eq(pool_conn_streams(h.pool, c), 2);
+	pool_streamDone(h.pool, 20 * MS, c);
+	h_drain(&h);
+	got = h_find(&h, EV_REQ_GOT_CONN, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->req, 4);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 0);
+	h_free(&h);
+}
+END_TEST
+
+/* H5b: not strict (the default), the same requests drop the full conn's ticket and dial (H5a). */
+START_TEST(test_H5b_idleStateLocked_not_strict_dials_instead)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 1);
+	h2_conn_up(&h, 0);
+	ck_assert_uint_ne(h_get(&h, 1 * MS, 0), PS_NONE); /* waits for its dial, not for a stream */
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);
+	const struct ps_event *wait = h_find(&h, EV_REQ_WAIT, 0);
+	ck_assert_ptr_nonnull(wait);
+	ck_assert_uint_eq(wait->flags & EVF_H2_SLOT, 0);
+	h_free(&h);
+}
+END_TEST
+
+/* H5b, H3: strict, a conn that can "take" a request makes every new dial unneeded (closed). */
+START_TEST(test_H5b_addConnIfNeeded_strict_full_conn_still_counts_as_able)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.StrictMaxConcurrentRequests = true;
+	h2_init(&h, t, 1);
+	for (int i = 0; i < 3; i++)
+		h_get(&h, 0, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 3); /* all miss the empty pool at once */
+	uint32_t d[3];
+	for (int i = 0; i < 3; i++)
+		d[i] = h_dialed(&h, i);
+	pool_dialConnFor(h.pool, 3 * MS, d[0]);
+	h_drain(&h);
+	/* one stream on the first conn, the other two requests wait for it */
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 1);
+	ck_assert_int_eq(h_count(&h, EV_REQ_WAIT), 0); /* they were waiting already */
+	ck_assert_uint_eq(pool_conn_streams(h.pool, d[0]), 1);
+	pool_dialConnFor(h.pool, 3 * MS, d[1]);
+	pool_dialConnFor(h.pool, 3 * MS, d[2]);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 2);
+	ck_assert_uint_eq(pool_open_count(h.pool), 1);
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 0); /* still waiting for the one stream */
+	pool_streamDone(h.pool, 13 * MS, d[0]);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 1);
+	h_free(&h);
+}
+END_TEST
+
+/* H5b, H8: the conn of waiting requests closes: nothing was written, they retry (here: a dial). */
+START_TEST(test_H5b_awaitOpenSlotForStreamLocked_conn_closed_waiters_retry)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.StrictMaxConcurrentRequests = true;
+	h2_init(&h, t, 1);
+	uint32_t c = h2_conn_up(&h, 0);
+	uint32_t w = h_get(&h, 1 * MS, 0);
+	h_drain(&h);
+	ck_assert_uint_ne(w, PS_NONE);
+	pool_closeConn(h.pool, 2 * MS, c, R_SERVER_RESTART);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_REQ_FAILED), 0);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);     /* its retry dials */
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 0); /* the dead conn's ticket dropped */
+	uint32_t c2 = h_dialed(&h, 0);
+	pool_dialConnFor(h.pool, 5 * MS, c2);
+	h_drain(&h);
+	const struct ps_event *got = h_find(&h, EV_REQ_GOT_CONN, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->conn, c2);
+	h_free(&h);
+}
+END_TEST
+
+/* H5b: a waiting request that gives up (Client.Timeout, cancel) leaves the conn's queue. */
+START_TEST(test_H5b_awaitOpenSlotForStreamLocked_canceled_waiter_leaves_queue)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.StrictMaxConcurrentRequests = true;
+	h2_init(&h, t, 1);
+	uint32_t c = h2_conn_up(&h, 0);
+	uint32_t w = h_get(&h, 1 * MS, 0);
+	h_drain(&h);
+	pool_cancelWant(h.pool, 2 * MS, w, R_CLIENT_TIMEOUT);
+	h_drain(&h);
+	pool_streamDone(h.pool, 10 * MS, c);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 0);
+	ck_assert_int_eq(h_count(&h, EV_CONN_IDLE), 1); /* no stream, nobody waiting */
+	h_free(&h);
+}
+END_TEST
+
 Suite *suite_pool_h2(void)
 {
 	Suite *s = suite_create("pool_h2");
@@ -314,6 +453,11 @@ Suite *suite_pool_h2(void)
 	tcase_add_test(tc, test_H4_dialConnFor_first_conn_serves_all_idle_waiters);
 	tcase_add_test(tc, test_H5a_roundTrip_full_conn_drops_ticket_releases_permit_and_dials);
 	tcase_add_test(tc, test_H5a_tryPutIdleConn_waiters_beyond_stream_limit_retry);
+	tcase_add_test(tc, test_H5b_awaitOpenSlotForStreamLocked_strict_waits_for_a_stream_no_dial);
+	tcase_add_test(tc, test_H5b_idleStateLocked_not_strict_dials_instead);
+	tcase_add_test(tc, test_H5b_addConnIfNeeded_strict_full_conn_still_counts_as_able);
+	tcase_add_test(tc, test_H5b_awaitOpenSlotForStreamLocked_conn_closed_waiters_retry);
+	tcase_add_test(tc, test_H5b_awaitOpenSlotForStreamLocked_canceled_waiter_leaves_queue);
 	tcase_add_test(tc, test_H7_closeIfIdle_closes_conn_after_IdleConnTimeout_ticket_stays);
 	tcase_add_test(tc, test_H7_closeIfIdle_ignores_conn_with_a_stream);
 	tcase_add_test(tc, test_H8_shouldRetryRequest_hard_close_not_retried);
