@@ -138,6 +138,7 @@ ps_time real_now(const struct real *r)
 void real_pause(struct real *r, bool paused)
 {
 	realnet_pause(r->net, paused);
+	server_set_hold(r->servers, paused);
 }
 
 bool real_finished(const struct real *r)

@@ -68,9 +68,9 @@ int realnet_run(struct realnet *n, ps_time limit);
  * no new request starts, no dial_latency ends and no timeout fires; it
  * returns after waiting at most `limit - now` of scenario time in wall time.
  * Resuming moves the clock's origin by the pause, so scenario time goes on
- * from where it stood. The servers keep their own (wall) clocks: a response
- * being served finishes during the pause, and a server_idle_timeout may
- * expire in a long one.
+ * from where it stood. The servers' clock is held beside it (real_pause:
+ * server_set_hold), so no response is answered and no server_idle_timeout
+ * runs out during the pause.
  */
 void realnet_pause(struct realnet *n, bool paused);
 bool realnet_paused(const struct realnet *n);

@@ -90,7 +90,7 @@ static void server_close_later(struct server_set *s, uint32_t idx, enum ev_reaso
 	c->closing_why = (uint8_t)why;
 	c->in_len = 0;
 	sconn_set_want(s, idx, POLLER_READ);
-	sconn_timer_arm(s, idx, poller_clock_ns() + half);
+	sconn_timer_arm(s, idx, server_clock(s) + half);
 }
 
 static void run_commands(struct server_set *s)
@@ -109,7 +109,7 @@ static void run_commands(struct server_set *s)
 			enum ev_server_action action = (cmd & CMD_RESTART)    ? SRV_RESTART
 			                               : (cmd & CMD_SEND_408) ? SRV_SEND_408
 			                                                      : SRV_CLOSE_IDLE;
-			enum server_conn_phase phase = sconn_phase_at(c, poller_clock_ns());
+			enum server_conn_phase phase = sconn_phase_at(c, server_clock(s));
 			if (server_action_verdict(action, phase, c->served) != SERVER_SPARE)
 				server_close_later(s, i,
 				                   action == SRV_RESTART    ? R_SERVER_RESTART
@@ -121,7 +121,7 @@ static void run_commands(struct server_set *s)
 
 static void run_timers(struct server_set *s)
 {
-	int64_t now = poller_clock_ns();
+	int64_t now = server_clock(s);
 	const struct heap_entry *due;
 	while ((due = heap_top(&s->timers)) && due->at <= now) {
 		uint32_t idx = due->id;
@@ -152,6 +152,39 @@ static void dispatch(struct server_set *s, const struct poller_event *ev)
 	}
 }
 
+static void wake(struct server_set *s);
+
+int64_t server_clock(struct server_set *s)
+{
+	pthread_mutex_lock(&s->clock_mu);
+	int64_t wall = s->held_at ? s->held_at : poller_clock_ns();
+	int64_t now = wall - s->held_total;
+	pthread_mutex_unlock(&s->clock_mu);
+	return now;
+}
+
+static bool clock_held(struct server_set *s)
+{
+	pthread_mutex_lock(&s->clock_mu);
+	bool held = s->held_at != 0;
+	pthread_mutex_unlock(&s->clock_mu);
+	return held;
+}
+
+void server_set_hold(struct server_set *s, bool hold)
+{
+	pthread_mutex_lock(&s->clock_mu);
+	int64_t wall = poller_clock_ns();
+	if (hold && !s->held_at) {
+		s->held_at = wall > 0 ? wall : 1;
+	} else if (!hold && s->held_at) {
+		s->held_total += wall - s->held_at;
+		s->held_at = 0;
+	}
+	pthread_mutex_unlock(&s->clock_mu);
+	wake(s); /* a thread waiting with no timeout (held) looks at its timers again */
+}
+
 static void *server_thread(void *arg)
 {
 	struct server_set *s = arg;
@@ -164,8 +197,9 @@ static void *server_thread(void *arg)
 		run_timers(s);
 		int64_t timeout = -1;
 		const struct heap_entry *next = heap_top(&s->timers);
-		if (next) {
-			timeout = next->at - poller_clock_ns();
+		if (next &&
+		    !clock_held(s)) { /* held: no timer is due until server_set_hold wakes us */
+			timeout = next->at - server_clock(s);
 			if (timeout < 0)
 				timeout = 0;
 		}
@@ -234,6 +268,7 @@ struct server_set *server_set_start(const struct scenario *sc, double time_scale
 	s->sc = sc;
 	s->scale = time_scale > 0 ? time_scale : 1.0;
 	s->wake_fd = -1;
+	pthread_mutex_init(&s->clock_mu, NULL);
 	slots_init(&s->conn_slots);
 	heap_init(&s->timers);
 	memset(s->body, 'x', sizeof s->body);
@@ -289,6 +324,7 @@ void server_set_stop(struct server_set *s)
 	heap_free(&s->timers);
 	slots_free(&s->conn_slots);
 	free(s->hosts);
+	pthread_mutex_destroy(&s->clock_mu);
 	free(s);
 }
 

@@ -62,6 +62,14 @@ void server_send_408(struct server_set *s, uint32_t host);
 /* [event] restart: close every conn of `host`, idle or busy; keep listening. */
 void server_restart(struct server_set *s, uint32_t host);
 
+/*
+ * server_set_hold: with `hold`, the servers' clock stands still (a dashboard
+ * pause, with realnet_pause): no response is answered, no TLS handshake ends
+ * and no server_idle_timeout fires until it is released, when every timer
+ * goes on from where it stood. Sockets are still read and written.
+ */
+void server_set_hold(struct server_set *s, bool hold);
+
 void server_counters(const struct server_set *s, uint32_t host, struct server_counters *out);
 
 /*

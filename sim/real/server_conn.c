@@ -218,11 +218,11 @@ enum server_conn_phase sconn_phase_at(const struct sconn *c, int64_t now)
  * (due when its FIN must reach the client) is armed: did the request, in
  * transit, reach the server only after the server had closed?
  */
-static bool request_lost(const struct server_set *s, uint32_t idx)
+static bool request_lost(struct server_set *s, uint32_t idx)
 {
 	const struct sconn *c = &s->conns[idx];
 	int64_t rtt = rtt_ns(s, c->host);
-	return c->lost || (rtt > 0 && timer_armed(s, idx) && poller_clock_ns() >= c->idle_at - rtt);
+	return c->lost || (rtt > 0 && timer_armed(s, idx) && server_clock(s) >= c->idle_at - rtt);
 }
 
 static bool conn_is_idle(const struct sconn *c)
@@ -239,7 +239,7 @@ static void start_serving(struct server_set *s, uint32_t idx)
 	struct sconn *c = &s->conns[idx];
 	struct shost *h = &s->hosts[c->host];
 	c->state = SC_SERVING;
-	int64_t now = poller_clock_ns(), rtt = rtt_ns(s, c->host);
+	int64_t now = server_clock(s), rtt = rtt_ns(s, c->host);
 	c->arrive_at = now + rtt / 2;
 	/* A replay row's own time, else a draw: the host's stream is drawn as simnet.c draws it. */
 	int64_t service =
@@ -339,7 +339,7 @@ static void conn_settle(struct server_set *s, uint32_t idx)
 	if (c->body_left > 0)
 		return; /* a request is coming in: not idle */
 	if (server_idle_clock_starts(spec, c->served) && !timer_armed(s, idx)) {
-		c->idle_at = poller_clock_ns() + scaled(s, spec->server_idle_timeout);
+		c->idle_at = server_clock(s) + scaled(s, spec->server_idle_timeout);
 		sconn_timer_arm(s, idx, c->idle_at);
 	}
 }
@@ -452,7 +452,7 @@ static void conn_tls_hello(struct server_set *s, uint32_t idx)
 	if (delay > 0) {
 		/* Interest 0: unread bytes would otherwise wake us over and over. */
 		sconn_set_want(s, idx, 0);
-		sconn_timer_arm(s, idx, poller_clock_ns() + delay);
+		sconn_timer_arm(s, idx, server_clock(s) + delay);
 	} else {
 		conn_tls_accept(s, idx);
 	}

@@ -99,7 +99,7 @@ static int take_stream(struct sconn_h2 *h, int32_t stream_id)
 	uint32_t slot = free_slot(h);
 	int64_t service = scaled(s, rng_dist(&host->rng, &host->spec->service_time));
 	h->streams[slot] = (struct h2_stream){
-	    .due = poller_clock_ns() + (service > 0 ? service : 1), .id = stream_id, .sent = 0};
+	    .due = server_clock(s) + (service > 0 ? service : 1), .id = stream_id, .sent = 0};
 	nghttp2_session_set_stream_user_data(h->session, stream_id, (void *)(uintptr_t)(slot + 1));
 	h->open++;
 	h->idle_at = 0; /* a stream open: not idle (Go: the idle timer stops) */
@@ -131,7 +131,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	if (error_code == NGHTTP2_NO_ERROR)
 		count(&h->s->hosts[c->host], C_REQUESTS, 1);
 	if (h->open == 0 && spec->server_idle_timeout > 0)
-		h->idle_at = poller_clock_ns() + scaled(h->s, spec->server_idle_timeout);
+		h->idle_at = server_clock(h->s) + scaled(h->s, spec->server_idle_timeout);
 	return 0;
 }
 
@@ -201,7 +201,7 @@ int sconn_h2_start(struct server_set *s, uint32_t idx)
 	if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, settings, 1) != 0)
 		return -1;
 	if (spec->server_idle_timeout > 0) /* Go's http2 server: from the accept */
-		h->idle_at = poller_clock_ns() + scaled(s, spec->server_idle_timeout);
+		h->idle_at = server_clock(s) + scaled(s, spec->server_idle_timeout);
 	settle(s, idx);
 	return 0;
 }
@@ -229,7 +229,7 @@ static void answer(struct sconn_h2 *h, int64_t now)
 void sconn_h2_on_timer(struct server_set *s, uint32_t idx)
 {
 	struct sconn_h2 *h = h2_of(s, idx);
-	int64_t now = poller_clock_ns();
+	int64_t now = server_clock(s);
 	answer(h, now);
 	if (h->open == 0 && h->idle_at > 0 && now >= h->idle_at) {
 		/* GOAWAY, best effort (an idle conn's buffer has room), then the close. */

@@ -127,11 +127,19 @@ struct server_set {
 	struct sconn *conns;
 	uint32_t cap_conns;
 	struct slots conn_slots; /* numbers the conns (slots.h) */
-	struct heap timers;      /* conn indices by deadline (monotonic ns) */
+	struct heap timers;      /* conn indices by deadline (server_clock ns) */
+	/* server_set_hold: the servers' clock, the wall clock less every hold; its own lock, as
+	 * the main thread holds and releases it while the server thread reads it. */
+	pthread_mutex_t clock_mu;
+	int64_t held_at;    /* wall ns the clock stopped at; 0 while it runs */
+	int64_t held_total; /* wall ns of the holds already over */
 	struct nghttp2_session_callbacks *h2_callbacks; /* made at the first h2 conn */
 	struct poller_event events[POLLER_BATCH];
 	char body[SERVER_BODY_SIZE];
 };
+
+/* The servers' clock (monotonic ns, standing still while held): every server timer's. */
+int64_t server_clock(struct server_set *s);
 
 static inline void count(struct shost *h, enum counter c, int64_t delta)
 {

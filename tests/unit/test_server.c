@@ -302,6 +302,44 @@ START_TEST(test_S1_server_idle_timeout_closes_idle_conn)
 }
 END_TEST
 
+/*
+ * A held clock (a dashboard pause) stops the servers' timers: a 50ms
+ * server_idle_timeout does not fire in a 200ms hold and fires after it; a
+ * 50ms service_time does not end while held. Without the hold both would
+ * be over 150ms before the checks.
+ */
+START_TEST(test_server_hold_stops_idle_timeout_and_service)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_host(&f, "api")->server_idle_timeout = 50 * PS_MS;
+	fixture_host(&f, "slow")->service_time.lo = 50 * PS_MS;
+	struct server_set *s = start(&f, 1.0);
+	struct stream st = {dial(server_port(s, 0)), NULL};
+	ck_assert_int_eq(get(&st).status, 200);
+	server_set_hold(s, true);
+	sleep_ms(200);
+	ck_assert(still_open(st.fd));
+	server_set_hold(s, false);
+	ck_assert(peer_closed(st.fd));
+	ck_assert_int_eq(server_close_reason(s, 0, local_port(st.fd)), R_SERVER_IDLE_TIMEOUT);
+	close(st.fd);
+
+	int fd = dial(server_port(s, 1));
+	static const char req[] = "GET / HTTP/1.1\r\nHost: slow\r\n\r\n";
+	server_set_hold(s, true);
+	ck_assert_int_eq(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+	sleep_ms(200);
+	ck_assert(still_open(fd)); /* nothing to read yet: no response while held */
+	server_set_hold(s, false);
+	char head[16] = {0};
+	ck_assert_int_eq(recv(fd, head, 12, MSG_WAITALL), 12);
+	ck_assert_str_eq(head, "HTTP/1.1 200");
+	close(fd);
+	server_set_stop(s);
+}
+END_TEST
+
 /* The idle clock runs only from a response's end to the next request: a 150ms service outlasts a
  * 50ms timeout. */
 START_TEST(test_S1_server_idle_timeout_spares_busy_conn)
@@ -731,6 +769,7 @@ Suite *suite_server(void)
 	tcase_add_test(tc, test_P10_server_max_requests_sends_connection_close);
 	tcase_add_test(tc, test_server_honours_request_connection_close);
 	tcase_add_test(tc, test_S1_server_idle_timeout_closes_idle_conn);
+	tcase_add_test(tc, test_server_hold_stops_idle_timeout_and_service);
 	tcase_add_test(tc, test_S1_server_idle_timeout_spares_busy_conn);
 	tcase_add_test(tc, test_server_restart_closes_busy_conn);
 	tcase_add_test(tc, test_server_close_idle_spares_busy_and_new_conns);
