@@ -923,6 +923,13 @@ ps_time client_service_of(const struct client *c, uint32_t conn)
 	return c->reqs[c->conns[conn].req].service;
 }
 
+ps_time client_service_of_request(const struct client *c, uint32_t req_slot)
+{
+	if (req_slot >= c->cap_reqs || c->reqs[req_slot].state == REQ_FREE)
+		return REPLAY_NONE;
+	return c->reqs[req_slot].service;
+}
+
 void client_set_check_invariants(struct client *c, bool on)
 {
 	c->check_invariants = on;

@@ -69,6 +69,8 @@ void client_set_check_invariants(struct client *c, bool on);
 /* The service time the request on `conn` brings from its replay row, or REPLAY_NONE (-1):
  * the host's service_time. */
 ps_time client_service_of(const struct client *c, uint32_t conn);
+/* The same for the request in slot `req_slot` (an HTTP/2 stream's: send_stream's req_slot). */
+ps_time client_service_of_request(const struct client *c, uint32_t req_slot);
 
 /*
  * A live replay load: a LOAD_REPLAY whose `replay` is NULL reads no file; its

@@ -17,6 +17,7 @@
  * as the oracle's servers read it too (tests/oracle/replay.go).
  */
 #define HTTP_SERVICE_HEADER "X-Poolsim-Service"
+#define H2_SERVICE_HEADER   "x-poolsim-service" /* HTTP/2 header names are lower case */
 
 /* The longest response head (and chunk-size or trailer line) the client reads. */
 #define HTTP_LINE_MAX 2048

@@ -175,9 +175,13 @@ int rconn_h2_start(struct realnet *n, uint32_t conn)
 	return flush(n, conn) == R_NONE ? 0 : -1;
 }
 
-/* The request of `load` as HTTP/2 headers: what build_request writes for HTTP/1.1. */
-static size_t request_headers(const struct realnet *n, uint32_t load, nghttp2_nv *nv, char *length,
-                              size_t length_size)
+/*
+ * The request of `load` as HTTP/2 headers: what build_request writes for
+ * HTTP/1.1, with a replay row's own service time (`own`, or NULL) as
+ * HTTP_SERVICE_HEADER.
+ */
+static size_t request_headers(const struct realnet *n, uint32_t load, const char *own,
+                              nghttp2_nv *nv, char *length, size_t length_size)
 {
 	const struct load_spec *l = &n->sc->loads[load];
 	const char *method = http_method_names[l->method];
@@ -198,6 +202,8 @@ static size_t request_headers(const struct realnet *n, uint32_t load, nghttp2_nv
 		snprintf(length, length_size, "%lld", (long long)l->request_body);
 		NV("content-length", length);
 	}
+	if (own)
+		NV(H2_SERVICE_HEADER, own);
 #undef NV
 	return k;
 }
@@ -219,8 +225,10 @@ void rconn_h2_send_stream(void *ctx, uint32_t conn, uint32_t host, uint32_t load
 		n->h2_streams = grow_to_hold(n->h2_streams, &n->cap_h2_streams,
 		                             sizeof *n->h2_streams, req_slot, 64, NULL);
 	nghttp2_nv nv[8];
-	char length[24];
-	size_t k = request_headers(n, load, nv, length, sizeof length);
+	char length[24], own[24];
+	ps_time service = client_service_of_request(n->client, req_slot);
+	snprintf(own, sizeof own, "%lld", (long long)service);
+	size_t k = request_headers(n, load, service >= 0 ? own : NULL, nv, length, sizeof length);
 	nghttp2_data_provider body = {.source.ptr = (void *)(uintptr_t)(req_slot + 1),
 	                              .read_callback = read_body};
 	bool has_body = n->sc->loads[load].request_body > 0;

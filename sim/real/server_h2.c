@@ -19,11 +19,17 @@
 #include <nghttp2/nghttp2.h>
 
 #include "grow.h"
+#include "http.h"
 #include "sockio.h"
 
-/* One stream the server has taken whole and not yet finished answering. */
+/*
+ * One stream the server has taken whole and not yet finished answering, or
+ * (due STREAM_HEADED) one whose headers brought HTTP_SERVICE_HEADER and whose
+ * request is still coming.
+ */
 struct h2_stream {
-	int64_t due;   /* when its response is submitted (monotonic ns); 0: submitted */
+	int64_t due;   /* when its response is submitted (server_clock ns); 0: submitted */
+	int64_t own;   /* its own service time (scenario ns), or -1: the host's */
 	int32_t id;    /* 0: a free slot */
 	uint32_t sent; /* bytes of the body handed to nghttp2 */
 };
@@ -80,6 +86,8 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
 	return (ssize_t)n;
 }
 
+#define STREAM_HEADED (-1)
+
 static uint32_t free_slot(struct sconn_h2 *h)
 {
 	for (uint32_t i = 0; i < h->cap_streams; i++)
@@ -90,20 +98,60 @@ static uint32_t free_slot(struct sconn_h2 *h)
 	return slot;
 }
 
+/* headed_slot: the slot of a stream whose headers are in and its request not yet, or UINT32_MAX. */
+static uint32_t headed_slot(const struct sconn_h2 *h, int32_t stream_id)
+{
+	for (uint32_t i = 0; i < h->cap_streams; i++)
+		if (h->streams[i].id == stream_id && h->streams[i].due == STREAM_HEADED)
+			return i;
+	return UINT32_MAX;
+}
+
 /* take_stream: a request is in whole; its response is due service_time from now. */
 static int take_stream(struct sconn_h2 *h, int32_t stream_id)
 {
 	struct server_set *s = h->s;
 	struct sconn *c = &s->conns[h->idx];
 	struct shost *host = &s->hosts[c->host];
-	uint32_t slot = free_slot(h);
-	int64_t service = scaled(s, rng_dist(&host->rng, &host->spec->service_time));
-	h->streams[slot] = (struct h2_stream){
-	    .due = server_clock(s) + (service > 0 ? service : 1), .id = stream_id, .sent = 0};
+	uint32_t slot = headed_slot(h, stream_id);
+	int64_t own = slot == UINT32_MAX ? -1 : h->streams[slot].own;
+	if (slot == UINT32_MAX)
+		slot = free_slot(h);
+	/* A replay row's own time, else a draw: the host's stream is drawn as simnet.c draws it. */
+	int64_t service =
+	    scaled(s, own >= 0 ? own : rng_dist(&host->rng, &host->spec->service_time));
+	h->streams[slot] = (struct h2_stream){.due = server_clock(s) + (service > 0 ? service : 1),
+	                                      .own = own,
+	                                      .id = stream_id,
+	                                      .sent = 0};
 	nghttp2_session_set_stream_user_data(h->session, stream_id, (void *)(uintptr_t)(slot + 1));
 	h->open++;
 	h->idle_at = 0; /* a stream open: not idle (Go: the idle timer stops) */
 	c->served++;
+	return 0;
+}
+
+/* on_header: keeps a request's HTTP_SERVICE_HEADER for take_stream. */
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *user_data)
+{
+	struct sconn_h2 *h = user_data;
+	static const char want[] = H2_SERVICE_HEADER;
+	if (frame->hd.type != NGHTTP2_HEADERS || namelen != sizeof want - 1 ||
+	    memcmp(name, want, namelen) != 0 || valuelen == 0 || valuelen > 18)
+		return 0;
+	int64_t ns = 0;
+	for (size_t i = 0; i < valuelen; i++) {
+		if (value[i] < '0' || value[i] > '9')
+			return 0;
+		ns = ns * 10 + (value[i] - '0');
+	}
+	uint32_t slot = headed_slot(h, frame->hd.stream_id);
+	if (slot == UINT32_MAX)
+		slot = free_slot(h);
+	h->streams[slot] = (struct h2_stream){
+	    .due = STREAM_HEADED, .own = ns, .id = frame->hd.stream_id, .sent = 0};
 	return 0;
 }
 
@@ -122,8 +170,12 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 {
 	struct sconn_h2 *h = user_data;
 	uintptr_t at = (uintptr_t)nghttp2_session_get_stream_user_data(session, stream_id);
-	if (at == 0)
+	if (at == 0) { /* reset before its request was in: forget what its headers said */
+		uint32_t headed = headed_slot(h, stream_id);
+		if (headed != UINT32_MAX)
+			h->streams[headed].id = 0;
 		return 0;
+	}
 	struct sconn *c = &h->s->conns[h->idx];
 	const struct host_spec *spec = h->s->hosts[c->host].spec;
 	h->streams[at - 1].id = 0;
@@ -142,6 +194,7 @@ static nghttp2_session_callbacks *server_callbacks(void)
 		return NULL;
 	nghttp2_session_callbacks_set_send_callback(cb, on_send);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
 	return cb;
 }
@@ -216,7 +269,7 @@ static void answer(struct sconn_h2 *h, int64_t now)
 	};
 	for (uint32_t i = 0; i < h->cap_streams; i++) {
 		struct h2_stream *st = &h->streams[i];
-		if (st->id == 0 || st->due == 0 || st->due > now)
+		if (st->id == 0 || st->due <= 0 || st->due > now)
 			continue;
 		st->due = 0;
 		nghttp2_data_provider body = {.source.ptr = (void *)(uintptr_t)i,

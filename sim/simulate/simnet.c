@@ -174,7 +174,9 @@ static void sim_send_stream(void *ctx, uint32_t conn, uint32_t host, uint32_t lo
 	w->streams++;
 	w->served++;
 	w->busy = true;
-	ps_time service = rng_dist(&n->host_rng[host], &n->sc->hosts[host].service_time);
+	ps_time own = client_service_of_request(n->client, req_slot); /* a replay row's, if any */
+	ps_time service =
+	    own >= 0 ? own : rng_dist(&n->host_rng[host], &n->sc->hosts[host].service_time);
 	des_schedule(n->des, ps_time_add(des_now(n->des), service), n->type_base + N_STREAM_DONE,
 	             req_slot, req_id);
 }
