@@ -1266,6 +1266,11 @@ uint32_t pool_conn_capacity(const struct pool *p)
 	return slots_used(&p->conn_slots);
 }
 
+uint32_t pool_want_capacity(const struct pool *p)
+{
+	return slots_used(&p->want_slots);
+}
+
 /* ---------------------------------------------------------------- invariants */
 
 /* check_transports: MaxIdleConns (P8) holds on every live Transport. */

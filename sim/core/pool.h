@@ -160,7 +160,9 @@ uint32_t pool_idle_wait_count(const struct pool *p, uint32_t transport, uint32_t
 uint32_t pool_conns_per_host(const struct pool *p, uint32_t transport, uint32_t host);
 uint32_t pool_open_count(const struct pool *p);
 uint32_t pool_transport_count(const struct pool *p);
-uint32_t pool_conn_capacity(const struct pool *p); /* conn slots are < this */
+uint32_t pool_conn_capacity(const struct pool *p);
+/* The number of want slots ever used (the most requests waiting or dialing at once). */
+uint32_t pool_want_capacity(const struct pool *p); /* conn slots are < this */
 /* pool_want_is_dialing: the waiting want `want` has a dial of its own under way. */
 bool pool_want_is_dialing(const struct pool *p, uint32_t want);
 

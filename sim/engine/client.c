@@ -39,7 +39,7 @@ enum client_event_type {
 	T_CLIENT_TYPES
 };
 
-#define CLIENT_CHECK_MAX_CONNS 20000
+#define CLIENT_CHECK_MAX_SLOTS 20000
 
 enum req_state { REQ_FREE, REQ_WAITING, REQ_EXCHANGE, REQ_LEAKED };
 
@@ -399,8 +399,10 @@ static void carry_out(struct client *c, struct ps_event *ev)
 
 static void check_pool(struct client *c, const struct ps_event *ev)
 {
-	/* The check walks every conn: past a size it would make a big run quadratic. */
-	if (!c->check_invariants || pool_conn_capacity(c->pool) > CLIENT_CHECK_MAX_CONNS)
+	/* The check walks every conn and every waiter: past a size it would make a big run
+	 * quadratic. */
+	if (!c->check_invariants ||
+	    pool_conn_capacity(c->pool) + pool_want_capacity(c->pool) > CLIENT_CHECK_MAX_SLOTS)
 		return;
 	const char *bad = pool_check_invariants(c->pool);
 	if (bad) {
