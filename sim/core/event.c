@@ -97,6 +97,7 @@ const char *ev_kind_name(enum ev_kind kind)
 	    [EV_KERNEL_SAMPLE] = "kernel_sample",
 	    [EV_RUN_END] = "run_end",
 	    [EV_STREAM_END] = "stream_end",
+	    [EV_H2_GOAWAY] = "conn_goaway",
 	};
 	if ((unsigned)kind >= EV_KIND_COUNT || !names[kind])
 		return "unknown";

@@ -45,6 +45,8 @@ enum ev_kind {
 	EV_RUN_END,       /* the run ended at t (value = requests in flight, flags = enum
 	                     run_stop); nothing follows */
 	EV_STREAM_END,    /* HTTP/2: a stream on `conn` ended (H6, H10); value = streams left */
+	EV_H2_GOAWAY,     /* HTTP/2: the server's GOAWAY retired `conn` (H8): no new stream on it;
+	                     value = its streams in flight (they run to their end); reason why */
 	EV_KIND_COUNT
 };
 

@@ -67,6 +67,7 @@ struct pconn {
 	uint8_t kind;          /* enum conn_kind */
 	bool reused;           /* G9: has been through tryPutIdleConn (markReused) */
 	bool single_use;       /* H9: an HTTP/2 conn under DisableKeepAlives */
+	bool goaway;           /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
 	uint32_t streams;      /* H5: an HTTP/2 conn's active streams */
 	uint32_t max_streams;  /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
 	struct link h2_link;   /* in key.h2 */
@@ -513,7 +514,8 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 	list_init(&pc->slot_wait);
 	if (kind == KIND_H2_CONN) {
 		/* H4: closing the socket leaves its ticket listed, permit and all (H7). */
-		list_remove(&p->keys[key].h2, H2_REF(p), c);
+		if (!pc->goaway)
+			list_remove(&p->keys[key].h2, H2_REF(p), c);
 		flags |= EVF_H2;
 	}
 	if (kind != KIND_H2_TICKET) { /* a ticket has no socket: closeLocked closes nothing */
@@ -1100,6 +1102,21 @@ void pool_streamDone(struct pool *p, ps_time now, uint32_t c)
 	}
 	if (pc->streams == 0)
 		h2_conn_idle(p, now, c);
+}
+
+void pool_goAway(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
+{
+	if (c >= slots_used(&p->conn_slots) || p->conns[c].state == CONN_FREE ||
+	    p->conns[c].kind != KIND_H2_CONN || p->conns[c].goaway)
+		return;
+	struct pconn *pc = &p->conns[c];
+	list_remove(&p->keys[pc->key].h2, H2_REF(p), c); /* MarkDead */
+	pc->goaway = true;
+	emit(p, EV_H2_GOAWAY, now, pc->key, c, PS_NONE, why, EVF_H2, pc->streams);
+	/* H5b: a strict waiter's awaitOpenSlotForStreamLocked sees it unusable and retries. */
+	struct list waiters = pc->slot_wait;
+	list_init(&pc->slot_wait);
+	h2_slot_waiters_retry(p, now, waiters);
 }
 
 void pool_closeConn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)

@@ -127,6 +127,17 @@ enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t con
  */
 void pool_streamDone(struct pool *p, ps_time now, uint32_t conn);
 
+/*
+ * pool_goAway (H8, graceful): the server sent GOAWAY on the HTTP/2 conn
+ * `conn` (processGoAway): MarkDead takes it out of the HTTP/2 pool, so no new
+ * request gets a stream on it (its ticket stays listed, as after H7: the next
+ * request that finds it drops it and dials); the streams in flight run to
+ * their end (the model's server names them all in LastStreamID); requests
+ * waiting for a stream of it (H5b) retry. The socket stays open until the
+ * server closes it (pool_closeConn) or its idle timer fires. EV_H2_GOAWAY.
+ */
+void pool_goAway(struct pool *p, ps_time now, uint32_t conn, enum ev_reason why);
+
 /* pool_closeConn: `conn` is closed for `why` (server close, early close, timeout, error). */
 void pool_closeConn(struct pool *p, ps_time now, uint32_t conn, enum ev_reason why);
 

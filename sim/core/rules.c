@@ -40,6 +40,7 @@ enum {
 	RULE_H6,
 	RULE_H7,
 	RULE_H8,
+	RULE_H8_GOAWAY,
 	RULE_COUNT
 };
 
@@ -108,6 +109,11 @@ static const struct ev_rule rules[RULE_COUNT] = {
     [RULE_H8] = {"H8", "http2ClientConn readLoop cleanup",
                  "HTTP/2: the server closed the conn: every stream in flight fails",
                  "a hard close is not retried (io.ErrUnexpectedEOF)", true},
+    [RULE_H8_GOAWAY] = {"H8", "http2clientConnReadLoop.processGoAway",
+                        "HTTP/2: the server sent GOAWAY: the conn takes no new request (MarkDead)",
+                        "its streams run to their end; the server closes it goAwayTimeout (1 s) "
+                        "later, and meanwhile new requests dial",
+                        true},
     [RULE_P8_IDLE] = {"P8", "Transport.tryPutIdleConn",
                       "the conn goes back into its host's idle list (newest at the end)",
                       "the next request to this host will take it (G2c)", false},
@@ -219,6 +225,8 @@ static int rule_index(const struct ps_event *ev)
 		return (ev->flags & EVF_WAS_IDLE) ? RULE_G2C : RULE_G5;
 	case EV_STREAM_END:
 		return RULE_H6;
+	case EV_H2_GOAWAY:
+		return RULE_H8_GOAWAY;
 	case EV_REQ_RETRY:
 		return RULE_S3;
 	case EV_REQ_FAILED:

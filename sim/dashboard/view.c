@@ -611,6 +611,11 @@ static void dispatch(struct view *v, const struct ps_event *ev)
 	case EV_STREAM_END:
 		on_stream_end(v, ev);
 		break;
+	case EV_H2_GOAWAY:
+		log_line(v, ev, "conn #%u: the server sent GOAWAY (%s): no new stream on it%s",
+		         ev->conn_id, ev_reason_text((enum ev_reason)ev->reason),
+		         ev->value > 0 ? "; its streams run to their end" : "");
+		break;
 	case EV_REQ_DONE:
 		if (ev->conn_id)
 			log_line(v, ev, "req %u done in %.3f ms (conn #%u)", ev->req,

@@ -558,6 +558,12 @@ void client_on_stream_response(struct client *c, uint32_t conn, uint32_t r, uint
 	client_flush(c);
 }
 
+void client_on_goaway(struct client *c, uint32_t conn, enum ev_reason why)
+{
+	pool_goAway(c->pool, now_of(c), conn, why);
+	client_flush(c);
+}
+
 void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
                            bool nothing_written)
 {

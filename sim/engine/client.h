@@ -45,6 +45,8 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close);
 /* client_on_stream_response: the response of request slot `req_slot` (id `req_id`) on the
  * HTTP/2 conn `conn` arrived; a stale one (the request ended otherwise) is ignored. */
 void client_on_stream_response(struct client *c, uint32_t conn, uint32_t req_slot, uint32_t req_id);
+/* client_on_goaway (H8): the server sent GOAWAY on HTTP/2 conn `conn` (why: R_SERVER_*). */
+void client_on_goaway(struct client *c, uint32_t conn, enum ev_reason why);
 /*
  * The peer closed `conn` (why: R_SERVER_*), or it failed (R_IO_ERROR).
  * nothing_written: no byte of the current request had gone out.

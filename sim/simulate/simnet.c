@@ -31,15 +31,16 @@
 #include "timewait.h"
 
 enum simnet_event_type {
-	N_CONNECTED,   /* a = conn, b = conn generation: TCP connect done (or refused) */
-	N_TLS_DONE,    /* a = conn, b = generation */
-	N_RESPONSE,    /* a = conn, b = generation */
-	N_SERVER_IDLE, /* a = conn, b = generation: server_idle_timeout */
-	N_REQ_ARRIVE,  /* a = conn, b = generation: the request reaches the server (rtt > 0) */
-	N_RESP_ARRIVE, /* a = conn, b = generation: the response reaches the client (rtt > 0) */
-	N_FIN_ARRIVE,  /* a = conn, b = generation: the server's close reaches the client (rtt > 0)
-	                */
-	N_STREAM_DONE, /* a = request slot, b = request id: an HTTP/2 stream's response */
+	N_CONNECTED,    /* a = conn, b = conn generation: TCP connect done (or refused) */
+	N_TLS_DONE,     /* a = conn, b = generation */
+	N_RESPONSE,     /* a = conn, b = generation */
+	N_SERVER_IDLE,  /* a = conn, b = generation: server_idle_timeout */
+	N_REQ_ARRIVE,   /* a = conn, b = generation: the request reaches the server (rtt > 0) */
+	N_RESP_ARRIVE,  /* a = conn, b = generation: the response reaches the client (rtt > 0) */
+	N_FIN_ARRIVE,   /* a = conn, b = generation: the server's close reaches the client (rtt > 0)
+	                 */
+	N_STREAM_DONE,  /* a = request slot, b = request id: an HTTP/2 stream's response */
+	N_GOAWAY_CLOSE, /* a = conn, b = generation: the http2 server closes after its GOAWAY */
 	N_TYPES
 };
 
@@ -314,12 +315,40 @@ static void on_response(void *ctx, uint32_t conn, uint32_t gen)
 		server_fin(n, conn, R_SERVER_HANGUP); /* the FIN right behind the response */
 }
 
+/*
+ * Go's http2 server: after a graceful GOAWAY with no stream open it closes the
+ * conn http2goAwayTimeout later (h2_bundle.go:5474; serve's shutDownIn, 5043).
+ */
+#define H2_GOAWAY_TIMEOUT PS_SEC
+
+/*
+ * on_server_idle: server_idle_timeout fired. An HTTP/1.1 server closes the
+ * conn; Go's http2 server sends GOAWAY (NO_ERROR, idleTimerMsg -> goAway,
+ * h2_bundle.go:5007) -- the timer runs only while no stream is open, so none
+ * is in flight -- and closes H2_GOAWAY_TIMEOUT later. The client retires the
+ * conn at the GOAWAY (H8) but it stays open until then.
+ */
 static void on_server_idle(void *ctx, uint32_t conn, uint32_t gen)
 {
 	struct simnet *n = ctx;
 	if (!current(n, conn, gen))
 		return;
-	n->wires[conn].server_idle = DES_NO_TIMER;
+	struct wire *w = &n->wires[conn];
+	w->server_idle = DES_NO_TIMER;
+	if (!scenario_host_speaks_h2(n->sc, w->host)) {
+		server_fin(n, conn, R_SERVER_IDLE_TIMEOUT);
+		return;
+	}
+	w->step = after(n, H2_GOAWAY_TIMEOUT, N_GOAWAY_CLOSE, conn);
+	client_on_goaway(n->client, conn, R_SERVER_IDLE_TIMEOUT);
+}
+
+static void on_goaway_close(void *ctx, uint32_t conn, uint32_t gen)
+{
+	struct simnet *n = ctx;
+	if (!current(n, conn, gen))
+		return;
+	n->wires[conn].step = DES_NO_TIMER;
 	server_fin(n, conn, R_SERVER_IDLE_TIMEOUT);
 }
 
@@ -448,6 +477,7 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	des_on(des, first_type + N_RESP_ARRIVE, on_resp_arrive, n);
 	des_on(des, first_type + N_FIN_ARRIVE, on_fin_arrive, n);
 	des_on(des, first_type + N_STREAM_DONE, on_stream_done, n);
+	des_on(des, first_type + N_GOAWAY_CLOSE, on_goaway_close, n);
 	return n;
 }
 

@@ -236,6 +236,64 @@ START_TEST(test_H8_shouldRetryRequest_hard_close_not_retried)
 }
 END_TEST
 
+/*
+ * H8, graceful: a GOAWAY retires the conn (MarkDead): a new request does not
+ * get a stream on it, finds its listed ticket, drops it and dials, while the
+ * retired conn stays open with its stream, which runs to its end.
+ */
+START_TEST(test_H8_processGoAway_retires_conn_streams_finish_new_request_dials)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	uint32_t c = h2_conn_up(&h, 0); /* one stream in flight */
+	pool_goAway(h.pool, 1 * MS, c, R_SERVER_IDLE_TIMEOUT);
+	h_drain(&h);
+	const struct ps_event *ga = h_find(&h, EV_H2_GOAWAY, 0);
+	ck_assert_ptr_nonnull(ga);
+	ck_assert_uint_eq(ga->conn, c);
+	ck_assert_int_eq(ga->value, 1); /* its stream goes on */
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
+	ck_assert(pool_conn_is_open(h.pool, c));
+	h_get(&h, 2 * MS, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 0);
+	ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);
+	ck_assert_uint_eq(pool_idle_count(h.pool, 0, 0), 0); /* its ticket dropped (H5a) */
+	ck_assert_uint_eq(pool_open_count(h.pool), 2);       /* the retired conn + the dial */
+	pool_readLoopDone(h.pool, 3 * MS, c, false, true);   /* the old stream ends fine */
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_STREAM_END), 1);
+	ck_assert(pool_conn_is_open(h.pool, c));
+	pool_goAway(h.pool, 4 * MS, c, R_SERVER_IDLE_TIMEOUT); /* a second GOAWAY: nothing new */
+	h_drain(&h);
+	ck_assert_int_eq(h.n, 0);
+	pool_closeConn(h.pool, 5 * MS, c, R_SERVER_IDLE_TIMEOUT); /* the server's close */
+	h_drain(&h);
+	const struct ps_event *cl = h_find(&h, EV_CONN_CLOSED, 0);
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_uint_eq(cl->reason, R_SERVER_IDLE_TIMEOUT);
+	ck_assert_uint_eq(pool_open_count(h.pool), 1);
+	h_free(&h);
+}
+END_TEST
+
+/* H8, H11: CloseIdleConnections no longer sees a retired conn (it left the HTTP/2 pool). */
+START_TEST(test_H8_processGoAway_retired_conn_left_out_of_closeIdleConnections)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 250);
+	uint32_t c = h2_conn_up(&h, 0);
+	pool_readLoopDone(h.pool, 1 * MS, c, false, true);
+	pool_goAway(h.pool, 2 * MS, c, R_SERVER_IDLE_TIMEOUT);
+	h_drain(&h);
+	pool_closeIdleConnections(h.pool, 3 * MS, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_CONN_CLOSED), 0);
+	ck_assert(pool_conn_is_open(h.pool, c));
+	h_free(&h);
+}
+END_TEST
+
 /* H9: under DisableKeepAlives each request gets its own conn, closed when its stream ends. */
 START_TEST(test_H9_newClientConn_singleUse_under_DisableKeepAlives)
 {
@@ -461,6 +519,8 @@ Suite *suite_pool_h2(void)
 	tcase_add_test(tc, test_H7_closeIfIdle_closes_conn_after_IdleConnTimeout_ticket_stays);
 	tcase_add_test(tc, test_H7_closeIfIdle_ignores_conn_with_a_stream);
 	tcase_add_test(tc, test_H8_shouldRetryRequest_hard_close_not_retried);
+	tcase_add_test(tc, test_H8_processGoAway_retires_conn_streams_finish_new_request_dials);
+	tcase_add_test(tc, test_H8_processGoAway_retired_conn_left_out_of_closeIdleConnections);
 	tcase_add_test(tc, test_H9_newClientConn_singleUse_under_DisableKeepAlives);
 	tcase_add_test(tc, test_H10_early_close_resets_stream_not_conn);
 	tcase_add_test(tc, test_H11_closeIdleConnections_closes_h2_conns_without_streams);

@@ -424,6 +424,25 @@ START_TEST(test_H5_view_h2_conn_shows_its_streams_against_the_servers_limit)
 }
 END_TEST
 
+/* H8: the server's GOAWAY is told in the log; the conn is still there until its close. */
+START_TEST(test_H8_view_goaway_is_logged_and_the_conn_stays)
+{
+	struct fixture f;
+	char buf[32];
+
+	fixture_init_h2(&f, 250);
+	feed(f.v, EV_DIAL_START, 0, 0, 0, 1, EVF_TLS, 0, R_NONE);
+	feed(f.v, EV_REQ_GOT_CONN, 3 * PS_MS, 0, 0, 1, EVF_H2, 1, R_NONE);
+	feed(f.v, EV_STREAM_END, 13 * PS_MS, 0, 0, 0, EVF_H2, 0, R_NONE);
+	feed(f.v, EV_CONN_IDLE, 13 * PS_MS, 0, 0, 0, EVF_H2, PS_TIME_NEVER, R_NONE);
+	feed(f.v, EV_H2_GOAWAY, 513 * PS_MS, 0, 0, 0, EVF_H2, 0, R_SERVER_IDLE_TIMEOUT);
+	ck_assert(log_has(f.v, "conn #1: the server sent GOAWAY"));
+	ck_assert_uint_eq(view_counts(f.v, 0)->open, 1);
+	ck_assert_str_eq(streams_of(f.v, 0, buf, sizeof(buf)), "0/250");
+	view_destroy(f.v);
+}
+END_TEST
+
 /* H1: an HTTP/1.1 conn has no stream column value, whatever the host's limit. */
 START_TEST(test_H1_view_h1_conn_has_no_streams)
 {
@@ -574,6 +593,7 @@ Suite *suite_view(void)
 	tcase_add_test(tc, test_B1_view_leaked_body_marks_the_cell);
 	tcase_add_test(tc, test_H5_view_h2_conn_shows_its_streams_against_the_servers_limit);
 	tcase_add_test(tc, test_H1_view_h1_conn_has_no_streams);
+	tcase_add_test(tc, test_H8_view_goaway_is_logged_and_the_conn_stays);
 	tcase_add_test(tc, test_view_steady_state_reuses_its_arrays);
 	tcase_add_test(tc, test_view_time_wait_and_ports_per_host_and_total);
 	suite_add_tcase(s, tc);
