@@ -112,8 +112,11 @@ static void on_closed(struct timewait *tw, struct tw_host *h, const struct ps_ev
 		tw->exhausted++;
 	if (*s == CONN_FREE)
 		return; /* never bound a port */
-	bool holds = timewait_client_holds((enum ev_reason)ev->reason, *s == CONN_CONNECTED,
-	                                   tw->disable_keepalives);
+	/* An HTTP/2 conn sends no Connection: close: under DisableKeepAlives the client closes
+	 * its single-use conn after the stream (H9), so the TIME_WAIT is the client's. */
+	bool server_first = tw->disable_keepalives && !(ev->flags & EVF_H2);
+	bool holds =
+	    timewait_client_holds((enum ev_reason)ev->reason, *s == CONN_CONNECTED, server_first);
 	*s = CONN_FREE;
 	h->open--;
 	tw->total.open--;

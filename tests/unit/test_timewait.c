@@ -105,6 +105,24 @@ START_TEST(test_timewait_tracker_counts_ports_and_expiry)
 }
 END_TEST
 
+/* H9: under DisableKeepAlives an HTTP/1.1 conn is closed by the server first (Connection:
+ * close), an HTTP/2 one by the client after its one stream: only the second holds TIME_WAIT. */
+START_TEST(test_H9_timewait_h2_single_use_close_is_the_clients)
+{
+	struct timewait tw;
+	ck_assert_int_eq(timewait_init(&tw, 1, 10 * PS_SEC, 8, true), 0);
+	connect_conn(&tw, 0, 0);
+	connect_conn(&tw, 0, 1);
+	close_conn(&tw, PS_SEC, 0, R_KEEPALIVES_DISABLED);
+	ck_assert_int_eq(timewait_count(&tw, 0, PS_SEC), 0);
+	struct ps_event c = rec(EV_CONN_CLOSED, PS_SEC, 1, R_KEEPALIVES_DISABLED);
+	c.flags = EVF_H2;
+	timewait_on_event(&tw, &c);
+	ck_assert_int_eq(timewait_count(&tw, 0, PS_SEC), 1);
+	timewait_free(&tw);
+}
+END_TEST
+
 /* A dial with every port taken binds none; its EADDRNOTAVAIL close is counted, nothing held. */
 START_TEST(test_timewait_dial_without_a_port_binds_none)
 {
@@ -133,6 +151,7 @@ Suite *suite_timewait(void)
 	tcase_add_test(tc, test_timewait_keepalives_disabled_depends_on_who_closes);
 	tcase_add_test(tc, test_timewait_tracker_counts_ports_and_expiry);
 	tcase_add_test(tc, test_timewait_dial_without_a_port_binds_none);
+	tcase_add_test(tc, test_H9_timewait_h2_single_use_close_is_the_clients);
 	suite_add_tcase(s, tc);
 	return s;
 }
