@@ -7,6 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+void grow_out_of_memory(uint64_t entries)
+{
+	fprintf(stderr, "poolsim: out of memory (growing an array to %llu entries)\n",
+	        (unsigned long long)entries);
+	abort();
+}
+
+/* The allocation behind n entries: min_cap doubled until it holds them (a function of n alone,
+ * so it need not be stored). */
+static uint64_t room_for(uint64_t n, uint32_t min_cap)
+{
+	uint64_t room = min_cap ? min_cap : 16;
+	while (room < n)
+		room *= 2;
+	return room > UINT32_MAX ? UINT32_MAX : room;
+}
+
 void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index, uint32_t min_cap,
                    uint32_t *old_cap)
 {
@@ -15,16 +32,16 @@ void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index, uint
 		*old_cap = before;
 	if (index < before)
 		return array;
-	uint64_t n = before ? before : (min_cap ? min_cap : 16);
-	while (n <= index)
-		n *= 2;
-	if (n > UINT32_MAX)
-		n = UINT32_MAX;
-	char *a = realloc(array, (size_t)n * size);
-	if (!a) {
-		fprintf(stderr, "poolsim: out of memory (growing an array to %llu entries)\n",
-		        (unsigned long long)n);
-		abort();
+	uint64_t page = GROW_TOUCH_BYTES / size ? GROW_TOUCH_BYTES / size : 1;
+	uint64_t n = ((uint64_t)index / page + 1) * page;
+	uint64_t room = room_for(n, min_cap);
+	if (n > room)
+		n = room;
+	char *a = array;
+	if (!before || room_for(before, min_cap) < room) {
+		a = realloc(array, (size_t)room * size);
+		if (!a)
+			grow_out_of_memory(room);
 	}
 	memset(a + (size_t)before * size, 0, (size_t)(n - before) * size);
 	*cap = (uint32_t)n;

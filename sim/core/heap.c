@@ -23,14 +23,21 @@ int heap_reserve(struct heap *h, uint32_t n_ids)
 {
 	if (n_ids <= h->cap)
 		return 0;
-	struct heap_entry *entries = realloc(h->entries, (size_t)n_ids * sizeof *entries);
-	if (!entries)
-		return -1;
-	h->entries = entries;
-	uint32_t *pos = realloc(h->pos, (size_t)n_ids * sizeof *pos);
-	if (!pos)
-		return -1; /* entries is larger, which is harmless */
-	h->pos = pos;
+	if (n_ids > h->room) { /* the room doubles; only the positions below n_ids are touched */
+		uint64_t room = h->room ? h->room : 64;
+		while (room < n_ids)
+			room *= 2;
+		room = room > UINT32_MAX ? UINT32_MAX : room;
+		struct heap_entry *entries = realloc(h->entries, (size_t)room * sizeof *entries);
+		if (!entries)
+			return -1;
+		h->entries = entries;
+		uint32_t *pos = realloc(h->pos, (size_t)room * sizeof *pos);
+		if (!pos)
+			return -1; /* entries is larger, which is harmless */
+		h->pos = pos;
+		h->room = (uint32_t)room;
+	}
 	for (uint32_t i = h->cap; i < n_ids; i++)
 		h->pos[i] = HEAP_ABSENT;
 	h->cap = n_ids;

@@ -28,7 +28,8 @@ struct heap {
 	struct heap_entry *entries;
 	uint32_t *pos; /* by id: its index in entries, or HEAP_ABSENT */
 	uint32_t len;
-	uint32_t cap; /* ids below cap may be pushed */
+	uint32_t cap;  /* ids below cap may be pushed */
+	uint32_t room; /* entries and positions allocated */
 };
 
 #define HEAP_ABSENT UINT32_MAX

@@ -45,9 +45,10 @@ uint32_t slots_try_take(struct slots *s)
 
 uint32_t slots_take(struct slots *s)
 {
-	if (s->free_head == SLOTS_NONE && s->used == s->cap)
-		s->next = grow_to_hold(s->next, &s->cap, sizeof *s->next, s->used, SLOTS_MIN, NULL);
-	return slots_try_take(s);
+	uint32_t slot = slots_try_take(s);
+	if (slot == SLOTS_NONE)
+		grow_out_of_memory((uint64_t)s->used + 1);
+	return slot;
 }
 
 void slots_give_back(struct slots *s, uint32_t slot)

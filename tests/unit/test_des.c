@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "des.h"
+#include "grow.h"
 #include "heap.h"
 #include "slots.h"
 
@@ -156,6 +157,30 @@ START_TEST(test_heap_remove_anywhere_then_pop_in_key_order)
 }
 END_TEST
 
+/* grow_to_hold zeroes a page's worth past the index asked for, keeps what was there, and
+ * passes the old count back; the doubled room behind it is not all handed out. */
+START_TEST(test_grow_to_hold_zeroes_a_page_past_the_index)
+{
+	uint32_t *a = NULL, cap = 0, old = 7;
+	a = grow_to_hold(a, &cap, sizeof *a, 3, 64, &old);
+	ck_assert_uint_eq(old, 0);
+	ck_assert_uint_eq(cap, GROW_TOUCH_BYTES / sizeof *a); /* 1024 entries, a page */
+	for (uint32_t i = 0; i < cap; i++)
+		ck_assert_uint_eq(a[i], 0);
+	a[1023] = 5;
+	a = grow_to_hold(a, &cap, sizeof *a, 1500, 64, &old);
+	ck_assert_uint_eq(old, 1024);
+	ck_assert_uint_eq(cap, 2048);
+	ck_assert_uint_eq(a[1023], 5);
+	ck_assert_uint_eq(a[2047], 0);
+	a = grow_to_hold(a, &cap, sizeof *a, 100, 64, &old); /* already held: nothing changes */
+	ck_assert_uint_eq(cap, 2048);
+	a = grow_to_hold(a, &cap, sizeof *a, 2048, 64, &old); /* room 4096: one more page of it */
+	ck_assert_uint_eq(cap, 3072);
+	free(a);
+}
+END_TEST
+
 /* The one slot allocator: the most recently given back first, then new numbers in order. */
 START_TEST(test_slots_reuse_most_recent_first_then_new)
 {
@@ -184,6 +209,7 @@ Suite *suite_des(void)
 	tcase_add_test(tc, test_des_heap_order_holds_for_many_random_events);
 	tcase_add_test(tc, test_heap_remove_anywhere_then_pop_in_key_order);
 	tcase_add_test(tc, test_slots_reuse_most_recent_first_then_new);
+	tcase_add_test(tc, test_grow_to_hold_zeroes_a_page_past_the_index);
 	suite_add_tcase(s, tc);
 	return s;
 }
