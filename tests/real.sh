@@ -111,12 +111,14 @@ for f in tests/scenarios/3[3-7]-*.ini; do
 done
 
 # 1f. HTTP/2 on real sockets (#17): the loopback servers speak h2 by ALPN (libnghttp2), the
-#     client opens streams through the same pool. The five h2 scenario tests give the
+#     client opens streams through the same pool. The h2 scenario tests give the
 #     simulator's (and Go's) counts on real sockets: one conn under MaxConnsPerHost 1 (50),
 #     10 dials and 9 unneeded conns closed without it (51), a second conn past 250 streams
-#     (52), an idle conn timed out (53), a restart failing 5 streams (54), and replay rows
-#     whose own service times reach the server as a stream header (56).
-for f in tests/scenarios/5[0-46]-h2-*.ini; do
+#     (52), an idle conn timed out (53), a restart failing 5 streams (54), a request waiting
+#     for a stream under StrictMaxConcurrentRequests (55), replay rows whose own service
+#     times reach the server as a stream header (56), and the server's idle GOAWAY with its
+#     close a second later, a new conn dialed beside the retired one (57).
+for f in tests/scenarios/5[0-9]-h2-*.ini; do
 	ROWS="requests ok failed dials reused peak_open closed" agree "$f" 0.5 same
 done
 #     The kernel's view of 50: one ESTABLISHED socket carries all 10 requests.

@@ -21,6 +21,13 @@
 
 #include "scenario.h"
 
+/*
+ * Go's http2 server closes a conn this long after the graceful GOAWAY of its
+ * idle timeout, no stream being open (http2goAwayTimeout, h2_bundle.go:5474;
+ * serve's shutDownIn, 5043): simnet.c and real mode's server_h2.c both wait it.
+ */
+#define SERVER_H2_GOAWAY_TIMEOUT PS_SEC
+
 /* Where a server-side connection is, as far as the rules care. */
 enum server_conn_phase {
 	SERVER_CONN_HANDSHAKE, /* accepted, TLS handshake under way */

@@ -2,14 +2,13 @@
  * realnet_h2.c: a client connection of the real network that ALPN made
  * HTTP/2 (realnet_impl.h), framed by libnghttp2: one client session per
  * conn, one stream per request the pool put on it (net.h's send_stream),
- * each stream's end reported as client_on_stream_response and the socket's
- * end as client_on_conn_broken, as simnet.c reports them; the pool (H2-H11)
- * decides everything else. The session takes Go's client windows (4 MiB a
- * stream, 1 GiB the conn: transportDefaultStreamFlow, transportDefaultConnFlow)
- * so flow control never holds a response back, and assumes the host's
- * max_concurrent_streams before the server's SETTINGS arrive, so nghttp2
- * never queues a stream the pool decided to open. Reports only from the
- * loop (rconn_h2_on_ready); a failure inside send_stream is deferred.
+ * each stream's end reported as client_on_stream_response, a GOAWAY as
+ * client_on_goaway and the socket's end as client_on_conn_broken, as
+ * simnet.c reports them; the pool (H2-H11) decides everything else. The session takes Go's client
+ * windows (4 MiB a stream, 1 GiB the conn: transportDefaultStreamFlow, transportDefaultConnFlow) so
+ * flow control never holds a response back, and assumes the host's max_concurrent_streams before
+ * the server's SETTINGS arrive, so nghttp2 never queues a stream the pool decided to open. Reports
+ * only from the loop (rconn_h2_on_ready); a failure inside send_stream is deferred.
  */
 #include "realnet_impl.h"
 
@@ -29,6 +28,7 @@ struct rconn_h2 {
 	uint32_t conn;
 	nghttp2_session *session;
 	bool blocked;      /* a write found the socket full */
+	bool goaway;       /* a GOAWAY came in, not yet reported */
 	uint16_t fail_why; /* R_NONE, else why the conn failed inside nghttp2 */
 	uint32_t *done;    /* request slots whose streams ended whole, oldest first */
 	uint32_t n_done, cap_done;
@@ -103,6 +103,14 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	return 0;
 }
 
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	struct rconn_h2 *h = user_data;
+	if (frame->hd.type == NGHTTP2_GOAWAY)
+		h->goaway = true;
+	return 0;
+}
+
 static nghttp2_session_callbacks *client_callbacks(void)
 {
 	nghttp2_session_callbacks *cb;
@@ -110,6 +118,7 @@ static nghttp2_session_callbacks *client_callbacks(void)
 		return NULL;
 	nghttp2_session_callbacks_set_send_callback(cb, on_send);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
 	return cb;
 }
 
@@ -247,7 +256,7 @@ void rconn_h2_send_stream(void *ctx, uint32_t conn, uint32_t host, uint32_t load
 
 /*
  * rconn_h2_on_ready: read what came, write what nghttp2 answers, then report:
- * each stream that ended, in order, then the conn's end if it ended. A report
+ * each stream that ended, in order, a GOAWAY, then the conn's end if it ended. A report
  * may close the conn (H3, H9) or open a stream on it, so each is checked
  * against the conn's generation, and the done list is taken first.
  */
@@ -284,6 +293,8 @@ void rconn_h2_on_ready(struct realnet *n, uint32_t conn)
 	if (k > 0)
 		memcpy(n->h2_done, h->done, k * sizeof *h->done);
 	h->n_done = 0;
+	bool goaway = h->goaway;
+	h->goaway = false;
 	if (broken != R_NONE) {
 		rconn_set_want(n, conn, 0);
 		c->state = RC_DEAD;
@@ -291,6 +302,8 @@ void rconn_h2_on_ready(struct realnet *n, uint32_t conn)
 	for (uint32_t i = 0; i < k && rconn_current(n, conn, gen); i++)
 		client_on_stream_response(n->client, conn, n->h2_done[i],
 		                          n->h2_streams[n->h2_done[i]].req_id);
+	if (goaway && rconn_current(n, conn, gen)) /* H8: named by the server's published reason */
+		client_on_goaway(n->client, conn, rconn_why_closed(n, conn, true));
 	if (broken != R_NONE && rconn_current(n, conn, gen))
 		client_on_conn_broken(n->client, conn, broken, false);
 }

@@ -5,9 +5,9 @@
  * service_time and concurrently with the others, as simnet.c answers them,
  * and its idle clock, which runs from the handshake and again from the end
  * of the last stream (Go's http2 server: IdleTimeout). At the idle timeout
- * it writes a GOAWAY (NO_ERROR) and closes at once: Go's server waits up to
- * goAwayTimeout (1 s) for the client to close first, the simulator closes at
- * the timeout; the client's count is the same, the close's reason too.
+ * it writes a GOAWAY (NO_ERROR) and closes SERVER_H2_GOAWAY_TIMEOUT later
+ * (server_rules.h), as Go's server and simnet.c do; the client retires the
+ * conn at the GOAWAY (H8) and sees the close when it comes.
  * restart and close_idle close hard, as simnet.c and the oracle do (server.c).
  * Runs on the server thread only.
  */
@@ -38,10 +38,11 @@ struct sconn_h2 {
 	struct server_set *s;
 	uint32_t idx;
 	nghttp2_session *session;
-	int64_t idle_at; /* when the idle timer fires; 0: not armed */
-	uint32_t open;   /* streams taken and not yet closed */
-	bool blocked;    /* a write found the socket full */
-	bool failed;     /* the socket failed: close it */
+	int64_t idle_at;  /* when the idle timer fires; 0: not armed */
+	int64_t close_at; /* after the idle GOAWAY: when the server closes; 0: no GOAWAY sent */
+	uint32_t open;    /* streams taken and not yet closed */
+	bool blocked;     /* a write found the socket full */
+	bool failed;      /* the socket failed: close it */
 	struct h2_stream *streams;
 	uint32_t cap_streams;
 };
@@ -182,7 +183,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	h->open--;
 	if (error_code == NGHTTP2_NO_ERROR)
 		count(&h->s->hosts[c->host], C_REQUESTS, 1);
-	if (h->open == 0 && spec->server_idle_timeout > 0)
+	if (h->open == 0 && spec->server_idle_timeout > 0 && h->close_at == 0)
 		h->idle_at = server_clock(h->s) + scaled(h->s, spec->server_idle_timeout);
 	return 0;
 }
@@ -206,13 +207,15 @@ static void settle(struct server_set *s, uint32_t idx)
 {
 	struct sconn_h2 *h = h2_of(s, idx);
 	h->blocked = false;
-	if (nghttp2_session_send(h->session) != 0 || h->failed ||
-	    (!nghttp2_session_want_read(h->session) && !nghttp2_session_want_write(h->session))) {
+	/* After its GOAWAY nghttp2 wants nothing more, but the server holds the conn open. */
+	bool done = h->close_at == 0 && !nghttp2_session_want_read(h->session) &&
+	            !nghttp2_session_want_write(h->session);
+	if (nghttp2_session_send(h->session) != 0 || h->failed || done) {
 		sconn_close(s, idx, R_NONE);
 		return;
 	}
 	sconn_set_want(s, idx, POLLER_READ | (h->blocked ? POLLER_WRITE : 0u));
-	int64_t next = h->open == 0 ? h->idle_at : 0;
+	int64_t next = h->close_at > 0 ? h->close_at : h->open == 0 ? h->idle_at : 0;
 	for (uint32_t i = 0; i < h->cap_streams; i++) {
 		const struct h2_stream *st = &h->streams[i];
 		if (st->id != 0 && st->due > 0 && (next == 0 || st->due < next))
@@ -284,14 +287,21 @@ void sconn_h2_on_timer(struct server_set *s, uint32_t idx)
 	struct sconn_h2 *h = h2_of(s, idx);
 	int64_t now = server_clock(s);
 	answer(h, now);
-	if (h->open == 0 && h->idle_at > 0 && now >= h->idle_at) {
-		/* GOAWAY, best effort (an idle conn's buffer has room), then the close. */
-		nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
-		                      nghttp2_session_get_last_proc_stream_id(h->session),
-		                      NGHTTP2_NO_ERROR, NULL, 0);
-		nghttp2_session_send(h->session);
+	if (h->close_at > 0 && now >= h->close_at) {
 		sconn_close(s, idx, R_SERVER_IDLE_TIMEOUT);
 		return;
+	}
+	if (h->open == 0 && h->idle_at > 0 && now >= h->idle_at) {
+		/* The reason first, as for a close, so the client names the GOAWAY by it. */
+		struct sconn *c = &s->conns[idx];
+		atomic_store_explicit(&s->hosts[c->host].close_reason[c->peer_port],
+		                      (unsigned char)R_SERVER_IDLE_TIMEOUT, memory_order_release);
+		if (nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
+		                          nghttp2_session_get_last_proc_stream_id(h->session),
+		                          NGHTTP2_NO_ERROR, NULL, 0) != 0)
+			h->failed = true;
+		h->idle_at = 0;
+		h->close_at = now + scaled(s, SERVER_H2_GOAWAY_TIMEOUT);
 	}
 	settle(s, idx);
 }

@@ -316,16 +316,10 @@ static void on_response(void *ctx, uint32_t conn, uint32_t gen)
 }
 
 /*
- * Go's http2 server: after a graceful GOAWAY with no stream open it closes the
- * conn http2goAwayTimeout later (h2_bundle.go:5474; serve's shutDownIn, 5043).
- */
-#define H2_GOAWAY_TIMEOUT PS_SEC
-
-/*
  * on_server_idle: server_idle_timeout fired. An HTTP/1.1 server closes the
  * conn; Go's http2 server sends GOAWAY (NO_ERROR, idleTimerMsg -> goAway,
  * h2_bundle.go:5007) -- the timer runs only while no stream is open, so none
- * is in flight -- and closes H2_GOAWAY_TIMEOUT later. The client retires the
+ * is in flight -- and closes SERVER_H2_GOAWAY_TIMEOUT later. The client retires the
  * conn at the GOAWAY (H8) but it stays open until then.
  */
 static void on_server_idle(void *ctx, uint32_t conn, uint32_t gen)
@@ -339,7 +333,7 @@ static void on_server_idle(void *ctx, uint32_t conn, uint32_t gen)
 		server_fin(n, conn, R_SERVER_IDLE_TIMEOUT);
 		return;
 	}
-	w->step = after(n, H2_GOAWAY_TIMEOUT, N_GOAWAY_CLOSE, conn);
+	w->step = after(n, SERVER_H2_GOAWAY_TIMEOUT, N_GOAWAY_CLOSE, conn);
 	client_on_goaway(n->client, conn, R_SERVER_IDLE_TIMEOUT);
 }
 
