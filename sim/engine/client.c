@@ -269,6 +269,8 @@ static void ask_pool(struct client *c, uint32_t r)
 	struct request *rq = &c->reqs[r];
 	rq->state = REQ_WAITING;
 	rq->conn = PS_NONE;
+	if (c->net->before_get_conn)
+		c->net->before_get_conn(c->net_ctx, rq->host);
 	rq->want = pool_getConn(c->pool, now_of(c), rq->transport, rq->host, rq->id, r);
 	rq->ctx_want = rq->want;
 }

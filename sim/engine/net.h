@@ -37,6 +37,12 @@ struct net_ops {
 	                    uint32_t req_slot, uint32_t req_id);
 	/* close: the client closes `conn` (any state). No report follows. */
 	void (*close)(void *net, uint32_t conn);
+	/*
+	 * before_get_conn: a request for `host` is about to ask the pool for a
+	 * conn, now. A network whose FINs travel may first report one due at this
+	 * very instant (simnet.c: the stale-connection tie). NULL: nothing to do.
+	 */
+	void (*before_get_conn)(void *net, uint32_t host);
 };
 
 #endif

@@ -13,8 +13,11 @@
  * later (Go's readLoop is parked in Peek on every idle conn, so it learns of
  * the close exactly then); a request sent meanwhile is lost at the closed
  * server and the FIN finds it written: the stale-connection race
- * (docs/model.md, "Transit time"). With rtt = 0 every step is carried out at
- * once, in the same handler, as before there was transit time.
+ * (docs/model.md, "Transit time"). One sent in the very instant the FIN
+ * arrives is the tie, which Go's goroutines settle differently from run to
+ * run: drawn per tie from the host's own stream (tie_draw). With rtt = 0
+ * every step is carried out at once, in the same handler, as before there
+ * was transit time.
  * A connect finds no local port when the client's open sockets and TIME_WAIT
  * to that host fill the ephemeral range (timewait.h): it fails at once.
  * Must not: decide anything about the pool or the server; it only reports to the client.
@@ -23,6 +26,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "grow.h"
 #include "rng.h"
@@ -46,6 +50,21 @@ enum simnet_event_type {
 
 enum wire_state { WIRE_NONE, WIRE_CONNECTING, WIRE_TLS, WIRE_OPEN };
 
+/* The stale-connection tie's three outcomes (tie_draw), as Go's goroutines settle it. */
+enum tie { TIE_UNDRAWN, TIE_WRITTEN, TIE_NOT_WRITTEN, TIE_FIN_FIRST };
+
+/* A FIN on its way to the client (rtt > 0). */
+struct fin_entry {
+	uint32_t conn, gen;
+	ps_time at;
+};
+
+/* A host's FINs on their way, e[head..tail): one rtt per host, so their times never decrease. */
+struct fin_queue {
+	struct fin_entry *e;
+	uint32_t head, tail, cap;
+};
+
 struct wire {
 	uint32_t host;
 	uint32_t gen;
@@ -55,6 +74,8 @@ struct wire {
 	uint8_t state;
 	uint16_t fin_reason; /* why the server closed, for the FIN on its way */
 	ps_time sent_at;     /* when the client sent the request it awaits (rtt > 0) */
+	uint8_t tie;         /* enum tie: how the tie at its FIN's arrival goes, once drawn */
+	bool fin_arrived;    /* the server's FIN has reached the client */
 	bool busy;           /* the server is working on a request */
 	bool no_port;        /* no ephemeral port was free: the connect fails at once */
 	bool server_closed;  /* the server closed its end (Connection: close) */
@@ -78,7 +99,8 @@ struct simnet {
 	struct wire *wires;
 	uint32_t cap_wires;
 	struct rng *host_rng;
-	struct rng *tie_rng; /* per host: the stale-connection tie's coin (tie_request_written) */
+	struct rng *tie_rng;       /* per host: the stale-connection tie's draws (tie_draw) */
+	struct fin_queue *fins_in; /* per host: its FINs on their way */
 	struct server_actions *actions;
 	struct stream_at *streams; /* by request slot */
 	uint32_t cap_streams;
@@ -104,6 +126,86 @@ static bool current(struct simnet *n, uint32_t conn, uint32_t gen)
 {
 	return conn < n->cap_wires && n->wires[conn].state != WIRE_NONE &&
 	       n->wires[conn].gen == gen;
+}
+
+/* ---------------------------------------------------------------- the tie */
+
+/*
+ * The stale-connection tie: a request leaves on an idle conn at the very
+ * instant the server's FIN reaches it (a server idle timeout equal to the
+ * client's think, rtt > 0). The des order would always send it first; in Go
+ * the caller's getConn and write race the readLoop's EOF, and each outcome
+ * happens (docs/model.md, "The tie", measured with the oracle): the write
+ * wins (the request is lost: a POST fails, a GET is retried) 1/2, the EOF
+ * closes the conn before the write (nothingWrittenError: retried, S3 rule 4)
+ * 1/3, the EOF before getConn looked (the conn is skipped: a fresh dial, no
+ * retry) 1/6. Drawn from the host's own stream, and only at such a tie, so
+ * no other run's trace changes.
+ */
+static enum tie tie_draw(struct simnet *n, uint32_t host)
+{
+	uint64_t sixth = ((rng_next(&n->tie_rng[host]) >> 32) * 6) >> 32;
+	return sixth < 3 ? TIE_WRITTEN : sixth < 5 ? TIE_NOT_WRITTEN : TIE_FIN_FIRST;
+}
+
+static bool fin_on_its_way(struct simnet *n, const struct fin_entry *f)
+{
+	return current(n, f->conn, f->gen) && !n->wires[f->conn].fin_arrived;
+}
+
+/* fins_forget: drop the host's FINs that arrived, went stale or are past. */
+static void fins_forget(struct simnet *n, struct fin_queue *q)
+{
+	ps_time now = des_now(n->des);
+	while (q->head < q->tail && (q->e[q->head].at < now || !fin_on_its_way(n, &q->e[q->head])))
+		q->head++;
+	if (q->head == q->tail)
+		q->head = q->tail = 0;
+}
+
+static void fins_add(struct simnet *n, uint32_t host, uint32_t conn, ps_time at)
+{
+	struct fin_queue *q = &n->fins_in[host];
+	fins_forget(n, q);
+	/* Full: slide down when half of it is spent (amortised O(1)), else grow. */
+	if (q->tail == q->cap && q->head > 0 && q->head >= q->cap / 2) {
+		memmove(q->e, q->e + q->head, (size_t)(q->tail - q->head) * sizeof(*q->e));
+		q->tail -= q->head;
+		q->head = 0;
+	}
+	q->e = grow_to_hold(q->e, &q->cap, sizeof(*q->e), q->tail, 8, NULL);
+	q->e[q->tail++] = (struct fin_entry){.conn = conn, .gen = n->wires[conn].gen, .at = at};
+}
+
+static void fin_reaches_client(struct simnet *n, uint32_t conn, bool nothing_written)
+{
+	struct wire *w = &n->wires[conn];
+	w->fin_arrived = true;
+	client_on_conn_broken(n->client, conn, (enum ev_reason)w->fin_reason, nothing_written);
+}
+
+/*
+ * sim_before_get_conn: a request of `host` asks the pool now; each idle conn
+ * of the host whose FIN arrives now is a tie, drawn here (once per FIN): when
+ * the EOF comes first, the FIN is carried out before getConn looks.
+ */
+static void sim_before_get_conn(void *ctx, uint32_t host)
+{
+	struct simnet *n = ctx;
+	struct fin_queue *q = &n->fins_in[host];
+	fins_forget(n, q);
+	ps_time now = des_now(n->des);
+	for (uint32_t i = q->head; i < q->tail && q->e[i].at == now; i++) {
+		struct fin_entry f = q->e[i];
+		if (!fin_on_its_way(n, &f))
+			continue;
+		struct wire *w = &n->wires[f.conn];
+		if (w->outstanding || w->tie != TIE_UNDRAWN)
+			continue;
+		w->tie = (uint8_t)tie_draw(n, host);
+		if (w->tie == TIE_FIN_FIRST)
+			fin_reaches_client(n, f.conn, true);
+	}
 }
 
 /* ---------------------------------------------------------------- net_ops */
@@ -199,6 +301,7 @@ static const struct net_ops simnet_net_ops = {
     .send = sim_send,
     .send_stream = sim_send_stream,
     .close = sim_close,
+    .before_get_conn = sim_before_get_conn,
 };
 
 const struct net_ops *simnet_ops(void)
@@ -289,6 +392,7 @@ static void server_fin(struct simnet *n, uint32_t conn, enum ev_reason why)
 	}
 	w->fin_reason = (uint16_t)why;
 	after(n, half_rtt(n, w->host), N_FIN_ARRIVE, conn);
+	fins_add(n, w->host, conn, ps_time_add(des_now(n->des), half_rtt(n, w->host)));
 }
 
 static void on_response(void *ctx, uint32_t conn, uint32_t gen)
@@ -361,21 +465,6 @@ static void on_resp_arrive(void *ctx, uint32_t conn, uint32_t gen)
 		deliver_response(n, conn, n->wires[conn].resp_close);
 }
 
-/*
- * tie_request_written: a request sent on a conn at the very instant the
- * server's FIN reaches it (a server idle timeout equal to the client's think,
- * with rtt > 0). The des sent it first; in Go the caller's write and the
- * readLoop's EOF race, and either wins about half the time (docs/model.md,
- * "The tie"): written, the FIN fails it (a POST fails, a GET is retried);
- * not, Go's mapRoundTripError makes it a nothingWrittenError, retried.
- * A fair coin from the host's own stream, drawn only at such a tie, so no
- * other run draws it and the same seed gives the same outcome.
- */
-static bool tie_request_written(struct simnet *n, uint32_t host)
-{
-	return rng_next(&n->tie_rng[host]) >> 63;
-}
-
 static void on_fin_arrive(void *ctx, uint32_t conn, uint32_t gen)
 {
 	struct simnet *n = ctx;
@@ -383,9 +472,11 @@ static void on_fin_arrive(void *ctx, uint32_t conn, uint32_t gen)
 		return;
 	struct wire *w = &n->wires[conn];
 	bool written = w->outstanding;
-	if (written && w->sent_at == des_now(n->des))
-		written = tie_request_written(n, w->host);
-	client_on_conn_broken(n->client, conn, (enum ev_reason)w->fin_reason, !written);
+	if (written && w->sent_at == des_now(n->des)) { /* the tie */
+		enum tie t = w->tie != TIE_UNDRAWN ? (enum tie)w->tie : tie_draw(n, w->host);
+		written = t == TIE_WRITTEN;
+	}
+	fin_reaches_client(n, conn, !written);
 }
 
 /*
@@ -449,9 +540,10 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	n->type_base = first_type;
 	n->host_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->host_rng));
 	n->tie_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->tie_rng));
+	n->fins_in = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->fins_in));
 	n->actions =
 	    server_actions_create(sc, des, stream, sim_act, n, first_type + N_TYPES, next_type);
-	if (!n->host_rng || !n->tie_rng || !n->actions ||
+	if (!n->host_rng || !n->tie_rng || !n->fins_in || !n->actions ||
 	    timewait_init(&n->ports, sc->n_hosts, sc->time_wait,
 	                  sc->ephemeral_hi - sc->ephemeral_lo + 1,
 	                  sc->transport.DisableKeepAlives) ||
@@ -494,6 +586,10 @@ void simnet_destroy(struct simnet *n)
 	free(n->streams);
 	free(n->host_rng);
 	free(n->tie_rng);
+	if (n->fins_in)
+		for (uint32_t h = 0; h < n->sc->n_hosts; h++)
+			free(n->fins_in[h].e);
+	free(n->fins_in);
 	server_actions_destroy(n->actions);
 	timewait_free(&n->ports);
 	free(n);

@@ -412,17 +412,19 @@ END_TEST
  * S3 at the stale-connection tie (docs/model.md, "The tie"): tests/scenarios/38 under seeds
  * 1..200. Per seed, by hand: a POST that fails was sent on a reused conn at the tie, one that
  * succeeds was served by a fresh dial (retried or dialed), so api's dials = ok = 4 - failed
- * and reused = failed; a GET at the tie is retried whatever the coin: web's retries 3,
- * dials 4, failed 0. Over the seeds the coin is fair (40-60% of api's ties written: failed
- * over failed + retries) and the mean of api's failures lies within 15% of Go's, 40 runs
- * each: 1.08 under Go 1.19, 1.05 under Go 1.26 (docs/oracle.md).
+ * and reused = failed; each GET is served by a fresh dial too (dials 4, reused 0, failed 0)
+ * after its tie, retried unless the FIN came first (retries at most 3). Over the seeds the
+ * draws follow Go's measured split: a GET is retried at 5 ties in 6 (Go: 9 in 10), and the
+ * means of api's failures and of api's retries lie within 15% of Go's for the same four
+ * POSTs alone, measured with the oracle (docs/oracle.md): failed 1.08 (Go 1.19, 40 runs) and
+ * 1.05 (Go 1.26, 40 runs); retries 0.85 and 0.80 (20 runs each).
  */
-START_TEST(test_S3_on_fin_arrive_tie_is_a_fair_coin_per_seed)
+START_TEST(test_S3_on_fin_arrive_tie_follows_gos_split_over_seeds)
 {
 	struct scenario sc;
 	struct scenario_error err;
 	ck_assert_int_eq(scenario_load(SCENARIO_DIR "/38-rtt-stale-conn-tie.ini", &sc, &err), 0);
-	int64_t failed = 0, retried = 0;
+	int64_t failed = 0, api_retries = 0, get_retries = 0;
 	for (uint64_t seed = 1; seed <= 200; seed++) {
 		sc.seed = seed;
 		struct stats st;
@@ -433,18 +435,25 @@ START_TEST(test_S3_on_fin_arrive_tie_is_a_fair_coin_per_seed)
 		ck_assert_int_eq(api->dials, 4 - api->failed);
 		ck_assert_int_eq(api->ok, 4 - api->failed);
 		ck_assert_int_eq(api->reused, api->failed);
-		ck_assert_int_eq(web->retries, 3);
 		ck_assert_int_eq(web->dials, 4);
+		ck_assert_int_eq(web->reused, 0);
 		ck_assert_int_eq(web->failed, 0);
+		ck_assert_int_le(web->retries, 3);
 		failed += api->failed;
-		retried += api->retries;
+		api_retries += api->retries;
+		get_retries += web->retries;
 		stats_free(&st);
 	}
-	ck_assert_int_ge(failed * 10, (failed + retried) * 4);
-	ck_assert_int_le(failed * 10, (failed + retried) * 6);
+	ck_assert_int_ge(get_retries * 100, 200 * 3 * 75); /* of the 600 GET ties */
+	ck_assert_int_le(get_retries * 100, 200 * 3 * 92);
 	ck_assert_int_ge(failed * 100, 200 * 105 * 85 / 100);  /* 15% under Go 1.26's mean */
 	ck_assert_int_le(failed * 100, 200 * 108 * 115 / 100); /* 15% over Go 1.19's */
-	ck_assert_int_eq(failed, 226); /* the coins of these seeds: a trace-level pin */
+	ck_assert_int_ge(api_retries * 100, 200 * 80 * 85 / 100);
+	ck_assert_int_le(api_retries * 100, 200 * 85 * 115 / 100);
+	/* the draws of these seeds, pinned: a change to the tie shows here */
+	ck_assert_int_eq(failed, 219);
+	ck_assert_int_eq(api_retries, 157);
+	ck_assert_int_eq(get_retries, 510);
 	scenario_free(&sc);
 }
 END_TEST
@@ -463,7 +472,7 @@ Suite *suite_sim(void)
 	tcase_add_test(tc, test_dist_past_exact_cap_spills_into_histogram);
 	tcase_add_test(tc, test_T1_deadline_negative_timeout_is_already_past);
 	tcase_add_test(tc, test_T2_addTLS_negative_timeout_fires_at_once);
-	tcase_add_test(tc, test_S3_on_fin_arrive_tie_is_a_fair_coin_per_seed);
+	tcase_add_test(tc, test_S3_on_fin_arrive_tie_follows_gos_split_over_seeds);
 	suite_add_tcase(s, tc);
 	return s;
 }
