@@ -1,7 +1,9 @@
 /*
  * heap.h: an indexed 4-ary min-heap of small integer ids (a slot, a
- * connection) keyed by (at, seq), for every timer queue in poolsim: the
- * event queue of des.c and the loopback servers' timers (real/server.c).
+ * connection) keyed by (at, seq): the loopback servers' timers
+ * (real/server.c). The event queue of des.c was on it too, and is now on
+ * calendar.h, which keeps the same order; the heap stays the reference the
+ * calendar's unit test checks against.
  *
  * Each id knows its position, so remove is O(log n) from anywhere and never
  * leaves a tombstone. The key is kept in the heap array itself so a sift

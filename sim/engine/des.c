@@ -1,12 +1,14 @@
 /*
  * des.c: the event queue: slots (type and two integers) in one array,
- * numbered by core/slots.h, queued on core/heap.h by (time, seq).
+ * numbered by core/slots.h, queued on core/calendar.h by (time, seq).
  *
- * The heap is 4-ary with its keys in its own array (22% less CPU than a
- * binary heap on the medium benchmark, see docs/performance.md), and each
- * slot's position is known, so cancel removes from the middle in O(log n).
- * A handle carries the slot's generation, bumped on every reuse, so
- * cancelling a handle whose event already ran is a harmless no-op.
+ * The calendar queue does the same (time, seq) order as the 4-ary heap it
+ * replaced (core/heap.h, still the loopback servers' timers), in O(1) per
+ * operation on average: 12% fewer instructions on the medium benchmark and
+ * 14% fewer, with 24% fewer L1 misses, on the large (docs/performance.md).
+ * Cancel unlinks a slot from its bucket's list wherever it is. A handle
+ * carries the slot's generation, bumped on every reuse, so cancelling a
+ * handle whose event already ran is a harmless no-op.
  */
 #include "des.h"
 
@@ -14,7 +16,7 @@
 #include <string.h>
 
 #include "grow.h"
-#include "heap.h"
+#include "calendar.h"
 #include "slots.h"
 
 struct des_slot {
@@ -35,7 +37,7 @@ struct des {
 	struct des_slot *slots;
 	uint32_t cap_slots;
 	struct slots slot_numbers;
-	struct heap queue; /* slots by (time, seq) */
+	struct calendar queue; /* slots by (time, seq) */
 	struct des_type types[DES_MAX_TYPES];
 };
 
@@ -44,7 +46,7 @@ struct des *des_create(void)
 	struct des *d = calloc(1, sizeof(*d));
 	if (d) {
 		slots_init(&d->slot_numbers);
-		heap_init(&d->queue);
+		calendar_init(&d->queue);
 	}
 	return d;
 }
@@ -55,7 +57,7 @@ void des_destroy(struct des *d)
 		return;
 	free(d->slots);
 	slots_free(&d->slot_numbers);
-	heap_free(&d->queue);
+	calendar_free(&d->queue);
 	free(d);
 }
 
@@ -74,7 +76,7 @@ static uint32_t slot_alloc(struct des *d)
 	if (slot >= d->cap_slots) {
 		d->slots =
 		    grow_to_hold(d->slots, &d->cap_slots, sizeof(*d->slots), slot, 1024, NULL);
-		if (heap_reserve(&d->queue, d->cap_slots) < 0)
+		if (calendar_reserve(&d->queue, d->cap_slots) < 0)
 			abort(); /* a lost event would silently change the run */
 	}
 	return slot;
@@ -93,7 +95,7 @@ des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uin
 	s->a = a;
 	s->b = b;
 	s->type = (uint16_t)type;
-	heap_push(&d->queue, at < d->now ? d->now : at, d->next_seq++, slot);
+	calendar_push(&d->queue, at < d->now ? d->now : at, d->next_seq++, slot);
 	/* gen + 1 keeps every live handle non-zero (DES_NO_TIMER). */
 	return ((uint64_t)(s->gen + 1) << 32) | slot;
 }
@@ -107,7 +109,7 @@ bool des_cancel(struct des *d, des_timer *timer)
 	uint32_t slot = (uint32_t)t;
 	uint32_t gen = (uint32_t)(t >> 32) - 1;
 	if (slot >= slots_used(&d->slot_numbers) || d->slots[slot].gen != gen ||
-	    !heap_remove(&d->queue, slot))
+	    !calendar_remove(&d->queue, slot))
 		return false;
 	slot_free(d, slot);
 	return true;
@@ -133,14 +135,14 @@ uint64_t des_steps_at_now(const struct des *d)
 
 ps_time des_next_time(const struct des *d)
 {
-	const struct heap_entry *top = heap_top(&d->queue);
-	return top ? top->at : PS_TIME_NEVER;
+	uint32_t top = calendar_top(&d->queue);
+	return top != CALENDAR_NONE ? d->queue.nodes[top].at : PS_TIME_NEVER;
 }
 
 unsigned des_next_type(const struct des *d)
 {
-	const struct heap_entry *top = heap_top(&d->queue);
-	return top ? d->slots[top->id].type : DES_MAX_TYPES;
+	uint32_t top = calendar_top(&d->queue);
+	return top != CALENDAR_NONE ? d->slots[top].type : DES_MAX_TYPES;
 }
 
 size_t des_pending(const struct des *d)
@@ -150,13 +152,12 @@ size_t des_pending(const struct des *d)
 
 bool des_step(struct des *d, ps_time limit)
 {
-	const struct heap_entry *top = heap_top(&d->queue);
-	if (!top || top->at > limit)
+	uint32_t slot = calendar_top(&d->queue);
+	if (slot == CALENDAR_NONE || d->queue.nodes[slot].at > limit)
 		return false;
-	ps_time at = top->at;
-	uint32_t slot = top->id;
+	ps_time at = d->queue.nodes[slot].at;
 	struct des_slot ev = d->slots[slot];
-	heap_pop(&d->queue);
+	calendar_pop(&d->queue);
 	slot_free(d, slot);
 	if (at > d->now) {
 		d->now = at;

@@ -5,11 +5,11 @@
  * Events are ordered by (time, seq): seq is drawn from a counter when the
  * event is scheduled, so events due at the same instant run in the order they
  * were scheduled (libuv's start_id). That total order is what makes a trace
- * byte-identical from run to run. The queue is a 4-ary heap of slots with
- * each slot remembering its heap index, so cancel is O(log n) and never
- * leaves a tombstone; slots come from a free list, so a steady state allocates
- * nothing. des knows nothing of HTTP: an event is a type and two integers,
- * dispatched to the handler registered for that type.
+ * byte-identical from run to run. The queue is a calendar queue of slots
+ * (core/calendar.h: O(1) on average per schedule, step or cancel, whatever
+ * the number pending); cancel unlinks and never leaves a tombstone; slots
+ * come from a free list, so a steady state allocates nothing. des knows nothing of HTTP: an event
+ * is a type and two integers, dispatched to the handler registered for that type.
  */
 #ifndef POOLSIM_DES_H
 #define POOLSIM_DES_H

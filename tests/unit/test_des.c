@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "des.h"
+#include "calendar.h"
 #include "grow.h"
 #include "heap.h"
 #include "slots.h"
@@ -157,6 +158,77 @@ START_TEST(test_heap_remove_anywhere_then_pop_in_key_order)
 }
 END_TEST
 
+/* A random key in one of four regimes: one instant (a burst), dense (ns apart), sparse (ms
+ * apart) and far (an idle timer minutes ahead), so the calendar rebuilds for each. */
+static int64_t random_key(uint64_t *x, int64_t now, int phase)
+{
+	*x = lcg_next(*x);
+	uint64_t r = *x >> 20;
+	switch (phase % 4) {
+	case 0:
+		return now;
+	case 1:
+		return now + (int64_t)(r % 5000);
+	case 2:
+		return now + (int64_t)(r % 200000000);
+	default:
+		return now + (r % 8 ? (int64_t)(r % 100000) : 90 * PS_SEC + (int64_t)(r % 1000));
+	}
+}
+
+/* One step of the check: both queues' earliest id is the same, then it leaves both. */
+static int64_t pop_both(struct heap *h, struct calendar *c)
+{
+	const struct heap_entry *e = heap_top(h);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(calendar_top(c), e->id);
+	int64_t at = e->at;
+	heap_pop(h);
+	calendar_pop(c);
+	return at;
+}
+
+/* The calendar queue gives exactly the heap's (at, seq) order under pushes, pops and removes
+ * from anywhere, through growth, shrinking and every spacing regime (it rebuilds for each). */
+START_TEST(test_calendar_order_equals_the_heap_under_every_spacing)
+{
+	enum { IDS = 5000 };
+	struct heap h;
+	struct calendar c;
+	heap_init(&h);
+	calendar_init(&c);
+	ck_assert_int_eq(heap_reserve(&h, IDS), 0);
+	ck_assert_int_eq(calendar_reserve(&c, IDS), 0);
+	uint64_t x = 99, seq = 0;
+	int64_t now = 0;
+	for (int phase = 0; phase < 12; phase++) {
+		for (int i = 0; i < 10000; i++) {
+			x = lcg_next(x);
+			uint32_t id = (uint32_t)((x >> 33) % IDS);
+			bool grow = (phase / 4) % 2 == 0; /* phases 0-3 and 8-11 fill, 4-7 drain */
+			if (!heap_queued(&h, id) && (x >> 60) < (grow ? 12u : 6u)) {
+				int64_t at = random_key(&x, now, phase);
+				heap_push(&h, at, seq, id);
+				calendar_push(&c, at, seq++, id);
+			} else if (heap_queued(&h, id) && (x >> 60) < 3u) {
+				ck_assert(heap_remove(&h, id));
+				ck_assert(calendar_remove(&c, id));
+			} else if (h.len) {
+				now = pop_both(&h, &c);
+			}
+			ck_assert(calendar_queued(&c, id) == heap_queued(&h, id));
+			ck_assert_uint_eq(c.len, h.len);
+		}
+	}
+	while (h.len)
+		pop_both(&h, &c);
+	ck_assert_uint_eq(calendar_top(&c), CALENDAR_NONE);
+	ck_assert(!calendar_remove(&c, 0));
+	calendar_free(&c);
+	heap_free(&h);
+}
+END_TEST
+
 /* grow_to_hold zeroes a page's worth past the index asked for, keeps what was there, and
  * passes the old count back; the doubled room behind it is not all handed out. */
 START_TEST(test_grow_to_hold_zeroes_a_page_past_the_index)
@@ -209,6 +281,7 @@ Suite *suite_des(void)
 	tcase_add_test(tc, test_des_heap_order_holds_for_many_random_events);
 	tcase_add_test(tc, test_heap_remove_anywhere_then_pop_in_key_order);
 	tcase_add_test(tc, test_slots_reuse_most_recent_first_then_new);
+	tcase_add_test(tc, test_calendar_order_equals_the_heap_under_every_spacing);
 	tcase_add_test(tc, test_grow_to_hold_zeroes_a_page_past_the_index);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,342 @@
+/*
+ * calendar.c: see calendar.h.
+ *
+ * Invariant: every queued id's at is at or after the start of cur's window
+ * (cur_end - width), and min is the earliest of them; so the first bucket
+ * from cur whose head falls in its window this year holds the minimum at
+ * its head. A push earlier than min re-aims cur at it.
+ */
+#include "calendar.h"
+
+#include <stdlib.h>
+
+#define MIN_BUCKETS      16u
+#define FIRST_WIDTH_BITS 20    /* about 1 ms, until the first rebuild measures the spacing */
+#define PERIOD_OPS       1024u /* at least this many operations between two cost checks */
+#define STEPS_PER_OP     4u    /* more buckets walked or entries stepped over per op: rebuild */
+#define SAMPLE           32u   /* gaps between the earliest instants that set the width */
+
+void calendar_init(struct calendar *c)
+{
+	*c = (struct calendar){
+	    .min = CALENDAR_NONE, .width_bits = FIRST_WIDTH_BITS, .width = 1ll << FIRST_WIDTH_BITS};
+}
+
+void calendar_free(struct calendar *c)
+{
+	free(c->nodes);
+	free(c->buckets);
+	calendar_init(c);
+}
+
+static bool key_less(const struct calendar_node *x, const struct calendar_node *y)
+{
+	if (x->at != y->at)
+		return x->at < y->at;
+	return x->seq < y->seq;
+}
+
+static int64_t non_negative(int64_t at)
+{
+	return at < 0 ? 0 : at;
+}
+
+static uint32_t bucket_of(const struct calendar *c, int64_t at)
+{
+	return (uint32_t)((uint64_t)non_negative(at) >> c->width_bits) & (c->n_buckets - 1);
+}
+
+static int64_t add_saturated(int64_t x, int64_t y)
+{
+	return x > INT64_MAX - y ? INT64_MAX : x + y;
+}
+
+/* The end of the window (of this year) that holds at. */
+static int64_t window_end(const struct calendar *c, int64_t at)
+{
+	at = non_negative(at);
+	return add_saturated(at & ~(c->width - 1), c->width);
+}
+
+static struct calendar_bucket *alloc_buckets(uint32_t n)
+{
+	struct calendar_bucket *b = malloc((size_t)n * sizeof *b);
+	for (uint32_t i = 0; b && i < n; i++)
+		b[i].head = b[i].tail = CALENDAR_NONE;
+	return b;
+}
+
+/* When the next rebuild is due: the length outgrows or undergrows the buckets, or a period ends. */
+static void set_thresholds(struct calendar *c)
+{
+	uint32_t n = c->n_buckets;
+	c->grow_at = n < (1u << 30) ? 2 * n : UINT32_MAX;
+	c->shrink_at = n > MIN_BUCKETS ? n / 2 : 0;
+	c->period_ops = PERIOD_OPS + n;
+}
+
+int calendar_reserve(struct calendar *c, uint32_t n_ids)
+{
+	if (!c->buckets) {
+		if (!(c->buckets = alloc_buckets(MIN_BUCKETS)))
+			return -1;
+		c->n_buckets = MIN_BUCKETS;
+		set_thresholds(c);
+	}
+	if (n_ids <= c->cap)
+		return 0;
+	if (n_ids > c->room) { /* the room doubles; only the nodes below n_ids are touched */
+		uint64_t room = c->room ? c->room : 64;
+		while (room < n_ids)
+			room *= 2;
+		room = room > UINT32_MAX ? UINT32_MAX : room;
+		struct calendar_node *nodes = realloc(c->nodes, (size_t)room * sizeof *nodes);
+		if (!nodes)
+			return -1;
+		c->nodes = nodes;
+		c->room = (uint32_t)room;
+	}
+	for (uint32_t i = c->cap; i < n_ids; i++)
+		c->nodes[i].prev = CALENDAR_OUT;
+	c->cap = n_ids;
+	return 0;
+}
+
+/* Into bucket b's sorted list, walking back from its tail: a new event is usually the latest. */
+static void link_sorted(struct calendar *c, uint32_t b, uint32_t id)
+{
+	struct calendar_node *n = &c->nodes[id];
+	uint32_t after = c->buckets[b].tail;
+	while (after != CALENDAR_NONE && key_less(n, &c->nodes[after])) {
+		after = c->nodes[after].prev;
+		c->steps++;
+	}
+	n->prev = after;
+	n->next = after == CALENDAR_NONE ? c->buckets[b].head : c->nodes[after].next;
+	if (after == CALENDAR_NONE)
+		c->buckets[b].head = id;
+	else
+		c->nodes[after].next = id;
+	if (n->next == CALENDAR_NONE)
+		c->buckets[b].tail = id;
+	else
+		c->nodes[n->next].prev = id;
+}
+
+static void unlink_node(struct calendar *c, uint32_t id)
+{
+	struct calendar_node *n = &c->nodes[id];
+	uint32_t b = bucket_of(c, n->at);
+	if (n->prev == CALENDAR_NONE)
+		c->buckets[b].head = n->next;
+	else
+		c->nodes[n->prev].next = n->next;
+	if (n->next == CALENDAR_NONE)
+		c->buckets[b].tail = n->prev;
+	else
+		c->nodes[n->next].prev = n->prev;
+	n->prev = CALENDAR_OUT;
+}
+
+static void aim_at(struct calendar *c, uint32_t id)
+{
+	c->min = id;
+	if (id != CALENDAR_NONE) {
+		c->cur = bucket_of(c, c->nodes[id].at);
+		c->cur_end = window_end(c, c->nodes[id].at);
+	}
+}
+
+/* Every bucket's head, when a whole year's walk found none in its window (a sparse queue). */
+static void direct_search(struct calendar *c)
+{
+	uint32_t best = CALENDAR_NONE;
+	for (uint32_t b = 0; b < c->n_buckets; b++) {
+		uint32_t h = c->buckets[b].head;
+		if (h != CALENDAR_NONE &&
+		    (best == CALENDAR_NONE || key_less(&c->nodes[h], &c->nodes[best])))
+			best = h;
+	}
+	c->steps += c->n_buckets;
+	aim_at(c, best);
+}
+
+/* The new minimum, walking on from cur (the old minimum's bucket). */
+static void find_min(struct calendar *c)
+{
+	if (c->len == 0) {
+		c->min = CALENDAR_NONE;
+		return;
+	}
+	for (uint32_t i = 0; i < c->n_buckets; i++) {
+		uint32_t h = c->buckets[c->cur].head;
+		if (h != CALENDAR_NONE && c->nodes[h].at < c->cur_end) {
+			c->min = h;
+			return;
+		}
+		c->cur = (c->cur + 1) & (c->n_buckets - 1);
+		c->cur_end = add_saturated(c->cur_end, c->width);
+		c->steps++;
+	}
+	direct_search(c);
+}
+
+static void take_out(struct calendar *c, uint32_t id)
+{
+	unlink_node(c, id);
+	c->len--;
+	c->ops++;
+	if (id == c->min)
+		find_min(c);
+}
+
+/*
+ * Three times the mean spacing of the earliest distinct instants (Brown's
+ * rule, gaps over twice the mean left out), or the old width when the queue
+ * holds fewer than two instants. The ids it takes out to look (up to SAMPLE
+ * gaps' worth: a burst at one instant counts as one) are chained through
+ * their next links from *first, in order, for the caller to put back.
+ */
+static int64_t sample_width(struct calendar *c, uint32_t *first)
+{
+	int64_t gaps[SAMPLE], prev_at = 0;
+	uint32_t n_gaps = 0, last = CALENDAR_NONE;
+	*first = CALENDAR_NONE;
+	while (n_gaps < SAMPLE && c->min != CALENDAR_NONE) {
+		uint32_t id = c->min;
+		int64_t at = c->nodes[id].at;
+		take_out(c, id);
+		if (last != CALENDAR_NONE && at > prev_at)
+			gaps[n_gaps++] = at - prev_at;
+		c->nodes[id].next = CALENDAR_NONE;
+		if (last == CALENDAR_NONE)
+			*first = id;
+		else
+			c->nodes[last].next = id;
+		last = id;
+		prev_at = at;
+	}
+	if (n_gaps == 0)
+		return c->width;
+	int64_t sum = 0;
+	for (uint32_t i = 0; i < n_gaps; i++)
+		sum += gaps[i];
+	int64_t mean = sum / n_gaps, kept = 0, n_kept = 0;
+	for (uint32_t i = 0; i < n_gaps; i++)
+		if (gaps[i] <= 2 * mean) {
+			kept += gaps[i];
+			n_kept++;
+		}
+	int64_t width = 3 * (n_kept ? kept / n_kept : mean);
+	return width > 0 ? width : 1;
+}
+
+/* The power of two nearest below 2 * width: a bucket index is then a shift, not a division. */
+static unsigned width_bits_of(int64_t width)
+{
+	unsigned bits = 0;
+	while (bits < 62 && ((int64_t)1 << (bits + 1)) <= width)
+		bits++;
+	return bits;
+}
+
+/* The ids chained from `first` (sample_width's) into the current buckets. */
+static void put_back(struct calendar *c, uint32_t first)
+{
+	for (uint32_t id = first, next; id != CALENDAR_NONE; id = next) {
+		next = c->nodes[id].next;
+		link_sorted(c, bucket_of(c, c->nodes[id].at), id);
+		c->len++;
+	}
+}
+
+/* Every id of the old buckets into the current ones. */
+static void relink(struct calendar *c, struct calendar_bucket *old, uint32_t n_old)
+{
+	for (uint32_t b = 0; b < n_old; b++)
+		for (uint32_t id = old[b].head, next; id != CALENDAR_NONE; id = next) {
+			next = c->nodes[id].next;
+			link_sorted(c, bucket_of(c, c->nodes[id].at), id);
+		}
+}
+
+/*
+ * n_buckets buckets and a width measured again; nothing when neither would change (the old
+ * buckets also stay when the new ones cannot be allocated).
+ */
+static void rebuild(struct calendar *c, uint32_t n_buckets)
+{
+	uint32_t first;
+	unsigned bits = width_bits_of(sample_width(c, &first));
+	struct calendar_bucket *fresh = NULL;
+	if (bits != c->width_bits || n_buckets != c->n_buckets)
+		fresh = alloc_buckets(n_buckets);
+	if (fresh) {
+		struct calendar_bucket *old = c->buckets;
+		uint32_t n_old = c->n_buckets;
+		c->buckets = fresh;
+		c->n_buckets = n_buckets;
+		c->width_bits = bits;
+		c->width = (int64_t)1 << bits;
+		relink(c, old, n_old);
+		free(old);
+	}
+	uint32_t min = first;
+	put_back(c, first);
+	aim_at(c, min);
+	set_thresholds(c);
+	c->ops = c->steps = 0;
+}
+
+/* Buckets double or halve with the length; the width is measured again when the walks grow. */
+static void rebuild_if_due(struct calendar *c)
+{
+	uint32_t n = c->n_buckets;
+	if (c->len > c->grow_at)
+		rebuild(c, 2 * n);
+	else if (c->len < c->shrink_at)
+		rebuild(c, n / 2);
+	else {
+		if (c->steps > STEPS_PER_OP * c->ops)
+			rebuild(c, n);
+		c->ops = c->steps = 0;
+	}
+}
+
+/* The common case is one test of four counters against the thresholds of the last rebuild. */
+static inline void maybe_rebuild(struct calendar *c)
+{
+	if (c->len > c->grow_at || c->len < c->shrink_at || c->ops >= c->period_ops ||
+	    c->steps >= STEPS_PER_OP * c->period_ops)
+		rebuild_if_due(c);
+}
+
+void calendar_push(struct calendar *c, int64_t at, uint64_t seq, uint32_t id)
+{
+	struct calendar_node *n = &c->nodes[id];
+	n->at = at;
+	n->seq = seq;
+	link_sorted(c, bucket_of(c, at), id);
+	c->len++;
+	c->ops++;
+	if (c->min == CALENDAR_NONE || key_less(n, &c->nodes[c->min]))
+		aim_at(c, id);
+	maybe_rebuild(c);
+}
+
+bool calendar_remove(struct calendar *c, uint32_t id)
+{
+	if (!calendar_queued(c, id))
+		return false;
+	take_out(c, id);
+	maybe_rebuild(c);
+	return true;
+}
+
+void calendar_pop(struct calendar *c)
+{
+	if (c->min == CALENDAR_NONE)
+		return;
+	take_out(c, c->min);
+	maybe_rebuild(c);
+}

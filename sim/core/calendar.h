@@ -1,0 +1,83 @@
+/*
+ * calendar.h: a calendar queue (Brown, CACM 1988) of small integer ids keyed
+ * by (at, seq), with the same order and the same operations as heap.h, so
+ * des.c can queue its events on either.
+ *
+ * Time is cut into buckets of `width` ns (a power of two); bucket i holds, in one sorted
+ * doubly linked list, every id whose at / width is i modulo the bucket count
+ * (a "year" is n_buckets * width). The earliest id is found by walking the
+ * buckets from the current one, taking the head of a bucket only while it
+ * falls in the bucket's window of this year; pop and push cost O(1) on
+ * average whatever the queue's length, as long as the width suits the
+ * events' spacing. The queue measures that itself: every period it compares
+ * the buckets it walked and the list entries it stepped over per operation,
+ * and rebuilds with a width of three mean gaps between pops (and a bucket
+ * count near the length) when either grows. Equal `at` is ordered by `seq`.
+ * Memory grows only in calendar_reserve and in a rebuild (the bucket arrays,
+ * which double or halve with the length; a rebuild that cannot allocate
+ * keeps the old buckets, which are slower but still right); push, pop and
+ * remove between rebuilds never allocate.
+ */
+#ifndef POOLSIM_CALENDAR_H
+#define POOLSIM_CALENDAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CALENDAR_NONE UINT32_MAX
+
+struct calendar_node {
+	int64_t at;
+	uint64_t seq;
+	uint32_t next, prev; /* in its bucket; prev is CALENDAR_OUT when not queued */
+};
+
+#define CALENDAR_OUT (UINT32_MAX - 1)
+
+/* A bucket's sorted list: its first and last id, CALENDAR_NONE when empty. */
+struct calendar_bucket {
+	uint32_t head, tail;
+};
+
+struct calendar {
+	struct calendar_node *nodes; /* by id */
+	uint32_t cap;                /* ids below cap may be pushed */
+	uint32_t room;               /* nodes allocated */
+	struct calendar_bucket *buckets;
+	uint32_t n_buckets; /* a power of two */
+	int64_t width;      /* ns per bucket: 2^width_bits */
+	unsigned width_bits;
+	uint32_t cur;    /* the bucket of the earliest id */
+	int64_t cur_end; /* the end of cur's window this year */
+	uint32_t min;    /* the earliest id, CALENDAR_NONE when empty */
+	uint32_t len;
+	/* this period's operations, and buckets walked plus entries stepped over: when to rebuild
+	 */
+	uint64_t ops, steps;
+	uint32_t grow_at, shrink_at, period_ops; /* the lengths and ops that call a rebuild */
+};
+
+void calendar_init(struct calendar *c);
+void calendar_free(struct calendar *c);
+/* Room for every id below n_ids. 0, or -1 when out of memory (the queue is unchanged). */
+int calendar_reserve(struct calendar *c, uint32_t n_ids);
+
+/* Queue `id` (below the reserved count, not queued). */
+void calendar_push(struct calendar *c, int64_t at, uint64_t seq, uint32_t id);
+/* Take `id` out wherever it is; false if it was not queued. */
+bool calendar_remove(struct calendar *c, uint32_t id);
+/* Take out the earliest (calendar_top); nothing when empty. */
+void calendar_pop(struct calendar *c);
+
+/* The earliest id, CALENDAR_NONE when empty; its key is nodes[id].at, .seq. */
+static inline uint32_t calendar_top(const struct calendar *c)
+{
+	return c->min;
+}
+
+static inline bool calendar_queued(const struct calendar *c, uint32_t id)
+{
+	return id < c->cap && c->nodes[id].prev != CALENDAR_OUT;
+}
+
+#endif
