@@ -33,7 +33,7 @@ static void grow(struct ev_stream *s)
 	if (!ring)
 		abort(); /* the stream is the record of the run: losing a record would lie */
 	for (size_t i = 0; i < s->count; i++)
-		ring[i] = s->ring[(s->head + i) % s->cap];
+		ring[i] = s->ring[(s->head + i) & (s->cap - 1)];
 	free(s->ring);
 	s->ring = ring;
 	s->cap = cap;
@@ -44,7 +44,7 @@ void ev_stream_push(struct ev_stream *s, const struct ps_event *ev)
 {
 	if (s->count == s->cap)
 		grow(s);
-	s->ring[(s->head + s->count) % s->cap] = *ev;
+	s->ring[(s->head + s->count) & (s->cap - 1)] = *ev; /* cap is a power of two */
 	s->count++;
 }
 
@@ -53,8 +53,11 @@ bool ev_stream_pop(struct ev_stream *s, struct ps_event *ev)
 	if (s->count == 0)
 		return false;
 	*ev = s->ring[s->head];
-	s->head = (s->head + 1) % s->cap;
-	s->count--;
+	s->head = (s->head + 1) & (s->cap - 1);
+	/* Empty: start again at the front, so a ring grown by one burst stays hot in its first
+	 * lines instead of walking all of its memory. */
+	if (--s->count == 0)
+		s->head = 0;
 	return true;
 }
 

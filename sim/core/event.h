@@ -160,7 +160,7 @@ struct ev_sink {
 
 struct ev_stream {
 	struct ps_event *ring;
-	size_t cap, head, count;
+	size_t cap, head, count; /* cap: 0 or a power of two (256 doubled) */
 	struct ev_sink sinks[EV_STREAM_MAX_SINKS];
 	int n_sinks;
 };

@@ -128,15 +128,23 @@ static void on_closed(struct timewait *tw, struct tw_host *h, const struct ps_ev
 	note_peaks(&tw->total);
 }
 
+/* The sockets whose TIME_WAIT ended by `now` leave host h's count and the total. Only the records
+ * that change a count or a peak need it: every reader expires first (timewait_count), so doing
+ * it later gives the same figures and saves two cache misses on every other record. */
+static void expire_both(struct timewait *tw, struct tw_host *h, ps_time now)
+{
+	expire(&h->waiting, now);
+	expire(&tw->total.waiting, now);
+}
+
 void timewait_on_event(struct timewait *tw, const struct ps_event *ev)
 {
 	if (ev->host >= tw->n_hosts || ev->conn == PS_NONE)
 		return;
 	struct tw_host *h = &tw->hosts[ev->host];
-	expire(&h->waiting, ev->t);
-	expire(&tw->total.waiting, ev->t);
 	switch (ev->kind) {
 	case EV_DIAL_START:
+		expire_both(tw, h, ev->t);
 		/* With every port taken the connect gets none: the driver asked timewait_exhausted
 		 * before this record reached here, and fails the dial with R_ADDR_NOT_AVAIL. */
 		if (h->open + (int64_t)h->waiting.count >= tw->port_range)
@@ -152,6 +160,7 @@ void timewait_on_event(struct timewait *tw, const struct ps_event *ev)
 		*conn_state(tw, ev->conn) = CONN_CONNECTED;
 		break;
 	case EV_CONN_CLOSED:
+		expire_both(tw, h, ev->t);
 		on_closed(tw, h, ev);
 		break;
 	default:
