@@ -55,10 +55,10 @@ struct request {
 	ps_time start;
 	des_timer client_timer;
 	des_timer header_timer;
-	uint8_t state;
-	bool attempt_reused; /* its current conn had served before (the JSON "reused") */
 	ps_time service;     /* a replay row's own service time, or REPLAY_NONE */
 	int body;            /* a replay row's own body handling, or REPLAY_NONE */
+	uint8_t state;       /* the small fields last, in the 8-byte tail: 72 bytes, not 80 */
+	bool attempt_reused; /* its current conn had served before (the JSON "reused") */
 };
 
 struct conn_side {
