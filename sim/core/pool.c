@@ -684,7 +684,7 @@ static bool h2_strict(const struct pool *p)
  * idleStateLocked (H5, H9): can this HTTP/2 conn take one more request? Not
  * strict (H5a): while a stream is free. Strict (H5b): whenever it is usable,
  * "to prevent the caller from dialing a new TCP connection"; the request then
- * waits for a stream (h2_reserve).
+ * waits for a stream (h2_start_stream, h2_await_slot).
  */
 static bool h2_can_take(const struct pool *p, const struct pconn *pc)
 {
@@ -720,7 +720,7 @@ static void orphan_dial(struct pool *p, uint32_t w)
  * h2_await_slot (H5b, awaitOpenSlotForStreamLocked): strict, the request
  * reserved conn c but every stream is taken: it waits, in arrival order
  * (the conn's reqHeaderMu, a channel, queues its senders FIFO), for a stream
- * of c to end (h2_stream_ended) instead of dialing. Its own dial, if any,
+ * of c to end (pool_streamDone) instead of dialing. Its own dial, if any,
  * goes on for nobody. A request that was not waiting yet starts waiting now
  * (EV_REQ_WAIT, EVF_H2_SLOT).
  */
