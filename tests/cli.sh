@@ -26,6 +26,12 @@ printf '[scenario]\nduration = 1s\n[transport]\nMaxIdleConnsPerHost = 10\n[host 
 if grep -q 'h2w.ini:4: MaxIdleConnsPerHost has no effect on an h2 host' "$tmp/h2w.err"; then ok; else ko "check: no MaxIdleConnsPerHost warning on an h2 host: $(cat "$tmp/h2w.err")"; fi
 "$bin" check tests/scenarios/51-h2-burst-no-limit.ini >/dev/null 2>"$tmp/h2n.err"
 if [ ! -s "$tmp/h2n.err" ]; then ok; else ko "check warns on an h2 file without MaxIdleConnsPerHost: $(cat "$tmp/h2n.err")"; fi
+# StrictMaxConcurrentRequests (H5b) does nothing where no host speaks HTTP/2; check says so.
+printf '[scenario]\nduration = 1s\n[transport]\nStrictMaxConcurrentRequests = true\n[host api]\ntls = true\n[load l]\nhost = api\ncount = 1\n' >"$tmp/s1.ini"
+"$bin" check "$tmp/s1.ini" >/dev/null 2>"$tmp/s1.err"
+if grep -q 's1.ini:4: StrictMaxConcurrentRequests has no effect: no host speaks HTTP/2' "$tmp/s1.err"; then ok; else ko "check: no StrictMaxConcurrentRequests warning without h2: $(cat "$tmp/s1.err")"; fi
+"$bin" check tests/scenarios/55-h2-strict-max-concurrent-requests.ini >/dev/null 2>"$tmp/s2.err"
+if [ ! -s "$tmp/s2.err" ]; then ok; else ko "check warns on StrictMaxConcurrentRequests with an h2 host: $(cat "$tmp/s2.err")"; fi
 
 # check FILE...: every file is checked and every bad one reported; status 2 if any is bad.
 printf '[scenario]\nduration = 1s\nbogus = 1\n' >"$tmp/bad1.ini"

@@ -221,6 +221,14 @@ static bool check_h2_hosts(struct reader *r)
 		        "all its requests and stays listed while in use");
 		r->line = saved;
 	}
+	line = r->singleton_keys[SEC_TRANSPORT].line[TK_StrictMaxConcurrentRequests];
+	if (!any && line && sc->transport.StrictMaxConcurrentRequests) {
+		int saved = r->line;
+		r->line = line;
+		warn(r, "StrictMaxConcurrentRequests has no effect: no host speaks HTTP/2 (it needs "
+		        "h2 = true, tls = true and ForceAttemptHTTP2)");
+		r->line = saved;
+	}
 	return true;
 }
 
