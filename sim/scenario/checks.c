@@ -225,8 +225,9 @@ static bool check_h2_hosts(struct reader *r)
 	if (!any && line && sc->transport.StrictMaxConcurrentRequests) {
 		int saved = r->line;
 		r->line = line;
-		warn(r, "StrictMaxConcurrentRequests has no effect: no host speaks HTTP/2 (it needs "
-		        "h2 = true, tls = true and ForceAttemptHTTP2)");
+		warn(r,
+		     "StrictMaxConcurrentRequests has no effect: no host speaks HTTP/2 (it needs "
+		     "h2 = true, tls = true and ForceAttemptHTTP2)");
 		r->line = saved;
 	}
 	return true;
