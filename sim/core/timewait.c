@@ -46,56 +46,71 @@ int timewait_init(struct timewait *tw, uint32_t n_hosts, ps_time hold, int64_t p
 	return tw->hosts ? 0 : -1;
 }
 
-static void fifo_free(struct tw_fifo *f)
-{
-	free(f->at);
-	f->at = NULL;
-}
-
 void timewait_free(struct timewait *tw)
 {
-	for (uint32_t h = 0; tw->hosts && h < tw->n_hosts; h++)
-		fifo_free(&tw->hosts[h].waiting);
-	fifo_free(&tw->total.waiting);
 	free(tw->hosts);
+	free(tw->waiting.at);
+	free(tw->waiting.host);
 	free(tw->conn);
 	tw->hosts = NULL;
+	tw->waiting.at = NULL;
+	tw->waiting.host = NULL;
 	tw->conn = NULL;
 }
 
-static void fifo_push(struct tw_fifo *f, ps_time at)
+/* The FIFO doubles, its entries moved to the front in order. */
+static void fifo_grow(struct tw_fifo *f)
 {
-	if (f->count == f->cap) {
-		uint32_t cap = f->cap ? f->cap * 2 : 64;
-		ps_time *a = malloc((size_t)cap * sizeof *a);
-		if (!a)
-			abort();
-		for (uint32_t i = 0; i < f->count; i++)
-			a[i] = f->at[(f->head + i) % f->cap];
-		free(f->at);
-		f->at = a;
-		f->cap = cap;
-		f->head = 0;
+	uint32_t cap = f->cap ? f->cap * 2 : 64;
+	ps_time *at = malloc((size_t)cap * sizeof *at);
+	uint32_t *host = malloc((size_t)cap * sizeof *host);
+	if (!at || !host)
+		abort();
+	for (uint32_t i = 0; i < f->count; i++) {
+		at[i] = f->at[(f->head + i) & (f->cap - 1)];
+		host[i] = f->host[(f->head + i) & (f->cap - 1)];
 	}
-	f->at[(f->head + f->count) % f->cap] = at;
+	free(f->at);
+	free(f->host);
+	f->at = at;
+	f->host = host;
+	f->cap = cap;
+	f->head = 0;
+}
+
+static void fifo_push(struct tw_fifo *f, ps_time at, uint32_t host)
+{
+	if (f->count == f->cap)
+		fifo_grow(f);
+	uint32_t i = (f->head + f->count) & (f->cap - 1);
+	f->at[i] = at;
+	f->host[i] = host;
 	f->count++;
 }
 
-/* expire: drop the sockets whose TIME_WAIT has ended by `now`. */
-static void expire(struct tw_fifo *f, ps_time now)
+/*
+ * expire: the sockets whose TIME_WAIT has ended by `now` leave their host's
+ * count and the total. Only the records that change a count or a peak call
+ * it, and every reader calls it first (timewait_count): doing it later gives
+ * the same figures.
+ */
+static void expire(struct timewait *tw, ps_time now)
 {
+	struct tw_fifo *f = &tw->waiting;
 	while (f->count && f->at[f->head] <= now) {
-		f->head = (f->head + 1) % f->cap;
+		tw->hosts[f->host[f->head]].waiting--;
+		tw->total.waiting--;
+		f->head = (f->head + 1) & (f->cap - 1);
 		f->count--;
 	}
 }
 
 static void note_peaks(struct tw_host *h)
 {
-	if ((int64_t)h->waiting.count > h->peak_time_wait)
-		h->peak_time_wait = h->waiting.count;
-	if (h->open + (int64_t)h->waiting.count > h->peak_ports)
-		h->peak_ports = h->open + (int64_t)h->waiting.count;
+	if (h->waiting > h->peak_time_wait)
+		h->peak_time_wait = h->waiting;
+	if (h->open + h->waiting > h->peak_ports)
+		h->peak_ports = h->open + h->waiting;
 }
 
 static uint8_t *conn_state(struct timewait *tw, uint32_t conn)
@@ -121,20 +136,12 @@ static void on_closed(struct timewait *tw, struct tw_host *h, const struct ps_ev
 	h->open--;
 	tw->total.open--;
 	if (holds && tw->hold > 0) {
-		fifo_push(&h->waiting, ps_time_add(ev->t, tw->hold));
-		fifo_push(&tw->total.waiting, ps_time_add(ev->t, tw->hold));
+		fifo_push(&tw->waiting, ps_time_add(ev->t, tw->hold), ev->host);
+		h->waiting++;
+		tw->total.waiting++;
 	}
 	note_peaks(h);
 	note_peaks(&tw->total);
-}
-
-/* The sockets whose TIME_WAIT ended by `now` leave host h's count and the total. Only the records
- * that change a count or a peak need it: every reader expires first (timewait_count), so doing
- * it later gives the same figures and saves two cache misses on every other record. */
-static void expire_both(struct timewait *tw, struct tw_host *h, ps_time now)
-{
-	expire(&h->waiting, now);
-	expire(&tw->total.waiting, now);
 }
 
 void timewait_on_event(struct timewait *tw, const struct ps_event *ev)
@@ -144,10 +151,10 @@ void timewait_on_event(struct timewait *tw, const struct ps_event *ev)
 	struct tw_host *h = &tw->hosts[ev->host];
 	switch (ev->kind) {
 	case EV_DIAL_START:
-		expire_both(tw, h, ev->t);
+		expire(tw, ev->t);
 		/* With every port taken the connect gets none: the driver asked timewait_exhausted
 		 * before this record reached here, and fails the dial with R_ADDR_NOT_AVAIL. */
-		if (h->open + (int64_t)h->waiting.count >= tw->port_range)
+		if (h->open + h->waiting >= tw->port_range)
 			break;
 		*conn_state(tw, ev->conn) = CONN_BOUND;
 		h->open++;
@@ -160,7 +167,7 @@ void timewait_on_event(struct timewait *tw, const struct ps_event *ev)
 		*conn_state(tw, ev->conn) = CONN_CONNECTED;
 		break;
 	case EV_CONN_CLOSED:
-		expire_both(tw, h, ev->t);
+		expire(tw, ev->t);
 		on_closed(tw, h, ev);
 		break;
 	default:
@@ -188,8 +195,8 @@ int64_t timewait_count(struct timewait *tw, uint32_t host, ps_time now)
 	struct tw_host *h = host_of(tw, host);
 	if (!h)
 		return 0;
-	expire(&h->waiting, now);
-	return h->waiting.count;
+	expire(tw, now);
+	return h->waiting;
 }
 
 int64_t timewait_ports(struct timewait *tw, uint32_t host, ps_time now)

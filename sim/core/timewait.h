@@ -33,15 +33,21 @@
  */
 bool timewait_client_holds(enum ev_reason reason, bool tcp_connected, bool disable_keepalives);
 
-/* A FIFO of TIME_WAIT expiry times (close time + hold, so already in order). */
+/*
+ * Every socket in TIME_WAIT, all hosts in one FIFO: its expiry (close time +
+ * hold, the same hold for all, so the FIFO is in order) and its host, whose
+ * count drops when it expires. One FIFO, not one per host plus the total's:
+ * 12 bytes per socket instead of 16, and its ends stay in cache.
+ */
 struct tw_fifo {
 	ps_time *at;
-	uint32_t cap, head, count;
+	uint32_t *host;
+	uint32_t cap, head, count; /* cap: 0 or a power of two */
 };
 
 struct tw_host {
-	struct tw_fifo waiting;
-	int64_t open; /* sockets from connect to close */
+	int64_t waiting; /* sockets in TIME_WAIT (as of the last expiry) */
+	int64_t open;    /* sockets from connect to close */
 	int64_t peak_time_wait, peak_ports;
 };
 
@@ -51,8 +57,9 @@ struct timewait {
 	bool disable_keepalives;
 	uint32_t n_hosts;
 	struct tw_host *hosts;
-	struct tw_host total; /* every host together */
-	uint8_t *conn;        /* per conn slot: 1 = bound, 2 = TCP connected */
+	struct tw_host total;   /* every host together */
+	struct tw_fifo waiting; /* every socket in TIME_WAIT */
+	uint8_t *conn;          /* per conn slot: 1 = bound, 2 = TCP connected */
 	uint32_t conn_cap;
 	int64_t exhausted; /* dials failed with EADDRNOTAVAIL */
 };
