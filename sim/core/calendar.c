@@ -10,6 +10,8 @@
 
 #include <stdlib.h>
 
+#include "grow.h"
+
 #define MIN_BUCKETS      16u
 #define FIRST_WIDTH_BITS 20    /* about 1 ms, until the first rebuild measures the spacing */
 #define PERIOD_OPS       1024u /* at least this many operations between two cost checks */
@@ -86,15 +88,12 @@ int calendar_reserve(struct calendar *c, uint32_t n_ids)
 	if (n_ids <= c->cap)
 		return 0;
 	if (n_ids > c->room) { /* the room doubles; only the nodes below n_ids are touched */
-		uint64_t room = c->room ? c->room : 64;
-		while (room < n_ids)
-			room *= 2;
-		room = room > UINT32_MAX ? UINT32_MAX : room;
+		uint32_t room = grow_room_for(n_ids, 64);
 		struct calendar_node *nodes = realloc(c->nodes, (size_t)room * sizeof *nodes);
 		if (!nodes)
 			return -1;
 		c->nodes = nodes;
-		c->room = (uint32_t)room;
+		c->room = room;
 	}
 	for (uint32_t i = c->cap; i < n_ids; i++)
 		c->nodes[i].prev = CALENDAR_OUT;

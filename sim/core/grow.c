@@ -14,14 +14,12 @@ void grow_out_of_memory(uint64_t entries)
 	abort();
 }
 
-/* The allocation behind n entries: min_cap doubled until it holds them (a function of n alone,
- * so it need not be stored). */
-static uint64_t room_for(uint64_t n, uint32_t min_cap)
+uint32_t grow_room_for(uint64_t n, uint32_t min_cap)
 {
 	uint64_t room = min_cap ? min_cap : 16;
 	while (room < n)
 		room *= 2;
-	return room > UINT32_MAX ? UINT32_MAX : room;
+	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
 void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index, uint32_t min_cap,
@@ -34,11 +32,11 @@ void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index, uint
 		return array;
 	uint64_t page = GROW_TOUCH_BYTES / size ? GROW_TOUCH_BYTES / size : 1;
 	uint64_t n = ((uint64_t)index / page + 1) * page;
-	uint64_t room = room_for(n, min_cap);
+	uint64_t room = grow_room_for(n, min_cap);
 	if (n > room)
 		n = room;
 	char *a = array;
-	if (!before || room_for(before, min_cap) < room) {
+	if (!before || grow_room_for(before, min_cap) < room) {
 		a = realloc(array, (size_t)room * size);
 		if (!a)
 			grow_out_of_memory(room);

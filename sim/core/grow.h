@@ -29,6 +29,10 @@
 void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index, uint32_t min_cap,
                    uint32_t *old_cap);
 
+/* The room (entries allocated) behind n entries: min_cap (16 if 0) doubled until it holds them,
+ * at most UINT32_MAX; a function of n alone, so callers need not store it. */
+uint32_t grow_room_for(uint64_t n, uint32_t min_cap);
+
 /* The message and abort of every out-of-memory growth (slots.c's too). */
 _Noreturn void grow_out_of_memory(uint64_t entries);
 

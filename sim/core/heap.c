@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "grow.h"
+
 #define HEAP_ARITY 4
 
 void heap_init(struct heap *h)
@@ -24,10 +26,7 @@ int heap_reserve(struct heap *h, uint32_t n_ids)
 	if (n_ids <= h->cap)
 		return 0;
 	if (n_ids > h->room) { /* the room doubles; only the positions below n_ids are touched */
-		uint64_t room = h->room ? h->room : 64;
-		while (room < n_ids)
-			room *= 2;
-		room = room > UINT32_MAX ? UINT32_MAX : room;
+		uint32_t room = grow_room_for(n_ids, 64);
 		struct heap_entry *entries = realloc(h->entries, (size_t)room * sizeof *entries);
 		if (!entries)
 			return -1;
@@ -36,7 +35,7 @@ int heap_reserve(struct heap *h, uint32_t n_ids)
 		if (!pos)
 			return -1; /* entries is larger, which is harmless */
 		h->pos = pos;
-		h->room = (uint32_t)room;
+		h->room = room;
 	}
 	for (uint32_t i = h->cap; i < n_ids; i++)
 		h->pos[i] = HEAP_ABSENT;
