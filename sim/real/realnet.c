@@ -460,7 +460,7 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	n->peak_est_host = calloc(nh, sizeof *n->peak_est_host);
 	n->est_now = calloc(nh, sizeof *n->est_now);
 	if (!n->poller || !n->actions || !n->requests || !n->request_len || !n->request_head_end ||
-	    !n->khosts || !n->kpeak || !n->peak_est_host || !n->est_now) {
+	    !n->khosts || !n->kpeak || !n->peak_est_host || !n->est_now || rtie_create(n) < 0) {
 		realnet_destroy(n);
 		return NULL;
 	}
@@ -475,6 +475,7 @@ struct realnet *realnet_create(const struct scenario *sc, struct server_set *ser
 	des_on(des, first_type + RN_DIAL, rconn_on_dial, n);
 	des_on(des, first_type + RN_BROKEN, rconn_on_broken, n);
 	des_on(des, first_type + RN_KERNEL, on_kernel, n);
+	des_on(des, first_type + RN_FIN, rtie_on_fin, n);
 	return n;
 }
 
@@ -533,6 +534,7 @@ void realnet_destroy(struct realnet *n)
 	free(n->kpeak);
 	free(n->peak_est_host);
 	free(n->est_now);
+	rtie_free(n);
 	poller_destroy(n->poller);
 	server_actions_destroy(n->actions);
 	histogram_free(&n->lag);

@@ -65,6 +65,7 @@ void rconn_set_want(struct realnet *n, uint32_t conn, unsigned want)
 static void release(struct realnet *n, uint32_t conn)
 {
 	struct rconn *c = &n->conns[conn];
+	rtie_forget(n, conn);
 	des_cancel(n->des, &c->timer);
 	rconn_set_want(n, conn, 0);
 	rconn_h2_free(c);
@@ -82,6 +83,7 @@ static void release(struct realnet *n, uint32_t conn)
 /* The conn is over as far as reports go; only the client's close frees it. */
 static void go_dead(struct realnet *n, uint32_t conn)
 {
+	rtie_forget(n, conn);
 	rconn_set_want(n, conn, 0);
 	n->conns[conn].state = RC_DEAD;
 }
@@ -103,8 +105,7 @@ enum ev_reason rconn_why_closed(struct realnet *n, uint32_t conn, bool eof)
 }
 
 /* An exchange (or an idle conn) ended badly: report it, and stop watching. */
-static void report_broken(struct realnet *n, uint32_t conn, enum ev_reason why,
-                          bool nothing_written)
+void rconn_report_broken(struct realnet *n, uint32_t conn, enum ev_reason why, bool nothing_written)
 {
 	go_dead(n, conn);
 	client_on_conn_broken(n->client, conn, why, nothing_written);
@@ -161,12 +162,14 @@ static void response_done(struct realnet *n, uint32_t conn)
 {
 	struct rconn *c = &n->conns[conn];
 	bool server_close = c->resp.close;
+	c->served++;
 	if (server_close) {
 		go_dead(n, conn); /* simnet.c too reports nothing more on such a conn */
 	} else {
 		c->state = RC_IDLE;
 		rconn_set_want(n, conn,
 		               POLLER_READ); /* an idle conn's EOF is S1's "server closed idle" */
+		rtie_idle(n, conn);
 	}
 	client_on_response(n->client, conn, server_close);
 }
@@ -187,24 +190,26 @@ void rconn_read(struct realnet *n, uint32_t conn)
 				return;
 			}
 			/* S1/S2: EOF on an idle conn, or while a response was due. */
-			bool nothing_written = c->state == RC_IDLE || c->out_off == 0;
-			report_broken(n, conn,
-			              peer_gone ? rconn_why_closed(n, conn, r == SOCKIO_EOF)
-			                        : R_IO_ERROR,
-			              nothing_written);
+			enum ev_reason why =
+			    peer_gone ? rconn_why_closed(n, conn, r == SOCKIO_EOF) : R_IO_ERROR;
+			if (c->state == RC_IDLE && r == SOCKIO_EOF && rtie_hold_fin(n, conn, why))
+				return;
+			bool nothing_written =
+			    rtie_nothing_written(n, conn, c->state == RC_IDLE || c->out_off == 0);
+			rconn_report_broken(n, conn, why, nothing_written);
 			return;
 		}
 		if (c->state == RC_IDLE) { /* unsolicited bytes: Go closes such a conn too */
 			/* A 408 is the server's idle close, not an error (readLoopPeekFailLocked's
 			 * is408Message: errServerClosedIdle, nothing logged). */
 			bool is408 = r >= 12 && memcmp(n->scratch, "HTTP/1.1 408", 12) == 0;
-			report_broken(n, conn, is408 ? rconn_why_closed(n, conn, true) : R_IO_ERROR,
-			              true);
+			rconn_report_broken(
+			    n, conn, is408 ? rconn_why_closed(n, conn, true) : R_IO_ERROR, true);
 			return;
 		}
 		int done = http_response_feed(&c->resp, n->scratch, (size_t)r);
 		if (done < 0) {
-			report_broken(n, conn, R_IO_ERROR, false);
+			rconn_report_broken(n, conn, R_IO_ERROR, false);
 			return;
 		}
 		if (done) {
@@ -262,7 +267,7 @@ void rconn_write(struct realnet *n, uint32_t conn, bool deferred)
 			if (deferred)
 				rconn_defer_broken(n, conn, why, c->out_off == 0);
 			else
-				report_broken(n, conn, why, c->out_off == 0);
+				rconn_report_broken(n, conn, why, c->out_off == 0);
 			return;
 		}
 		c->out_off += (size_t)r;
@@ -421,6 +426,11 @@ static void rn_dial(void *ctx, uint32_t conn, uint32_t host)
 	c->want = 0;
 	c->registered = false;
 	c->local_port = 0;
+	c->served = 0;
+	c->fin_due = PS_TIME_NEVER;
+	c->tie = 0;
+	c->fin_held = false;
+	c->due_listed = false;
 	c->timer =
 	    des_schedule(n->des, ps_time_add(des_now(n->des), n->sc->hosts[host].dial_latency),
 	                 n->type_base + RN_DIAL, conn, c->gen);
@@ -438,6 +448,8 @@ static void rn_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 			rconn_defer_broken(n, conn, R_IO_ERROR, true);
 		return;
 	}
+	if (rtie_refuses_send(n, conn))
+		return;
 	c->state = RC_SENDING;
 	c->load = load;
 	c->out_off = 0;
@@ -458,6 +470,7 @@ static const struct net_ops realnet_net_ops = {
     .send = rn_send,
     .send_stream = rconn_h2_send_stream,
     .close = rn_close,
+    .before_get_conn = rtie_before_get_conn,
 };
 
 const struct net_ops *realnet_ops(void)

@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include "poller.h"
 #include "realnet.h"
+#include "rng.h"
 #include "server_actions.h"
 
 /* At most this many events per realnet_run call: a few ms of work, then the caller's turn. */
@@ -23,6 +24,7 @@ enum realnet_event_type {
 	RN_DIAL,   /* a = conn, b = gen: dial_latency is over, connect now (or refuse) */
 	RN_BROKEN, /* a = conn, b = gen: report a failure found inside a net_ops call */
 	RN_KERNEL, /* periodic kernel sample */
+	RN_FIN, /* a = conn, b = gen: an idle-timeout FIN read early reaches the client (its due) */
 	RN_TYPES
 };
 
@@ -68,6 +70,19 @@ struct rconn {
 	char own_service[RN_SERVICE_LINE_MAX];
 	uint8_t own_service_len;
 	struct http_response resp;
+	/* The stale-connection tie (realnet_tie.c), in scenario time. */
+	uint32_t served; /* responses read on this conn (server_idle_clock_starts) */
+	ps_time fin_due; /* when the server's idle-timeout FIN reaches us, or PS_TIME_NEVER */
+	ps_time sent_at; /* when the request in progress was sent */
+	uint8_t tie;     /* enum stale_tie: the tie at fin_due, once drawn */
+	bool fin_held;   /* that FIN was read early; RN_FIN reports it at fin_due */
+	bool due_listed; /* in its host's list of idle conns by fin_due */
+	uint32_t due_prev, due_next; /* that list's links (PS_NONE at its ends) */
+};
+
+/* A host's idle conns awaiting their idle-timeout FIN, oldest fin_due first (realnet_tie.c). */
+struct fin_due_list {
+	uint32_t head, tail; /* PS_NONE: empty */
 };
 
 /*
@@ -126,6 +141,8 @@ struct realnet {
 	uint32_t cap_h2_streams;
 	uint32_t *h2_done; /* the request slots a read ended, while they are reported */
 	uint32_t cap_h2_done;
+	struct rng *tie_rng; /* per host: the stale-connection tie's draws (stale_tie.h) */
+	struct fin_due_list *fins_due; /* per host (realnet_tie.c) */
 };
 
 /* realnet_conn.c, for realnet.c */
@@ -137,9 +154,11 @@ void rconn_on_connect_ready(struct realnet *n, uint32_t conn);
 void rconn_on_dial(void *ctx, uint32_t conn, uint32_t gen);
 void rconn_tls_step(struct realnet *n, uint32_t conn);
 
-/* realnet_conn.c, for realnet_h2.c */
+/* realnet_conn.c, for realnet_h2.c and realnet_tie.c */
 void rconn_set_want(struct realnet *n, uint32_t conn, unsigned want);
 void rconn_defer_broken(struct realnet *n, uint32_t conn, enum ev_reason why, bool nothing_written);
+void rconn_report_broken(struct realnet *n, uint32_t conn, enum ev_reason why,
+                         bool nothing_written);
 enum ev_reason rconn_why_closed(struct realnet *n, uint32_t conn, bool eof);
 
 /* realnet_h2.c, for realnet_conn.c and realnet.c */
@@ -151,6 +170,20 @@ void rconn_h2_send_stream(void *net, uint32_t conn, uint32_t host, uint32_t load
 void rconn_h2_on_ready(struct realnet *n, uint32_t conn);
 void rconn_h2_free(struct rconn *c);
 void realnet_h2_free(struct realnet *n);
+
+/*
+ * realnet_tie.c, for realnet_conn.c and realnet.c: the stale-connection tie
+ * decided in scenario time, as simnet.c decides it (docs/model.md, "The tie").
+ */
+int rtie_create(struct realnet *n); /* -1: out of memory */
+void rtie_free(struct realnet *n);
+void rtie_idle(struct realnet *n, uint32_t conn);    /* a response left the conn idle */
+void rtie_forget(struct realnet *n, uint32_t conn);  /* the conn is no longer idle */
+void rtie_before_get_conn(void *net, uint32_t host); /* net.h's before_get_conn */
+bool rtie_hold_fin(struct realnet *n, uint32_t conn, enum ev_reason why); /* an idle EOF */
+void rtie_on_fin(void *ctx, uint32_t conn, uint32_t gen);                 /* RN_FIN */
+bool rtie_refuses_send(struct realnet *n, uint32_t conn); /* the tie said: not written */
+bool rtie_nothing_written(struct realnet *n, uint32_t conn, bool nothing_written); /* EOF */
 
 /* realnet.c, for realnet_conn.c: a socket was opened, connected or closed (kernel records) */
 void realnet_note_established(struct realnet *n);

@@ -32,6 +32,7 @@
 #include "rng.h"
 #include "server_actions.h"
 #include "server_rules.h"
+#include "stale_tie.h"
 #include "timewait.h"
 
 enum simnet_event_type {
@@ -49,9 +50,6 @@ enum simnet_event_type {
 };
 
 enum wire_state { WIRE_NONE, WIRE_CONNECTING, WIRE_TLS, WIRE_OPEN };
-
-/* The stale-connection tie's three outcomes (tie_draw), as Go's goroutines settle it. */
-enum tie { TIE_UNDRAWN, TIE_WRITTEN, TIE_NOT_WRITTEN, TIE_FIN_FIRST };
 
 /* A FIN on its way to the client (rtt > 0). */
 struct fin_entry {
@@ -74,7 +72,7 @@ struct wire {
 	uint8_t state;
 	uint16_t fin_reason; /* why the server closed, for the FIN on its way */
 	ps_time sent_at;     /* when the client sent the request it awaits (rtt > 0) */
-	uint8_t tie;         /* enum tie: how the tie at its FIN's arrival goes, once drawn */
+	uint8_t tie;         /* enum stale_tie: how the tie at its FIN's arrival goes, once drawn */
 	bool fin_arrived;    /* the server's FIN has reached the client */
 	bool busy;           /* the server is working on a request */
 	bool no_port;        /* no ephemeral port was free: the connect fails at once */
@@ -130,22 +128,10 @@ static bool current(struct simnet *n, uint32_t conn, uint32_t gen)
 
 /* ---------------------------------------------------------------- the tie */
 
-/*
- * The stale-connection tie: a request leaves on an idle conn at the very
- * instant the server's FIN reaches it (a server idle timeout equal to the
- * client's think, rtt > 0). The des order would always send it first; in Go
- * the caller's getConn and write race the readLoop's EOF, and each outcome
- * happens (docs/model.md, "The tie", measured with the oracle): the write
- * wins (the request is lost: a POST fails, a GET is retried) 1/2, the EOF
- * closes the conn before the write (nothingWrittenError: retried, S3 rule 4)
- * 1/3, the EOF before getConn looked (the conn is skipped: a fresh dial, no
- * retry) 1/6. Drawn from the host's own stream, and only at such a tie, so
- * no other run's trace changes.
- */
-static enum tie tie_draw(struct simnet *n, uint32_t host)
+/* tie_draw: the tie's outcome (stale_tie.h), from the host's own tie stream. */
+static enum stale_tie tie_draw(struct simnet *n, uint32_t host)
 {
-	uint64_t sixth = ((rng_next(&n->tie_rng[host]) >> 32) * 6) >> 32;
-	return sixth < 3 ? TIE_WRITTEN : sixth < 5 ? TIE_NOT_WRITTEN : TIE_FIN_FIRST;
+	return stale_tie_draw(&n->tie_rng[host]);
 }
 
 static bool fin_on_its_way(struct simnet *n, const struct fin_entry *f)
@@ -473,7 +459,8 @@ static void on_fin_arrive(void *ctx, uint32_t conn, uint32_t gen)
 	struct wire *w = &n->wires[conn];
 	bool written = w->outstanding;
 	if (written && w->sent_at == des_now(n->des)) { /* the tie */
-		enum tie t = w->tie != TIE_UNDRAWN ? (enum tie)w->tie : tie_draw(n, w->host);
+		enum stale_tie t =
+		    w->tie != TIE_UNDRAWN ? (enum stale_tie)w->tie : tie_draw(n, w->host);
 		written = t == TIE_WRITTEN;
 	}
 	fin_reaches_client(n, conn, !written);
