@@ -19,6 +19,14 @@
 #define HTTP_SERVICE_HEADER "X-Poolsim-Service"
 #define H2_SERVICE_HEADER   "x-poolsim-service" /* HTTP/2 header names are lower case */
 
+/*
+ * A request written at the stale-connection tie (realnet_tie.c): in scenario
+ * time it reaches its server after the server's idle close, so the server
+ * drops it and closes at its idle timeout, whatever its own clock says (the
+ * two clocks part by the loop's lag, which can exceed the rtt).
+ */
+#define HTTP_LOST_HEADER "X-Poolsim-Lost"
+
 /* The longest response head (and chunk-size or trailer line) the client reads. */
 #define HTTP_LINE_MAX 2048
 

@@ -219,12 +219,20 @@ void rconn_read(struct realnet *n, uint32_t conn)
 	}
 }
 
-/* note_own_service: the header line telling the server a replay row's own service time. */
-static void note_own_service(struct rconn *c, ps_time own)
+/*
+ * note_own_service: the header lines telling the server a replay row's own
+ * service time, and that the request is lost at the tie (`lost`).
+ */
+static void note_own_service(struct rconn *c, ps_time own, bool lost)
 {
 	int len = own < 0 ? 0
 	                  : snprintf(c->own_service, sizeof c->own_service, "%s: %lld\r\n",
 	                             HTTP_SERVICE_HEADER, (long long)own);
+	if (len < 0 || (size_t)len >= sizeof c->own_service)
+		len = 0;
+	if (lost)
+		len += snprintf(c->own_service + len, sizeof c->own_service - (size_t)len,
+		                "%s: 1\r\n", HTTP_LOST_HEADER);
 	c->own_service_len = len > 0 && (size_t)len < sizeof c->own_service ? (uint8_t)len : 0;
 }
 
@@ -453,7 +461,7 @@ static void rn_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	c->state = RC_SENDING;
 	c->load = load;
 	c->out_off = 0;
-	note_own_service(c, client_service_of(n->client, conn));
+	note_own_service(c, client_service_of(n->client, conn), rtie_written(n, conn));
 	http_response_begin(&c->resp);
 	rconn_write(n, conn, true);
 }

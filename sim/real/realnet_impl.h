@@ -48,7 +48,7 @@ enum rc_state {
 
 #define RN_SCRATCH          16384
 #define RN_REQ_MAX          160
-#define RN_SERVICE_LINE_MAX 48
+#define RN_SERVICE_LINE_MAX 72
 
 struct rconn {
 	int fd;
@@ -182,7 +182,8 @@ void rtie_forget(struct realnet *n, uint32_t conn);  /* the conn is no longer id
 void rtie_before_get_conn(void *net, uint32_t host); /* net.h's before_get_conn */
 bool rtie_hold_fin(struct realnet *n, uint32_t conn, enum ev_reason why); /* an idle EOF */
 void rtie_on_fin(void *ctx, uint32_t conn, uint32_t gen);                 /* RN_FIN */
-bool rtie_refuses_send(struct realnet *n, uint32_t conn); /* the tie said: not written */
+bool rtie_refuses_send(struct realnet *n, uint32_t conn);  /* the tie said: not written */
+bool rtie_written(const struct realnet *n, uint32_t conn); /* the tie said: written (lost) */
 bool rtie_nothing_written(struct realnet *n, uint32_t conn, bool nothing_written); /* EOF */
 
 /* realnet.c, for realnet_conn.c: a socket was opened, connected or closed (kernel records) */

@@ -12,7 +12,9 @@
  * stream, seeded as simnet.c seeds it, and carried out: the FIN first (the
  * conn is reported closed before the pool looks), not written (the send
  * reports a nothingWrittenError instead of writing), written (the request
- * goes out and the server, closed in its own time, drops it: request_lost).
+ * goes out, marked lost (HTTP_LOST_HEADER), and the server drops it and
+ * closes at its idle timeout: its own clock can part from ours by more than
+ * the rtt when a loop lags, so its request_lost alone would not always).
  * An idle-timeout EOF read before fin_due is held until then (RN_FIN), so the
  * loop's latency never decides the tie. Only HTTP/1 conns of hosts with rtt >
  * 0 and a server idle timeout take part; each host keeps its idle conns in a
@@ -155,6 +157,13 @@ bool rtie_refuses_send(struct realnet *n, uint32_t conn)
 	if (refused)
 		rconn_defer_broken(n, conn, R_SERVER_IDLE_TIMEOUT, true);
 	return refused;
+}
+
+/* rtie_written: the request leaving now was drawn "written" at its tie: lost at the server. */
+bool rtie_written(const struct realnet *n, uint32_t conn)
+{
+	const struct rconn *c = &n->conns[conn];
+	return c->tie == TIE_WRITTEN && c->fin_due == c->sent_at;
 }
 
 /*

@@ -308,6 +308,14 @@ static bool conn_next_request(struct server_set *s, uint32_t idx)
 		sconn_close(s, idx, R_NONE);
 		return false;
 	}
+	if (http_find_header(c->in, head, HTTP_LOST_HEADER)) {
+		/* Lost at the tie: dropped, and the idle close goes ahead at its time. */
+		c->lost = true;
+		c->in_len = 0;
+		if (!timer_armed(s, idx))
+			sconn_timer_arm(s, idx, c->idle_at);
+		return false;
+	}
 	c->asked_close = http_header_has_token(c->in, head, "connection", "close");
 	c->own_service = own_service(c->in, head);
 	memmove(c->in, c->in + head, c->in_len - head);

@@ -549,8 +549,8 @@ static const char e2e_scenario[] = "[scenario]\n"
                                    "for = 100ms\n";
 
 struct e2e_counts {
-	int64_t requests, ok, failed, dials, dial_failures, tls, reused, server_closes, refused,
-	    kernel_samples;
+	int64_t requests, ok, failed, retries, dials, dial_failures, tls, reused, server_closes,
+	    refused, kernel_samples;
 };
 
 static void e2e_count(void *ctx, const struct ps_event *ev)
@@ -567,6 +567,7 @@ static void e2e_totals(const struct stats *st, struct e2e_counts *c)
 	c->requests = st->count.total.requests;
 	c->ok = st->count.total.ok;
 	c->failed = st->count.total.failed;
+	c->retries = st->count.total.retries;
 	c->dials = st->count.total.dials;
 	c->dial_failures = st->count.total.dial_failures;
 	c->tls = st->count.total.tls_handshakes;
@@ -628,6 +629,7 @@ static void assert_same_counts(const struct e2e_counts *real, const struct e2e_c
 	ck_assert_int_eq(real->requests, want->requests);
 	ck_assert_int_eq(real->ok, want->ok);
 	ck_assert_int_eq(real->failed, want->failed);
+	ck_assert_int_eq(real->retries, want->retries);
 	ck_assert_int_eq(real->dials, want->dials);
 	ck_assert_int_eq(real->dial_failures, want->dial_failures);
 	ck_assert_int_eq(real->tls, want->tls);
@@ -716,6 +718,43 @@ START_TEST(test_realnet_h2_streams_match_sim)
 }
 END_TEST
 
+/*
+ * The stale-connection tie on real sockets (realnet_tie.c): scenario 38, whose
+ * think equals the server's idle timeout, at a tenth of its time. Real mode
+ * draws each tie from the host's tie stream as the simulator does, so each
+ * seed's counts are the simulator's. Seed 1, by hand (the scenario's comment):
+ * api written (a POST fails), then not written (retried); web retried, FIN
+ * first (a fresh dial, no retry), retried: 8 requests, 7 ok, 1 failed,
+ * 3 retries, 7 dials, 1 reused, 7 server closes. Seeds 2 and 3 add 4 and 3
+ * retries, 1 and 2 failures (the simulator's).
+ */
+START_TEST(test_S3_realnet_tie_draws_as_simulator)
+{
+	struct scenario sc;
+	struct scenario_error serr;
+	ck_assert_int_eq(scenario_load("tests/scenarios/38-rtt-stale-conn-tie.ini", &sc, &serr), 0);
+	sc.duration = 4500 * PS_MS; /* the last close is at 4.124s */
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		sc.seed = seed;
+		struct e2e_counts real = {0}, sim = {0};
+		real_run(&sc, 0.1, &real);
+		sim_run_counts(&sc, &sim);
+		if (seed == 1) {
+			struct e2e_counts want = {.requests = 8,
+			                          .ok = 7,
+			                          .failed = 1,
+			                          .retries = 3,
+			                          .dials = 7,
+			                          .reused = 1,
+			                          .server_closes = 7};
+			assert_same_counts(&sim, &want);
+		}
+		assert_same_counts(&real, &sim);
+	}
+	scenario_free(&sc);
+}
+END_TEST
+
 /* alpn: what the server chose when the client offered `offer` (NULL: no ALPN); "" for none. */
 static void alpn_chosen(struct server_set *s, uint32_t host, const char *offer, char *out,
                         size_t size)
@@ -783,6 +822,7 @@ Suite *suite_server(void)
 	tcase_set_timeout(rn, 10);
 	tcase_add_test(rn, test_realnet_end_to_end_matches_sim);
 	tcase_add_test(rn, test_realnet_h2_streams_match_sim);
+	tcase_add_test(rn, test_S3_realnet_tie_draws_as_simulator);
 	suite_add_tcase(s, rn);
 	return s;
 }
