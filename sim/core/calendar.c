@@ -2,9 +2,10 @@
  * calendar.c: see calendar.h.
  *
  * Invariant: every queued id's at is at or after the start of cur's window
- * (cur_end - width), and min is the earliest of them; so the first bucket
- * from cur whose head falls in its window this year holds the minimum at
- * its head. A push earlier than min re-aims cur at it.
+ * (cur_end - width), and min is the earliest of them or CALENDAR_NONE (not
+ * known yet); so the first bucket from cur whose head falls in its window
+ * this year holds the minimum at its head. A push earlier than min (or than
+ * cur's window) re-aims cur at it.
  */
 #include "calendar.h"
 
@@ -160,13 +161,9 @@ static void direct_search(struct calendar *c)
 	aim_at(c, best);
 }
 
-/* The new minimum, walking on from cur (the old minimum's bucket). */
+/* The minimum, walking on from cur (the old minimum's bucket). */
 static void find_min(struct calendar *c)
 {
-	if (c->len == 0) {
-		c->min = CALENDAR_NONE;
-		return;
-	}
 	for (uint32_t i = 0; i < c->n_buckets; i++) {
 		uint32_t h = c->buckets[c->cur].head;
 		if (h != CALENDAR_NONE && c->nodes[h].at < c->cur_end) {
@@ -180,13 +177,27 @@ static void find_min(struct calendar *c)
 	direct_search(c);
 }
 
+/*
+ * The minimum is found when asked for, not when the old one leaves: after a
+ * pop, the event's handler usually pushes the next one near by, and an eager
+ * walk would first have crossed the whole year to a far timer (with only
+ * 10-hour responses left behind an arrival stream, every pop did).
+ */
+uint32_t calendar_top(struct calendar *c)
+{
+	if (c->min == CALENDAR_NONE && c->len)
+		find_min(c);
+	return c->min;
+}
+
 static void take_out(struct calendar *c, uint32_t id)
 {
 	unlink_node(c, id);
 	c->len--;
 	c->ops++;
 	if (id == c->min)
-		find_min(c);
+		c->min =
+		    CALENDAR_NONE; /* not known until asked; cur's window still starts below all */
 }
 
 /*
@@ -201,8 +212,7 @@ static int64_t sample_width(struct calendar *c, uint32_t *first)
 	int64_t gaps[SAMPLE], prev_at = 0;
 	uint32_t n_gaps = 0, last = CALENDAR_NONE;
 	*first = CALENDAR_NONE;
-	while (n_gaps < SAMPLE && c->min != CALENDAR_NONE) {
-		uint32_t id = c->min;
+	for (uint32_t id; n_gaps < SAMPLE && (id = calendar_top(c)) != CALENDAR_NONE;) {
 		int64_t at = c->nodes[id].at;
 		take_out(c, id);
 		if (last != CALENDAR_NONE && at > prev_at)
@@ -316,10 +326,13 @@ void calendar_push(struct calendar *c, int64_t at, uint64_t seq, uint32_t id)
 	n->at = at;
 	n->seq = seq;
 	link_sorted(c, bucket_of(c, at), id);
-	c->len++;
 	c->ops++;
-	if (c->min == CALENDAR_NONE || key_less(n, &c->nodes[c->min]))
+	/* The earliest: before the known minimum, or (minimum not known) before cur's window,
+	 * below which nothing is queued; or the queue was empty. */
+	if (c->len == 0 ||
+	    (c->min != CALENDAR_NONE ? key_less(n, &c->nodes[c->min]) : at < c->cur_end - c->width))
 		aim_at(c, id);
+	c->len++;
 	maybe_rebuild(c);
 }
 
@@ -334,8 +347,9 @@ bool calendar_remove(struct calendar *c, uint32_t id)
 
 void calendar_pop(struct calendar *c)
 {
-	if (c->min == CALENDAR_NONE)
+	uint32_t id = calendar_top(c);
+	if (id == CALENDAR_NONE)
 		return;
-	take_out(c, c->min);
+	take_out(c, id);
 	maybe_rebuild(c);
 }

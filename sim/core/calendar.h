@@ -69,11 +69,9 @@ bool calendar_remove(struct calendar *c, uint32_t id);
 /* Take out the earliest (calendar_top); nothing when empty. */
 void calendar_pop(struct calendar *c);
 
-/* The earliest id, CALENDAR_NONE when empty; its key is nodes[id].at, .seq. */
-static inline uint32_t calendar_top(const struct calendar *c)
-{
-	return c->min;
-}
+/* The earliest id, CALENDAR_NONE when empty; its key is nodes[id].at, .seq. Finding it moves
+ * only the queue's cursor, never what it holds. */
+uint32_t calendar_top(struct calendar *c);
 
 static inline bool calendar_queued(const struct calendar *c, uint32_t id)
 {

@@ -133,15 +133,22 @@ uint64_t des_steps_at_now(const struct des *d)
 	return d->steps_at_now;
 }
 
+/* The queue's cursor moves when it looks for its earliest event: a des that is const to its
+ * callers still finds it (every des is made by des_create, so none is const itself). */
+static uint32_t earliest(const struct des *d)
+{
+	return calendar_top((struct calendar *)&d->queue);
+}
+
 ps_time des_next_time(const struct des *d)
 {
-	uint32_t top = calendar_top(&d->queue);
+	uint32_t top = earliest(d);
 	return top != CALENDAR_NONE ? d->queue.nodes[top].at : PS_TIME_NEVER;
 }
 
 unsigned des_next_type(const struct des *d)
 {
-	uint32_t top = calendar_top(&d->queue);
+	uint32_t top = earliest(d);
 	return top != CALENDAR_NONE ? d->slots[top].type : DES_MAX_TYPES;
 }
 
