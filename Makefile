@@ -174,7 +174,9 @@ bench:
 	@sh tools/deps.sh bench
 	@$(MAKE) --no-print-directory $(BUILD)/poolsim
 	sh tests/bench.sh $(BUILD)/poolsim
-	sh tests/bench-memory.sh $(BUILD)/poolsim
+	@if [ "$${BENCH_MEMORY:-0}" = 1 ]; then sh tests/bench-memory.sh $(BUILD)/poolsim; else \
+		echo "bench: the live-limit memory table is left out (BENCH_MEMORY=1 runs it): since ports are"; \
+		echo "       modelled, its cases run out of ephemeral ports before the live limit and run for hours"; fi
 
 fuzz:
 	@sh tools/deps.sh fuzz
