@@ -149,6 +149,9 @@ want2=$(grep -A1 -m1 '>> P7 in' "$TMP/teach.txt" | tail -1 | sed 's/^ *>> *//')
 if [ -n "$want" ] && grep -Eq 'conn_closed +P7' "$TMP/teach.txt"; then pass "run 3 --teach: the P7 explanation inline with the trace"; else fail "run 3 --teach: $(head -5 "$TMP/teach.txt")"; fi
 start teach 160 48 -- 3 --teach
 if wait_for teach 'TEACH' 40; then
+	# The window is resized to 160 columns after it opens (start): the explanation is
+	# wrapped to the width of the latest frame, so wait for the one drawn after the resize.
+	wait_for teach "$want" 20 -F
 	s=$(screen teach)
 	if echo "$s" | grep -qF "$want" && echo "$s" | grep -qF "$want2" &&
 		echo "$s" | head -1 | grep -q ' 0\.011s / 3s'; then
