@@ -177,6 +177,8 @@ bench:
 	@if [ "$${BENCH_MEMORY:-0}" = 1 ]; then sh tests/bench-memory.sh $(BUILD)/poolsim; else \
 		echo "bench: the live-limit memory table is left out (BENCH_MEMORY=1 runs it): since ports are"; \
 		echo "       modelled, its cases run out of ephemeral ports before the live limit and run for hours"; fi
+	@if [ "$${BENCH_PROFILE:-0}" = 1 ]; then sh tests/bench-profile.sh $(BUILD)/poolsim; else \
+		echo "bench: the instruction counts (valgrind, about 5 minutes) are left out: BENCH_PROFILE=1 runs them"; fi
 
 fuzz:
 	@sh tools/deps.sh fuzz
