@@ -63,28 +63,37 @@ struct pconn {
 	ps_time idle_at;
 	struct link idle_link; /* in key.idle */
 	struct link lru_link;  /* in transport.lru */
-	uint8_t state;
-	uint8_t kind;          /* enum conn_kind */
-	bool reused;           /* G9: has been through tryPutIdleConn (markReused) */
-	bool single_use;       /* H9: an HTTP/2 conn under DisableKeepAlives */
-	bool goaway;           /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
 	uint32_t streams;      /* H5: an HTTP/2 conn's active streams */
 	uint32_t max_streams;  /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
 	struct link h2_link;   /* in key.h2 */
 	struct list slot_wait; /* H5b: requests waiting for a stream of this full conn, FIFO */
+	unsigned state : 2;    /* enum conn_state */
+	unsigned kind : 2;     /* enum conn_kind */
+	bool reused : 1;       /* G9: has been through tryPutIdleConn (markReused) */
+	bool single_use : 1;   /* H9: an HTTP/2 conn under DisableKeepAlives */
+	bool goaway : 1;       /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
 };
+/* One per conn slot: the flags in the last word's spare byte keep it at 72 bytes (was 80). */
+_Static_assert(sizeof(struct pconn) == 72, "struct pconn is 72 bytes");
 
 struct want {
 	uint32_t req, req_slot;
 	uint32_t key;
 	uint32_t dial_conn; /* the conn dialing on its behalf, or PS_NONE */
+	uint32_t slot_conn; /* H5b: the full HTTP/2 conn it waits on, or PS_NONE */
 	struct link idle_wait_link;
-	struct link conns_wait_link;
-	struct link slot_wait_link; /* H5b: in slot_conn's slot_wait */
-	uint32_t slot_conn;         /* H5b: the full HTTP/2 conn it waits on, or PS_NONE */
-	uint8_t state;
-	bool in_idle_wait, in_conns_wait;
+	/* A want waiting for a stream (H5b) has left the other queues first (h2_await_slot's
+	 * want_unqueue), and one in them is not waiting for a stream: one link serves both. */
+	union {
+		struct link conns_wait_link;
+		struct link slot_wait_link; /* H5b: in slot_conn's slot_wait */
+	};
+	unsigned state : 2; /* enum want_state */
+	bool in_idle_wait : 1, in_conns_wait : 1;
 };
+/* One per waiting request: 40 bytes (was 48). */
+_Static_assert(sizeof(struct want) == 40, "struct want is 40 bytes");
+_Static_assert(CONN_IDLE < 4 && KIND_H2_TICKET < 4 && WANT_DONE < 4, "they fit their bitfields");
 
 struct pkey {
 	uint32_t transport, host;

@@ -43,10 +43,17 @@ enum client_event_type {
 
 enum req_state { REQ_FREE, REQ_WAITING, REQ_EXCHANGE, REQ_LEAKED };
 
+/* Loads a request or worker can name: its 24-bit field (a scenario holds far fewer: its file is
+ * at most FILE_MAX bytes, and client_create refuses more). */
+#define CLIENT_MAX_LOADS (1u << 24)
+
 struct request {
 	uint32_t id;
-	uint32_t load;
-	uint32_t worker; /* PS_NONE for open-loop and burst requests */
+	unsigned load : 24;          /* below CLIENT_MAX_LOADS */
+	unsigned state : 2;          /* enum req_state */
+	unsigned attempt_reused : 1; /* its current conn had served before (the JSON "reused") */
+	signed body : 3;             /* a replay row's own enum body_mode, or REPLAY_NONE */
+	uint32_t worker;             /* PS_NONE for open-loop and burst requests */
 	uint32_t host;
 	uint32_t transport;
 	uint32_t want;     /* pool want while waiting */
@@ -55,11 +62,11 @@ struct request {
 	ps_time start;
 	des_timer client_timer;
 	des_timer header_timer;
-	ps_time service;     /* a replay row's own service time, or REPLAY_NONE */
-	int body;            /* a replay row's own body handling, or REPLAY_NONE */
-	uint8_t state;       /* the small fields last, in the 8-byte tail: 72 bytes, not 80 */
-	bool attempt_reused; /* its current conn had served before (the JSON "reused") */
+	ps_time service; /* a replay row's own service time, or REPLAY_NONE */
 };
+/* One per request in flight: the small fields share a word with the load, 64 bytes (was 72). */
+_Static_assert(sizeof(struct request) == 64, "struct request is 64 bytes");
+_Static_assert(REQ_LEAKED < 4 && BODY_LEAK < 4 && REPLAY_NONE >= -4, "they fit their bitfields");
 
 struct conn_side {
 	uint32_t req; /* request slot holding it, or PS_NONE */
@@ -71,11 +78,12 @@ struct conn_side {
 };
 
 struct worker {
-	uint32_t load;
 	int64_t started;
-	uint32_t next_due; /* the next worker of the "goes again now" list, or PS_NONE */
-	bool due;          /* on that list */
+	unsigned load : 24; /* below CLIENT_MAX_LOADS */
+	unsigned due : 1;   /* on the "goes again now" list */
+	uint32_t next_due;  /* the next worker of that list, or PS_NONE */
 };
+_Static_assert(sizeof(struct worker) == 16, "struct worker is 16 bytes");
 
 struct load_state {
 	struct rng rng;
@@ -879,7 +887,9 @@ struct client *client_create(const struct scenario *sc, struct des *des, struct 
 	                          .on_broken = pool_broke};
 	c->pool = h2_streams ? pool_create(&cfg, sc->n_hosts, stream) : NULL;
 	free(h2_streams);
-	c->loads = calloc(sc->n_loads ? sc->n_loads : 1, sizeof(*c->loads));
+	c->loads = sc->n_loads < CLIENT_MAX_LOADS
+	               ? calloc(sc->n_loads ? sc->n_loads : 1, sizeof(*c->loads))
+	               : NULL;
 	uint64_t n_workers = 0;
 	for (uint32_t i = 0; i < sc->n_loads; i++)
 		if (sc->loads[i].kind == LOAD_WORKERS)

@@ -67,21 +67,23 @@ struct wire {
 	uint32_t host;
 	uint32_t gen;
 	uint32_t served;
+	uint32_t streams;      /* HTTP/2: streams the server is working on */
 	des_timer step;        /* connect, TLS or response in progress */
 	des_timer server_idle; /* the server's idle timer */
+	ps_time sent_at;       /* when the client sent the request it awaits (rtt > 0) */
+	uint16_t fin_reason;   /* why the server closed, for the FIN on its way */
 	uint8_t state;
-	uint16_t fin_reason; /* why the server closed, for the FIN on its way */
-	ps_time sent_at;     /* when the client sent the request it awaits (rtt > 0) */
-	uint8_t tie;         /* enum stale_tie: how the tie at its FIN's arrival goes, once drawn */
-	bool fin_arrived;    /* the server's FIN has reached the client */
-	bool busy;           /* the server is working on a request */
-	bool no_port;        /* no ephemeral port was free: the connect fails at once */
-	bool server_closed;  /* the server closed its end (Connection: close) */
-	bool outstanding;    /* the client sent a request whose response has not reached it */
-	bool resp_close;     /* the response on its way says Connection: close */
-	bool asked_close;    /* the request in progress said Connection: close (Request.Close) */
-	uint32_t streams;    /* HTTP/2: streams the server is working on */
+	uint8_t tie; /* enum stale_tie: how the tie at its FIN's arrival goes, once drawn */
+	bool fin_arrived : 1;   /* the server's FIN has reached the client */
+	bool busy : 1;          /* the server is working on a request */
+	bool no_port : 1;       /* no ephemeral port was free: the connect fails at once */
+	bool server_closed : 1; /* the server closed its end (Connection: close) */
+	bool outstanding : 1;   /* the client sent a request whose response has not reached it */
+	bool resp_close : 1;    /* the response on its way says Connection: close */
+	bool asked_close : 1;   /* the request in progress said Connection: close (Request.Close) */
 };
+/* One per conn slot: the 64-bit fields first and the flags in one byte keep it at 48 (was 64). */
+_Static_assert(sizeof(struct wire) == 48, "struct wire is 48 bytes");
 
 /* Where an HTTP/2 stream runs, by request slot: its wire and that wire's generation. */
 struct stream_at {
