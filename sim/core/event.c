@@ -15,6 +15,7 @@ void ev_stream_init(struct ev_stream *s)
 void ev_stream_free(struct ev_stream *s)
 {
 	free(s->ring);
+	free(s->retired);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -22,11 +23,13 @@ int ev_stream_add_sink(struct ev_stream *s, struct ev_sink sink)
 {
 	if (s->n_sinks >= EV_STREAM_MAX_SINKS)
 		return -1;
+	if (sink.kinds == 0)
+		sink.kinds = EV_ALL_KINDS;
 	s->sinks[s->n_sinks++] = sink;
 	return 0;
 }
 
-static void grow(struct ev_stream *s)
+void ev_stream_grow(struct ev_stream *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 256;
 	struct ps_event *ring = malloc(cap * sizeof(*ring));
@@ -34,49 +37,42 @@ static void grow(struct ev_stream *s)
 		abort(); /* the stream is the record of the run: losing a record would lie */
 	for (size_t i = 0; i < s->count; i++)
 		ring[i] = s->ring[(s->head + i) & (s->cap - 1)];
-	free(s->ring);
+	/* The popped record may still be in use in the old ring: it goes at the next pop. Only
+	 * the first ring of a record's handling can hold it. */
+	if (s->retired)
+		free(s->ring);
+	else
+		s->retired = s->ring;
 	s->ring = ring;
 	s->cap = cap;
 	s->head = 0;
 }
 
-void ev_stream_push(struct ev_stream *s, const struct ps_event *ev)
+struct ps_event *ev_stream_pop(struct ev_stream *s)
 {
-	if (s->count == s->cap)
-		grow(s);
-	s->ring[(s->head + s->count) & (s->cap - 1)] = *ev; /* cap is a power of two */
-	s->count++;
-}
-
-bool ev_stream_pop(struct ev_stream *s, struct ps_event *ev)
-{
-	if (s->count == 0)
-		return false;
-	*ev = s->ring[s->head];
-	s->head = (s->head + 1) & (s->cap - 1);
-	/* Empty: start again at the front, so a ring grown by one burst stays hot in its first
-	 * lines instead of walking all of its memory. */
-	if (--s->count == 0)
+	if (s->retired) {
+		free(s->retired);
+		s->retired = NULL;
+	}
+	if (s->count == 0) {
+		/* Empty: start again at the front, so a ring grown by one burst stays hot in its
+		 * first lines instead of walking all of its memory. */
 		s->head = 0;
-	return true;
+		return NULL;
+	}
+	struct ps_event *ev = &s->ring[s->head];
+	s->head = (s->head + 1) & (s->cap - 1);
+	s->count--;
+	return ev;
 }
 
 void ev_stream_deliver(struct ev_stream *s, const struct ps_event *ev)
 {
+	/* a kind out of range (none is made) reaches every sink, as before sinks chose */
+	uint32_t bit = ev->kind < EV_KIND_COUNT ? EV_KIND_BIT(ev->kind) : EV_ALL_KINDS;
 	for (int i = 0; i < s->n_sinks; i++)
-		s->sinks[i].on_event(s->sinks[i].ctx, ev);
-}
-
-struct ps_event ev_make(enum ev_kind kind, ps_time t)
-{
-	struct ps_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = (uint16_t)kind;
-	ev.t = t;
-	ev.host = PS_NONE;
-	ev.conn = PS_NONE;
-	ev.req_slot = PS_NONE;
-	return ev;
+		if (s->sinks[i].kinds & bit)
+			s->sinks[i].on_event(s->sinks[i].ctx, ev);
 }
 
 const char *ev_kind_name(enum ev_kind kind)

@@ -143,10 +143,21 @@ struct ps_event {
 	uint32_t flags;    /* EVF_* */
 };
 
-/* A consumer of the stream. Sinks are called in registration order. */
+/* The bit of a kind in a set of kinds (struct ev_sink's `kinds`). */
+#define EV_KIND_BIT(kind) (1u << (kind))
+#define EV_ALL_KINDS      ((1u << EV_KIND_COUNT) - 1u)
+
+/*
+ * A consumer of the stream. Sinks are called in registration order, each with
+ * the records of the kinds it asked for: `kinds` is a set of EV_KIND_BITs, 0
+ * meaning every kind (so a sink that does not say gets them all). A sink that
+ * keeps only a few kinds (the simulated network's TIME_WAIT view) is not
+ * called for the rest, which are most of the records.
+ */
 struct ev_sink {
 	void (*on_event)(void *ctx, const struct ps_event *ev);
 	void *ctx;
+	uint32_t kinds;
 };
 
 /*
@@ -155,12 +166,18 @@ struct ev_sink {
  * dial, arm a timer, send a request) and then hands it to every sink. Pushing
  * while draining is fine: records come out in the order they went in.
  * The ring grows by doubling, so a steady state allocates nothing.
+ *
+ * A popped record is handled where it lies in the ring, not copied out: the
+ * slot stays the popped record's until the next pop. The ring keeps a free
+ * slot for it (it grows when only that one is left), and a ring that grows
+ * while a record is out keeps its old memory until the next pop.
  */
 #define EV_STREAM_MAX_SINKS 8
 
 struct ev_stream {
 	struct ps_event *ring;
-	size_t cap, head, count; /* cap: 0 or a power of two (256 doubled) */
+	size_t cap, head, count;  /* cap: 0 or a power of two (256 doubled) */
+	struct ps_event *retired; /* the ring before it last grew, freed at the next pop */
 	struct ev_sink sinks[EV_STREAM_MAX_SINKS];
 	int n_sinks;
 };
@@ -168,11 +185,27 @@ struct ev_stream {
 void ev_stream_init(struct ev_stream *s);
 void ev_stream_free(struct ev_stream *s);
 int ev_stream_add_sink(struct ev_stream *s, struct ev_sink sink);
-void ev_stream_push(struct ev_stream *s, const struct ps_event *ev);
-bool ev_stream_pop(struct ev_stream *s, struct ps_event *ev);
+/* The ring doubles (ev_stream_push calls it when one free slot is left). */
+void ev_stream_grow(struct ev_stream *s);
+/* The next record, to carry out and deliver in place, or NULL when the stream is empty; it
+ * stays valid (pushes may follow) until the next call. */
+struct ps_event *ev_stream_pop(struct ev_stream *s);
 void ev_stream_deliver(struct ev_stream *s, const struct ps_event *ev);
+
+static inline void ev_stream_push(struct ev_stream *s, const struct ps_event *ev)
+{
+	if (s->count + 1 >= s->cap) /* one slot stays free: the popped record's */
+		ev_stream_grow(s);
+	s->ring[(s->head + s->count) & (s->cap - 1)] = *ev; /* cap is a power of two */
+	s->count++;
+}
+
 /* A blank record: every id PS_NONE/0, kind and time set. */
-struct ps_event ev_make(enum ev_kind kind, ps_time t);
+static inline struct ps_event ev_make(enum ev_kind kind, ps_time t)
+{
+	return (struct ps_event){
+	    .t = t, .host = PS_NONE, .conn = PS_NONE, .req_slot = PS_NONE, .kind = (uint16_t)kind};
+}
 
 const char *ev_kind_name(enum ev_kind kind);
 /* Go's own error name where there is one (errTooManyIdleHost), else a short word. */

@@ -102,7 +102,7 @@ void view_destroy(struct view *v)
 
 struct ev_sink view_sink(struct view *v)
 {
-	struct ev_sink sink = {view_on_event, v};
+	struct ev_sink sink = {.on_event = view_on_event, .ctx = v};
 
 	return sink;
 }

@@ -447,12 +447,12 @@ void client_flush(struct client *c)
 	if (c->draining)
 		return; /* the outer drain loop will get to the new records */
 	c->draining = true;
-	struct ps_event ev;
 	for (;;) {
-		while (ev_stream_pop(c->stream, &ev)) {
-			carry_out(c, &ev);
-			ev_stream_deliver(c->stream, &ev);
-			check_pool(c, &ev);
+		struct ps_event *ev;
+		while ((ev = ev_stream_pop(c->stream))) {
+			carry_out(c, ev);
+			ev_stream_deliver(c->stream, ev);
+			check_pool(c, ev);
 		}
 		uint32_t worker = take_due_worker(c);
 		if (worker == PS_NONE)

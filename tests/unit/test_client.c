@@ -285,7 +285,8 @@ START_TEST(test_client_feed_row_starts_each_row_at_its_instant_with_its_service)
 	sc.loads[0].replay_speed = 1;
 	struct sim *s = sim_create(&sc);
 	struct live_log log = {0};
-	ck_assert_int_eq(sim_add_sink(s, (struct ev_sink){live_on_event, &log}), 0);
+	ck_assert_int_eq(sim_add_sink(s, (struct ev_sink){.on_event = live_on_event, .ctx = &log}),
+	                 0);
 	sim_set_check_invariants(s, true);
 	sim_start(s);
 	struct replay_row a = {PS_SEC, 20 * PS_MS, REPLAY_NONE, 0};

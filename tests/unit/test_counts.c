@@ -129,7 +129,7 @@ static int check_file(const char *path)
 	ck_assert_ptr_nonnull(s);
 	sim_add_sink(s, stats_sink(&st));
 	sim_add_sink(s, view_sink(v));
-	sim_add_sink(s, (struct ev_sink){on_record, &b});
+	sim_add_sink(s, (struct ev_sink){.on_event = on_record, .ctx = &b});
 	sim_start(s);
 	sim_run(s);
 	sim_destroy(s);

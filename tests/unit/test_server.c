@@ -588,7 +588,7 @@ static void real_run(const struct scenario *sc, double scale, struct e2e_counts 
 	struct stats st;
 	ck_assert_int_eq(stats_init(&st, sc, "real"), 0);
 	ev_stream_add_sink(&stream, stats_sink(&st));
-	ev_stream_add_sink(&stream, (struct ev_sink){e2e_count, out});
+	ev_stream_add_sink(&stream, (struct ev_sink){.on_event = e2e_count, .ctx = out});
 	unsigned next = 0;
 	struct realnet *net = realnet_create(sc, servers, des, &stream, scale, 0, &next);
 	ck_assert_ptr_nonnull(net);
@@ -615,7 +615,7 @@ static void sim_run_counts(const struct scenario *sc, struct e2e_counts *out)
 	struct sim *s = sim_create(sc);
 	ck_assert_int_eq(stats_init(&st, sc, "sim"), 0);
 	sim_add_sink(s, stats_sink(&st));
-	sim_add_sink(s, (struct ev_sink){e2e_count, out});
+	sim_add_sink(s, (struct ev_sink){.on_event = e2e_count, .ctx = out});
 	sim_start(s);
 	sim_run(s);
 	e2e_totals(&st, out);

@@ -93,7 +93,7 @@ START_TEST(test_server_actions_at_duration_never_played_sim)
 	ck_assert_int_eq(scenario_load_string(at_duration, "t.ini", &sc, &err), 0);
 	int actions = 0;
 	struct sim *s = sim_create(&sc);
-	sim_add_sink(s, (struct ev_sink){count_actions, &actions});
+	sim_add_sink(s, (struct ev_sink){.on_event = count_actions, .ctx = &actions});
 	sim_start(s);
 	sim_run(s);
 	sim_destroy(s);
@@ -110,7 +110,7 @@ START_TEST(test_server_actions_at_duration_never_played_real)
 	int actions = 0, rc = 0;
 	struct real *r = real_create(&sc, 1.0, &rc);
 	ck_assert_ptr_nonnull(r);
-	real_add_sink(r, (struct ev_sink){count_actions, &actions});
+	real_add_sink(r, (struct ev_sink){.on_event = count_actions, .ctx = &actions});
 	ck_assert_int_eq(real_start(r, false), 0);
 	while (!real_finished(r))
 		ck_assert_int_ge(real_run_until(r, PS_TIME_NEVER), 0);
