@@ -5,18 +5,25 @@
 
 #include "grow.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum conn_gauge { CG_NONE, CG_DIALING, CG_TLS, CG_READY, CG_ACTIVE, CG_IDLE };
 
+/* A host's counts on a cache line of their own (sizeof(struct counts) is four lines). */
+#define COUNTS_ALIGN 64
+_Static_assert(sizeof(struct counts) % COUNTS_ALIGN == 0, "a host's counts fill whole lines");
+
 int counter_init(struct counter *c, uint32_t n_hosts)
 {
 	memset(c, 0, sizeof(*c));
 	c->n_hosts = n_hosts;
-	c->hosts = calloc(n_hosts ? n_hosts : 1, sizeof(*c->hosts));
-	return c->hosts ? 0 : -1;
+	size_t bytes = (size_t)(n_hosts ? n_hosts : 1) * sizeof(*c->hosts);
+	c->hosts = aligned_alloc(COUNTS_ALIGN, bytes);
+	if (!c->hosts)
+		return -1;
+	memset(c->hosts, 0, bytes);
+	return 0;
 }
 
 void counter_free(struct counter *c)
@@ -40,61 +47,41 @@ static uint8_t *conn_state(struct counter *c, uint32_t conn)
 	return &c->conn_state[conn];
 }
 
-#define NO_PEAK SIZE_MAX
+/* The two sets a record moves: the run's total and its host's (`nowhere` for a host out of
+ * range), found once per record. */
+struct moved {
+	struct counts *total, *host;
+};
 
-/* Apply a gauge change to one set; only a rise of the gauge itself can raise its peak. */
-static void gauge_one(struct counts *s, size_t field, size_t peak, int delta)
-{
-	int64_t *g = (int64_t *)((char *)s + field);
-	*g += delta;
-	if (peak != NO_PEAK && delta > 0) {
-		int64_t *p = (int64_t *)((char *)s + peak);
-		if (*g > *p)
-			*p = *g;
-	}
-}
+/* A gauge of both sets rises by one, and with it its peak. */
+#define RISE(m, name, peak)                                                                        \
+	do {                                                                                       \
+		if (++(m).total->name > (m).total->peak)                                           \
+			(m).total->peak = (m).total->name;                                         \
+		if (++(m).host->name > (m).host->peak)                                             \
+			(m).host->peak = (m).host->name;                                           \
+	} while (0)
 
-/* Apply a gauge change to the total and the host, tracking peaks. */
-static void gauge(struct counter *c, uint32_t host, size_t field, size_t peak, int delta)
-{
-	gauge_one(&c->total, field, peak, delta);
-	if (host < c->n_hosts)
-		gauge_one(&c->hosts[host], field, peak, delta);
-}
-
-#define PEAK_OF_open    offsetof(struct counts, peak_open)
-#define PEAK_OF_idle    offsetof(struct counts, peak_idle)
-#define PEAK_OF_waiting offsetof(struct counts, peak_waiting)
-#define PEAK_OF_active  offsetof(struct counts, peak_active)
-#define PEAK_OF_streams offsetof(struct counts, peak_streams)
-#define PEAK_OF_dialing NO_PEAK
-#define PEAK_OF_leaked  NO_PEAK
-#define GAUGE(c, host, name, delta)                                                                \
-	gauge(c, host, offsetof(struct counts, name), PEAK_OF_##name, delta)
-
-/* add: a counter of the total and the host moves by `delta`. */
-static void add(struct counter *c, uint32_t host, size_t field, int delta)
-{
-	*(int64_t *)((char *)&c->total + field) += delta;
-	if (host < c->n_hosts)
-		*(int64_t *)((char *)&c->hosts[host] + field) += delta;
-}
-
-#define COUNT(c, host, name) add(c, host, offsetof(struct counts, name), 1)
+/* A counter or gauge of both sets moves by delta (a gauge falling never moves its peak). */
+#define MOVE(m, name, delta)                                                                       \
+	do {                                                                                       \
+		(m).total->name += (delta);                                                        \
+		(m).host->name += (delta);                                                         \
+	} while (0)
 
 /* leave_state: the conn leaves its current gauge. */
-static void leave_state(struct counter *c, uint32_t host, uint8_t state)
+static void leave_state(struct moved m, uint8_t state)
 {
 	switch (state) {
 	case CG_DIALING:
 	case CG_TLS:
-		GAUGE(c, host, dialing, -1);
+		MOVE(m, dialing, -1);
 		break;
 	case CG_ACTIVE:
-		GAUGE(c, host, active, -1);
+		MOVE(m, active, -1);
 		break;
 	case CG_IDLE:
-		GAUGE(c, host, idle, -1);
+		MOVE(m, idle, -1);
 		break;
 	default:
 		break;
@@ -102,52 +89,53 @@ static void leave_state(struct counter *c, uint32_t host, uint8_t state)
 }
 
 /* enter_state: the conn leaves its gauge for `to` (whose gauge, if any, the caller moves). */
-static uint8_t *enter_state(struct counter *c, const struct ps_event *ev, uint8_t to)
+static void enter_state(struct counter *c, struct moved m, const struct ps_event *ev, uint8_t to)
 {
 	uint8_t *s = conn_state(c, ev->conn);
-	leave_state(c, ev->host, *s);
+	leave_state(m, *s);
 	*s = to;
-	return s;
 }
 
-static void on_conn_closed(struct counter *c, const struct ps_event *ev)
+static void on_conn_closed(struct counter *c, struct moved m, const struct ps_event *ev)
 {
 	uint8_t *s = conn_state(c, ev->conn);
 	enum ev_reason why = ev->reason < R_REASON_COUNT ? (enum ev_reason)ev->reason : R_ERROR;
 	enum ev_reason category = ev_reason_category(why);
 	if (*s == CG_DIALING || *s == CG_TLS)
-		COUNT(c, ev->host, dial_failures); /* T2: a failed handshake is a failed dial */
-	enter_state(c, ev, CG_NONE);
-	GAUGE(c, ev->host, open, -1);
-	COUNT(c, ev->host, closed);
-	add(c, ev->host, offsetof(struct counts, closes) + (size_t)category * sizeof(int64_t), 1);
+		MOVE(m, dial_failures, 1); /* T2: a failed handshake is a failed dial */
+	leave_state(m, *s);
+	*s = CG_NONE;
+	MOVE(m, open, -1);
+	MOVE(m, closed, 1);
+	MOVE(m, closes[category], 1);
 	if (ev->flags & EVF_LEAKED)
-		GAUGE(c, ev->host, leaked, -1);
+		MOVE(m, leaked, -1);
 	if (ev->flags & EVF_H2) /* the streams that die with an HTTP/2 conn */
-		GAUGE(c, ev->host, streams, -(int)ev->value);
+		MOVE(m, streams, -ev->value);
 }
 
-static void on_got_conn(struct counter *c, const struct ps_event *ev)
+static void on_got_conn(struct counter *c, struct moved m, const struct ps_event *ev)
 {
 	uint8_t *s = conn_state(c, ev->conn);
 	if (ev->flags & EVF_WAITED)
-		GAUGE(c, ev->host, waiting, -1);
+		MOVE(m, waiting, -1);
 	if (ev->flags & EVF_REUSED)
-		COUNT(c, ev->host, reused);
+		MOVE(m, reused, 1);
 	if (ev->flags & EVF_H2)
-		GAUGE(c, ev->host, streams, 1);
+		RISE(m, streams, peak_streams);
 	if (*s != CG_ACTIVE) {
-		enter_state(c, ev, CG_ACTIVE);
-		GAUGE(c, ev->host, active, 1);
+		leave_state(m, *s);
+		*s = CG_ACTIVE;
+		RISE(m, active, peak_active);
 	}
 }
 
-static void on_request_failed(struct counter *c, const struct ps_event *ev)
+static void on_request_failed(struct counter *c, struct moved m, const struct ps_event *ev)
 {
-	COUNT(c, ev->host, failed);
+	MOVE(m, failed, 1);
 	c->failures[ev->reason < R_REASON_COUNT ? ev->reason : R_ERROR]++;
 	if (ev->flags & EVF_WAITED)
-		GAUGE(c, ev->host, waiting, -1);
+		MOVE(m, waiting, -1);
 }
 
 static void on_run_end(struct counter *c)
@@ -157,28 +145,28 @@ static void on_run_end(struct counter *c)
 		c->hosts[h].unfinished = c->hosts[h].requests - c->hosts[h].ok - c->hosts[h].failed;
 }
 
-static void on_conn_event(struct counter *c, const struct ps_event *ev)
+static void on_conn_event(struct counter *c, struct moved m, const struct ps_event *ev)
 {
 	switch (ev->kind) {
 	case EV_DIAL_START:
 		*conn_state(c, ev->conn) = CG_DIALING;
-		COUNT(c, ev->host, dials);
-		GAUGE(c, ev->host, open, 1);
-		GAUGE(c, ev->host, dialing, 1);
+		MOVE(m, dials, 1);
+		RISE(m, open, peak_open);
+		MOVE(m, dialing, 1);
 		break;
 	case EV_TLS_START:
 		*conn_state(c, ev->conn) = CG_TLS;
-		COUNT(c, ev->host, tls_handshakes);
+		MOVE(m, tls_handshakes, 1);
 		break;
 	case EV_CONN_READY:
-		enter_state(c, ev, CG_READY);
+		enter_state(c, m, ev, CG_READY);
 		break;
 	case EV_CONN_IDLE:
-		enter_state(c, ev, CG_IDLE);
-		GAUGE(c, ev->host, idle, 1);
+		enter_state(c, m, ev, CG_IDLE);
+		RISE(m, idle, peak_idle);
 		break;
 	case EV_CONN_CLOSED:
-		on_conn_closed(c, ev);
+		on_conn_closed(c, m, ev);
 		break;
 	default:
 		break;
@@ -187,41 +175,42 @@ static void on_conn_event(struct counter *c, const struct ps_event *ev)
 
 void counter_on_event(struct counter *c, const struct ps_event *ev)
 {
+	struct moved m = {&c->total, ev->host < c->n_hosts ? &c->hosts[ev->host] : &c->nowhere};
 	switch (ev->kind) {
 	case EV_REQ_START:
-		COUNT(c, ev->host, requests);
+		MOVE(m, requests, 1);
 		break;
 	case EV_REQ_WAIT:
-		GAUGE(c, ev->host, waiting, 1);
+		RISE(m, waiting, peak_waiting);
 		break;
 	case EV_PERMIT_WAIT:
-		COUNT(c, ev->host, permit_waits);
+		MOVE(m, permit_waits, 1);
 		break;
 	case EV_REQ_GOT_CONN:
-		on_got_conn(c, ev);
+		on_got_conn(c, m, ev);
 		break;
 	case EV_REQ_RETRY:
-		COUNT(c, ev->host, retries);
+		MOVE(m, retries, 1);
 		if (ev->flags & EVF_REUSED) /* the abandoned attempt's reuse is taken back (S3) */
-			add(c, ev->host, offsetof(struct counts, reused), -1);
+			MOVE(m, reused, -1);
 		break;
 	case EV_REQ_DONE:
-		COUNT(c, ev->host, ok);
+		MOVE(m, ok, 1);
 		break;
 	case EV_REQ_FAILED:
-		on_request_failed(c, ev);
+		on_request_failed(c, m, ev);
 		break;
 	case EV_BODY_LEAKED:
-		GAUGE(c, ev->host, leaked, 1);
+		MOVE(m, leaked, 1);
 		break;
 	case EV_STREAM_END:
-		GAUGE(c, ev->host, streams, -1);
+		MOVE(m, streams, -1);
 		break;
 	case EV_RUN_END:
 		on_run_end(c);
 		break;
 	default:
-		on_conn_event(c, ev);
+		on_conn_event(c, m, ev);
 		break;
 	}
 }

@@ -19,20 +19,27 @@
 
 #include "event.h"
 
-/* The counts of one host, or of the whole run. */
+/*
+ * The counts of one host, or of the whole run. What every request moves comes
+ * first (its start, its conn, its end, the conn going idle: the first cache
+ * line; a dial and a close: the second), so a record touches one or two lines
+ * of its host; 32 fields, four lines, a host's counts aligned to a line.
+ */
 struct counts {
-	int64_t requests, ok, failed, unfinished, retries;
-	int64_t dials, dial_failures, tls_handshakes, reused, permit_waits;
-	int64_t closed, closes[R_CLOSE_CATEGORY_COUNT];
-	/* gauges, and their peaks */
-	int64_t open, dialing, active, idle, waiting, leaked, streams;
-	int64_t peak_open, peak_idle, peak_waiting, peak_active, peak_streams;
+	int64_t requests, ok, reused, active, idle, waiting, peak_active, peak_idle;
+	int64_t open, dialing, dials, closed, peak_open, peak_waiting, failed, retries;
+	int64_t closes[R_CLOSE_CATEGORY_COUNT];
+	int64_t unfinished, dial_failures, tls_handshakes, permit_waits, leaked, streams,
+	    peak_streams;
+	int64_t spare; /* fills the fourth line */
 };
 
 struct counter {
 	uint32_t n_hosts;
 	struct counts total;
-	struct counts *hosts;             /* n_hosts */
+	struct counts *hosts;             /* n_hosts, each aligned to a cache line */
+	struct counts nowhere;            /* what a record of a host out of range moves besides the
+	                                     total; never read */
 	int64_t failures[R_REASON_COUNT]; /* failed requests by reason */
 	uint8_t *conn_state;              /* by conn slot */
 	uint32_t cap_conns;
