@@ -48,31 +48,10 @@ void ev_stream_grow(struct ev_stream *s)
 	s->head = 0;
 }
 
-struct ps_event *ev_stream_pop(struct ev_stream *s)
+void ev_stream_drop_retired(struct ev_stream *s)
 {
-	if (s->retired) {
-		free(s->retired);
-		s->retired = NULL;
-	}
-	if (s->count == 0) {
-		/* Empty: start again at the front, so a ring grown by one burst stays hot in its
-		 * first lines instead of walking all of its memory. */
-		s->head = 0;
-		return NULL;
-	}
-	struct ps_event *ev = &s->ring[s->head];
-	s->head = (s->head + 1) & (s->cap - 1);
-	s->count--;
-	return ev;
-}
-
-void ev_stream_deliver(struct ev_stream *s, const struct ps_event *ev)
-{
-	/* a kind out of range (none is made) reaches every sink, as before sinks chose */
-	uint32_t bit = ev->kind < EV_KIND_COUNT ? EV_KIND_BIT(ev->kind) : EV_ALL_KINDS;
-	for (int i = 0; i < s->n_sinks; i++)
-		if (s->sinks[i].kinds & bit)
-			s->sinks[i].on_event(s->sinks[i].ctx, ev);
+	free(s->retired);
+	s->retired = NULL;
 }
 
 const char *ev_kind_name(enum ev_kind kind)

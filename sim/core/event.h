@@ -187,10 +187,36 @@ void ev_stream_free(struct ev_stream *s);
 int ev_stream_add_sink(struct ev_stream *s, struct ev_sink sink);
 /* The ring doubles (ev_stream_push calls it when one free slot is left). */
 void ev_stream_grow(struct ev_stream *s);
+/* The ring that held the last popped record goes (ev_stream_pop calls it after a growth). */
+void ev_stream_drop_retired(struct ev_stream *s);
+
 /* The next record, to carry out and deliver in place, or NULL when the stream is empty; it
  * stays valid (pushes may follow) until the next call. */
-struct ps_event *ev_stream_pop(struct ev_stream *s);
-void ev_stream_deliver(struct ev_stream *s, const struct ps_event *ev);
+static inline struct ps_event *ev_stream_pop(struct ev_stream *s)
+{
+	if (s->retired)
+		ev_stream_drop_retired(s);
+	if (s->count == 0) {
+		/* Empty: start again at the front, so a ring grown by one burst stays hot in its
+		 * first lines instead of walking all of its memory. */
+		s->head = 0;
+		return NULL;
+	}
+	struct ps_event *ev = &s->ring[s->head];
+	s->head = (s->head + 1) & (s->cap - 1);
+	s->count--;
+	return ev;
+}
+
+/* Every sink that asked for the record's kind gets it, in registration order. */
+static inline void ev_stream_deliver(struct ev_stream *s, const struct ps_event *ev)
+{
+	/* a kind out of range (none is made) reaches every sink, as before sinks chose */
+	uint32_t bit = ev->kind < EV_KIND_COUNT ? EV_KIND_BIT(ev->kind) : EV_ALL_KINDS;
+	for (int i = 0; i < s->n_sinks; i++)
+		if (s->sinks[i].kinds & bit)
+			s->sinks[i].on_event(s->sinks[i].ctx, ev);
+}
 
 static inline void ev_stream_push(struct ev_stream *s, const struct ps_event *ev)
 {
@@ -205,6 +231,29 @@ static inline struct ps_event ev_make(enum ev_kind kind, ps_time t)
 {
 	return (struct ps_event){
 	    .t = t, .host = PS_NONE, .conn = PS_NONE, .req_slot = PS_NONE, .kind = (uint16_t)kind};
+}
+
+/* ev_stream_add: a blank record (ev_make) at the end of the stream, for the caller to fill in
+ * place before anything else is pushed or popped: the same as building it and pushing it,
+ * without building it twice. */
+static inline struct ps_event *ev_stream_add(struct ev_stream *s, enum ev_kind kind, ps_time t)
+{
+	if (s->count + 1 >= s->cap)
+		ev_stream_grow(s);
+	struct ps_event *ev = &s->ring[(s->head + s->count) & (s->cap - 1)];
+	s->count++;
+	/* field by field, not a compound literal: stores the caller then overwrites are dropped */
+	ev->t = t;
+	ev->value = 0;
+	ev->host = PS_NONE;
+	ev->conn = PS_NONE;
+	ev->conn_id = 0;
+	ev->req = 0;
+	ev->req_slot = PS_NONE;
+	ev->kind = (uint16_t)kind;
+	ev->reason = 0;
+	ev->flags = 0;
+	return ev;
 }
 
 const char *ev_kind_name(enum ev_kind kind);

@@ -292,20 +292,20 @@ static void want_release_if_unused(struct pool *p, uint32_t w)
 static void emit(struct pool *p, enum ev_kind kind, ps_time now, uint32_t key, uint32_t conn,
                  uint32_t want, enum ev_reason reason, uint32_t flags, int64_t value)
 {
-	struct ps_event ev = ev_make(kind, now);
-	ev.host = p->keys[key].host;
-	if (conn != PS_NONE) {
-		ev.conn = conn;
-		ev.conn_id = p->conns[conn].id;
-	}
-	if (want != PS_NONE) {
-		ev.req = p->wants[want].req;
-		ev.req_slot = p->wants[want].req_slot;
-	}
-	ev.reason = (uint16_t)reason;
-	ev.flags = flags;
-	ev.value = value;
-	ev_stream_push(p->out, &ev);
+	/* everything read before the record is written, so the record is written once */
+	uint32_t host = p->keys[key].host;
+	uint32_t conn_id = conn != PS_NONE ? p->conns[conn].id : 0;
+	uint32_t req = want != PS_NONE ? p->wants[want].req : 0;
+	uint32_t req_slot = want != PS_NONE ? p->wants[want].req_slot : PS_NONE;
+	struct ps_event *ev = ev_stream_add(p->out, kind, now);
+	ev->value = value;
+	ev->host = host;
+	ev->conn = conn;
+	ev->conn_id = conn_id;
+	ev->req = req;
+	ev->req_slot = req_slot;
+	ev->reason = (uint16_t)reason;
+	ev->flags = flags;
 }
 
 /* ---------------------------------------------------------------- config */

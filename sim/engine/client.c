@@ -186,16 +186,18 @@ static void req_free(struct client *c, uint32_t r)
 	c->live_requests--;
 }
 
-static struct ps_event req_event(const struct client *c, enum ev_kind kind, uint32_t r)
+/* req_event: a record of request r, pushed: the caller fills in the rest before it pushes
+ * anything else (ev_stream_add). */
+static struct ps_event *req_event(struct client *c, enum ev_kind kind, uint32_t r)
 {
 	const struct request *rq = &c->reqs[r];
-	struct ps_event ev = ev_make(kind, now_of(c));
-	ev.host = rq->host;
-	ev.req = rq->id;
-	ev.req_slot = r;
+	struct ps_event *ev = ev_stream_add(c->stream, kind, now_of(c));
+	ev->host = rq->host;
+	ev->req = rq->id;
+	ev->req_slot = r;
 	if (rq->conn != PS_NONE) {
-		ev.conn = rq->conn;
-		ev.conn_id = c->conns[rq->conn].id;
+		ev->conn = rq->conn;
+		ev->conn_id = c->conns[rq->conn].id;
 	}
 	return ev;
 }
@@ -240,10 +242,9 @@ static void worker_continue(struct client *c, uint32_t worker)
 
 static void finish_ok(struct client *c, uint32_t r)
 {
-	struct ps_event ev = req_event(c, EV_REQ_DONE, r);
-	ev.value = now_of(c) - c->reqs[r].start;
+	struct ps_event *ev = req_event(c, EV_REQ_DONE, r);
+	ev->value = now_of(c) - c->reqs[r].start;
 	uint32_t worker = c->reqs[r].worker;
-	push(c, &ev);
 	end_context(c, r);
 	req_free(c, r);
 	worker_continue(c, worker);
@@ -251,12 +252,11 @@ static void finish_ok(struct client *c, uint32_t r)
 
 static void finish_failed(struct client *c, uint32_t r, enum ev_reason why, uint32_t flags)
 {
-	struct ps_event ev = req_event(c, EV_REQ_FAILED, r);
-	ev.reason = (uint16_t)why;
-	ev.flags = flags;
+	struct ps_event *ev = req_event(c, EV_REQ_FAILED, r);
+	ev->reason = (uint16_t)why;
+	ev->flags = flags;
 	uint32_t worker = c->reqs[r].worker;
 	bool walked_away = c->reqs[r].state == REQ_LEAKED;
-	push(c, &ev);
 	end_context(c, r);
 	req_free(c, r);
 	if (!walked_away)
@@ -310,9 +310,7 @@ static void start_request(struct client *c, uint32_t load, uint32_t worker)
 	c->live_requests++;
 	if (worker != PS_NONE)
 		c->workers[worker].started++;
-	struct ps_event ev = req_event(c, EV_REQ_START, r);
-	ev.value = load;
-	push(c, &ev);
+	req_event(c, EV_REQ_START, r)->value = load;
 	if (c->sc->client_timeout > 0)
 		rq->client_timer = schedule(c, ps_time_add(rq->start, c->sc->client_timeout),
 		                            T_CLIENT_TIMEOUT, r, rq->id);
@@ -511,8 +509,7 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close)
 		/* B1: the caller walks away; the conn stays active until Client.Timeout, if any. */
 		rq->state = REQ_LEAKED;
 		cs->leaked = true;
-		struct ps_event ev = req_event(c, EV_BODY_LEAKED, r);
-		push(c, &ev);
+		req_event(c, EV_BODY_LEAKED, r);
 		worker_continue(c, rq->worker);
 		client_flush(c);
 		return;
@@ -557,8 +554,7 @@ void client_on_stream_response(struct client *c, uint32_t conn, uint32_t r, uint
 	enum body_mode body = c->sc->loads[rq->load].body;
 	if (body == BODY_LEAK) { /* B1: the stream stays open, its slot taken (H10) */
 		rq->state = REQ_LEAKED;
-		struct ps_event ev = req_event(c, EV_BODY_LEAKED, r);
-		push(c, &ev);
+		req_event(c, EV_BODY_LEAKED, r);
 		worker_continue(c, rq->worker);
 		client_flush(c);
 		return;
@@ -601,13 +597,12 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
 	des_cancel(c->des, &c->reqs[r].header_timer);
 	pool_closeConn(c->pool, now_of(c), conn, why);
 	if (retry) {
-		struct ps_event ev = req_event(c, EV_REQ_RETRY, r);
-		ev.reason = (uint16_t)why;
-		ev.conn = conn;
-		ev.conn_id = cs->id;
+		struct ps_event *ev = req_event(c, EV_REQ_RETRY, r);
+		ev->reason = (uint16_t)why;
+		ev->conn = conn;
+		ev->conn_id = cs->id;
 		/* The request counts as reused by the conn that finally serves it, not this one. */
-		ev.flags = c->reqs[r].attempt_reused ? EVF_REUSED : 0;
-		push(c, &ev);
+		ev->flags = c->reqs[r].attempt_reused ? EVF_REUSED : 0;
 		client_flush(c);
 		ask_pool(c, r); /* S4: getConn again, under the usual rules */
 	} else {
