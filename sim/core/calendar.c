@@ -32,13 +32,6 @@ void calendar_free(struct calendar *c)
 	calendar_init(c);
 }
 
-static bool key_less(const struct calendar_node *x, const struct calendar_node *y)
-{
-	if (x->at != y->at)
-		return x->at < y->at;
-	return x->seq < y->seq;
-}
-
 static int64_t non_negative(int64_t at)
 {
 	return at < 0 ? 0 : at;
@@ -97,20 +90,15 @@ int calendar_reserve(struct calendar *c, uint32_t n_ids)
 		c->room = room;
 	}
 	for (uint32_t i = c->cap; i < n_ids; i++)
-		c->nodes[i].prev = CALENDAR_OUT;
+		c->nodes[i] = (struct calendar_node){.prev = CALENDAR_OUT};
 	c->cap = n_ids;
 	return 0;
 }
 
-/* Into bucket b's sorted list, walking back from its tail: a new event is usually the latest. */
-static void link_sorted(struct calendar *c, uint32_t b, uint32_t id)
+/* id into bucket b's list just after `after` (CALENDAR_NONE: at its head). */
+static void link_after(struct calendar *c, uint32_t b, uint32_t after, uint32_t id)
 {
 	struct calendar_node *n = &c->nodes[id];
-	uint32_t after = c->buckets[b].tail;
-	while (after != CALENDAR_NONE && key_less(n, &c->nodes[after])) {
-		after = c->nodes[after].prev;
-		c->steps++;
-	}
 	n->prev = after;
 	n->next = after == CALENDAR_NONE ? c->buckets[b].head : c->nodes[after].next;
 	if (after == CALENDAR_NONE)
@@ -121,6 +109,33 @@ static void link_sorted(struct calendar *c, uint32_t b, uint32_t id)
 		c->buckets[b].tail = id;
 	else
 		c->nodes[n->next].prev = id;
+}
+
+/* Into bucket b's sorted list after every id of its time, walking back from the tail: a new
+ * event is usually the latest. */
+static void link_sorted(struct calendar *c, uint32_t b, uint32_t id)
+{
+	int64_t at = c->nodes[id].at;
+	uint32_t after = c->buckets[b].tail;
+	while (after != CALENDAR_NONE && at < c->nodes[after].at) {
+		after = c->nodes[after].prev;
+		c->steps++;
+	}
+	link_after(c, b, after, id);
+}
+
+/* Into bucket b's sorted list before every id of its time, walking on from the head: for the
+ * ids a sample took out, which were queued before any id of their time still queued. */
+static void link_first_of_its_time(struct calendar *c, uint32_t b, uint32_t id)
+{
+	int64_t at = c->nodes[id].at;
+	uint32_t after = CALENDAR_NONE;
+	for (uint32_t n = c->buckets[b].head; n != CALENDAR_NONE && c->nodes[n].at < at;
+	     n = c->nodes[n].next) {
+		after = n;
+		c->steps++;
+	}
+	link_after(c, b, after, id);
 }
 
 static void unlink_node(struct calendar *c, uint32_t id)
@@ -154,7 +169,7 @@ static void direct_search(struct calendar *c)
 	for (uint32_t b = 0; b < c->n_buckets; b++) {
 		uint32_t h = c->buckets[b].head;
 		if (h != CALENDAR_NONE &&
-		    (best == CALENDAR_NONE || key_less(&c->nodes[h], &c->nodes[best])))
+		    (best == CALENDAR_NONE || c->nodes[h].at < c->nodes[best].at))
 			best = h;
 	}
 	c->steps += c->n_buckets;
@@ -205,24 +220,23 @@ static void take_out(struct calendar *c, uint32_t id)
  * rule, gaps over twice the mean left out), or the old width when the queue
  * holds fewer than two instants. The ids it takes out to look (up to SAMPLE
  * gaps' worth: a burst at one instant counts as one) are chained through
- * their next links from *first, in order, for the caller to put back.
+ * their next links from *latest, the last taken first, for the caller to put
+ * back; *earliest is the first taken.
  */
-static int64_t sample_width(struct calendar *c, uint32_t *first)
+static int64_t sample_width(struct calendar *c, uint32_t *latest, uint32_t *earliest)
 {
 	int64_t gaps[SAMPLE], prev_at = 0;
-	uint32_t n_gaps = 0, last = CALENDAR_NONE;
-	*first = CALENDAR_NONE;
+	uint32_t n_gaps = 0;
+	*latest = *earliest = CALENDAR_NONE;
 	for (uint32_t id; n_gaps < SAMPLE && (id = calendar_top(c)) != CALENDAR_NONE;) {
 		int64_t at = c->nodes[id].at;
 		take_out(c, id);
-		if (last != CALENDAR_NONE && at > prev_at)
+		if (*latest != CALENDAR_NONE && at > prev_at)
 			gaps[n_gaps++] = at - prev_at;
-		c->nodes[id].next = CALENDAR_NONE;
-		if (last == CALENDAR_NONE)
-			*first = id;
-		else
-			c->nodes[last].next = id;
-		last = id;
+		else if (*latest == CALENDAR_NONE)
+			*earliest = id;
+		c->nodes[id].next = *latest;
+		*latest = id;
 		prev_at = at;
 	}
 	if (n_gaps == 0)
@@ -249,12 +263,13 @@ static unsigned width_bits_of(int64_t width)
 	return bits;
 }
 
-/* The ids chained from `first` (sample_width's) into the current buckets. */
-static void put_back(struct calendar *c, uint32_t first)
+/* The ids chained from `latest` (sample_width's, the last taken first) into the current
+ * buckets, each before every id of its time still queued (all of which were pushed later). */
+static void put_back(struct calendar *c, uint32_t latest)
 {
-	for (uint32_t id = first, next; id != CALENDAR_NONE; id = next) {
+	for (uint32_t id = latest, next; id != CALENDAR_NONE; id = next) {
 		next = c->nodes[id].next;
-		link_sorted(c, bucket_of(c, c->nodes[id].at), id);
+		link_first_of_its_time(c, bucket_of(c, c->nodes[id].at), id);
 		c->len++;
 	}
 }
@@ -275,8 +290,8 @@ static void relink(struct calendar *c, struct calendar_bucket *old, uint32_t n_o
  */
 static void rebuild(struct calendar *c, uint32_t n_buckets)
 {
-	uint32_t first;
-	unsigned bits = width_bits_of(sample_width(c, &first));
+	uint32_t latest, earliest;
+	unsigned bits = width_bits_of(sample_width(c, &latest, &earliest));
 	struct calendar_bucket *fresh = NULL;
 	if (bits != c->width_bits || n_buckets != c->n_buckets)
 		fresh = alloc_buckets(n_buckets);
@@ -290,9 +305,8 @@ static void rebuild(struct calendar *c, uint32_t n_buckets)
 		relink(c, old, n_old);
 		free(old);
 	}
-	uint32_t min = first;
-	put_back(c, first);
-	aim_at(c, min);
+	put_back(c, latest);
+	aim_at(c, earliest);
 	set_thresholds(c);
 	c->ops = c->steps = 0;
 }
@@ -320,17 +334,16 @@ static inline void maybe_rebuild(struct calendar *c)
 		rebuild_if_due(c);
 }
 
-void calendar_push(struct calendar *c, int64_t at, uint64_t seq, uint32_t id)
+void calendar_push(struct calendar *c, int64_t at, uint32_t id)
 {
 	struct calendar_node *n = &c->nodes[id];
 	n->at = at;
-	n->seq = seq;
 	link_sorted(c, bucket_of(c, at), id);
 	c->ops++;
 	/* The earliest: before the known minimum, or (minimum not known) before cur's window,
 	 * below which nothing is queued; or the queue was empty. */
 	if (c->len == 0 ||
-	    (c->min != CALENDAR_NONE ? key_less(n, &c->nodes[c->min]) : at < c->cur_end - c->width))
+	    (c->min != CALENDAR_NONE ? at < c->nodes[c->min].at : at < c->cur_end - c->width))
 		aim_at(c, id);
 	c->len++;
 	maybe_rebuild(c);

@@ -1,7 +1,10 @@
 /*
  * calendar.h: a calendar queue (Brown, CACM 1988) of small integer ids keyed
- * by (at, seq), with the same order and the same operations as heap.h, so
- * des.c can queue its events on either.
+ * by their time `at`, ids of equal `at` in the order they were pushed: the
+ * (at, seq) order of heap.h when seq counts the pushes, as des.c's does, so
+ * no seq is kept. Each id's node carries 16 bytes of its owner's beside its
+ * key (des.c: an event's type, arguments and generation), so taking the
+ * earliest event touches one 32-byte node, not a node and a record.
  *
  * Time is cut into buckets of `width` ns (a power of two); bucket i holds, in one sorted
  * doubly linked list, every id whose at / width is i modulo the bucket count
@@ -12,7 +15,9 @@
  * events' spacing. The queue measures that itself: every period it compares
  * the buckets it walked and the list entries it stepped over per operation,
  * and rebuilds with a width of three mean gaps between pops (and a bucket
- * count near the length) when either grows. Equal `at` is ordered by `seq`.
+ * count near the length) when either grows. Equal `at` keeps push order: a
+ * push links after every node of its `at`, and a rebuild keeps each
+ * bucket's order.
  * Memory grows only in calendar_reserve and in a rebuild (the bucket arrays,
  * which double or halve with the length; a rebuild that cannot allocate
  * keeps the old buckets, which are slower but still right); push, pop and
@@ -28,9 +33,10 @@
 
 struct calendar_node {
 	int64_t at;
-	uint64_t seq;
 	uint32_t next, prev; /* in its bucket; prev is CALENDAR_OUT when not queued */
+	uint32_t data[4];    /* the owner's: zero when first reserved, never touched here after */
 };
+_Static_assert(sizeof(struct calendar_node) == 32, "two nodes to a cache line");
 
 #define CALENDAR_OUT (UINT32_MAX - 1)
 
@@ -62,14 +68,14 @@ void calendar_free(struct calendar *c);
 /* Room for every id below n_ids. 0, or -1 when out of memory (the queue is unchanged). */
 int calendar_reserve(struct calendar *c, uint32_t n_ids);
 
-/* Queue `id` (below the reserved count, not queued). */
-void calendar_push(struct calendar *c, int64_t at, uint64_t seq, uint32_t id);
+/* Queue `id` (below the reserved count, not queued): after every queued id of the same `at`. */
+void calendar_push(struct calendar *c, int64_t at, uint32_t id);
 /* Take `id` out wherever it is; false if it was not queued. */
 bool calendar_remove(struct calendar *c, uint32_t id);
 /* Take out the earliest (calendar_top); nothing when empty. */
 void calendar_pop(struct calendar *c);
 
-/* The earliest id, CALENDAR_NONE when empty; its key is nodes[id].at, .seq. Finding it moves
+/* The earliest id, CALENDAR_NONE when empty; its time is nodes[id].at. Finding it moves
  * only the queue's cursor, never what it holds. */
 uint32_t calendar_top(struct calendar *c);
 

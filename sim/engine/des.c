@@ -1,6 +1,10 @@
 /*
- * des.c: the event queue: slots (type and two integers) in one array,
- * numbered by core/slots.h, queued on core/calendar.h by (time, seq).
+ * des.c: the event queue: slots numbered by core/slots.h, queued on
+ * core/calendar.h by (time, seq), each event's type, two integers and slot
+ * generation in its calendar node (16 + 16 bytes, one record per event: a
+ * step reads one half-line, not a node and a slot in two arrays). seq is
+ * the order of scheduling, which the calendar keeps for equal times without
+ * storing it.
  *
  * The calendar queue does the same (time, seq) order as the 4-ary heap it
  * replaced (core/heap.h, still the loopback servers' timers), in O(1) per
@@ -19,11 +23,8 @@
 #include "calendar.h"
 #include "slots.h"
 
-struct des_slot {
-	uint32_t a, b;
-	uint32_t gen;
-	uint16_t type;
-};
+/* An event's fields in its calendar node's data. */
+enum { EV_A, EV_B, EV_GEN, EV_TYPE };
 
 struct des_type {
 	des_handler fn;
@@ -33,11 +34,8 @@ struct des_type {
 struct des {
 	ps_time now;
 	uint64_t steps_at_now; /* events run since the clock last moved */
-	uint64_t next_seq;
-	struct des_slot *slots;
-	uint32_t cap_slots;
 	struct slots slot_numbers;
-	struct calendar queue; /* slots by (time, seq) */
+	struct calendar queue; /* slots by (time, order scheduled), with their events */
 	struct des_type types[DES_MAX_TYPES];
 };
 
@@ -55,7 +53,6 @@ void des_destroy(struct des *d)
 {
 	if (!d)
 		return;
-	free(d->slots);
 	slots_free(&d->slot_numbers);
 	calendar_free(&d->queue);
 	free(d);
@@ -69,14 +66,21 @@ void des_on(struct des *d, unsigned type, des_handler fn, void *ctx)
 	d->types[type].ctx = ctx;
 }
 
-/* A slot for an event: a new one's generation is 0 (grow_to_hold zeroes), a reused one's kept. */
+/* An event's own fields, in its slot's calendar node. */
+static uint32_t *event_of(const struct des *d, uint32_t slot)
+{
+	return d->queue.nodes[slot].data;
+}
+
+/* A slot for an event: a new one's generation is 0 (calendar_reserve zeroes), a reused one's
+ * kept. Room is reserved a page of nodes at a time. */
 static uint32_t slot_alloc(struct des *d)
 {
 	uint32_t slot = slots_take(&d->slot_numbers);
-	if (slot >= d->cap_slots) {
-		d->slots =
-		    grow_to_hold(d->slots, &d->cap_slots, sizeof(*d->slots), slot, 1024, NULL);
-		if (calendar_reserve(&d->queue, d->cap_slots) < 0)
+	if (slot >= d->queue.cap) {
+		uint32_t page = GROW_TOUCH_BYTES / sizeof(struct calendar_node);
+		uint64_t n = ((uint64_t)slot / page + 1) * page;
+		if (calendar_reserve(&d->queue, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n) < 0)
 			abort(); /* a lost event would silently change the run */
 	}
 	return slot;
@@ -84,20 +88,20 @@ static uint32_t slot_alloc(struct des *d)
 
 static void slot_free(struct des *d, uint32_t slot)
 {
-	d->slots[slot].gen++;
+	event_of(d, slot)[EV_GEN]++;
 	slots_give_back(&d->slot_numbers, slot);
 }
 
 des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uint32_t b)
 {
 	uint32_t slot = slot_alloc(d);
-	struct des_slot *s = &d->slots[slot];
-	s->a = a;
-	s->b = b;
-	s->type = (uint16_t)type;
-	calendar_push(&d->queue, at < d->now ? d->now : at, d->next_seq++, slot);
+	uint32_t *ev = event_of(d, slot);
+	ev[EV_A] = a;
+	ev[EV_B] = b;
+	ev[EV_TYPE] = type;
+	calendar_push(&d->queue, at < d->now ? d->now : at, slot);
 	/* gen + 1 keeps every live handle non-zero (DES_NO_TIMER). */
-	return ((uint64_t)(s->gen + 1) << 32) | slot;
+	return ((uint64_t)(ev[EV_GEN] + 1) << 32) | slot;
 }
 
 bool des_cancel(struct des *d, des_timer *timer)
@@ -108,7 +112,7 @@ bool des_cancel(struct des *d, des_timer *timer)
 		return false;
 	uint32_t slot = (uint32_t)t;
 	uint32_t gen = (uint32_t)(t >> 32) - 1;
-	if (slot >= slots_used(&d->slot_numbers) || d->slots[slot].gen != gen ||
+	if (slot >= slots_used(&d->slot_numbers) || event_of(d, slot)[EV_GEN] != gen ||
 	    !calendar_remove(&d->queue, slot))
 		return false;
 	slot_free(d, slot);
@@ -149,7 +153,7 @@ ps_time des_next_time(const struct des *d)
 unsigned des_next_type(const struct des *d)
 {
 	uint32_t top = earliest(d);
-	return top != CALENDAR_NONE ? d->slots[top].type : DES_MAX_TYPES;
+	return top != CALENDAR_NONE ? event_of(d, top)[EV_TYPE] : DES_MAX_TYPES;
 }
 
 size_t des_pending(const struct des *d)
@@ -163,7 +167,8 @@ bool des_step(struct des *d, ps_time limit)
 	if (slot == CALENDAR_NONE || d->queue.nodes[slot].at > limit)
 		return false;
 	ps_time at = d->queue.nodes[slot].at;
-	struct des_slot ev = d->slots[slot];
+	const uint32_t *ev = event_of(d, slot);
+	uint32_t a = ev[EV_A], b = ev[EV_B], type = ev[EV_TYPE];
 	calendar_pop(&d->queue);
 	slot_free(d, slot);
 	if (at > d->now) {
@@ -171,8 +176,8 @@ bool des_step(struct des *d, ps_time limit)
 		d->steps_at_now = 0;
 	}
 	d->steps_at_now++;
-	struct des_type *t = &d->types[ev.type];
+	struct des_type *t = &d->types[type];
 	if (t->fn)
-		t->fn(t->ctx, ev.a, ev.b);
+		t->fn(t->ctx, a, b);
 	return true;
 }

@@ -209,7 +209,8 @@ START_TEST(test_calendar_order_equals_the_heap_under_every_spacing)
 			if (!heap_queued(&h, id) && (x >> 60) < (grow ? 12u : 6u)) {
 				int64_t at = random_key(&x, now, phase);
 				heap_push(&h, at, seq, id);
-				calendar_push(&c, at, seq++, id);
+				calendar_push(&c, at, id);
+				seq++;
 			} else if (heap_queued(&h, id) && (x >> 60) < 3u) {
 				ck_assert(heap_remove(&h, id));
 				ck_assert(calendar_remove(&c, id));
