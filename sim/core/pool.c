@@ -63,18 +63,26 @@ struct pconn {
 	ps_time idle_at;
 	struct link idle_link; /* in key.idle */
 	struct link lru_link;  /* in transport.lru */
-	uint32_t streams;      /* H5: an HTTP/2 conn's active streams */
-	uint32_t max_streams;  /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
-	struct link h2_link;   /* in key.h2 */
-	struct list slot_wait; /* H5b: requests waiting for a stream of this full conn, FIFO */
 	unsigned state : 2;    /* enum conn_state */
 	unsigned kind : 2;     /* enum conn_kind */
 	bool reused : 1;       /* G9: has been through tryPutIdleConn (markReused) */
 	bool single_use : 1;   /* H9: an HTTP/2 conn under DisableKeepAlives */
 	bool goaway : 1;       /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
 };
-/* One per conn slot: the flags in the last word's spare byte keep it at 72 bytes (was 80). */
-_Static_assert(sizeof(struct pconn) == 72, "struct pconn is 72 bytes");
+/* One per conn slot: its flags in one byte, and the HTTP/2 conn's own fields in struct h2conn,
+ * keep it at 48 bytes (was 80). */
+_Static_assert(sizeof(struct pconn) == 48, "struct pconn is 48 bytes");
+
+/*
+ * What only a KIND_H2_CONN uses, by conn slot, in an array of its own that grows only as far
+ * as the highest slot an HTTP/2 conn has held (h2_of): a run without HTTP/2 has none.
+ */
+struct h2conn {
+	uint32_t streams;      /* H5: its active streams */
+	uint32_t max_streams;  /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
+	struct link h2_link;   /* in key.h2 */
+	struct list slot_wait; /* H5b: requests waiting for a stream of this full conn, FIFO */
+};
 
 struct want {
 	uint32_t req, req_slot;
@@ -129,6 +137,8 @@ struct pool {
 	struct pconn *conns;
 	uint32_t cap_conns;
 	struct slots conn_slots;
+	struct h2conn *h2s; /* by conn slot, below cap_h2s */
+	uint32_t cap_h2s;
 	struct want *wants;
 	uint32_t cap_wants;
 	struct slots want_slots;
@@ -200,10 +210,16 @@ static void list_remove(struct list *l, struct list_ref r, uint32_t i)
 #define LRU_REF(p)        LIST_REF((p)->conns, struct pconn, lru_link)
 #define IDLE_WAIT_REF(p)  LIST_REF((p)->wants, struct want, idle_wait_link)
 #define CONNS_WAIT_REF(p) LIST_REF((p)->wants, struct want, conns_wait_link)
-#define H2_REF(p)         LIST_REF((p)->conns, struct pconn, h2_link)
+#define H2_REF(p)         LIST_REF((p)->h2s, struct h2conn, h2_link)
 #define SLOT_WAIT_REF(p)  LIST_REF((p)->wants, struct want, slot_wait_link)
 
 /* ---------------------------------------------------------------- slots */
+
+static void h2conn_init(struct h2conn *h)
+{
+	*h = (struct h2conn){.h2_link = {PS_NONE, PS_NONE}};
+	list_init(&h->slot_wait);
+}
 
 static uint32_t conn_alloc(struct pool *p)
 {
@@ -212,9 +228,27 @@ static uint32_t conn_alloc(struct pool *p)
 	memset(&p->conns[i], 0, sizeof(p->conns[i]));
 	p->conns[i].want = PS_NONE;
 	p->conns[i].idle_link = p->conns[i].lru_link = (struct link){PS_NONE, PS_NONE};
-	p->conns[i].h2_link = (struct link){PS_NONE, PS_NONE};
-	list_init(&p->conns[i].slot_wait);
+	if (i < p->cap_h2s)
+		h2conn_init(&p->h2s[i]);
 	return i;
+}
+
+/* The HTTP/2 fields of conn slot c, made when an HTTP/2 conn first takes the slot. */
+static struct h2conn *h2_of(struct pool *p, uint32_t c)
+{
+	if (c >= p->cap_h2s) {
+		uint32_t old;
+		p->h2s = grow_to_hold(p->h2s, &p->cap_h2s, sizeof(*p->h2s), c, 64, &old);
+		for (uint32_t i = old; i < p->cap_h2s; i++)
+			h2conn_init(&p->h2s[i]);
+	}
+	return &p->h2s[c];
+}
+
+/* ... of an HTTP/2 conn (one whose slot has them), for readers. */
+static const struct h2conn *h2_at(const struct pool *p, uint32_t c)
+{
+	return &p->h2s[c];
 }
 
 static uint32_t want_alloc(struct pool *p)
@@ -358,6 +392,7 @@ void pool_destroy(struct pool *p)
 	if (!p)
 		return;
 	free(p->conns);
+	free(p->h2s);
 	free(p->wants);
 	free(p->keys);
 	free(p->transports);
@@ -411,7 +446,7 @@ static void want_unqueue(struct pool *p, uint32_t w)
 		wt->in_conns_wait = false;
 	}
 	if (wt->slot_conn != PS_NONE) {
-		list_remove(&p->conns[wt->slot_conn].slot_wait, SLOT_WAIT_REF(p), w);
+		list_remove(&h2_of(p, wt->slot_conn)->slot_wait, SLOT_WAIT_REF(p), w);
 		wt->slot_conn = PS_NONE;
 	}
 }
@@ -519,9 +554,14 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 	if (pc->state == CONN_DIALING)
 		flags |= EVF_WAS_DIALING;
 	uint8_t kind = pc->kind;
-	struct list slot_waiters = pc->slot_wait; /* H5b: retried once the conn is gone */
-	list_init(&pc->slot_wait);
+	struct list slot_waiters; /* H5b: retried once the conn is gone */
+	list_init(&slot_waiters);
+	uint32_t streams = 0;
 	if (kind == KIND_H2_CONN) {
+		struct h2conn *h = h2_of(p, c);
+		slot_waiters = h->slot_wait;
+		list_init(&h->slot_wait);
+		streams = h->streams;
 		/* H4: closing the socket leaves its ticket listed, permit and all (H7). */
 		if (!pc->goaway)
 			list_remove(&p->keys[key].h2, H2_REF(p), c);
@@ -529,8 +569,7 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 	}
 	if (kind != KIND_H2_TICKET) { /* a ticket has no socket: closeLocked closes nothing */
 		/* value: an HTTP/2 conn's streams that die with it */
-		emit(p, EV_CONN_CLOSED, now, key, c, PS_NONE, why, flags,
-		     kind == KIND_H2_CONN ? pc->streams : 0);
+		emit(p, EV_CONN_CLOSED, now, key, c, PS_NONE, why, flags, streams);
 		p->open--;
 	}
 	pc->state = CONN_FREE;
@@ -695,11 +734,12 @@ static bool h2_strict(const struct pool *p)
  * "to prevent the caller from dialing a new TCP connection"; the request then
  * waits for a stream (h2_start_stream, h2_await_slot).
  */
-static bool h2_can_take(const struct pool *p, const struct pconn *pc)
+static bool h2_can_take(const struct pool *p, uint32_t c)
 {
+	const struct pconn *pc = &p->conns[c];
 	if (pc->single_use && pc->served > 0)
 		return false;
-	return h2_strict(p) || pc->streams < pc->max_streams;
+	return h2_strict(p) || h2_at(p, c)->streams < h2_at(p, c)->max_streams;
 }
 
 /*
@@ -742,7 +782,7 @@ static void h2_await_slot(struct pool *p, ps_time now, uint32_t w, uint32_t c)
 	want_unqueue(p, w);
 	wt->state = WANT_WAITING;
 	wt->slot_conn = c;
-	list_push_back(&p->conns[c].slot_wait, SLOT_WAIT_REF(p), w);
+	list_push_back(&h2_of(p, c)->slot_wait, SLOT_WAIT_REF(p), w);
 	if (!was_waiting)
 		emit(p, EV_REQ_WAIT, now, wt->key, c, w, R_NONE, EVF_H2 | EVF_H2_SLOT, 0);
 }
@@ -757,8 +797,8 @@ static bool want_waits_for_conn(const struct pool *p, uint32_t w)
 /* getClientConn (H2): the first conn of the address, in the order added, with a free stream. */
 static uint32_t h2_find_conn(const struct pool *p, uint32_t key)
 {
-	for (uint32_t c = p->keys[key].h2.head; c != PS_NONE; c = p->conns[c].h2_link.next)
-		if (h2_can_take(p, &p->conns[c]))
+	for (uint32_t c = p->keys[key].h2.head; c != PS_NONE; c = h2_at(p, c)->h2_link.next)
+		if (h2_can_take(p, c))
 			return c;
 	return PS_NONE;
 }
@@ -771,7 +811,8 @@ static uint32_t h2_find_conn(const struct pool *p, uint32_t key)
 static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags)
 {
 	struct pconn *pc = &p->conns[c];
-	if (pc->streams >= pc->max_streams && h2_strict(p)) {
+	struct h2conn *h = h2_of(p, c);
+	if (h->streams >= h->max_streams && h2_strict(p)) {
 		h2_await_slot(p, now, w, c);
 		return;
 	}
@@ -779,8 +820,8 @@ static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c,
 	if (pc->served > 0)
 		flags |= EVF_REUSED | EVF_GO_REUSED;
 	pc->served++;
-	pc->streams++;
-	emit(p, EV_REQ_GOT_CONN, now, pc->key, c, w, R_NONE, flags | EVF_H2, pc->streams);
+	h->streams++;
+	emit(p, EV_REQ_GOT_CONN, now, pc->key, c, w, R_NONE, flags | EVF_H2, h->streams);
 }
 
 /* A ticket is named by its slot and its id: a slot freed and reused is another ticket. */
@@ -904,10 +945,10 @@ static void h2_dialConnFor(struct pool *p, ps_time now, uint32_t c, uint32_t w)
 		p->conns[c].state = CONN_ACTIVE;
 	} else {
 		t = conn_alloc(p);
+		h2_of(p, c)->max_streams = p->h2_max_streams[p->keys[key].host];
 		struct pconn *pc = &p->conns[c];
 		pc->kind = KIND_H2_CONN;
 		pc->state = CONN_ACTIVE;
-		pc->max_streams = p->h2_max_streams[p->keys[key].host];
 		pc->single_use = p->cfg.transport.DisableKeepAlives; /* H9 */
 		list_push_back(&p->keys[key].h2, H2_REF(p), c);
 		struct pconn *tk = &p->conns[t];
@@ -926,7 +967,7 @@ static void h2_dialConnFor(struct pool *p, ps_time now, uint32_t c, uint32_t w)
 	h2_put_ticket(p, now, t);
 	if (want_waits_for_conn(p, w))
 		h2_take_ticket(p, now, w, t, id); /* a conn of max_concurrent_streams 0 */
-	if (p->conns[c].kind == KIND_H2_CONN && p->conns[c].streams == 0 &&
+	if (p->conns[c].kind == KIND_H2_CONN && h2_at(p, c)->streams == 0 &&
 	    p->conns[c].state == CONN_ACTIVE)
 		h2_conn_idle(p, now, c);
 }
@@ -1100,16 +1141,17 @@ static void h2_conn_idle(struct pool *p, ps_time now, uint32_t c)
 void pool_streamDone(struct pool *p, ps_time now, uint32_t c)
 {
 	if (c >= slots_used(&p->conn_slots) || p->conns[c].state == CONN_FREE ||
-	    p->conns[c].kind != KIND_H2_CONN || p->conns[c].streams == 0)
+	    p->conns[c].kind != KIND_H2_CONN || h2_at(p, c)->streams == 0)
 		return;
 	struct pconn *pc = &p->conns[c];
-	pc->streams--;
-	emit(p, EV_STREAM_END, now, pc->key, c, PS_NONE, R_NONE, EVF_H2, pc->streams);
-	if (pc->slot_wait.len > 0) { /* H5b: forgetStreamID's Broadcast wakes the oldest waiter */
-		h2_start_stream(p, now, pc->slot_wait.head, c, EVF_H2_SLOT);
+	struct h2conn *h = h2_of(p, c);
+	h->streams--;
+	emit(p, EV_STREAM_END, now, pc->key, c, PS_NONE, R_NONE, EVF_H2, h->streams);
+	if (h->slot_wait.len > 0) { /* H5b: forgetStreamID's Broadcast wakes the oldest waiter */
+		h2_start_stream(p, now, h->slot_wait.head, c, EVF_H2_SLOT);
 		return;
 	}
-	if (pc->streams == 0)
+	if (h->streams == 0)
 		h2_conn_idle(p, now, c);
 }
 
@@ -1121,10 +1163,11 @@ void pool_goAway(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
 	struct pconn *pc = &p->conns[c];
 	list_remove(&p->keys[pc->key].h2, H2_REF(p), c); /* MarkDead */
 	pc->goaway = true;
-	emit(p, EV_H2_GOAWAY, now, pc->key, c, PS_NONE, why, EVF_H2, pc->streams);
+	struct h2conn *h = h2_of(p, c);
+	emit(p, EV_H2_GOAWAY, now, pc->key, c, PS_NONE, why, EVF_H2, h->streams);
 	/* H5b: a strict waiter's awaitOpenSlotForStreamLocked sees it unusable and retries. */
-	struct list waiters = pc->slot_wait;
-	list_init(&pc->slot_wait);
+	struct list waiters = h->slot_wait;
+	list_init(&h->slot_wait);
 	h2_slot_waiters_retry(p, now, waiters);
 }
 
@@ -1142,7 +1185,7 @@ void pool_closeConn(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
 void pool_closeConnIfStillIdle(struct pool *p, ps_time now, uint32_t c)
 {
 	if (c < slots_used(&p->conn_slots) && p->conns[c].kind == KIND_H2_CONN) {
-		if (p->conns[c].state == CONN_ACTIVE && p->conns[c].streams == 0)
+		if (p->conns[c].state == CONN_ACTIVE && h2_at(p, c)->streams == 0)
 			close_conn(p, now, c, R_IDLE_TIMEOUT, 0); /* H7 closeIfIdle */
 		return;
 	}
@@ -1163,8 +1206,8 @@ void pool_closeIdleConnections(struct pool *p, ps_time now, uint32_t transport)
 			continue;
 		uint32_t next;
 		for (uint32_t c = p->keys[k].h2.head; c != PS_NONE; c = next) {
-			next = p->conns[c].h2_link.next;
-			if (p->conns[c].streams == 0)
+			next = h2_at(p, c)->h2_link.next;
+			if (h2_at(p, c)->streams == 0)
 				close_conn(p, now, c, R_CLOSE_IDLE_CONNS, 0);
 		}
 	}
@@ -1237,7 +1280,7 @@ bool pool_conn_is_h2(const struct pool *p, uint32_t c)
 
 uint32_t pool_conn_streams(const struct pool *p, uint32_t c)
 {
-	return pool_conn_is_h2(p, c) ? p->conns[c].streams : 0;
+	return pool_conn_is_h2(p, c) ? h2_at(p, c)->streams : 0;
 }
 
 static const struct pkey *find_key(const struct pool *p, uint32_t transport, uint32_t host)
@@ -1325,10 +1368,11 @@ static const char *tally_conns(struct pool *p)
 			open++;
 		if (pc->kind != KIND_H2_CONN)
 			p->keys[pc->key].tally_permits++;
-		if (pc->kind == KIND_H2_CONN && pc->streams > pc->max_streams)
+		const struct h2conn *h = c < p->cap_h2s ? h2_at(p, c) : NULL;
+		if (pc->kind == KIND_H2_CONN && (!h || h->streams > h->max_streams))
 			bad = "an HTTP/2 conn has more streams than the server allows";
-		if (pc->slot_wait.len > 0 &&
-		    (pc->kind != KIND_H2_CONN || pc->streams < pc->max_streams))
+		if (h && h->slot_wait.len > 0 &&
+		    (pc->kind != KIND_H2_CONN || h->streams < h->max_streams))
 			bad = "a request waits for a stream of a conn with one free (H5b)";
 		p->keys[pc->key].tally_all++;
 		if (pc->state == CONN_IDLE)
