@@ -129,29 +129,48 @@ static ps_time exact_max(const struct time_dist *d)
 	return max;
 }
 
-static ps_time exact_rank(const struct time_dist *d, int64_t rank)
+/* The nearest rank (1-based) of the q-quantile among n samples. */
+static int64_t rank_of(double q, int64_t n)
 {
-	int64_t n = d->n_exact;
-	ps_time *scratch = malloc((size_t)n * sizeof(*scratch));
-	if (!scratch)
-		return exact_max(d);
-	memcpy(scratch, d->exact, (size_t)n * sizeof(*scratch));
-	ps_time v = select_rank(scratch, n, rank - 1);
-	free(scratch);
-	return v;
-}
-
-ps_time time_dist_quantile(const struct time_dist *d, double q)
-{
-	if (d->hist.count)
-		return histogram_quantile(&d->hist, q);
-	int64_t n = d->n_exact;
-	if (n == 0)
-		return 0;
 	int64_t rank = (int64_t)(q * (double)n + 0.999999);
 	if (rank < 1)
 		rank = 1;
 	if (rank > n)
 		rank = n;
-	return exact_rank(d, rank);
+	return rank;
+}
+
+void time_dist_quantiles(const struct time_dist *d, const double *q, ps_time *out, int n)
+{
+	if (d->hist.count || d->n_exact == 0) {
+		for (int i = 0; i < n; i++)
+			out[i] = d->hist.count ? histogram_quantile(&d->hist, q[i]) : 0;
+		return;
+	}
+	int64_t count = d->n_exact;
+	ps_time *scratch = malloc((size_t)count * sizeof(*scratch));
+	if (!scratch) {
+		for (int i = 0; i < n; i++)
+			out[i] = exact_max(d);
+		return;
+	}
+	memcpy(scratch, d->exact, (size_t)count * sizeof(*scratch));
+	/* select_rank leaves every sample at or past the rank's place no smaller than the ones
+	 * before it, so a higher rank is found among those alone */
+	int64_t from = 0;
+	for (int i = 0; i < n; i++) {
+		int64_t k = rank_of(q[i], count) - 1;
+		if (k < from) /* q not ascending: search everything again */
+			from = 0;
+		out[i] = select_rank(scratch + from, count - from, k - from);
+		from = k;
+	}
+	free(scratch);
+}
+
+ps_time time_dist_quantile(const struct time_dist *d, double q)
+{
+	ps_time v;
+	time_dist_quantiles(d, &q, &v, 1);
+	return v;
 }

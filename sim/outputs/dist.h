@@ -30,5 +30,9 @@ void time_dist_add(struct time_dist *d, ps_time v);
 int64_t time_dist_count(const struct time_dist *d);
 /* The q-quantile (0 < q <= 1) by nearest rank; 0 when empty. */
 ps_time time_dist_quantile(const struct time_dist *d, double q);
+/* The quantiles q[0..n) (ascending, each 0 < q <= 1) into out[0..n), each the same as
+ * time_dist_quantile's: one pass for all of them, each rank found among the samples above the
+ * last one's. */
+void time_dist_quantiles(const struct time_dist *d, const double *q, ps_time *out, int n);
 
 #endif

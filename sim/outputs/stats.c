@@ -135,9 +135,15 @@ struct ev_sink stats_sink(struct stats *st)
 	return (struct ev_sink){.on_event = stats_on_event, .ctx = st};
 }
 
+/* A simulated time in ms of the scenario's own clock (time_scale_back undoes a scale). */
+static double ms_of(const struct stats *st, ps_time t)
+{
+	return (double)t / (double)PS_MS * st->time_scale_back;
+}
+
 double stats_dist_ms(const struct stats *st, const struct time_dist *d, double q)
 {
-	return (double)time_dist_quantile(d, q) / (double)PS_MS * st->time_scale_back;
+	return ms_of(st, time_dist_quantile(d, q));
 }
 
 double stats_latency_ms(const struct stats *st, double q)
@@ -178,9 +184,11 @@ static void print_closes(FILE *out, const int64_t *closes)
 static void print_quantiles(const struct stats *st, FILE *out, const char *name,
                             const struct time_dist *d)
 {
+	static const double q[] = {0.50, 0.90, 0.99, 1.0};
+	ps_time v[4];
+	time_dist_quantiles(d, q, v, 4);
 	fprintf(out, "\"%s\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}", name,
-	        stats_dist_ms(st, d, 0.50), stats_dist_ms(st, d, 0.90), stats_dist_ms(st, d, 0.99),
-	        stats_dist_ms(st, d, 1.0));
+	        ms_of(st, v[0]), ms_of(st, v[1]), ms_of(st, v[2]), ms_of(st, v[3]));
 }
 
 void stats_print_json(const struct stats *st, FILE *out)

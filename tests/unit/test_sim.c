@@ -263,6 +263,14 @@ START_TEST(test_dist_exact_quantile_equals_sorted_nearest_rank)
 		rank = rank < 1 ? 1 : rank;
 		ck_assert_int_eq(time_dist_quantile(&d, q), sorted[rank - 1]);
 	}
+	/* all 101 percentiles in one call, each selected among the samples above the last */
+	double qs[101];
+	ps_time got[101];
+	for (int pct = 0; pct <= 100; pct++)
+		qs[pct] = pct / 100.0;
+	time_dist_quantiles(&d, qs, got, 101);
+	for (int pct = 0; pct <= 100; pct++)
+		ck_assert_int_eq(got[pct], time_dist_quantile(&d, qs[pct]));
 	time_dist_free(&d);
 	time_dist_init(&d, 8); /* all equal: one partition pass */
 	for (int i = 0; i < 8; i++)
