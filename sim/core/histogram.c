@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t bucket_of(const struct histogram *h, int64_t v)
-{
-	uint32_t sub = 1u << h->sub_bits;
-	if (v < 2 * (int64_t)sub)
-		return v < 0 ? 0 : (uint32_t)v;
-	int msb = 63 - __builtin_clzll((unsigned long long)v);
-	int e = msb - (int)h->sub_bits;
-	return (uint32_t)e * sub + (uint32_t)(v >> e);
-}
-
 static int64_t bucket_floor(const struct histogram *h, uint32_t b)
 {
 	uint32_t sub = 1u << h->sub_bits;
@@ -67,21 +57,11 @@ static uint32_t *block(struct histogram *h, uint32_t k)
 	return b;
 }
 
-bool histogram_add(struct histogram *h, int64_t v)
+bool histogram_add_to_new_block(struct histogram *h, int64_t v, uint32_t b)
 {
-	if (v < 0)
-		v = 0;
-	uint32_t b = bucket_of(h, v);
-	uint32_t *counters = block(h, b >> h->sub_bits);
-	if (!counters)
+	if (!block(h, b >> h->sub_bits))
 		return false;
-	counters[b & ((1u << h->sub_bits) - 1)]++;
-	if (h->count == 0 || v < h->min)
-		h->min = v;
-	if (h->count == 0 || v > h->max)
-		h->max = v;
-	h->count++;
-	return true;
+	return histogram_add(h, v); /* the block is there now */
 }
 
 /* The lowest value of the bucket holding rank (1 <= rank <= count), blocks in value order. */

@@ -16,6 +16,7 @@
 #define POOLSIM_HISTOGRAM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define HISTOGRAM_MAX_BLOCKS 64
@@ -31,8 +32,39 @@ struct histogram {
 /* Empty, with 2^sub_bits buckets per power of two (1 <= sub_bits <= 16). Allocates nothing. */
 void histogram_init(struct histogram *h, unsigned sub_bits);
 void histogram_free(struct histogram *h);
-/* Count v (a negative v counts as 0). false when a block could not be allocated. */
-bool histogram_add(struct histogram *h, int64_t v);
+/* The bucket of v >= 0: v itself below 2S (S = 2^sub_bits); above, e*S + (v >> e) where e puts
+ * v >> e in [S, 2S). */
+static inline uint32_t histogram_bucket(const struct histogram *h, int64_t v)
+{
+	uint32_t sub = 1u << h->sub_bits;
+	if (v < 2 * (int64_t)sub)
+		return (uint32_t)v;
+	int msb = 63 - __builtin_clzll((unsigned long long)v);
+	int e = msb - (int)h->sub_bits;
+	return (uint32_t)e * sub + (uint32_t)(v >> e);
+}
+
+/* Count v into bucket b of a block not allocated yet (histogram_add calls it). */
+bool histogram_add_to_new_block(struct histogram *h, int64_t v, uint32_t b);
+
+/* Count v (a negative v counts as 0). false when a block could not be allocated. Inline: the
+ * summary counts four samples a request with it. */
+static inline bool histogram_add(struct histogram *h, int64_t v)
+{
+	if (v < 0)
+		v = 0;
+	uint32_t b = histogram_bucket(h, v);
+	unsigned at = h->block_at[b >> h->sub_bits];
+	if (!at)
+		return histogram_add_to_new_block(h, v, b);
+	h->counts[((size_t)(at - 1u) << h->sub_bits) + (b & ((1u << h->sub_bits) - 1))]++;
+	if (h->count == 0 || v < h->min)
+		h->min = v;
+	if (h->count == 0 || v > h->max)
+		h->max = v;
+	h->count++;
+	return true;
+}
 /*
  * histogram_quantile: the q-quantile (0 < q <= 1) by nearest rank: the
  * lowest value of the bucket holding that rank, clamped to [min, max]; 0

@@ -144,12 +144,7 @@ static void on_closed(struct timewait *tw, struct tw_host *h, const struct ps_ev
 	note_peaks(&tw->total);
 }
 
-/* The kinds that move a port: a connect, its handshake, its close. */
-#define PORT_KINDS                                                                                 \
-	(EV_KIND_BIT(EV_DIAL_START) | EV_KIND_BIT(EV_TLS_START) | EV_KIND_BIT(EV_CONN_READY) |     \
-	 EV_KIND_BIT(EV_CONN_CLOSED))
-
-static void on_port_record(struct timewait *tw, const struct ps_event *ev)
+void timewait_on_port_record(struct timewait *tw, const struct ps_event *ev)
 {
 	if (ev->host >= tw->n_hosts || ev->conn == PS_NONE)
 		return;
@@ -180,22 +175,14 @@ static void on_port_record(struct timewait *tw, const struct ps_event *ev)
 	}
 }
 
-/* Most records (a request's start, its conn, its end, an idle conn) move no port: they cost a
- * test of their kind, before any of the port records' work. */
-void timewait_on_event(struct timewait *tw, const struct ps_event *ev)
-{
-	if (ev->kind < EV_KIND_COUNT && (PORT_KINDS & EV_KIND_BIT(ev->kind)))
-		on_port_record(tw, ev);
-}
-
 static void on_record(void *ctx, const struct ps_event *ev)
 {
-	on_port_record(ctx, ev);
+	timewait_on_port_record(ctx, ev);
 }
 
 struct ev_sink timewait_sink(struct timewait *tw)
 {
-	return (struct ev_sink){.on_event = on_record, .ctx = tw, .kinds = PORT_KINDS};
+	return (struct ev_sink){.on_event = on_record, .ctx = tw, .kinds = TIMEWAIT_KINDS};
 }
 
 static struct tw_host *host_of(struct timewait *tw, uint32_t host)

@@ -68,7 +68,21 @@ struct timewait {
 int timewait_init(struct timewait *tw, uint32_t n_hosts, ps_time hold, int64_t port_range,
                   bool disable_keepalives);
 void timewait_free(struct timewait *tw);
-void timewait_on_event(struct timewait *tw, const struct ps_event *ev);
+/* The kinds that move a port: a connect, its handshake, its close (timewait_sink's kinds). */
+#define TIMEWAIT_KINDS                                                                             \
+	(EV_KIND_BIT(EV_DIAL_START) | EV_KIND_BIT(EV_TLS_START) | EV_KIND_BIT(EV_CONN_READY) |     \
+	 EV_KIND_BIT(EV_CONN_CLOSED))
+
+/* A record of TIMEWAIT_KINDS (timewait_on_event calls it). */
+void timewait_on_port_record(struct timewait *tw, const struct ps_event *ev);
+
+/* Any record: most (a request's start, its conn, its end, an idle conn) move no port and cost
+ * only this test of their kind. */
+static inline void timewait_on_event(struct timewait *tw, const struct ps_event *ev)
+{
+	if (ev->kind < EV_KIND_COUNT && (TIMEWAIT_KINDS & EV_KIND_BIT(ev->kind)))
+		timewait_on_port_record(tw, ev);
+}
 struct ev_sink timewait_sink(struct timewait *tw);
 /* Sockets of host (PS_NONE: all) in TIME_WAIT at `now` (>= the last record's time). */
 int64_t timewait_count(struct timewait *tw, uint32_t host, ps_time now);

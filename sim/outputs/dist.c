@@ -62,7 +62,7 @@ static bool exact_room_for_one(struct time_dist *d)
 	return true;
 }
 
-void time_dist_add(struct time_dist *d, ps_time v)
+void time_dist_add_slow(struct time_dist *d, ps_time v)
 {
 	if (d->oom)
 		return;

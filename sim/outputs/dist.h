@@ -25,7 +25,18 @@ struct time_dist {
 
 void time_dist_init(struct time_dist *d, int64_t exact_cap);
 void time_dist_free(struct time_dist *d);
-void time_dist_add(struct time_dist *d, ps_time v);
+/* time_dist_add's other cases: the exact array grows or spills, or memory ran out. */
+void time_dist_add_slow(struct time_dist *d, ps_time v);
+
+/* Count a sample. Inline for its two usual cases (room in the exact array, or a histogram):
+ * the summary counts four samples a request. */
+static inline void time_dist_add(struct time_dist *d, ps_time v)
+{
+	if (d->n_exact < d->exact_room) /* room: so no histogram yet, and memory did not run out */
+		d->exact[d->n_exact++] = v;
+	else if (d->hist.count == 0 || !histogram_add(&d->hist, v))
+		time_dist_add_slow(d, v);
+}
 /* The samples added. */
 int64_t time_dist_count(const struct time_dist *d);
 /* The q-quantile (0 < q <= 1) by nearest rank; 0 when empty. */
