@@ -22,14 +22,10 @@ uint32_t grow_room_for(uint64_t n, uint32_t min_cap)
 	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
-void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index, uint32_t min_cap,
-                   uint32_t *old_cap)
+/* grow_to_hold when index is at or past *cap. */
+void *grow_to_hold_beyond(void *array, uint32_t *cap, size_t size, uint32_t index, uint32_t min_cap)
 {
 	uint32_t before = *cap;
-	if (old_cap)
-		*old_cap = before;
-	if (index < before)
-		return array;
 	uint64_t page = GROW_TOUCH_BYTES / size ? GROW_TOUCH_BYTES / size : 1;
 	uint64_t n = ((uint64_t)index / page + 1) * page;
 	uint64_t room = grow_room_for(n, min_cap);

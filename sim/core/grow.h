@@ -26,8 +26,19 @@
  * array. *cap must come from grow_to_hold alone (the allocation's size is
  * worked out from it).
  */
-void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index, uint32_t min_cap,
-                   uint32_t *old_cap);
+void *grow_to_hold_beyond(void *array, uint32_t *cap, size_t size, uint32_t index,
+                          uint32_t min_cap);
+
+/* Inline: most calls find the index inside already (every event and request asks). */
+static inline void *grow_to_hold(void *array, uint32_t *cap, size_t size, uint32_t index,
+                                 uint32_t min_cap, uint32_t *old_cap)
+{
+	if (old_cap)
+		*old_cap = *cap;
+	if (index < *cap)
+		return array;
+	return grow_to_hold_beyond(array, cap, size, index, min_cap);
+}
 
 /* The room (entries allocated) behind n entries: min_cap (16 if 0) doubled until it holds them,
  * at most UINT32_MAX; a function of n alone, so callers need not store it. */

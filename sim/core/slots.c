@@ -43,7 +43,7 @@ uint32_t slots_try_take(struct slots *s)
 	return s->used++;
 }
 
-uint32_t slots_take(struct slots *s)
+uint32_t slots_take_new(struct slots *s)
 {
 	uint32_t slot = slots_try_take(s);
 	if (slot == SLOTS_NONE)
