@@ -33,7 +33,8 @@
 
 struct calendar_node {
 	int64_t at;
-	uint32_t next, prev; /* in its bucket; prev is CALENDAR_OUT when not queued */
+	uint32_t next, prev; /* in its bucket; prev is CALENDAR_OUT when not queued, and next is
+	                        then the owner's (des.c chains its free slots through it) */
 	uint32_t data[4];    /* the owner's: zero when first reserved, never touched here after */
 };
 _Static_assert(sizeof(struct calendar_node) == 32, "two nodes to a cache line");

@@ -99,6 +99,8 @@ struct want {
 	unsigned state : 2; /* enum want_state */
 	bool in_idle_wait : 1, in_conns_wait : 1;
 };
+/* A free want's req_slot chains the free wants (slots.h): nothing reads it while free. */
+#define WANT_FREE_LINK offsetof(struct want, req_slot)
 /* One per waiting request: 40 bytes (was 48). */
 _Static_assert(sizeof(struct want) == 40, "struct want is 40 bytes");
 _Static_assert(CONN_IDLE < 4 && KIND_H2_TICKET < 4 && WANT_DONE < 4, "they fit their bitfields");
@@ -253,7 +255,7 @@ static const struct h2conn *h2_at(const struct pool *p, uint32_t c)
 
 static uint32_t want_alloc(struct pool *p)
 {
-	uint32_t i = slots_take(&p->want_slots);
+	uint32_t i = slots_take_linked(&p->want_slots, p->wants, sizeof(*p->wants), WANT_FREE_LINK);
 	p->wants = grow_to_hold(p->wants, &p->cap_wants, sizeof(*p->wants), i, 64, NULL);
 	memset(&p->wants[i], 0, sizeof(p->wants[i]));
 	p->wants[i].dial_conn = PS_NONE;
@@ -316,7 +318,7 @@ static void want_release_if_unused(struct pool *p, uint32_t w)
 		return;
 	uint32_t key = wt->key;
 	wt->state = WANT_FREE;
-	slots_give_back(&p->want_slots, w);
+	slots_give_back_linked(&p->want_slots, w, p->wants, sizeof(*p->wants), WANT_FREE_LINK);
 	p->keys[key].n_wants--;
 	release_transient_key(p, key);
 }

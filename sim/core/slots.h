@@ -6,12 +6,17 @@
  * A number given back is reused first (the most recent first), else the next
  * never-used one, so numbering is deterministic. The free list's links are
  * kept here, not in the records; memory grows by doubling only when a new
- * number is first used, so a steady state allocates nothing.
+ * number is first used, so a steady state allocates nothing. The _linked
+ * variants keep the links in the records instead, in a uint32_t field each
+ * record leaves unused while it is free (no array here, and no cache line of
+ * its own to touch): the caller passes its array, record size and the field's
+ * offset, the same on every call; a struct slots is used one way or the other.
  */
 #ifndef POOLSIM_SLOTS_H
 #define POOLSIM_SLOTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct slots {
@@ -40,6 +45,11 @@ static inline uint32_t slots_take(struct slots *s)
 }
 /* `slot` is free again (it must be taken, and not given back twice). */
 void slots_give_back(struct slots *s, uint32_t slot);
+
+/* The same, with the free list in the records: base is the records' array (NULL while none). */
+uint32_t slots_take_linked(struct slots *s, const void *base, size_t stride, size_t offset);
+void slots_give_back_linked(struct slots *s, uint32_t slot, void *base, size_t stride,
+                            size_t offset);
 
 /* Every slot ever taken is below this (a bound for loops and checks). */
 static inline uint32_t slots_used(const struct slots *s)

@@ -64,6 +64,8 @@ struct request {
 	des_timer header_timer;
 	ps_time service; /* a replay row's own service time, or REPLAY_NONE */
 };
+/* A free request's transport chains the free requests (slots.h): only ask_pool reads it. */
+#define REQ_FREE_LINK offsetof(struct request, transport)
 /* One per request in flight: the small fields share a word with the load, 64 bytes (was 72). */
 _Static_assert(sizeof(struct request) == 64, "struct request is 64 bytes");
 _Static_assert(REQ_LEAKED < 4 && BODY_LEAK < 4 && REPLAY_NONE >= -4, "they fit their bitfields");
@@ -155,7 +157,7 @@ static struct conn_side *conn_side(struct client *c, uint32_t conn)
 
 static uint32_t req_alloc(struct client *c)
 {
-	uint32_t i = slots_take(&c->req_slots);
+	uint32_t i = slots_take_linked(&c->req_slots, c->reqs, sizeof(*c->reqs), REQ_FREE_LINK);
 	c->reqs = grow_to_hold(c->reqs, &c->cap_reqs, sizeof(*c->reqs), i, 256, NULL);
 	memset(&c->reqs[i], 0, sizeof(c->reqs[i]));
 	c->reqs[i].want = PS_NONE;
@@ -182,7 +184,7 @@ static void req_free(struct client *c, uint32_t r)
 	des_cancel(c->des, &rq->client_timer);
 	des_cancel(c->des, &rq->header_timer);
 	rq->state = REQ_FREE;
-	slots_give_back(&c->req_slots, r);
+	slots_give_back_linked(&c->req_slots, r, c->reqs, sizeof(*c->reqs), REQ_FREE_LINK);
 	c->live_requests--;
 }
 

@@ -25,6 +25,8 @@
 
 /* An event's fields in its calendar node's data. */
 enum { EV_A, EV_B, EV_GEN, EV_TYPE };
+/* A free slot's node is not queued: its next link chains the free slots (slots.h). */
+#define FREE_LINK offsetof(struct calendar_node, next)
 
 struct des_type {
 	des_handler fn;
@@ -76,7 +78,8 @@ static uint32_t *event_of(const struct des *d, uint32_t slot)
  * kept. Room is reserved a page of nodes at a time. */
 static uint32_t slot_alloc(struct des *d)
 {
-	uint32_t slot = slots_take(&d->slot_numbers);
+	uint32_t slot =
+	    slots_take_linked(&d->slot_numbers, d->queue.nodes, sizeof(*d->queue.nodes), FREE_LINK);
 	if (slot >= d->queue.cap) {
 		uint32_t page = GROW_TOUCH_BYTES / sizeof(struct calendar_node);
 		uint64_t n = ((uint64_t)slot / page + 1) * page;
@@ -89,7 +92,8 @@ static uint32_t slot_alloc(struct des *d)
 static void slot_free(struct des *d, uint32_t slot)
 {
 	event_of(d, slot)[EV_GEN]++;
-	slots_give_back(&d->slot_numbers, slot);
+	slots_give_back_linked(&d->slot_numbers, slot, d->queue.nodes, sizeof(*d->queue.nodes),
+	                       FREE_LINK);
 }
 
 des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uint32_t b)

@@ -271,6 +271,43 @@ START_TEST(test_slots_reuse_most_recent_first_then_new)
 }
 END_TEST
 
+/* The free list kept in the records' own field numbers slots as the plain one does (the most
+ * recent first, then new ones), and keeps nothing of its own. */
+START_TEST(test_slots_linked_numbers_as_the_plain_ones_in_the_records)
+{
+	struct rec {
+		uint32_t link;
+		uint32_t payload;
+	} recs[120];
+	struct slots plain, linked;
+	slots_init(&plain);
+	slots_init(&linked);
+	uint64_t x = 7;
+	bool taken[120] = {false};
+	for (int i = 0; i < 5000; i++) {
+		x = lcg_next(x);
+		uint32_t r = (uint32_t)((x >> 33) % 120);
+		if (taken[r]) {
+			slots_give_back(&plain, r);
+			slots_give_back_linked(&linked, r, recs, sizeof recs[0],
+			                       offsetof(struct rec, link));
+			taken[r] = false;
+		} else if (slots_used(&plain) < 120 || plain.free_head != UINT32_MAX) {
+			uint32_t a = slots_take(&plain);
+			uint32_t b = slots_take_linked(&linked, recs, sizeof recs[0],
+			                               offsetof(struct rec, link));
+			ck_assert_uint_eq(a, b);
+			taken[a] = true;
+			recs[a].payload = (uint32_t)i;
+		}
+	}
+	ck_assert_uint_eq(slots_used(&linked), slots_used(&plain));
+	ck_assert_ptr_null(linked.next);
+	slots_free(&plain);
+	slots_free(&linked);
+}
+END_TEST
+
 Suite *suite_des(void)
 {
 	Suite *s = suite_create("des");
@@ -282,6 +319,7 @@ Suite *suite_des(void)
 	tcase_add_test(tc, test_des_heap_order_holds_for_many_random_events);
 	tcase_add_test(tc, test_heap_remove_anywhere_then_pop_in_key_order);
 	tcase_add_test(tc, test_slots_reuse_most_recent_first_then_new);
+	tcase_add_test(tc, test_slots_linked_numbers_as_the_plain_ones_in_the_records);
 	tcase_add_test(tc, test_calendar_order_equals_the_heap_under_every_spacing);
 	tcase_add_test(tc, test_grow_to_hold_zeroes_a_page_past_the_index);
 	suite_add_tcase(s, tc);
