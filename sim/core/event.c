@@ -25,6 +25,9 @@ int ev_stream_add_sink(struct ev_stream *s, struct ev_sink sink)
 		return -1;
 	if (sink.kinds == 0)
 		sink.kinds = EV_ALL_KINDS;
+	for (int k = 0; k < EV_KIND_COUNT; k++)
+		if (sink.kinds & EV_KIND_BIT(k))
+			s->sinks_for[k][s->n_for[k]++] = (uint8_t)s->n_sinks;
 	s->sinks[s->n_sinks++] = sink;
 	return 0;
 }

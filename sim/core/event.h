@@ -180,6 +180,10 @@ struct ev_stream {
 	struct ps_event *retired; /* the ring before it last grew, freed at the next pop */
 	struct ev_sink sinks[EV_STREAM_MAX_SINKS];
 	int n_sinks;
+	/* by kind, the sinks that asked for it (indices into sinks, in registration order), so a
+	 * record costs a call per sink that wants it and nothing for the others */
+	uint8_t n_for[EV_KIND_COUNT];
+	uint8_t sinks_for[EV_KIND_COUNT][EV_STREAM_MAX_SINKS];
 };
 
 void ev_stream_init(struct ev_stream *s);
@@ -211,11 +215,14 @@ static inline struct ps_event *ev_stream_pop(struct ev_stream *s)
 /* Every sink that asked for the record's kind gets it, in registration order. */
 static inline void ev_stream_deliver(struct ev_stream *s, const struct ps_event *ev)
 {
-	/* a kind out of range (none is made) reaches every sink, as before sinks chose */
-	uint32_t bit = ev->kind < EV_KIND_COUNT ? EV_KIND_BIT(ev->kind) : EV_ALL_KINDS;
-	for (int i = 0; i < s->n_sinks; i++)
-		if (s->sinks[i].kinds & bit)
+	if (ev->kind >= EV_KIND_COUNT) { /* none is made: it reaches every sink, as before */
+		for (int i = 0; i < s->n_sinks; i++)
 			s->sinks[i].on_event(s->sinks[i].ctx, ev);
+		return;
+	}
+	const uint8_t *to = s->sinks_for[ev->kind];
+	for (int i = 0, n = s->n_for[ev->kind]; i < n; i++)
+		s->sinks[to[i]].on_event(s->sinks[to[i]].ctx, ev);
 }
 
 static inline void ev_stream_push(struct ev_stream *s, const struct ps_event *ev)
