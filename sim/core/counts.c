@@ -40,10 +40,9 @@ const struct counts *counter_counts(const struct counter *c, uint32_t host)
 	return host < c->n_hosts ? &c->hosts[host] : &c->total;
 }
 
+/* A conn slot's state; counter_on_event has made room for it. */
 static uint8_t *conn_state(struct counter *c, uint32_t conn)
 {
-	if (conn >= c->cap_conns)
-		c->conn_state = grow_to_hold(c->conn_state, &c->cap_conns, 1, conn, 64, NULL);
 	return &c->conn_state[conn];
 }
 
@@ -70,7 +69,7 @@ struct moved {
 	} while (0)
 
 /* leave_state: the conn leaves its current gauge. */
-static void leave_state(struct moved m, uint8_t state)
+static inline void leave_state(struct moved m, uint8_t state)
 {
 	switch (state) {
 	case CG_DIALING:
@@ -96,7 +95,10 @@ static void enter_state(struct counter *c, struct moved m, const struct ps_event
 	*s = to;
 }
 
-static void on_conn_closed(struct counter *c, struct moved m, const struct ps_event *ev)
+/* Not inlined: the close is rare and calls out (its category), and counter_on_event's usual
+ * records then need no saved registers at all. */
+__attribute__((noinline)) static void on_conn_closed(struct counter *c, struct moved m,
+                                                     const struct ps_event *ev)
 {
 	uint8_t *s = conn_state(c, ev->conn);
 	enum ev_reason why = ev->reason < R_REASON_COUNT ? (enum ev_reason)ev->reason : R_ERROR;
@@ -173,8 +175,20 @@ static void on_conn_event(struct counter *c, struct moved m, const struct ps_eve
 	}
 }
 
+__attribute__((noinline)) static void count_after_growing(struct counter *c,
+                                                          const struct ps_event *ev);
+
+/*
+ * Every call below is a tail call (or inline), so the usual records (a request's start, its
+ * conn, its end, an idle conn) cost no register saves: a conn slot past the state array's end
+ * goes to count_after_growing, which makes room and comes back.
+ */
 void counter_on_event(struct counter *c, const struct ps_event *ev)
 {
+	if (ev->conn != PS_NONE && ev->conn >= c->cap_conns) {
+		count_after_growing(c, ev);
+		return;
+	}
 	struct moved m = {&c->total, ev->host < c->n_hosts ? &c->hosts[ev->host] : &c->nowhere};
 	switch (ev->kind) {
 	case EV_REQ_START:
@@ -213,4 +227,11 @@ void counter_on_event(struct counter *c, const struct ps_event *ev)
 		on_conn_event(c, m, ev);
 		break;
 	}
+}
+
+__attribute__((noinline)) static void count_after_growing(struct counter *c,
+                                                          const struct ps_event *ev)
+{
+	c->conn_state = grow_to_hold(c->conn_state, &c->cap_conns, 1, ev->conn, 64, NULL);
+	counter_on_event(c, ev);
 }
