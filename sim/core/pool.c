@@ -325,8 +325,8 @@ static void want_release_if_unused(struct pool *p, uint32_t w)
 
 /* ---------------------------------------------------------------- events */
 
-static void emit(struct pool *p, enum ev_kind kind, ps_time now, uint32_t key, uint32_t conn,
-                 uint32_t want, enum ev_reason reason, uint32_t flags, int64_t value)
+static inline void emit(struct pool *p, enum ev_kind kind, ps_time now, uint32_t key, uint32_t conn,
+                        uint32_t want, enum ev_reason reason, uint32_t flags, int64_t value)
 {
 	/* everything read before the record is written, so the record is written once */
 	uint32_t host = p->keys[key].host;

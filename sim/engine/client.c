@@ -190,7 +190,7 @@ static void req_free(struct client *c, uint32_t r)
 
 /* req_event: a record of request r, pushed: the caller fills in the rest before it pushes
  * anything else (ev_stream_add). */
-static struct ps_event *req_event(struct client *c, enum ev_kind kind, uint32_t r)
+static inline struct ps_event *req_event(struct client *c, enum ev_kind kind, uint32_t r)
 {
 	const struct request *rq = &c->reqs[r];
 	struct ps_event *ev = ev_stream_add(c->stream, kind, now_of(c));
