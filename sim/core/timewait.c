@@ -78,10 +78,9 @@ static void fifo_grow(struct tw_fifo *f)
 	f->head = 0;
 }
 
+/* Into the FIFO, which has room (timewait_on_port_record made it). */
 static void fifo_push(struct tw_fifo *f, ps_time at, uint32_t host)
 {
-	if (f->count == f->cap)
-		fifo_grow(f);
 	uint32_t i = (f->head + f->count) & (f->cap - 1);
 	f->at[i] = at;
 	f->host[i] = host;
@@ -94,7 +93,7 @@ static void fifo_push(struct tw_fifo *f, ps_time at, uint32_t host)
  * it, and every reader calls it first (timewait_count): doing it later gives
  * the same figures.
  */
-static void expire(struct timewait *tw, ps_time now)
+static inline void expire(struct timewait *tw, ps_time now)
 {
 	struct tw_fifo *f = &tw->waiting;
 	while (f->count && f->at[f->head] <= now) {
@@ -113,10 +112,9 @@ static void note_peaks(struct tw_host *h)
 		h->peak_ports = h->open + h->waiting;
 }
 
+/* A conn slot's state; timewait_on_port_record has made room for it. */
 static uint8_t *conn_state(struct timewait *tw, uint32_t conn)
 {
-	if (conn >= tw->conn_cap)
-		tw->conn = grow_to_hold(tw->conn, &tw->conn_cap, 1, conn, 64, NULL);
 	return &tw->conn[conn];
 }
 
@@ -144,10 +142,19 @@ static void on_closed(struct timewait *tw, struct tw_host *h, const struct ps_ev
 	note_peaks(&tw->total);
 }
 
+__attribute__((noinline)) static void record_after_growing(struct timewait *tw,
+                                                           const struct ps_event *ev);
+
+/* Its only calls are tail calls (the growth, out of line, comes back here), so a record costs
+ * no register saves. */
 void timewait_on_port_record(struct timewait *tw, const struct ps_event *ev)
 {
 	if (ev->host >= tw->n_hosts || ev->conn == PS_NONE)
 		return;
+	if (ev->conn >= tw->conn_cap || tw->waiting.count == tw->waiting.cap) {
+		record_after_growing(tw, ev);
+		return;
+	}
 	struct tw_host *h = &tw->hosts[ev->host];
 	switch (ev->kind) {
 	case EV_DIAL_START:
@@ -173,6 +180,17 @@ void timewait_on_port_record(struct timewait *tw, const struct ps_event *ev)
 	default:
 		break;
 	}
+}
+
+/* Room for the record's conn slot and one more socket in TIME_WAIT, then the record. */
+__attribute__((noinline)) static void record_after_growing(struct timewait *tw,
+                                                           const struct ps_event *ev)
+{
+	if (ev->conn >= tw->conn_cap)
+		tw->conn = grow_to_hold(tw->conn, &tw->conn_cap, 1, ev->conn, 64, NULL);
+	if (tw->waiting.count == tw->waiting.cap)
+		fifo_grow(&tw->waiting);
+	timewait_on_port_record(tw, ev);
 }
 
 static void on_record(void *ctx, const struct ps_event *ev)
