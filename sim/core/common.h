@@ -51,4 +51,14 @@ static inline ps_time ps_time_add(ps_time a, ps_time b)
 	return a + b;
 }
 
+/*
+ * ps_round_nonnegative: llround(v) for 0 <= v < 2^63 (half away from zero), without libm's call:
+ * the whole part, plus one when the fraction, which v - whole gives exactly, is at least a half.
+ */
+static inline ps_time ps_round_nonnegative(double v)
+{
+	ps_time whole = (ps_time)v;
+	return whole + (v - (double)whole >= 0.5);
+}
+
 #endif

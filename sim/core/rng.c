@@ -52,7 +52,7 @@ ps_time rng_exp(struct rng *r, double mean)
 	double v = -log(1.0 - rng_uniform01(r)) * mean;
 	if (v >= (double)PS_TIME_NEVER / 2)
 		return PS_TIME_NEVER / 2;
-	return (ps_time)llround(v);
+	return v >= 0 ? ps_round_nonnegative(v) : (ps_time)llround(v); /* a negative mean */
 }
 
 ps_time rng_dist(struct rng *r, const struct dist *d)

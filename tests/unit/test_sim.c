@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,41 @@ START_TEST(test_dist_exact_quantile_equals_sorted_nearest_rank)
 }
 END_TEST
 
+/* rng_exp rounds with ps_round_nonnegative, not llround: the same integer at every half, next
+ * to it, at the edges of double precision and on random values. */
+START_TEST(test_round_nonnegative_equals_llround)
+{
+	static const double whole[] = {0,
+	                               1,
+	                               2,
+	                               3,
+	                               1e6,
+	                               123456789,
+	                               4503599627370495.0 /* 2^52-1 */,
+	                               4503599627370496.0,
+	                               9007199254740992.0 /* 2^53 */,
+	                               1e17};
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+		double half = whole[i] + 0.5;
+		double probes[] = {whole[i],
+		                   half,
+		                   nextafter(half, 0),
+		                   nextafter(half, INFINITY),
+		                   nextafter(whole[i], INFINITY),
+		                   whole[i] + 0.25,
+		                   whole[i] + 0.75};
+		for (size_t j = 0; j < sizeof probes / sizeof probes[0]; j++)
+			ck_assert_int_eq(ps_round_nonnegative(probes[j]), llround(probes[j]));
+	}
+	struct rng r;
+	rng_seed(&r, 7, 1);
+	for (int i = 0; i < 100000; i++) {
+		double v = rng_uniform01(&r) * 1e9 * (double)(1 + i % 7);
+		ck_assert_int_eq(ps_round_nonnegative(v), llround(v));
+	}
+}
+END_TEST
+
 /* Past exact_cap the exact samples move into the histogram and their array is freed: the
  * quantiles are then the histogram's of all the samples, the first ones included. */
 START_TEST(test_dist_past_exact_cap_spills_into_histogram)
@@ -481,6 +517,7 @@ Suite *suite_sim(void)
 	tcase_add_test(tc, test_T1_deadline_negative_timeout_is_already_past);
 	tcase_add_test(tc, test_T2_addTLS_negative_timeout_fires_at_once);
 	tcase_add_test(tc, test_S3_on_fin_arrive_tie_follows_gos_split_over_seeds);
+	tcase_add_test(tc, test_round_nonnegative_equals_llround);
 	suite_add_tcase(s, tc);
 	return s;
 }
