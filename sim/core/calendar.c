@@ -62,14 +62,12 @@ static struct calendar_bucket *alloc_buckets(uint32_t n)
 	return b;
 }
 
-/* When the next rebuild is due: the length outgrows or undergrows the buckets (one to four ids a
- * bucket: half the buckets of Brown's one half to two, for 0.3% fewer instructions on medium), or
- * a period ends. */
+/* When the next rebuild is due: the length outgrows or undergrows the buckets, or a period ends. */
 static void set_thresholds(struct calendar *c)
 {
 	uint32_t n = c->n_buckets;
-	c->grow_at = n < (1u << 29) ? 4 * n : UINT32_MAX;
-	c->shrink_at = n > MIN_BUCKETS ? n : 0;
+	c->grow_at = n < (1u << 30) ? 2 * n : UINT32_MAX;
+	c->shrink_at = n > MIN_BUCKETS ? n / 2 : 0;
 	c->period_ops = PERIOD_OPS + n;
 }
 

@@ -14,8 +14,8 @@
  * average whatever the queue's length, as long as the width suits the
  * events' spacing. The queue measures that itself: every period it compares
  * the buckets it walked and the list entries it stepped over per operation,
- * and rebuilds with a width of three mean gaps between pops (and one bucket
- * for every one to four ids: 8 bytes per bucket) when either grows. Equal `at` keeps push order: a
+ * and rebuilds with a width of three mean gaps between pops (and a bucket
+ * count near the length) when either grows. Equal `at` keeps push order: a
  * push links after every node of its `at`, and a rebuild keeps each
  * bucket's order.
  * Memory grows only in calendar_reserve and in a rebuild (the bucket arrays,
