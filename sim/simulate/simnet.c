@@ -63,6 +63,16 @@ struct fin_queue {
 	uint32_t head, tail, cap;
 };
 
+/* What a request reads of its host here, in one cache line per host (the service time's
+ * stream, the FINs on their way, half the rtt), not in three arrays and the scenario's
+ * host_spec. */
+struct simhost {
+	struct rng rng;        /* service times */
+	struct fin_queue fins; /* its FINs on their way */
+	ps_time half_rtt;      /* how long a request, a response or a close takes to cross */
+};
+_Static_assert(sizeof(struct simhost) == 64, "one cache line per host");
+
 struct wire {
 	uint32_t host;
 	uint32_t gen;
@@ -98,9 +108,8 @@ struct simnet {
 	unsigned type_base;
 	struct wire *wires;
 	uint32_t cap_wires;
-	struct rng *host_rng;
-	struct rng *tie_rng;       /* per host: the stale-connection tie's draws (tie_draw) */
-	struct fin_queue *fins_in; /* per host: its FINs on their way */
+	struct simhost *hosts; /* per host, line-aligned */
+	struct rng *tie_rng;   /* per host: the stale-connection tie's draws (tie_draw) */
 	struct server_actions *actions;
 	struct stream_at *streams; /* by request slot */
 	uint32_t cap_streams;
@@ -153,7 +162,7 @@ static void fins_forget(struct simnet *n, struct fin_queue *q)
 
 static void fins_add(struct simnet *n, uint32_t host, uint32_t conn, ps_time at)
 {
-	struct fin_queue *q = &n->fins_in[host];
+	struct fin_queue *q = &n->hosts[host].fins;
 	fins_forget(n, q);
 	/* Full: slide down when half of it is spent (amortised O(1)), else grow. */
 	if (q->tail == q->cap && q->head > 0 && q->head >= q->cap / 2) {
@@ -180,7 +189,7 @@ static void fin_reaches_client(struct simnet *n, uint32_t conn, bool nothing_wri
 static void sim_before_get_conn(void *ctx, uint32_t host)
 {
 	struct simnet *n = ctx;
-	struct fin_queue *q = &n->fins_in[host];
+	struct fin_queue *q = &n->hosts[host].fins;
 	fins_forget(n, q);
 	ps_time now = des_now(n->des);
 	for (uint32_t i = q->head; i < q->tail && q->e[i].at == now; i++) {
@@ -212,7 +221,7 @@ static void sim_dial(void *ctx, uint32_t conn, uint32_t host)
 /* half_rtt: how long a request, a response or a close takes to cross the wire of `host`. */
 static ps_time half_rtt(const struct simnet *n, uint32_t host)
 {
-	return n->sc->hosts[host].rtt / 2;
+	return n->hosts[host].half_rtt;
 }
 
 /* serve: the request is at the server; it answers service_time later. */
@@ -224,7 +233,7 @@ static void serve(struct simnet *n, uint32_t conn)
 	w->busy = true;
 	w->served++;
 	ps_time own = client_service_of(n->client, conn); /* a replay row's, if it has one */
-	w->step = after(n, own >= 0 ? own : rng_dist(&n->host_rng[w->host], &h->service_time),
+	w->step = after(n, own >= 0 ? own : rng_dist(&n->hosts[w->host].rng, &h->service_time),
 	                N_RESPONSE, conn);
 }
 
@@ -267,7 +276,7 @@ static void sim_send_stream(void *ctx, uint32_t conn, uint32_t host, uint32_t lo
 	w->busy = true;
 	ps_time own = client_service_of_request(n->client, req_slot); /* a replay row's, if any */
 	ps_time service =
-	    own >= 0 ? own : rng_dist(&n->host_rng[host], &n->sc->hosts[host].service_time);
+	    own >= 0 ? own : rng_dist(&n->hosts[host].rng, &n->sc->hosts[host].service_time);
 	des_schedule(n->des, ps_time_add(des_now(n->des), service), n->type_base + N_STREAM_DONE,
 	             req_slot, req_id);
 }
@@ -527,12 +536,14 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	n->des = des;
 	n->stream = stream;
 	n->type_base = first_type;
-	n->host_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->host_rng));
-	n->tie_rng = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->tie_rng));
-	n->fins_in = calloc(sc->n_hosts ? sc->n_hosts : 1, sizeof(*n->fins_in));
+	size_t n_hosts = sc->n_hosts ? sc->n_hosts : 1;
+	n->hosts = aligned_alloc(sizeof(struct simhost), n_hosts * sizeof(struct simhost));
+	if (n->hosts)
+		memset(n->hosts, 0, n_hosts * sizeof(struct simhost));
+	n->tie_rng = calloc(n_hosts, sizeof(*n->tie_rng));
 	n->actions =
 	    server_actions_create(sc, des, stream, sim_act, n, first_type + N_TYPES, next_type);
-	if (!n->host_rng || !n->tie_rng || !n->fins_in || !n->actions ||
+	if (!n->hosts || !n->tie_rng || !n->actions ||
 	    timewait_init(&n->ports, sc->n_hosts, sc->time_wait,
 	                  sc->ephemeral_hi - sc->ephemeral_lo + 1,
 	                  sc->transport.DisableKeepAlives) ||
@@ -541,7 +552,8 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 		return NULL;
 	}
 	for (uint32_t h = 0; h < sc->n_hosts; h++) {
-		rng_seed(&n->host_rng[h], sc->seed, rng_stream_of_host(h));
+		rng_seed(&n->hosts[h].rng, sc->seed, rng_stream_of_host(h));
+		n->hosts[h].half_rtt = sc->hosts[h].rtt / 2;
 		rng_seed(&n->tie_rng[h], sc->seed, rng_stream_of_tie(h));
 	}
 	des_on(des, first_type + N_CONNECTED, on_connected, n);
@@ -573,12 +585,11 @@ void simnet_destroy(struct simnet *n)
 		return;
 	free(n->wires);
 	free(n->streams);
-	free(n->host_rng);
 	free(n->tie_rng);
-	if (n->fins_in)
+	if (n->hosts)
 		for (uint32_t h = 0; h < n->sc->n_hosts; h++)
-			free(n->fins_in[h].e);
-	free(n->fins_in);
+			free(n->hosts[h].fins.e);
+	free(n->hosts);
 	server_actions_destroy(n->actions);
 	timewait_free(&n->ports);
 	free(n);
