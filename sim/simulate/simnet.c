@@ -65,7 +65,8 @@ struct fin_queue {
 
 /* What a request reads of its host here, in one cache line per host (the service time's
  * stream, the FINs on their way, half the rtt), not in three arrays and the scenario's
- * host_spec. */
+ * host_spec. A run's rtt does not change (watch's attach mode moves only the dial and TLS
+ * latencies, read at each dial). */
 struct simhost {
 	struct rng rng;        /* service times */
 	struct fin_queue fins; /* its FINs on their way */
@@ -109,6 +110,8 @@ struct simnet {
 	struct wire *wires;
 	uint32_t cap_wires;
 	struct simhost *hosts; /* per host, line-aligned */
+	bool *request_close;   /* per load: its Request.Close, one byte each (the fifth line of a
+	                          load_spec) */
 	struct rng *tie_rng;   /* per host: the stale-connection tie's draws (tie_draw) */
 	struct server_actions *actions;
 	struct stream_at *streams; /* by request slot */
@@ -243,7 +246,7 @@ static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	struct wire *w = wire_at(n, conn);
 	w->outstanding = true;
 	w->sent_at = des_now(n->des);
-	w->asked_close = n->sc->loads[load].request_close;
+	w->asked_close = n->request_close[load];
 	if (half_rtt(n, host) == 0) {
 		if (!w->server_closed) /* else lost, as it would be in transit
 		                          (close_after_response) */
@@ -541,9 +544,12 @@ struct simnet *simnet_create(const struct scenario *sc, struct des *des, struct 
 	if (n->hosts)
 		memset(n->hosts, 0, n_hosts * sizeof(struct simhost));
 	n->tie_rng = calloc(n_hosts, sizeof(*n->tie_rng));
+	n->request_close = calloc(sc->n_loads ? sc->n_loads : 1, sizeof(*n->request_close));
+	for (uint32_t l = 0; n->request_close && l < sc->n_loads; l++)
+		n->request_close[l] = sc->loads[l].request_close;
 	n->actions =
 	    server_actions_create(sc, des, stream, sim_act, n, first_type + N_TYPES, next_type);
-	if (!n->hosts || !n->tie_rng || !n->actions ||
+	if (!n->hosts || !n->tie_rng || !n->request_close || !n->actions ||
 	    timewait_init(&n->ports, sc->n_hosts, sc->time_wait,
 	                  sc->ephemeral_hi - sc->ephemeral_lo + 1,
 	                  sc->transport.DisableKeepAlives) ||
@@ -586,6 +592,7 @@ void simnet_destroy(struct simnet *n)
 	free(n->wires);
 	free(n->streams);
 	free(n->tie_rng);
+	free(n->request_close);
 	if (n->hosts)
 		for (uint32_t h = 0; h < n->sc->n_hosts; h++)
 			free(n->hosts[h].fins.e);
