@@ -52,24 +52,11 @@ uint32_t slots_take_new(struct slots *s)
 	return slot;
 }
 
-uint32_t slots_take_linked(struct slots *s, const void *base, size_t stride, size_t offset)
+uint32_t slots_take_new_linked(struct slots *s)
 {
-	if (s->free_head != SLOTS_NONE) {
-		uint32_t slot = s->free_head;
-		const char *link = (const char *)base + (size_t)slot * stride + offset;
-		memcpy(&s->free_head, link, sizeof s->free_head);
-		return slot;
-	}
 	if (s->used == SLOTS_NONE)
 		grow_out_of_memory((uint64_t)s->used + 1);
 	return s->used++;
-}
-
-void slots_give_back_linked(struct slots *s, uint32_t slot, void *base, size_t stride,
-                            size_t offset)
-{
-	memcpy((char *)base + (size_t)slot * stride + offset, &s->free_head, sizeof s->free_head);
-	s->free_head = slot;
 }
 
 void slots_give_back(struct slots *s, uint32_t slot)

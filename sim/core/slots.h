@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct slots {
 	uint32_t *next; /* by slot, while it is free: the next free one */
@@ -35,6 +36,9 @@ uint32_t slots_take_new(struct slots *s);
 
 /* A slot; out of memory aborts with a message, as grow.h does. Inline: a steady state takes
  * a slot given back, a few instructions. */
+/* A never-used slot for the _linked variants below (no next[] to grow). */
+uint32_t slots_take_new_linked(struct slots *s);
+
 static inline uint32_t slots_take(struct slots *s)
 {
 	uint32_t slot = s->free_head;
@@ -46,10 +50,24 @@ static inline uint32_t slots_take(struct slots *s)
 /* `slot` is free again (it must be taken, and not given back twice). */
 void slots_give_back(struct slots *s, uint32_t slot);
 
-/* The same, with the free list in the records: base is the records' array (NULL while none). */
-uint32_t slots_take_linked(struct slots *s, const void *base, size_t stride, size_t offset);
-void slots_give_back_linked(struct slots *s, uint32_t slot, void *base, size_t stride,
-                            size_t offset);
+/* The same, with the free list in the records: base is the records' array (NULL while none).
+ * Inline, as slots_take: the caller's stride and offset are constants. */
+static inline uint32_t slots_take_linked(struct slots *s, const void *base, size_t stride,
+                                         size_t offset)
+{
+	uint32_t slot = s->free_head;
+	if (slot == UINT32_MAX)
+		return slots_take_new_linked(s);
+	memcpy(&s->free_head, (const char *)base + (size_t)slot * stride + offset, sizeof slot);
+	return slot;
+}
+
+static inline void slots_give_back_linked(struct slots *s, uint32_t slot, void *base, size_t stride,
+                                          size_t offset)
+{
+	memcpy((char *)base + (size_t)slot * stride + offset, &s->free_head, sizeof slot);
+	s->free_head = slot;
+}
 
 /* Every slot ever taken is below this (a bound for loops and checks). */
 static inline uint32_t slots_used(const struct slots *s)
