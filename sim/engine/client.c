@@ -71,13 +71,29 @@ _Static_assert(sizeof(struct request) == 64, "struct request is 64 bytes");
 _Static_assert(REQ_LEAKED < 4 && BODY_LEAK < 4 && REPLAY_NONE >= -4, "they fit their bitfields");
 
 struct conn_side {
-	uint32_t req; /* request slot holding it, or PS_NONE */
+	unsigned req_plus_1 : 30; /* request slot holding it plus one, 0: none (conn_req) */
+	unsigned leaked : 1;
+	unsigned in_tls : 1; /* the dial timer is TLSHandshakeTimeout's */
 	uint32_t id;
 	des_timer dial_timer;
 	des_timer idle_timer;
-	bool leaked;
-	bool in_tls; /* the dial timer is TLSHandshakeTimeout's */
 };
+/* One per conn slot: the flags beside the request slot keep it at 24 bytes (was 32). Request
+ * slots stay below CLIENT_MAX_LIVE (a new number only when none is free). */
+_Static_assert(sizeof(struct conn_side) == 24, "struct conn_side is 24 bytes");
+_Static_assert(CLIENT_MAX_LIVE < (1u << 30) - 1, "a request slot fits conn_side's field");
+
+/* The request slot holding the conn, or PS_NONE. */
+static uint32_t conn_req(const struct conn_side *cs)
+{
+	uint32_t r = cs->req_plus_1;
+	return r ? r - 1 : PS_NONE;
+}
+
+static void set_conn_req(struct conn_side *cs, uint32_t r)
+{
+	cs->req_plus_1 = r == PS_NONE ? 0 : (r + 1) & ((1u << 30) - 1);
+}
 
 struct worker {
 	int64_t started;
@@ -165,10 +181,8 @@ static void push(struct client *c, struct ps_event *ev)
 static struct conn_side *conn_side(struct client *c, uint32_t conn)
 {
 	if (conn >= c->cap_conns) {
-		uint32_t old;
-		c->conns = grow_to_hold(c->conns, &c->cap_conns, sizeof(*c->conns), conn, 64, &old);
-		for (uint32_t i = old; i < c->cap_conns; i++)
-			c->conns[i].req = PS_NONE;
+		/* zeroed: no request */
+		c->conns = grow_to_hold(c->conns, &c->cap_conns, sizeof(*c->conns), conn, 64, NULL);
 	}
 	return &c->conns[conn];
 }
@@ -288,7 +302,7 @@ static uint32_t release_conn(struct client *c, uint32_t r)
 {
 	uint32_t conn = c->reqs[r].conn;
 	if (conn != PS_NONE)
-		c->conns[conn].req = PS_NONE;
+		set_conn_req(&c->conns[conn], PS_NONE);
 	return conn;
 }
 
@@ -344,7 +358,7 @@ static void on_dial_start(struct client *c, struct ps_event *ev)
 {
 	const struct host_spec *h = &c->sc->hosts[ev->host];
 	struct conn_side *cs = conn_side(c, ev->conn);
-	*cs = (struct conn_side){.req = PS_NONE, .id = ev->conn_id};
+	*cs = (struct conn_side){.id = ev->conn_id}; /* no request */
 	if (h->tls)
 		ev->flags |= EVF_TLS;
 	ps_time deadline = transport_dial_deadline(&c->sc->transport, now_of(c));
@@ -361,7 +375,7 @@ static void on_got_conn(struct client *c, const struct ps_event *ev)
 	des_cancel(c->des, &cs->idle_timer);
 	bool stream = (ev->flags & EVF_H2) != 0; /* many requests share the conn (H4) */
 	if (!stream)
-		cs->req = r;
+		set_conn_req(cs, r);
 	rq->want = PS_NONE;
 	rq->conn = ev->conn;
 	rq->state = REQ_EXCHANGE;
@@ -384,7 +398,7 @@ static void on_conn_closed(struct client *c, struct ps_event *ev)
 	if (cs->leaked)
 		ev->flags |= EVF_LEAKED;
 	cs->leaked = false;
-	cs->req = PS_NONE;
+	set_conn_req(cs, PS_NONE);
 	c->net->close(c->net_ctx, ev->conn);
 }
 
@@ -518,7 +532,7 @@ void client_on_dial_done(struct client *c, uint32_t conn, enum ev_reason why)
 void client_on_response(struct client *c, uint32_t conn, bool server_close)
 {
 	struct conn_side *cs = conn_side(c, conn);
-	uint32_t r = cs->req;
+	uint32_t r = conn_req(cs);
 	if (r == PS_NONE || c->reqs[r].state != REQ_EXCHANGE)
 		return;
 	struct request *rq = &c->reqs[r];
@@ -594,7 +608,7 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
                            bool nothing_written)
 {
 	struct conn_side *cs = conn_side(c, conn);
-	uint32_t r = cs->req;
+	uint32_t r = conn_req(cs);
 	if (!pool_conn_is_open(c->pool, conn))
 		return;
 	if (pool_conn_is_h2(c->pool, conn)) {
@@ -964,9 +978,9 @@ void client_destroy(struct client *c)
 
 ps_time client_service_of(const struct client *c, uint32_t conn)
 {
-	if (conn >= c->cap_conns || c->conns[conn].req == PS_NONE)
+	if (conn >= c->cap_conns || conn_req(&c->conns[conn]) == PS_NONE)
 		return REPLAY_NONE;
-	return c->reqs[c->conns[conn].req].service;
+	return c->reqs[conn_req(&c->conns[conn])].service;
 }
 
 ps_time client_service_of_request(const struct client *c, uint32_t req_slot)
