@@ -55,23 +55,28 @@ enum conn_state { CONN_FREE, CONN_DIALING, CONN_ACTIVE, CONN_IDLE };
 enum conn_kind { KIND_H1, KIND_H2_CONN, KIND_H2_TICKET };
 enum want_state { WANT_FREE, WANT_WAITING, WANT_DONE };
 
+/* Key slots a conn or want can name: the flags share the key's word. Every live key is the
+ * shared Transport's for a host or a transient Transport's held by a request or a conn, and
+ * a run holds fewer than CLIENT_MAX_LIVE (4 M) of those; key_alloc checks. */
+#define POOL_MAX_KEYS (1u << 25)
+
 struct pconn {
-	uint32_t id; /* #N, in dial order */
-	uint32_t key;
-	uint32_t want; /* the want whose getConn started this dial, while dialing */
+	uint32_t id;             /* #N, in dial order */
+	unsigned key : 25;       /* below POOL_MAX_KEYS */
+	unsigned state : 2;      /* enum conn_state */
+	unsigned kind : 2;       /* enum conn_kind */
+	unsigned reused : 1;     /* G9: has been through tryPutIdleConn (markReused) */
+	unsigned single_use : 1; /* H9: an HTTP/2 conn under DisableKeepAlives */
+	unsigned goaway : 1;     /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
+	uint32_t want;           /* the want whose getConn started this dial, while dialing */
 	uint32_t served;
 	ps_time idle_at;
 	struct link idle_link; /* in key.idle */
 	struct link lru_link;  /* in transport.lru */
-	unsigned state : 2;    /* enum conn_state */
-	unsigned kind : 2;     /* enum conn_kind */
-	bool reused : 1;       /* G9: has been through tryPutIdleConn (markReused) */
-	bool single_use : 1;   /* H9: an HTTP/2 conn under DisableKeepAlives */
-	bool goaway : 1;       /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
 };
-/* One per conn slot: its flags in one byte, and the HTTP/2 conn's own fields in struct h2conn,
- * keep it at 48 bytes (was 80). */
-_Static_assert(sizeof(struct pconn) == 48, "struct pconn is 48 bytes");
+/* One per conn slot: its flags in the key's word, and the HTTP/2 conn's own fields in struct
+ * h2conn, keep it at 40 bytes (was 80). */
+_Static_assert(sizeof(struct pconn) == 40, "struct pconn is 40 bytes");
 
 /*
  * What only a KIND_H2_CONN uses, by conn slot, in an array of its own that grows only as far
@@ -86,7 +91,9 @@ struct h2conn {
 
 struct want {
 	uint32_t req, req_slot;
-	uint32_t key;
+	unsigned key : 25;  /* below POOL_MAX_KEYS */
+	unsigned state : 2; /* enum want_state */
+	unsigned in_idle_wait : 1, in_conns_wait : 1;
 	uint32_t dial_conn; /* the conn dialing on its behalf, or PS_NONE */
 	uint32_t slot_conn; /* H5b: the full HTTP/2 conn it waits on, or PS_NONE */
 	struct link idle_wait_link;
@@ -96,13 +103,11 @@ struct want {
 		struct link conns_wait_link;
 		struct link slot_wait_link; /* H5b: in slot_conn's slot_wait */
 	};
-	unsigned state : 2; /* enum want_state */
-	bool in_idle_wait : 1, in_conns_wait : 1;
 };
 /* A free want's req_slot chains the free wants (slots.h): nothing reads it while free. */
 #define WANT_FREE_LINK offsetof(struct want, req_slot)
-/* One per waiting request: 40 bytes (was 48). */
-_Static_assert(sizeof(struct want) == 40, "struct want is 40 bytes");
+/* One per waiting request: 36 bytes (was 48). */
+_Static_assert(sizeof(struct want) == 36, "struct want is 36 bytes");
 _Static_assert(CONN_IDLE < 4 && KIND_H2_TICKET < 4 && WANT_DONE < 4, "they fit their bitfields");
 
 struct pkey {
@@ -264,9 +269,13 @@ static uint32_t want_alloc(struct pool *p)
 	return i;
 }
 
+_Noreturn static void pool_broken(const struct pool *p, const char *what);
+
 static uint32_t key_alloc(struct pool *p, uint32_t transport, uint32_t host)
 {
 	uint32_t i = slots_take(&p->key_slots);
+	if (i >= POOL_MAX_KEYS)
+		pool_broken(p, "more live pool keys than a conn's key field holds");
 	p->keys = grow_to_hold(p->keys, &p->cap_keys, sizeof(*p->keys), i, 64, NULL);
 	struct pkey *k = &p->keys[i];
 	memset(k, 0, sizeof(*k));
