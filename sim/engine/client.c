@@ -54,7 +54,6 @@ struct request {
 	unsigned attempt_reused : 1; /* its current conn had served before (the JSON "reused") */
 	signed body : 3;             /* a replay row's own enum body_mode, or REPLAY_NONE */
 	uint32_t worker;             /* PS_NONE for open-loop and burst requests */
-	uint32_t host;
 	uint32_t transport;
 	uint32_t want;     /* pool want while waiting */
 	uint32_t ctx_want; /* the want of its latest getConn, whose dial shares its context */
@@ -62,12 +61,12 @@ struct request {
 	ps_time start;
 	des_timer client_timer;
 	des_timer header_timer;
-	ps_time service; /* a replay row's own service time, or REPLAY_NONE */
 };
 /* A free request's transport chains the free requests (slots.h): only ask_pool reads it. */
 #define REQ_FREE_LINK offsetof(struct request, transport)
-/* One per request in flight: the small fields share a word with the load, 64 bytes (was 72). */
-_Static_assert(sizeof(struct request) == 64, "struct request is 64 bytes");
+/* One per request in flight: the small fields share a word with the load, its host is its
+ * load's and a replay row's service time is kept beside (client.services): 56 bytes (was 72). */
+_Static_assert(sizeof(struct request) == 56, "struct request is 56 bytes");
 _Static_assert(REQ_LEAKED < 4 && BODY_LEAK < 4 && REPLAY_NONE >= -4, "they fit their bitfields");
 
 struct conn_side {
@@ -150,6 +149,10 @@ struct client {
 	struct request *reqs;
 	uint32_t cap_reqs;
 	struct slots req_slots; /* numbers the requests (slots.h) */
+	/* By request slot, below cap_services: a replay request's own service time or REPLAY_NONE;
+	 * grown only by replay requests, so other runs have none. */
+	ps_time *services;
+	uint32_t cap_services;
 	struct conn_side *conns;
 	uint32_t cap_conns;
 	struct worker *workers;
@@ -226,7 +229,7 @@ static inline struct ps_event *req_event(struct client *c, enum ev_kind kind, ui
 {
 	const struct request *rq = &c->reqs[r];
 	struct ps_event *ev = ev_stream_add(c->stream, kind, now_of(c));
-	ev->host = rq->host;
+	ev->host = c->hot[rq->load].host;
 	ev->req = rq->id;
 	ev->req_slot = r;
 	if (rq->conn != PS_NONE) {
@@ -312,8 +315,9 @@ static void ask_pool(struct client *c, uint32_t r)
 	rq->state = REQ_WAITING;
 	rq->conn = PS_NONE;
 	if (c->net->before_get_conn)
-		c->net->before_get_conn(c->net_ctx, rq->host);
-	rq->want = pool_getConn(c->pool, now_of(c), rq->transport, rq->host, rq->id, r);
+		c->net->before_get_conn(c->net_ctx, c->hot[rq->load].host);
+	rq->want =
+	    pool_getConn(c->pool, now_of(c), rq->transport, c->hot[rq->load].host, rq->id, r);
 	rq->ctx_want = rq->want;
 }
 
@@ -332,14 +336,16 @@ static void start_request(struct client *c, uint32_t load, uint32_t worker)
 	rq->id = ++c->next_req_id;
 	rq->load = load;
 	rq->worker = worker;
-	rq->host = ls->host;
 	rq->start = now_of(c);
 	rq->transport = ls->new_client_per_request ? pool_transport_new(c->pool) : 0;
-	rq->service = REPLAY_NONE;
 	rq->body = REPLAY_NONE;
 	if (ls->kind == LOAD_REPLAY) {
-		rq->service = c->loads[load].row.service;
+		c->services =
+		    grow_to_hold(c->services, &c->cap_services, sizeof(*c->services), r, 256, NULL);
+		c->services[r] = c->loads[load].row.service;
 		rq->body = c->loads[load].row.body;
+	} else if (r < c->cap_services) {
+		c->services[r] = REPLAY_NONE;
 	}
 	c->live_requests++;
 	if (worker != PS_NONE)
@@ -385,9 +391,10 @@ static void on_got_conn(struct client *c, const struct ps_event *ev)
 		    schedule(c, ps_time_add(now_of(c), c->sc->transport.ResponseHeaderTimeout),
 		             T_HEADER_TIMEOUT, r, rq->id);
 	if (stream)
-		c->net->send_stream(c->net_ctx, ev->conn, rq->host, rq->load, r, rq->id);
+		c->net->send_stream(c->net_ctx, ev->conn, c->hot[rq->load].host, rq->load, r,
+		                    rq->id);
 	else
-		c->net->send(c->net_ctx, ev->conn, rq->host, rq->load);
+		c->net->send(c->net_ctx, ev->conn, c->hot[rq->load].host, rq->load);
 }
 
 static void on_conn_closed(struct client *c, struct ps_event *ev)
@@ -973,21 +980,24 @@ void client_destroy(struct client *c)
 	free(c->workers);
 	free(c->loads);
 	free(c->hot);
+	free(c->services);
 	free(c);
 }
 
 ps_time client_service_of(const struct client *c, uint32_t conn)
 {
-	if (conn >= c->cap_conns || conn_req(&c->conns[conn]) == PS_NONE)
+	if (conn >= c->cap_conns)
 		return REPLAY_NONE;
-	return c->reqs[conn_req(&c->conns[conn])].service;
+	uint32_t r = conn_req(&c->conns[conn]);
+	return r < c->cap_services ? c->services[r] : REPLAY_NONE;
 }
 
 ps_time client_service_of_request(const struct client *c, uint32_t req_slot)
 {
-	if (req_slot >= c->cap_reqs || c->reqs[req_slot].state == REQ_FREE)
+	if (req_slot >= c->cap_reqs || c->reqs[req_slot].state == REQ_FREE ||
+	    req_slot >= c->cap_services)
 		return REPLAY_NONE;
-	return c->reqs[req_slot].service;
+	return c->services[req_slot];
 }
 
 void client_set_check_invariants(struct client *c, bool on)
