@@ -75,26 +75,29 @@ struct simhost {
 _Static_assert(sizeof(struct simhost) == 64, "one cache line per host");
 
 struct wire {
-	uint32_t host;
-	uint32_t gen;
-	uint32_t served;
-	uint32_t streams;      /* HTTP/2: streams the server is working on */
 	des_timer step;        /* connect, TLS or response in progress */
 	des_timer server_idle; /* the server's idle timer */
 	ps_time sent_at;       /* when the client sent the request it awaits (rtt > 0) */
-	uint16_t fin_reason;   /* why the server closed, for the FIN on its way */
-	uint8_t state;
-	uint8_t tie; /* enum stale_tie: how the tie at its FIN's arrival goes, once drawn */
-	bool fin_arrived : 1;   /* the server's FIN has reached the client */
-	bool busy : 1;          /* the server is working on a request */
-	bool no_port : 1;       /* no ephemeral port was free: the connect fails at once */
-	bool server_closed : 1; /* the server closed its end (Connection: close) */
-	bool outstanding : 1;   /* the client sent a request whose response has not reached it */
-	bool resp_close : 1;    /* the response on its way says Connection: close */
-	bool asked_close : 1;   /* the request in progress said Connection: close (Request.Close) */
+	uint32_t host;
+	uint32_t gen;
+	uint32_t served;
+	unsigned fin_reason : 8; /* enum ev_reason: why the server closed, for the FIN on its way */
+	unsigned state : 2;      /* enum wire_state */
+	unsigned tie : 2; /* enum stale_tie: how the tie at its FIN's arrival goes, once drawn */
+	unsigned fin_arrived : 1;   /* the server's FIN has reached the client */
+	unsigned busy : 1;          /* the server is working on a request */
+	unsigned no_port : 1;       /* no ephemeral port was free: the connect fails at once */
+	unsigned server_closed : 1; /* the server closed its end (Connection: close) */
+	unsigned outstanding : 1; /* the client sent a request whose response has not reached it */
+	unsigned resp_close : 1;  /* the response on its way says Connection: close */
+	unsigned
+	    asked_close : 1; /* the request in progress said Connection: close (Request.Close) */
 };
-/* One per conn slot: the 64-bit fields first and the flags in one byte keep it at 48 (was 64). */
-_Static_assert(sizeof(struct wire) == 48, "struct wire is 48 bytes");
+/* One per conn slot: the 64-bit fields first, the small ones in one word, and an HTTP/2 conn's
+ * stream count beside (simnet.h2_streams) keep it at 40 bytes (was 64). */
+_Static_assert(sizeof(struct wire) == 40, "struct wire is 40 bytes");
+_Static_assert(R_REASON_COUNT <= 256 && WIRE_OPEN < 4 && TIE_FIN_FIRST < 4,
+               "they fit their bitfields");
 
 /* Where an HTTP/2 stream runs, by request slot: its wire and that wire's generation. */
 struct stream_at {
@@ -116,6 +119,8 @@ struct simnet {
 	struct server_actions *actions;
 	struct stream_at *streams; /* by request slot */
 	uint32_t cap_streams;
+	uint32_t *h2_streams; /* by conn slot: the HTTP/2 streams its server is working on */
+	uint32_t cap_h2_streams;
 	/* The client's ports and TIME_WAIT, kept from the stream like any view's, so a dial can
 	 * find none free (EADDRNOTAVAIL). */
 	struct timewait ports;
@@ -216,6 +221,8 @@ static void sim_dial(void *ctx, uint32_t conn, uint32_t host)
 	struct wire *w = wire_at(n, conn);
 	uint32_t gen = w->gen + 1;
 	*w = (struct wire){.host = host, .gen = gen, .state = WIRE_CONNECTING};
+	if (conn < n->cap_h2_streams)
+		n->h2_streams[conn] = 0;
 	/* connect(2) fails at once with EADDRNOTAVAIL when no local port is left. */
 	w->no_port = timewait_exhausted(&n->ports, host, des_now(n->des));
 	w->step = after(n, w->no_port ? 0 : n->sc->hosts[host].dial_latency, N_CONNECTED, conn);
@@ -274,7 +281,10 @@ static void sim_send_stream(void *ctx, uint32_t conn, uint32_t host, uint32_t lo
 	if (w->server_closed)
 		return; /* lost at a closed server; the FIN tells the client */
 	des_cancel(n->des, &w->server_idle);
-	w->streams++;
+	if (conn >= n->cap_h2_streams) /* zeroed: no stream */
+		n->h2_streams = grow_to_hold(n->h2_streams, &n->cap_h2_streams,
+		                             sizeof(*n->h2_streams), conn, 64, NULL);
+	n->h2_streams[conn]++;
 	w->served++;
 	w->busy = true;
 	ps_time own = client_service_of_request(n->client, req_slot); /* a replay row's, if any */
@@ -363,9 +373,9 @@ static void on_stream_done(void *ctx, uint32_t req_slot, uint32_t req_id)
 		return;
 	struct wire *w = &n->wires[at.conn];
 	const struct host_spec *h = &n->sc->hosts[w->host];
-	w->streams--;
-	w->busy = w->streams > 0;
-	if (w->streams == 0 && h->server_idle_timeout > 0)
+	uint32_t streams = --n->h2_streams[at.conn]; /* its send_stream grew the array */
+	w->busy = streams > 0;
+	if (streams == 0 && h->server_idle_timeout > 0)
 		w->server_idle = after(n, h->server_idle_timeout, N_SERVER_IDLE, at.conn);
 	client_on_stream_response(n->client, at.conn, req_slot, req_id);
 }
@@ -590,6 +600,7 @@ void simnet_destroy(struct simnet *n)
 	if (!n)
 		return;
 	free(n->wires);
+	free(n->h2_streams);
 	free(n->streams);
 	free(n->tie_rng);
 	free(n->request_close);
