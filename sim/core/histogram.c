@@ -57,11 +57,11 @@ static uint32_t *block(struct histogram *h, uint32_t k)
 	return b;
 }
 
-bool histogram_add_to_new_block(struct histogram *h, int64_t v, uint32_t b)
+bool histogram_add_to_new_block(struct histogram *h, int64_t v)
 {
-	if (!block(h, b >> h->sub_bits))
+	if (!block(h, histogram_bucket(h, v) >> h->sub_bits))
 		return false;
-	return histogram_add(h, v); /* the block is there now */
+	return histogram_add_if_block(h, v); /* the block is there now */
 }
 
 /* The lowest value of the bucket holding rank (1 <= rank <= count), blocks in value order. */

@@ -44,19 +44,19 @@ static inline uint32_t histogram_bucket(const struct histogram *h, int64_t v)
 	return (uint32_t)e * sub + (uint32_t)(v >> e);
 }
 
-/* Count v into bucket b of a block not allocated yet (histogram_add calls it). */
-bool histogram_add_to_new_block(struct histogram *h, int64_t v, uint32_t b);
+/* Count v (>= 0) into a block not allocated yet (histogram_add calls it). */
+bool histogram_add_to_new_block(struct histogram *h, int64_t v);
 
-/* Count v (a negative v counts as 0). false when a block could not be allocated. Inline: the
- * summary counts four samples a request with it. */
-static inline bool histogram_add(struct histogram *h, int64_t v)
+/* Count v (a negative v counts as 0) if its block is there already, with no call; false, and
+ * nothing counted, if it is not. */
+static inline bool histogram_add_if_block(struct histogram *h, int64_t v)
 {
 	if (v < 0)
 		v = 0;
 	uint32_t b = histogram_bucket(h, v);
 	unsigned at = h->block_at[b >> h->sub_bits];
 	if (!at)
-		return histogram_add_to_new_block(h, v, b);
+		return false;
 	h->counts[((size_t)(at - 1u) << h->sub_bits) + (b & ((1u << h->sub_bits) - 1))]++;
 	if (h->count == 0 || v < h->min)
 		h->min = v;
@@ -65,6 +65,14 @@ static inline bool histogram_add(struct histogram *h, int64_t v)
 	h->count++;
 	return true;
 }
+
+/* Count v (a negative v counts as 0). false when a block could not be allocated. Inline: the
+ * summary counts four samples a request with it. */
+static inline bool histogram_add(struct histogram *h, int64_t v)
+{
+	return histogram_add_if_block(h, v) || histogram_add_to_new_block(h, v < 0 ? 0 : v);
+}
+
 /*
  * histogram_quantile: the q-quantile (0 < q <= 1) by nearest rank: the
  * lowest value of the bucket holding that rank, clamped to [min, max]; 0

@@ -28,13 +28,22 @@ void time_dist_free(struct time_dist *d);
 /* time_dist_add's other cases: the exact array grows or spills, or memory ran out. */
 void time_dist_add_slow(struct time_dist *d, ps_time v);
 
-/* Count a sample. Inline for its two usual cases (room in the exact array, or a histogram):
- * the summary counts four samples a request. */
+/* Count a sample in one of its two usual cases (room in the exact array; a histogram whose
+ * block for it is there), with no call; false, and nothing counted, otherwise. */
+static inline bool time_dist_add_cheaply(struct time_dist *d, ps_time v)
+{
+	if (d->n_exact <
+	    d->exact_room) { /* room: so no histogram yet, and memory did not run out */
+		d->exact[d->n_exact++] = v;
+		return true;
+	}
+	return d->hist.count != 0 && histogram_add_if_block(&d->hist, v);
+}
+
+/* Count a sample. Inline for its usual cases: the summary counts four samples a request. */
 static inline void time_dist_add(struct time_dist *d, ps_time v)
 {
-	if (d->n_exact < d->exact_room) /* room: so no histogram yet, and memory did not run out */
-		d->exact[d->n_exact++] = v;
-	else if (d->hist.count == 0 || !histogram_add(&d->hist, v))
+	if (!time_dist_add_cheaply(d, v))
 		time_dist_add_slow(d, v);
 }
 /* The samples added. */

@@ -101,11 +101,9 @@ static void on_kernel(struct stats *st, const struct ps_event *ev)
 	k->fds_end = ev->flags;
 }
 
-static void stats_on_event(void *ctx, const struct ps_event *ev)
+/* The summary's own part of a record, the general way (stats_on_event's slow path). */
+static void own_part(struct stats *st, const struct ps_event *ev)
 {
-	struct stats *st = ctx;
-	counter_on_event(&st->count, ev);
-	timewait_on_event(&st->ports, ev);
 	switch (ev->kind) {
 	case EV_REQ_START:
 	case EV_REQ_RETRY:
@@ -128,6 +126,87 @@ static void stats_on_event(void *ctx, const struct ps_event *ev)
 	default:
 		break;
 	}
+}
+
+/* The ports and the counts of a port record (a connect, its handshake, its close). */
+__attribute__((noinline)) static void ports_then_counts(struct stats *st, const struct ps_event *ev)
+{
+	timewait_on_port_record(&st->ports, ev);
+	counter_on_event(&st->count, ev);
+}
+
+/* The whole record the general way: a growth, a histogram block, the end of the run. */
+__attribute__((noinline)) static void record_slowly(struct stats *st, const struct ps_event *ev)
+{
+	own_part(st, ev);
+	timewait_on_event(&st->ports, ev);
+	counter_on_event(&st->count, ev);
+}
+
+/* The run's distribution took sample v; the host's (d, if any) needs the general way. */
+__attribute__((noinline)) static void
+finish_host_sample(struct stats *st, const struct ps_event *ev, struct time_dist *d, ps_time v)
+{
+	time_dist_add(d, v);
+	counter_on_event(&st->count, ev); /* a request's record: no port moves */
+}
+
+/*
+ * The summary's parts of a record are independent: its own (conn wait, latency), the ports
+ * and the counts. Its usual records take the cheap ways, whose only calls are tail calls, so
+ * the record costs no register saves; anything else goes to record_slowly (or, with the run's
+ * sample taken, finish_host_sample) before it has changed anything of its own.
+ */
+static void stats_on_event(void *ctx, const struct ps_event *ev)
+{
+	struct stats *st = ctx;
+	uint32_t slot = ev->req_slot;
+	struct time_dist *run = NULL, *host = NULL;
+	ps_time v = 0;
+	switch (ev->kind) {
+	case EV_REQ_START:
+	case EV_REQ_RETRY:
+		if (slot != PS_NONE && slot >= st->asked_cap) {
+			record_slowly(st, ev); /* the array grows */
+			return;
+		}
+		if (slot != PS_NONE)
+			st->asked[slot] = ev->t;
+		break;
+	case EV_REQ_GOT_CONN:
+		if (slot == PS_NONE || slot >= st->asked_cap)
+			break; /* it never asked (as on_conn_wait) */
+		v = ev->t - st->asked[slot];
+		run = &st->conn_wait;
+		host = ev->host < st->sc->n_hosts ? &st->host_conn_wait[ev->host] : NULL;
+		break;
+	case EV_REQ_DONE:
+		v = ev->value;
+		run = &st->latency;
+		host = ev->host < st->sc->n_hosts ? &st->host_latency[ev->host] : NULL;
+		break;
+	case EV_KERNEL_SAMPLE:
+	case EV_RUN_END:
+		record_slowly(st, ev);
+		return;
+	default:
+		break;
+	}
+	if (run) {
+		if (!time_dist_add_cheaply(run, v)) {
+			record_slowly(st, ev);
+			return;
+		}
+		if (host && !time_dist_add_cheaply(host, v)) {
+			finish_host_sample(st, ev, host, v);
+			return;
+		}
+	}
+	if (ev->kind < EV_KIND_COUNT && (TIMEWAIT_KINDS & EV_KIND_BIT(ev->kind))) {
+		ports_then_counts(st, ev);
+		return;
+	}
+	counter_on_event(&st->count, ev);
 }
 
 struct ev_sink stats_sink(struct stats *st)
