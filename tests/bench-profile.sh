@@ -52,13 +52,16 @@ requests_of() {
 	sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$1" | head -1
 }
 
-# pops_of OUT: calls of des_step, from callgrind's call records.
+# pops_of OUT: calls of des_step, from callgrind's call records. Callgrind
+# names a function once, as "(id) name" on the first fn= or cfn= line that
+# mentions it, and by "(id)" alone after that, in either order: so the calls
+# are summed per id and the id of des_step is resolved at the end.
 pops_of() {
-	awk '/^fn=\([0-9]+\) des_step$/ { sub(/^fn=/, ""); split($0, a, " "); id = a[1] }
-	     /^cfn=/ { target = $0; sub(/^cfn=/, "", target); split(target, b, " "); c = b[1]; next_is_call = 1; next }
-	     next_is_call && /^calls=/ { if (c == id) { split($0, n, /[= ]/); s += n[2] } }
-	     { next_is_call = 0 }
-	     END { print s + 0 }' "$1"
+	awk '/^c?fn=\([0-9]+\) des_step$/ { line = $0; sub(/^c?fn=/, "", line); split(line, a, " "); id = a[1] }
+	     /^cfn=/ { target = $0; sub(/^cfn=/, "", target); split(target, b, " "); callee = b[1]; want_calls = 1; next }
+	     want_calls && /^calls=/ { split($0, n, /[= ]/); calls[callee] += n[2] }
+	     { want_calls = 0 }
+	     END { print calls[id] + 0 }' "$1"
 }
 
 # instructions_of OUT: the run's total Ir.
