@@ -73,7 +73,9 @@ printf '{"kind":"stream","format":"poolsim-events","version":1}\n{"t":5,"kind":"
 printf '{"kind":"host"}\n' >"$tmp/bad2"
 printf '{"kind":"stream","format":"poolsim-events","version":1}\n{"t":5,"kind":"got_conn","flags":["bogus"]}\n' >"$tmp/bad3"
 printf '{"kind":"stream","format":"poolsim-events","version":1}\n{"t":5,"kind":' >"$tmp/bad4"
-for b in bad1:2 bad2:1 bad3:2 bad4:2; do
+# a conn number no producer makes (it would be a byte per slot up to it in the summary)
+printf '{"kind":"stream","format":"poolsim-events","version":1}\n{"kind":"host","host":0,"name":"a"}\n{"t":5,"kind":"req_start","host":0,"req":1,"conn":4000000000}\n' >"$tmp/bad5"
+for b in bad1:2 bad2:1 bad3:2 bad4:2 bad5:3; do
 	"$bin" summary "$tmp/${b%%:*}" >/dev/null 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" = 2 ] && grep -q "${b%%:*}:${b##*:}: " "$tmp/err"; then ok; else

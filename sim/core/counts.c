@@ -185,7 +185,8 @@ __attribute__((noinline)) static void count_after_growing(struct counter *c,
  */
 void counter_on_event(struct counter *c, const struct ps_event *ev)
 {
-	if (ev->conn != PS_NONE && ev->conn >= c->cap_conns) {
+	/* a kernel sample's conn field is its TIME_WAIT count, not a slot: it grows nothing */
+	if (ev->conn != PS_NONE && ev->conn >= c->cap_conns && ev->kind != EV_KERNEL_SAMPLE) {
 		count_after_growing(c, ev);
 		return;
 	}

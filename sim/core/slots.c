@@ -4,7 +4,6 @@
 #include "slots.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "grow.h"
 

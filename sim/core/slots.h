@@ -34,11 +34,11 @@ uint32_t slots_try_take(struct slots *s);
 /* A slot never used before (slots_take calls it when none is free); out of memory aborts. */
 uint32_t slots_take_new(struct slots *s);
 
-/* A slot; out of memory aborts with a message, as grow.h does. Inline: a steady state takes
- * a slot given back, a few instructions. */
 /* A never-used slot for the _linked variants below (no next[] to grow). */
 uint32_t slots_take_new_linked(struct slots *s);
 
+/* A slot; out of memory aborts with a message, as grow.h does. Inline: a steady state takes
+ * a slot given back, a few instructions. */
 static inline uint32_t slots_take(struct slots *s)
 {
 	uint32_t slot = s->free_head;

@@ -43,8 +43,9 @@ enum client_event_type {
 
 enum req_state { REQ_FREE, REQ_WAITING, REQ_EXCHANGE, REQ_LEAKED };
 
-/* Loads a request or worker can name: its 24-bit field (a scenario holds far fewer: its file is
- * at most FILE_MAX bytes, and client_create refuses more). */
+/* Loads a request or worker can name: its 24-bit field. Unreachable: a scenario file is at most
+ * FILE_MAX bytes (tens of thousands of loads), so client_create's refusal of more (a NULL, as
+ * when out of memory) guards the bitfield, not a case a user can meet. */
 #define CLIENT_MAX_LOADS (1u << 24)
 
 struct request {
@@ -65,9 +66,11 @@ struct request {
 /* A free request's transport chains the free requests (slots.h): only ask_pool reads it. */
 #define REQ_FREE_LINK offsetof(struct request, transport)
 /* One per request in flight: the small fields share a word with the load, its host is its
- * load's and a replay row's service time is kept beside (client.services): 56 bytes (was 72). */
+ * load's and a replay row's service time is kept beside (client.services_plus_1): 56 bytes (was
+ * 72). */
 _Static_assert(sizeof(struct request) == 56, "struct request is 56 bytes");
 _Static_assert(REQ_LEAKED < 4 && BODY_LEAK < 4 && REPLAY_NONE >= -4, "they fit their bitfields");
+_Static_assert(REPLAY_NONE + 1 == 0, "client.services_plus_1: zeroed growth means none");
 
 struct conn_side {
 	unsigned req_plus_1 : 30; /* request slot holding it plus one, 0: none (conn_req) */
@@ -149,9 +152,10 @@ struct client {
 	struct request *reqs;
 	uint32_t cap_reqs;
 	struct slots req_slots; /* numbers the requests (slots.h) */
-	/* By request slot, below cap_services: a replay request's own service time or REPLAY_NONE;
-	 * grown only by replay requests, so other runs have none. */
-	ps_time *services;
+	/* By request slot, below cap_services: a replay request's own service time plus one, 0 for
+	 * none (REPLAY_NONE + 1), so the zeroed growth a later replay request makes past a live
+	 * request of another load says "none" for it; grown only by replay requests. */
+	ps_time *services_plus_1;
 	uint32_t cap_services;
 	struct conn_side *conns;
 	uint32_t cap_conns;
@@ -340,12 +344,12 @@ static void start_request(struct client *c, uint32_t load, uint32_t worker)
 	rq->transport = ls->new_client_per_request ? pool_transport_new(c->pool) : 0;
 	rq->body = REPLAY_NONE;
 	if (ls->kind == LOAD_REPLAY) {
-		c->services =
-		    grow_to_hold(c->services, &c->cap_services, sizeof(*c->services), r, 256, NULL);
-		c->services[r] = c->loads[load].row.service;
+		c->services_plus_1 = grow_to_hold(c->services_plus_1, &c->cap_services,
+		                                  sizeof(*c->services_plus_1), r, 256, NULL);
+		c->services_plus_1[r] = c->loads[load].row.service + 1;
 		rq->body = c->loads[load].row.body;
 	} else if (r < c->cap_services) {
-		c->services[r] = REPLAY_NONE;
+		c->services_plus_1[r] = 0;
 	}
 	c->live_requests++;
 	if (worker != PS_NONE)
@@ -980,7 +984,7 @@ void client_destroy(struct client *c)
 	free(c->workers);
 	free(c->loads);
 	free(c->hot);
-	free(c->services);
+	free(c->services_plus_1);
 	free(c);
 }
 
@@ -989,7 +993,7 @@ ps_time client_service_of(const struct client *c, uint32_t conn)
 	if (conn >= c->cap_conns)
 		return REPLAY_NONE;
 	uint32_t r = conn_req(&c->conns[conn]);
-	return r < c->cap_services ? c->services[r] : REPLAY_NONE;
+	return r < c->cap_services ? c->services_plus_1[r] - 1 : REPLAY_NONE;
 }
 
 ps_time client_service_of_request(const struct client *c, uint32_t req_slot)
@@ -997,7 +1001,7 @@ ps_time client_service_of_request(const struct client *c, uint32_t req_slot)
 	if (req_slot >= c->cap_reqs || c->reqs[req_slot].state == REQ_FREE ||
 	    req_slot >= c->cap_services)
 		return REPLAY_NONE;
-	return c->services[req_slot];
+	return c->services_plus_1[req_slot] - 1;
 }
 
 void client_set_check_invariants(struct client *c, bool on)

@@ -16,6 +16,9 @@
 #include "events.h"
 #include "scenario.h"
 
+/* Past the simulator's and real mode's live limit (4,000,000 requests and conns, client.h). */
+#define CAPTURE_MAX_CONN_SLOT (1 << 22)
+
 #define FIELDS_MAX     32
 #define KEY_MAX        32
 #define STR_MAX        256
@@ -375,6 +378,12 @@ static int scan_line(struct capture *c, long line, const struct jobject *o, void
 	if (h >= (int64_t)sc->n_hosts)
 		return fail(c, line, "host %" PRId64 " was not declared by a host record before",
 		            h);
+	/* A conn is a slot its producer numbers among the conns open at once (poolsim's, the
+	 * probe's), and the summary keeps a byte per slot: a wild one would be gigabytes. */
+	int64_t conn = num_or(o, "conn", -1);
+	if (conn >= CAPTURE_MAX_CONN_SLOT && strcmp(kind->str, "kernel_sample"))
+		return fail(c, line, "conn %" PRId64 " is not a conn slot (at most %d)", conn,
+		            CAPTURE_MAX_CONN_SLOT - 1);
 	c->n_records++;
 	c->last_t = t > c->last_t ? t : c->last_t;
 	if (!strcmp(kind->str, "run_end"))

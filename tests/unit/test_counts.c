@@ -206,6 +206,24 @@ START_TEST(test_S3_counts_retry_takes_the_reuse_back)
 }
 END_TEST
 
+/*
+ * A kernel sample carries its TIME_WAIT count in the record's conn field (real mode's and a
+ * capture's): the counter keeps a state byte per conn slot, and must not grow to the count
+ * (a sample of a billion TIME_WAIT sockets once cost a gigabyte of summary).
+ */
+START_TEST(test_counts_kernel_sample_grows_no_conn_state)
+{
+	struct counter c;
+	ck_assert_int_eq(counter_init(&c, 1), 0);
+	struct ps_event ev = ev_make(EV_KERNEL_SAMPLE, 0);
+	ev.host = 0;
+	ev.conn = 1000000000;
+	counter_on_event(&c, &ev);
+	ck_assert_uint_lt(c.cap_conns, 1000);
+	counter_free(&c);
+}
+END_TEST
+
 Suite *suite_counts(void)
 {
 	Suite *s = suite_create("counts");
@@ -214,6 +232,7 @@ Suite *suite_counts(void)
 	tcase_add_test(tc, test_counts_summary_and_view_agree_on_every_lesson);
 	tcase_add_test(tc, test_counts_summary_and_view_agree_on_every_scenario_test);
 	tcase_add_test(tc, test_S3_counts_retry_takes_the_reuse_back);
+	tcase_add_test(tc, test_counts_kernel_sample_grows_no_conn_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
