@@ -720,7 +720,9 @@ END_TEST
 
 /*
  * The stale-connection tie on real sockets (realnet_tie.c): scenario 38, whose
- * think equals the server's idle timeout, at a tenth of its time. Real mode
+ * think equals the server's idle timeout, at a fifth of its time (at a tenth, the
+ * 1 ms rtt left a loaded machine's late server thread too little room: 2 of 7
+ * runs under heavy load saw a request reach the server before its idle close). Real mode
  * draws each tie from the host's tie stream as the simulator does, so each
  * seed's counts are the simulator's. Seed 1, by hand (the scenario's comment):
  * api written (a POST fails), then not written (retried); web retried, FIN
@@ -737,7 +739,7 @@ START_TEST(test_S3_realnet_tie_draws_as_simulator)
 	for (uint64_t seed = 1; seed <= 3; seed++) {
 		sc.seed = seed;
 		struct e2e_counts real = {0}, sim = {0};
-		real_run(&sc, 0.1, &real);
+		real_run(&sc, 0.2, &real);
 		sim_run_counts(&sc, &sim);
 		if (seed == 1) {
 			struct e2e_counts want = {.requests = 8,
