@@ -45,6 +45,7 @@ agree tests/scenarios/03-idle-timeout.ini 0.1 same
 agree tests/scenarios/09-server-idle-timeout.ini 0.1 same
 agree tests/scenarios/13-early-close.ini 0.2 same
 agree tests/scenarios/24-replay-own-service.ini 0.5 same # rows' own service times reach the servers
+agree tests/scenarios/25-replay-beside-workers.ini 1 same # and a workers load beside keeps its host's
 
 # 1b. The lessons whose timing is well separated teach the same numbers on real sockets.
 #     (13 is left out: its 20 TLS handshakes at once queue on the server's CPU, so some
