@@ -59,16 +59,16 @@ struct request {
 	uint32_t want;     /* pool want while waiting */
 	uint32_t ctx_want; /* the want of its latest getConn, whose dial shares its context */
 	uint32_t conn;     /* the conn it holds */
-	ps_time start;
 	des_timer client_timer;
 	des_timer header_timer;
+	ps_time start;
 };
 /* A free request's transport chains the free requests (slots.h): only ask_pool reads it. */
 #define REQ_FREE_LINK offsetof(struct request, transport)
 /* One per request in flight: the small fields share a word with the load, its host is its
- * load's and a replay row's service time is kept beside (client.services_plus_1): 56 bytes (was
- * 72). */
-_Static_assert(sizeof(struct request) == 56, "struct request is 56 bytes");
+ * load's, a replay row's service time is kept beside (client.services_plus_1) and the timers
+ * are 32-bit handles: 48 bytes (was 72). */
+_Static_assert(sizeof(struct request) == 48, "struct request is 48 bytes");
 _Static_assert(REQ_LEAKED < 4 && BODY_LEAK < 4 && REPLAY_NONE >= -4, "they fit their bitfields");
 _Static_assert(REPLAY_NONE + 1 == 0, "client.services_plus_1: zeroed growth means none");
 
@@ -80,9 +80,17 @@ struct conn_side {
 	des_timer dial_timer;
 	des_timer idle_timer;
 };
-/* One per conn slot: the flags beside the request slot keep it at 24 bytes (was 32). Request
- * slots stay below CLIENT_MAX_LIVE (a new number only when none is free). */
-_Static_assert(sizeof(struct conn_side) == 24, "struct conn_side is 24 bytes");
+/* One per conn slot: the flags beside the request slot and 32-bit timer handles keep it at 16
+ * bytes (was 32). Request slots stay below CLIENT_MAX_LIVE (a new number only when none is
+ * free). */
+_Static_assert(sizeof(struct conn_side) == 16, "struct conn_side is 16 bytes");
+/* The events pending at once stay below des's limit for its 32-bit handles: one T_WORKER per
+ * worker and one T_ARRIVAL per load (the scenario reader allows 1,000,000 and 100,000), and
+ * per request in flight or open conn (fewer than CLIENT_MAX_LIVE) at most 7: a request's two
+ * timers, a conn's two here and simnet's step, server idle timer and a request, response or
+ * FIN on its way. */
+_Static_assert((uint64_t)CLIENT_MAX_LIVE * 7 + 1000000 + 100000 + 1 < DES_MAX_PENDING,
+               "the events pending at once fit des's 32-bit handles");
 _Static_assert(CLIENT_MAX_LIVE < (1u << 30) - 1, "a request slot fits conn_side's field");
 
 /* The request slot holding the conn, or PS_NONE. */
@@ -836,9 +844,11 @@ void client_on_action(struct client *c, const struct server_action_spec *a)
 static void on_header_timeout(void *ctx, uint32_t r, uint32_t id)
 {
 	struct client *c = ctx;
-	if (!timer_is_for(c, r, id) || c->reqs[r].state != REQ_EXCHANGE)
+	if (!timer_is_for(c, r, id))
 		return;
-	c->reqs[r].header_timer = DES_NO_TIMER;
+	c->reqs[r].header_timer = DES_NO_TIMER; /* its event has run (des_timer) */
+	if (c->reqs[r].state != REQ_EXCHANGE)
+		return;
 	fail_exchange(c, r, R_HEADER_TIMEOUT);
 	client_flush(c);
 }
@@ -848,9 +858,11 @@ static void on_dial_timeout(void *ctx, uint32_t conn, uint32_t id)
 {
 	struct client *c = ctx;
 	struct conn_side *cs = conn_side(c, conn);
-	if (cs->id != id || !pool_conn_is_open(c->pool, conn))
+	if (cs->id != id)
 		return;
-	cs->dial_timer = DES_NO_TIMER;
+	cs->dial_timer = DES_NO_TIMER; /* its event has run (des_timer) */
+	if (!pool_conn_is_open(c->pool, conn))
+		return;
 	pool_dialFailed(c->pool, now_of(c), conn, cs->in_tls ? R_TLS_TIMEOUT : R_DIAL_TIMEOUT);
 	client_flush(c);
 }

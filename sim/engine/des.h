@@ -18,9 +18,23 @@
 
 #define DES_MAX_TYPES 32
 
-/* A scheduled event's handle: slot in the low 32 bits, generation above. 0 = none. */
-typedef uint64_t des_timer;
-#define DES_NO_TIMER ((des_timer)0)
+/*
+ * A scheduled event's handle: its slot plus one in the low DES_SLOT_BITS, the low
+ * DES_GEN_BITS of the slot's generation above. 0 = none. 32 bits, not 64: 8 bytes less in
+ * each of a request's, a conn_side's and a wire's two timers (docs/performance.md). The
+ * generation wraps after 2^DES_GEN_BITS reuses of a slot, so a handle must not outlive its
+ * event: every holder clears its handle when its event runs, and des_cancel clears it too.
+ * A cancel of a handle whose event is gone is a holder that did not: it cancels nothing
+ * unless the slot was reused a multiple of 2^DES_GEN_BITS times since, and
+ * des_stale_cancels counts it (the POOLSIM_DEBUG build and the unit tests require none).
+ */
+typedef uint32_t des_timer;
+#define DES_NO_TIMER  ((des_timer)0)
+#define DES_SLOT_BITS 25
+#define DES_GEN_BITS  (32 - DES_SLOT_BITS)
+/* Slots below this many events pending at once (des aborts past it: a lost event would
+ * silently change the run). */
+#define DES_MAX_PENDING ((1u << DES_SLOT_BITS) - 1)
 
 typedef void (*des_handler)(void *ctx, uint32_t a, uint32_t b);
 
@@ -35,8 +49,11 @@ void des_on(struct des *d, unsigned type, des_handler fn, void *ctx);
 /* Schedule at `at` (clamped to now if in the past). Returns a handle for des_cancel. */
 des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uint32_t b);
 
-/* Cancel; false if it already ran or was cancelled (a stale handle is harmless). */
+/* Cancel and clear *timer; false if there was none (DES_NO_TIMER) or it was stale (its event
+ * already ran or was cancelled: counted, see des_timer). */
 bool des_cancel(struct des *d, des_timer *timer);
+/* Cancels of a stale handle so far: 0 when every holder clears its handle as it should. */
+uint64_t des_stale_cancels(const struct des *d);
 
 ps_time des_now(const struct des *d);
 /* The real engine sets the clock from its own reading before dispatching. */

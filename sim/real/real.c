@@ -5,6 +5,7 @@
 #include "real.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 
@@ -81,6 +82,13 @@ void real_destroy(struct real *r)
 {
 	if (!r)
 		return;
+#ifdef POOLSIM_DEBUG
+	if (r->des && des_stale_cancels(r->des)) { /* a timer holder kept a handle past its event */
+		fprintf(stderr, "poolsim: %llu cancels of a stale timer handle (des.h)\n",
+		        (unsigned long long)des_stale_cancels(r->des));
+		abort();
+	}
+#endif
 	client_destroy(r->client);
 	realnet_destroy(r->net);
 	des_destroy(r->des);

@@ -5,6 +5,7 @@
  */
 #include "sim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "client.h"
@@ -46,6 +47,13 @@ void sim_destroy(struct sim *s)
 {
 	if (!s)
 		return;
+#ifdef POOLSIM_DEBUG
+	if (s->des && des_stale_cancels(s->des)) { /* a timer holder kept a handle past its event */
+		fprintf(stderr, "poolsim: %llu cancels of a stale timer handle (des.h)\n",
+		        (unsigned long long)des_stale_cancels(s->des));
+		abort();
+	}
+#endif
 	client_destroy(s->client);
 	simnet_destroy(s->net);
 	des_destroy(s->des);
@@ -80,6 +88,11 @@ bool sim_finished(const struct sim *s)
 bool sim_overflowed(const struct sim *s)
 {
 	return client_overflowed(s->client);
+}
+
+uint64_t sim_stale_cancels(const struct sim *s)
+{
+	return des_stale_cancels(s->des);
 }
 
 /* run_checked: one event, or the no-progress stop (des.h) when the clock is stuck. */

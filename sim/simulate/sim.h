@@ -43,5 +43,9 @@ ps_time sim_next_time(const struct sim *s);
 bool sim_finished(const struct sim *s);
 /* The run ended early: it would have held more than CLIENT_MAX_LIVE requests and conns at once. */
 bool sim_overflowed(const struct sim *s);
+/* Cancels of a timer handle whose event had already run or been cancelled (des_stale_cancels):
+ * 0 unless a holder kept its handle past its event. The POOLSIM_DEBUG build aborts at the end
+ * of a run that had any. */
+uint64_t sim_stale_cancels(const struct sim *s);
 
 #endif

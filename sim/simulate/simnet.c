@@ -75,9 +75,9 @@ struct simhost {
 _Static_assert(sizeof(struct simhost) == 64, "one cache line per host");
 
 struct wire {
+	ps_time sent_at;       /* when the client sent the request it awaits (rtt > 0) */
 	des_timer step;        /* connect, TLS or response in progress */
 	des_timer server_idle; /* the server's idle timer */
-	ps_time sent_at;       /* when the client sent the request it awaits (rtt > 0) */
 	uint32_t host;
 	uint32_t gen;
 	uint32_t served;
@@ -93,9 +93,9 @@ struct wire {
 	unsigned
 	    asked_close : 1; /* the request in progress said Connection: close (Request.Close) */
 };
-/* One per conn slot: the 64-bit fields first, the small ones in one word, and an HTTP/2 conn's
- * stream count beside (simnet.h2_streams) keep it at 40 bytes (was 64). */
-_Static_assert(sizeof(struct wire) == 40, "struct wire is 40 bytes");
+/* One per conn slot: the 64-bit field first, the small ones in one word, 32-bit timer handles
+ * and an HTTP/2 conn's stream count beside (simnet.h2_streams) keep it at 32 bytes (was 64). */
+_Static_assert(sizeof(struct wire) == 32, "struct wire is 32 bytes");
 _Static_assert(R_REASON_COUNT <= 256 && WIRE_OPEN < 4 && TIE_FIN_FIRST < 4,
                "they fit their bitfields");
 

@@ -196,6 +196,61 @@ static void run_free(struct sim_run *run)
 	scenario_free(&run->sc);
 }
 
+/*
+ * des's 32-bit timer handles keep 7 bits of a slot's generation, so a handle
+ * kept past its event could, after 128 reuses of its slot, cancel another
+ * event (des.h): every holder (a request's two timers, a conn_side's two,
+ * a wire's two) clears its handle when its event runs. These runs fire and
+ * cancel every kind, timers and slots reused thousands of times over: any
+ * cancel of a stale handle is counted by des.
+ */
+static uint64_t stale_cancels_of(const char *text)
+{
+	struct sim_run run;
+	struct scenario_error err;
+	ck_assert_int_eq(scenario_load_string(text, "stale", &run.sc, &err), 0);
+	struct sim *s = sim_create(&run.sc);
+	ck_assert_ptr_nonnull(s);
+	sim_set_check_invariants(s, true);
+	sim_start(s);
+	sim_run(s);
+	uint64_t stale = sim_stale_cancels(s);
+	sim_destroy(s);
+	scenario_free(&run.sc);
+	return stale;
+}
+
+START_TEST(test_des_timer_holders_clear_their_handles_when_their_events_run)
+{
+	/* Client.Timeout and ResponseHeaderTimeout fire on slow responses and are cancelled on
+	 * fast ones; IdleConnTimeout and the server's idle timer fire between requests and are
+	 * cancelled by reuse; the dial timer fires on host b's dials and is cancelled at a's
+	 * connects (12,540 requests, 5,527 failed, 3,078 dial failures, 5,449 reused). */
+	ck_assert_uint_eq(
+	    stale_cancels_of(
+	        "[scenario]\nduration = 20s\n[client]\nTimeout = 60ms\n[transport]\n"
+	        "ResponseHeaderTimeout = 40ms\nIdleConnTimeout = 30ms\nDialTimeout = 3ms\n"
+	        "[host a]\ndial_latency = 1ms\nservice_time = exp:30ms\n"
+	        "server_idle_timeout = 25ms\n[host b]\ndial_latency = 5ms\n[load w]\n"
+	        "host = a\nworkers = 20\nthink = 20ms\n[load x]\nhost = b\nworkers = 2\n"
+	        "think = 10ms\n"),
+	    0);
+	/* TLSHandshakeTimeout fires on host c's handshakes and is cancelled on a's; HTTP/2's
+	 * server idle timer and GOAWAY on b (9,168 requests, 2,666 dial failures). */
+	ck_assert_uint_eq(
+	    stale_cancels_of(
+	        "[scenario]\nduration = 20s\n[client]\nTimeout = 80ms\n[transport]\n"
+	        "TLSHandshakeTimeout = 4ms\nIdleConnTimeout = 50ms\n[host a]\ntls = true\n"
+	        "tls_latency = 2ms\nservice_time = exp:20ms\nserver_idle_timeout = 30ms\n"
+	        "[host b]\ntls = true\nh2 = true\nservice_time = exp:20ms\n"
+	        "server_idle_timeout = 30ms\n[host c]\ntls = true\ntls_latency = 6ms\n"
+	        "[load w]\nhost = a\nworkers = 10\nthink = 30ms\n[load v]\nhost = b\n"
+	        "workers = 10\nthink = 60ms\n[load u]\nhost = c\nworkers = 2\n"
+	        "think = 10ms\n"),
+	    0);
+}
+END_TEST
+
 /* A dial started at 95ms, while the host is up, completes at 105ms inside the down window. */
 START_TEST(test_down_on_connected_refuses_a_dial_that_completes_while_down)
 {
@@ -323,6 +378,7 @@ Suite *suite_client(void)
 	    tc, test_sameinstant_client_on_conn_broken_think0_worker_asks_again_after_failure);
 	suite_add_tcase(s, tc);
 	TCase *net = tcase_create("simnet");
+	tcase_add_test(net, test_des_timer_holders_clear_their_handles_when_their_events_run);
 	tcase_add_test(net, test_down_on_connected_refuses_a_dial_that_completes_while_down);
 	tcase_add_test(net, test_down_on_connected_connects_a_dial_that_completes_after_up);
 	tcase_add_test(net, test_restart_server_close_conns_fails_the_tls_handshake_in_progress);

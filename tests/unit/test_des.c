@@ -83,6 +83,34 @@ START_TEST(test_des_stale_handle_cancels_nothing)
 }
 END_TEST
 
+/* A handle keeps DES_GEN_BITS of its slot's generation: kept past its event, it cancels
+ * nothing for 2^DES_GEN_BITS - 1 reuses of the slot, and each such cancel is counted (the
+ * count is what test_client's holders are checked by). */
+START_TEST(test_des_stale_handle_is_counted_through_every_reuse_before_wrap)
+{
+	struct des *d = des_create();
+	struct log l = {0};
+	des_on(d, 0, record, &l);
+	des_timer stale = des_schedule(d, 0, 0, 1, 0);
+	ck_assert(des_step(d, PS_TIME_NEVER));
+	for (uint32_t reuse = 1; reuse < (1u << DES_GEN_BITS); reuse++) {
+		des_timer fresh = des_schedule(d, 0, 0, 2, 0);
+		ck_assert_uint_eq(fresh & DES_MAX_PENDING, stale & DES_MAX_PENDING); /* one slot */
+		des_timer copy = stale;
+		ck_assert(!des_cancel(d, &copy));
+		ck_assert_uint_eq(copy, DES_NO_TIMER);
+		ck_assert_uint_eq(des_stale_cancels(d), reuse);
+		ck_assert_uint_eq(des_pending(d), 1);
+		ck_assert(des_step(d, PS_TIME_NEVER));
+	}
+	/* The 2^DES_GEN_BITS-th reuse gives the stale handle's bits again: why holders clear. */
+	des_timer wrapped = des_schedule(d, 0, 0, 3, 0);
+	ck_assert_uint_eq(wrapped, stale);
+	ck_assert(des_cancel(d, &wrapped));
+	des_destroy(d);
+}
+END_TEST
+
 START_TEST(test_des_step_respects_limit_and_past_is_now)
 {
 	struct des *d = des_create();
@@ -314,6 +342,7 @@ Suite *suite_des(void)
 	TCase *tc = tcase_create("queue");
 	tcase_add_test(tc, test_des_runs_by_time_then_schedule_order);
 	tcase_add_test(tc, test_des_cancel_removes_from_the_middle);
+	tcase_add_test(tc, test_des_stale_handle_is_counted_through_every_reuse_before_wrap);
 	tcase_add_test(tc, test_des_stale_handle_cancels_nothing);
 	tcase_add_test(tc, test_des_step_respects_limit_and_past_is_now);
 	tcase_add_test(tc, test_des_heap_order_holds_for_many_random_events);
