@@ -18,6 +18,7 @@
  */
 #include "des.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,13 +87,15 @@ static uint32_t slot_alloc(struct des *d)
 	uint32_t slot =
 	    slots_take_linked(&d->slot_numbers, d->queue.nodes, sizeof(*d->queue.nodes), FREE_LINK);
 	/* A handle could not name it (client.c asserts that no run comes near). */
-	if (slot >= DES_MAX_PENDING)
+	if (slot >= DES_MAX_PENDING) {
+		fprintf(stderr, "poolsim: more than %u events pending at once\n", DES_MAX_PENDING);
 		abort();
+	}
 	if (slot >= d->queue.cap) {
 		uint32_t page = GROW_TOUCH_BYTES / sizeof(struct calendar_node);
 		uint64_t n = ((uint64_t)slot / page + 1) * page;
 		if (calendar_reserve(&d->queue, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n) < 0)
-			abort(); /* a lost event would silently change the run */
+			grow_out_of_memory(n); /* a lost event would silently change the run */
 	}
 	return slot;
 }
