@@ -59,6 +59,7 @@ struct request {
 	uint32_t want;     /* pool want while waiting */
 	uint32_t ctx_want; /* the want of its latest getConn, whose dial shares its context */
 	uint32_t conn;     /* the conn it holds */
+	uint32_t conn_id;  /* that conn's number (#N), for its records */
 	des_timer client_timer;
 	des_timer header_timer;
 	ps_time start;
@@ -67,7 +68,7 @@ struct request {
 #define REQ_FREE_LINK offsetof(struct request, transport)
 /* One per request in flight: the small fields share a word with the load, its host is its
  * load's, a replay row's service time is kept beside (client.services_plus_1) and the timers
- * are 32-bit handles: 48 bytes (was 72). */
+ * are 32-bit handles: 48 bytes (was 72), its conn's number in what was padding. */
 _Static_assert(sizeof(struct request) == 48, "struct request is 48 bytes");
 _Static_assert(REQ_LEAKED < 4 && BODY_LEAK < 4 && REPLAY_NONE >= -4, "they fit their bitfields");
 _Static_assert(REPLAY_NONE + 1 == 0, "client.services_plus_1: zeroed growth means none");
@@ -76,14 +77,13 @@ struct conn_side {
 	unsigned req_plus_1 : 30; /* request slot holding it plus one, 0: none (conn_req) */
 	unsigned leaked : 1;
 	unsigned in_tls : 1; /* the dial timer is TLSHandshakeTimeout's */
-	uint32_t id;
 	des_timer dial_timer;
 	des_timer idle_timer;
 };
-/* One per conn slot: the flags beside the request slot and 32-bit timer handles keep it at 16
- * bytes (was 32). Request slots stay below CLIENT_MAX_LIVE (a new number only when none is
- * free). */
-_Static_assert(sizeof(struct conn_side) == 16, "struct conn_side is 16 bytes");
+/* One per conn slot: the flags beside the request slot, 32-bit timer handles and the conn's
+ * number left to the pool (pool_conn_id) keep it at 12 bytes (was 32). Request slots stay
+ * below CLIENT_MAX_LIVE (a new number only when none is free). */
+_Static_assert(sizeof(struct conn_side) == 12, "struct conn_side is 12 bytes");
 /* The events pending at once stay below des's limit for its 32-bit handles: one T_WORKER per
  * worker and one T_ARRIVAL per load (the scenario reader allows 1,000,000 and 100,000), and
  * per request in flight or open conn (fewer than CLIENT_MAX_LIVE) at most 7: a request's two
@@ -106,12 +106,15 @@ static void set_conn_req(struct conn_side *cs, uint32_t r)
 }
 
 struct worker {
-	int64_t started;
+	uint32_t started;   /* compared only with a load's requests, at most REQUESTS_MAX */
 	unsigned load : 24; /* below CLIENT_MAX_LOADS */
 	unsigned due : 1;   /* on the "goes again now" list */
 	uint32_t next_due;  /* the next worker of that list, or PS_NONE */
 };
-_Static_assert(sizeof(struct worker) == 16, "struct worker is 16 bytes");
+/* One per worker: 12 bytes (16 with a 64-bit count). A worker without a limit wraps its count
+ * unread. */
+_Static_assert(sizeof(struct worker) == 12, "struct worker is 12 bytes");
+_Static_assert(REQUESTS_MAX <= UINT32_MAX, "a worker's count of its requests fits 32 bits");
 
 /*
  * What every request reads of its load, copied from the scenario's load_spec (344 bytes, these
@@ -246,7 +249,7 @@ static inline struct ps_event *req_event(struct client *c, enum ev_kind kind, ui
 	ev->req_slot = r;
 	if (rq->conn != PS_NONE) {
 		ev->conn = rq->conn;
-		ev->conn_id = c->conns[rq->conn].id;
+		ev->conn_id = rq->conn_id;
 	}
 	return ev;
 }
@@ -376,7 +379,7 @@ static void on_dial_start(struct client *c, struct ps_event *ev)
 {
 	const struct host_spec *h = &c->sc->hosts[ev->host];
 	struct conn_side *cs = conn_side(c, ev->conn);
-	*cs = (struct conn_side){.id = ev->conn_id}; /* no request */
+	*cs = (struct conn_side){0}; /* no request */
 	if (h->tls)
 		ev->flags |= EVF_TLS;
 	ps_time deadline = transport_dial_deadline(&c->sc->transport, now_of(c));
@@ -396,6 +399,7 @@ static void on_got_conn(struct client *c, const struct ps_event *ev)
 		set_conn_req(cs, r);
 	rq->want = PS_NONE;
 	rq->conn = ev->conn;
+	rq->conn_id = ev->conn_id;
 	rq->state = REQ_EXCHANGE;
 	rq->attempt_reused = (ev->flags & EVF_REUSED) != 0;
 	if (c->sc->transport.ResponseHeaderTimeout > 0)
@@ -522,11 +526,12 @@ void client_on_tls_start(struct client *c, uint32_t conn)
 	cs->in_tls = true;
 	ps_time deadline = transport_tls_deadline(&c->sc->transport, now_of(c));
 	if (deadline != PS_TIME_NEVER)
-		cs->dial_timer = schedule(c, deadline, T_DIAL_TIMEOUT, conn, cs->id);
+		cs->dial_timer =
+		    schedule(c, deadline, T_DIAL_TIMEOUT, conn, pool_conn_id(c->pool, conn));
 	struct ps_event ev = ev_make(EV_TLS_START, now_of(c));
 	ev.host = pool_conn_host(c->pool, conn);
 	ev.conn = conn;
-	ev.conn_id = cs->id;
+	ev.conn_id = pool_conn_id(c->pool, conn);
 	push(c, &ev);
 	client_flush(c);
 }
@@ -541,7 +546,7 @@ void client_on_dial_done(struct client *c, uint32_t conn, enum ev_reason why)
 		struct ps_event ev = ev_make(EV_CONN_READY, now_of(c));
 		ev.host = pool_conn_host(c->pool, conn);
 		ev.conn = conn;
-		ev.conn_id = cs->id;
+		ev.conn_id = pool_conn_id(c->pool, conn);
 		push(c, &ev);
 		pool_dialConnFor(c->pool, now_of(c), conn);
 	}
@@ -642,6 +647,7 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
 		return;
 	}
 	/* S2/S3: the peer closed while a response was due. */
+	uint32_t conn_id = pool_conn_id(c->pool, conn); /* 0 once closed below */
 	const struct load_spec *ls = &c->sc->loads[c->reqs[r].load];
 	bool retry =
 	    pool_shouldRetryRequest(c->pool, conn, POOL_FAIL_READ_FROM_SERVER, nothing_written,
@@ -653,7 +659,7 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
 		struct ps_event *ev = req_event(c, EV_REQ_RETRY, r);
 		ev->reason = (uint16_t)why;
 		ev->conn = conn;
-		ev->conn_id = cs->id;
+		ev->conn_id = conn_id;
 		/* The request counts as reused by the conn that finally serves it, not this one. */
 		ev->flags = c->reqs[r].attempt_reused ? EVF_REUSED : 0;
 		client_flush(c);
@@ -857,12 +863,11 @@ static void on_header_timeout(void *ctx, uint32_t r, uint32_t id)
 static void on_dial_timeout(void *ctx, uint32_t conn, uint32_t id)
 {
 	struct client *c = ctx;
+	if (pool_conn_id(c->pool, conn) != id)
+		return; /* the slot's conn is another (or none): this one's timers went with its
+		           close */
 	struct conn_side *cs = conn_side(c, conn);
-	if (cs->id != id)
-		return;
 	cs->dial_timer = DES_NO_TIMER; /* its event has run (des_timer) */
-	if (!pool_conn_is_open(c->pool, conn))
-		return;
 	pool_dialFailed(c->pool, now_of(c), conn, cs->in_tls ? R_TLS_TIMEOUT : R_DIAL_TIMEOUT);
 	client_flush(c);
 }
@@ -870,10 +875,9 @@ static void on_dial_timeout(void *ctx, uint32_t conn, uint32_t id)
 static void on_idle_timeout(void *ctx, uint32_t conn, uint32_t id)
 {
 	struct client *c = ctx;
-	struct conn_side *cs = conn_side(c, conn);
-	if (cs->id != id)
-		return;
-	cs->idle_timer = DES_NO_TIMER;
+	if (pool_conn_id(c->pool, conn) != id)
+		return; /* as on_dial_timeout */
+	conn_side(c, conn)->idle_timer = DES_NO_TIMER;
 	pool_closeConnIfStillIdle(c->pool, now_of(c), conn);
 	client_flush(c);
 }

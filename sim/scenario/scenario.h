@@ -50,13 +50,16 @@ enum body_mode { BODY_CLOSE, BODY_EARLY_CLOSE, BODY_LEAK };
 /* The largest [load] request_body, in bytes (real mode sends it whole from one buffer per load). */
 #define REQUEST_BODY_MAX (1 << 20)
 
+/* A worker's requests (`requests`): the client counts them in 32 bits. */
+#define REQUESTS_MAX 4294967295
+
 struct load_spec {
 	char name[SCENARIO_NAME_MAX];
 	uint32_t host; /* index into scenario.hosts */
 	enum load_kind kind;
 	int64_t workers;
 	ps_time think;
-	int64_t requests; /* per worker; 0 = until stop */
+	int64_t requests; /* per worker; 0 = until stop; at most REQUESTS_MAX */
 	double rate;      /* arrivals per second */
 	enum arrival_kind arrival;
 	int64_t count;

@@ -311,7 +311,7 @@ static bool set_load_key(struct reader *r, int key, const char *value)
 	case LK_THINK:
 		return get_time(r, name, value, &l->think);
 	case LK_REQUESTS:
-		return get_int(r, name, value, 0, INT64_MAX, &l->requests);
+		return get_int(r, name, value, 0, REQUESTS_MAX, &l->requests);
 	case LK_RATE:
 		return get_rate(r, value, &l->rate);
 	case LK_ARRIVAL:
