@@ -75,7 +75,6 @@ struct simhost {
 _Static_assert(sizeof(struct simhost) == 64, "one cache line per host");
 
 struct wire {
-	ps_time sent_at;       /* when the client sent the request it awaits (rtt > 0) */
 	des_timer step;        /* connect, TLS or response in progress */
 	des_timer server_idle; /* the server's idle timer */
 	uint32_t host;
@@ -93,9 +92,10 @@ struct wire {
 	unsigned
 	    asked_close : 1; /* the request in progress said Connection: close (Request.Close) */
 };
-/* One per conn slot: the 64-bit field first, the small ones in one word, 32-bit timer handles
- * and an HTTP/2 conn's stream count beside (simnet.h2_streams) keep it at 32 bytes (was 64). */
-_Static_assert(sizeof(struct wire) == 32, "struct wire is 32 bytes");
+/* One per conn slot: the small fields in one word, 32-bit timer handles, and beside it an
+ * HTTP/2 conn's stream count (simnet.h2_streams) and the time its request was sent, which only
+ * a host with rtt > 0 needs (simnet.sent_at), keep it at 24 bytes (was 64). */
+_Static_assert(sizeof(struct wire) == 24, "struct wire is 24 bytes");
 _Static_assert(R_REASON_COUNT <= 256 && WIRE_OPEN < 4 && TIE_FIN_FIRST < 4,
                "they fit their bitfields");
 
@@ -121,6 +121,11 @@ struct simnet {
 	uint32_t cap_streams;
 	uint32_t *h2_streams; /* by conn slot: the HTTP/2 streams its server is working on */
 	uint32_t cap_h2_streams;
+	/* By conn slot: when the client sent the request it awaits, for the tie as the server's
+	 * FIN arrives (on_fin_arrive). Grown only by sends over an rtt > 0, the only wires a FIN
+	 * takes time to cross; an entry is read only while its wire has a request outstanding. */
+	ps_time *sent_at;
+	uint32_t cap_sent_at;
 	/* The client's ports and TIME_WAIT, kept from the stream like any view's, so a dial can
 	 * find none free (EADDRNOTAVAIL). */
 	struct timewait ports;
@@ -252,7 +257,6 @@ static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 	struct simnet *n = ctx;
 	struct wire *w = wire_at(n, conn);
 	w->outstanding = true;
-	w->sent_at = des_now(n->des);
 	w->asked_close = n->request_close[load];
 	if (half_rtt(n, host) == 0) {
 		if (!w->server_closed) /* else lost, as it would be in transit
@@ -260,6 +264,10 @@ static void sim_send(void *ctx, uint32_t conn, uint32_t host, uint32_t load)
 			serve(n, conn);
 		return;
 	}
+	if (conn >= n->cap_sent_at)
+		n->sent_at =
+		    grow_to_hold(n->sent_at, &n->cap_sent_at, sizeof(*n->sent_at), conn, 64, NULL);
+	n->sent_at[conn] = des_now(n->des);
 	after(n, half_rtt(n, host), N_REQ_ARRIVE, conn);
 }
 
@@ -482,7 +490,7 @@ static void on_fin_arrive(void *ctx, uint32_t conn, uint32_t gen)
 		return;
 	struct wire *w = &n->wires[conn];
 	bool written = w->outstanding;
-	if (written && w->sent_at == des_now(n->des)) { /* the tie */
+	if (written && conn < n->cap_sent_at && n->sent_at[conn] == des_now(n->des)) { /* the tie */
 		enum stale_tie t =
 		    w->tie != TIE_UNDRAWN ? (enum stale_tie)w->tie : tie_draw(n, w->host);
 		written = t == TIE_WRITTEN;
@@ -601,6 +609,7 @@ void simnet_destroy(struct simnet *n)
 		return;
 	free(n->wires);
 	free(n->h2_streams);
+	free(n->sent_at);
 	free(n->streams);
 	free(n->tie_rng);
 	free(n->request_close);
