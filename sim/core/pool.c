@@ -95,19 +95,19 @@ struct want {
 	unsigned state : 2; /* enum want_state */
 	unsigned in_idle_wait : 1, in_conns_wait : 1;
 	uint32_t dial_conn; /* the conn dialing on its behalf, or PS_NONE */
-	uint32_t slot_conn; /* H5b: the full HTTP/2 conn it waits on, or PS_NONE */
 	struct link idle_wait_link;
 	/* A want waiting for a stream (H5b) has left the other queues first (h2_await_slot's
 	 * want_unqueue), and one in them is not waiting for a stream: one link serves both. */
 	union {
 		struct link conns_wait_link;
-		struct link slot_wait_link; /* H5b: in slot_conn's slot_wait */
+		struct link slot_wait_link; /* H5b: in slot_conn_of(its slot)'s slot_wait */
 	};
 };
 /* A free want's req_slot chains the free wants (slots.h): nothing reads it while free. */
 #define WANT_FREE_LINK offsetof(struct want, req_slot)
-/* One per waiting request: 36 bytes (was 48). */
-_Static_assert(sizeof(struct want) == 36, "struct want is 36 bytes");
+/* One per waiting request: the conn a strict HTTP/2 request waits on for a stream lives in
+ * pool.slot_conns, which only such runs grow, keeping it at 32 bytes (was 48, then 36). */
+_Static_assert(sizeof(struct want) == 32, "struct want is 32 bytes");
 _Static_assert(CONN_IDLE < 4 && KIND_H2_TICKET < 4 && WANT_DONE < 4, "they fit their bitfields");
 
 struct pkey {
@@ -149,6 +149,10 @@ struct pool {
 	struct want *wants;
 	uint32_t cap_wants;
 	struct slots want_slots;
+	/* H5b: by want slot, below cap_slot_conns, the full HTTP/2 conn it waits on plus one, so
+	 * that the zeroed growth of grow_to_hold means none (slot_conn_of). */
+	uint32_t *slot_conns;
+	uint32_t cap_slot_conns;
 	struct pkey *keys;
 	uint32_t cap_keys;
 	struct slots key_slots;
@@ -264,9 +268,27 @@ static uint32_t want_alloc(struct pool *p)
 	p->wants = grow_to_hold(p->wants, &p->cap_wants, sizeof(*p->wants), i, 64, NULL);
 	memset(&p->wants[i], 0, sizeof(p->wants[i]));
 	p->wants[i].dial_conn = PS_NONE;
-	p->wants[i].slot_conn = PS_NONE;
 	p->wants[i].slot_wait_link = (struct link){PS_NONE, PS_NONE};
+	if (i < p->cap_slot_conns)
+		p->slot_conns[i] = 0;
 	return i;
+}
+
+/* H5b: the full HTTP/2 conn want w waits on for a stream, or PS_NONE. */
+static uint32_t slot_conn_of(const struct pool *p, uint32_t w)
+{
+	uint32_t s = w < p->cap_slot_conns ? p->slot_conns[w] : 0;
+	return s ? s - 1 : PS_NONE;
+}
+
+/* A run whose wants never wait for a stream never grows slot_conns: none is its zero. */
+static void set_slot_conn(struct pool *p, uint32_t w, uint32_t c)
+{
+	if (c == PS_NONE && w >= p->cap_slot_conns)
+		return;
+	p->slot_conns =
+	    grow_to_hold(p->slot_conns, &p->cap_slot_conns, sizeof(*p->slot_conns), w, 64, NULL);
+	p->slot_conns[w] = c == PS_NONE ? 0 : c + 1;
 }
 
 _Noreturn static void pool_broken(const struct pool *p, const char *what);
@@ -405,6 +427,7 @@ void pool_destroy(struct pool *p)
 	free(p->conns);
 	free(p->h2s);
 	free(p->wants);
+	free(p->slot_conns);
 	free(p->keys);
 	free(p->transports);
 	slots_free(&p->conn_slots);
@@ -456,9 +479,10 @@ static void want_unqueue(struct pool *p, uint32_t w)
 		list_remove(&k->conns_wait, CONNS_WAIT_REF(p), w);
 		wt->in_conns_wait = false;
 	}
-	if (wt->slot_conn != PS_NONE) {
-		list_remove(&h2_of(p, wt->slot_conn)->slot_wait, SLOT_WAIT_REF(p), w);
-		wt->slot_conn = PS_NONE;
+	uint32_t slot_conn = slot_conn_of(p, w);
+	if (slot_conn != PS_NONE) {
+		list_remove(&h2_of(p, slot_conn)->slot_wait, SLOT_WAIT_REF(p), w);
+		set_slot_conn(p, w, PS_NONE);
 	}
 }
 
@@ -769,7 +793,7 @@ static void orphan_dial(struct pool *p, uint32_t w)
 	orphan->state = WANT_DONE;
 	orphan->in_idle_wait = orphan->in_conns_wait = false;
 	orphan->idle_wait_link = orphan->conns_wait_link = (struct link){PS_NONE, PS_NONE};
-	orphan->slot_conn = PS_NONE;
+	/* its slot_conns entry: want_alloc cleared it */
 	orphan->slot_wait_link = (struct link){PS_NONE, PS_NONE};
 	p->conns[dial].want = o;
 	p->keys[orphan->key].n_wants++;
@@ -792,7 +816,7 @@ static void h2_await_slot(struct pool *p, ps_time now, uint32_t w, uint32_t c)
 	wt = &p->wants[w]; /* orphan_dial may have grown the array */
 	want_unqueue(p, w);
 	wt->state = WANT_WAITING;
-	wt->slot_conn = c;
+	set_slot_conn(p, w, c);
 	list_push_back(&h2_of(p, c)->slot_wait, SLOT_WAIT_REF(p), w);
 	if (!was_waiting)
 		emit(p, EV_REQ_WAIT, now, wt->key, c, w, R_NONE, EVF_H2 | EVF_H2_SLOT, 0);
@@ -801,8 +825,7 @@ static void h2_await_slot(struct pool *p, ps_time now, uint32_t w, uint32_t c)
 /* Does want w wait for a conn (not for a stream of one, H5b)? */
 static bool want_waits_for_conn(const struct pool *p, uint32_t w)
 {
-	return w != PS_NONE && p->wants[w].state == WANT_WAITING &&
-	       p->wants[w].slot_conn == PS_NONE;
+	return w != PS_NONE && p->wants[w].state == WANT_WAITING && slot_conn_of(p, w) == PS_NONE;
 }
 
 /* getClientConn (H2): the first conn of the address, in the order added, with a free stream. */
@@ -869,7 +892,7 @@ static void h2_slot_waiters_retry(struct pool *p, ps_time now, struct list waite
 	for (uint32_t w = waiters.head; w != PS_NONE; w = next) {
 		next = p->wants[w].slot_wait_link.next;
 		p->wants[w].slot_wait_link = (struct link){PS_NONE, PS_NONE};
-		p->wants[w].slot_conn = PS_NONE;
+		set_slot_conn(p, w, PS_NONE);
 		uint32_t c = h2_find_conn(p, p->wants[w].key);
 		if (c != PS_NONE)
 			h2_start_stream(p, now, w, c, 0);
