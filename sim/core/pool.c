@@ -61,22 +61,26 @@ enum want_state { WANT_FREE, WANT_WAITING, WANT_DONE };
 #define POOL_MAX_KEYS (1u << 25)
 
 struct pconn {
-	uint32_t id;             /* #N, in dial order */
-	unsigned key : 25;       /* below POOL_MAX_KEYS */
-	unsigned state : 2;      /* enum conn_state */
-	unsigned kind : 2;       /* enum conn_kind */
-	unsigned reused : 1;     /* G9: has been through tryPutIdleConn (markReused) */
-	unsigned single_use : 1; /* H9: an HTTP/2 conn under DisableKeepAlives */
-	unsigned goaway : 1;     /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
-	uint32_t want;           /* the want whose getConn started this dial, while dialing */
-	uint32_t served;
-	ps_time idle_at;
-	struct link idle_link; /* in key.idle */
-	struct link lru_link;  /* in transport.lru */
+	uint32_t id;         /* #N, in dial order */
+	unsigned key : 25;   /* below POOL_MAX_KEYS */
+	unsigned state : 2;  /* enum conn_state */
+	unsigned kind : 2;   /* enum conn_kind */
+	unsigned reused : 1; /* G9: has been through tryPutIdleConn (markReused) */
+	unsigned served : 1; /* has carried a request: only "was it ever" is asked */
+	unsigned goaway : 1; /* H8: the server's GOAWAY took it out of key.h2 (MarkDead) */
+	/* Only a dialing conn has a want, and a dialing conn is never idle: they share. */
+	union {
+		uint32_t want; /* the want whose getConn started this dial, while dialing */
+		struct {
+			ps_time idle_at;       /* while idle */
+			struct link idle_link; /* in key.idle */
+			struct link lru_link;  /* in transport.lru */
+		};
+	};
 };
-/* One per conn slot: its flags in the key's word, and the HTTP/2 conn's own fields in struct
- * h2conn, keep it at 40 bytes (was 80). */
-_Static_assert(sizeof(struct pconn) == 40, "struct pconn is 40 bytes");
+/* One per conn slot: its flags in the key's word, the HTTP/2 conn's own fields in struct
+ * h2conn, and the want sharing the idle fields keep it at 32 bytes (was 80, then 40). */
+_Static_assert(sizeof(struct pconn) == 32, "struct pconn is 32 bytes");
 
 /*
  * What only a KIND_H2_CONN uses, by conn slot, in an array of its own that grows only as far
@@ -504,11 +508,11 @@ static void want_deliver(struct pool *p, ps_time now, uint32_t w, uint32_t c, ui
 	struct pconn *pc = &p->conns[c];
 	flags = want_take(p, w, flags);
 	pc->state = CONN_ACTIVE;
-	if (pc->served > 0)
+	if (pc->served)
 		flags |= EVF_REUSED;
 	if (pc->reused)
 		flags |= EVF_GO_REUSED;
-	pc->served++;
+	pc->served = true;
 	emit(p, EV_REQ_GOT_CONN, now, pc->key, c, w, R_NONE, flags, 0);
 }
 
@@ -757,6 +761,13 @@ static bool host_is_h2(const struct pool *p, uint32_t key)
 	return p->h2_max_streams && p->h2_max_streams[p->keys[key].host] > 0;
 }
 
+/* H9: an HTTP/2 conn under DisableKeepAlives carries one request. The pool's config never
+ * changes, so a conn needs no flag of its own. */
+static bool h2_single_use(const struct pool *p)
+{
+	return p->cfg.transport.DisableKeepAlives;
+}
+
 /* H5b: Transport.HTTP2.StrictMaxConcurrentRequests (the scenario refuses it before Go 1.24). */
 static bool h2_strict(const struct pool *p)
 {
@@ -772,7 +783,7 @@ static bool h2_strict(const struct pool *p)
 static bool h2_can_take(const struct pool *p, uint32_t c)
 {
 	const struct pconn *pc = &p->conns[c];
-	if (pc->single_use && pc->served > 0)
+	if (h2_single_use(p) && pc->served)
 		return false;
 	return h2_strict(p) || h2_at(p, c)->streams < h2_at(p, c)->max_streams;
 }
@@ -851,9 +862,9 @@ static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c,
 		return;
 	}
 	flags = want_take(p, w, flags);
-	if (pc->served > 0)
+	if (pc->served)
 		flags |= EVF_REUSED | EVF_GO_REUSED;
-	pc->served++;
+	pc->served = true;
 	h->streams++;
 	emit(p, EV_REQ_GOT_CONN, now, pc->key, c, w, R_NONE, flags | EVF_H2, h->streams);
 }
@@ -983,7 +994,6 @@ static void h2_dialConnFor(struct pool *p, ps_time now, uint32_t c, uint32_t w)
 		struct pconn *pc = &p->conns[c];
 		pc->kind = KIND_H2_CONN;
 		pc->state = CONN_ACTIVE;
-		pc->single_use = p->cfg.transport.DisableKeepAlives; /* H9 */
 		list_push_back(&p->keys[key].h2, H2_REF(p), c);
 		struct pconn *tk = &p->conns[t];
 		tk->id = pc->id;
@@ -1162,7 +1172,7 @@ enum pool_put_result pool_readLoopDone(struct pool *p, ps_time now, uint32_t c, 
 static void h2_conn_idle(struct pool *p, ps_time now, uint32_t c)
 {
 	struct pconn *pc = &p->conns[c];
-	if (pc->single_use && pc->served > 0) { /* H9: closeOnIdle */
+	if (h2_single_use(p) && pc->served) { /* H9: closeOnIdle */
 		close_conn(p, now, c, R_KEEPALIVES_DISABLED, 0);
 		return;
 	}
@@ -1411,12 +1421,28 @@ static const char *tally_conns(struct pool *p)
 		p->keys[pc->key].tally_all++;
 		if (pc->state == CONN_IDLE)
 			p->keys[pc->key].tally_idle++;
-		if (pc->state == CONN_DIALING && pc->want == PS_NONE)
-			bad = "a dialing conn has no want";
+		if (pc->state == CONN_DIALING &&
+		    (pc->want >= slots_used(&p->want_slots) || p->wants[pc->want].dial_conn != c))
+			bad = "a dialing conn's want does not name it";
 	}
 	if (!bad && open != p->open)
 		bad = "open count is off";
 	return bad;
+}
+
+/* check_wants: a want's dial names a conn still dialing for it, whose want field (shared with
+ * the idle fields) is then its own to write (orphan_dial). */
+static const char *check_wants(const struct pool *p)
+{
+	for (uint32_t w = 0; w < slots_used(&p->want_slots); w++) {
+		uint32_t c = p->wants[w].dial_conn;
+		if (p->wants[w].state == WANT_FREE || c == PS_NONE)
+			continue;
+		if (c >= slots_used(&p->conn_slots) || p->conns[c].state != CONN_DIALING ||
+		    p->conns[c].want != w)
+			return "a want's dial is not a conn dialing for it";
+	}
+	return NULL;
 }
 
 /* check_key: the lists and counters of one live key agree with its tally and the limits. */
@@ -1443,6 +1469,8 @@ const char *pool_check_invariants(struct pool *p)
 	const char *bad = check_transports(p);
 	if (!bad)
 		bad = tally_conns(p);
+	if (!bad)
+		bad = check_wants(p);
 	uint32_t shared_idle = 0;
 	for (uint32_t k = 0; k < slots_used(&p->key_slots) && !bad; k++) {
 		const struct pkey *key = &p->keys[k];
