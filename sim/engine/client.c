@@ -767,8 +767,15 @@ static bool timer_is_for(const struct client *c, uint32_t r, uint32_t id)
  * it. */
 static void fail_exchange(struct client *c, uint32_t r, enum ev_reason why)
 {
+	struct request *rq = &c->reqs[r];
+	/* A leaked HTTP/2 stream outlives its conn (h2_conn_broken leaves it be), whose slot may
+	 * hold another conn by now: that one is not the request's to release, reset or close. */
+	if (rq->conn != PS_NONE && pool_conn_id(c->pool, rq->conn) != rq->conn_id)
+		rq->conn = PS_NONE;
 	uint32_t conn = release_conn(c, r);
 	finish_failed(c, r, why, 0);
+	if (conn == PS_NONE)
+		return;
 	if (pool_conn_is_h2(c->pool, conn))
 		pool_streamDone(c->pool, now_of(c),
 		                conn); /* H10: the stream is reset, not the conn */
