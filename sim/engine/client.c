@@ -647,7 +647,9 @@ void client_on_conn_broken(struct client *c, uint32_t conn, enum ev_reason why,
 		return;
 	}
 	/* S2/S3: the peer closed while a response was due. */
-	uint32_t conn_id = pool_conn_id(c->pool, conn); /* 0 once closed below */
+	/* Read before the close: right after it the slot can hold a new conn (a waiter handed the
+	 * freed MaxConnsPerHost permit dials at once). */
+	uint32_t conn_id = pool_conn_id(c->pool, conn);
 	const struct load_spec *ls = &c->sc->loads[c->reqs[r].load];
 	bool retry =
 	    pool_shouldRetryRequest(c->pool, conn, POOL_FAIL_READ_FROM_SERVER, nothing_written,
@@ -870,9 +872,10 @@ static void on_header_timeout(void *ctx, uint32_t r, uint32_t id)
 static void on_dial_timeout(void *ctx, uint32_t conn, uint32_t id)
 {
 	struct client *c = ctx;
+	/* A conn's close cancels its timers, so this is a defence only: were one to run after the
+	 * close, the slot would hold another conn (or none), not this timer's. */
 	if (pool_conn_id(c->pool, conn) != id)
-		return; /* the slot's conn is another (or none): this one's timers went with its
-		           close */
+		return;
 	struct conn_side *cs = conn_side(c, conn);
 	cs->dial_timer = DES_NO_TIMER; /* its event has run (des_timer) */
 	pool_dialFailed(c->pool, now_of(c), conn, cs->in_tls ? R_TLS_TIMEOUT : R_DIAL_TIMEOUT);

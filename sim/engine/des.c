@@ -141,6 +141,15 @@ uint64_t des_stale_cancels(const struct des *d)
 	return d->stale_cancels;
 }
 
+void des_abort_on_stale_cancels(const struct des *d)
+{
+	if (!d || !d->stale_cancels)
+		return;
+	fprintf(stderr, "poolsim: %llu cancels of a stale timer handle (des.h)\n",
+	        (unsigned long long)d->stale_cancels);
+	abort();
+}
+
 ps_time des_now(const struct des *d)
 {
 	return d->now;

@@ -54,6 +54,9 @@ des_timer des_schedule(struct des *d, ps_time at, unsigned type, uint32_t a, uin
 bool des_cancel(struct des *d, des_timer *timer);
 /* Cancels of a stale handle so far: 0 when every holder clears its handle as it should. */
 uint64_t des_stale_cancels(const struct des *d);
+/* Abort with a message if there were any: the debug build's check at the end of a run (not in
+ * des_destroy: the unit tests make stale cancels on purpose). NULL: nothing. */
+void des_abort_on_stale_cancels(const struct des *d);
 
 ps_time des_now(const struct des *d);
 /* The real engine sets the clock from its own reading before dispatching. */

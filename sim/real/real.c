@@ -83,11 +83,7 @@ void real_destroy(struct real *r)
 	if (!r)
 		return;
 #ifdef POOLSIM_DEBUG
-	if (r->des && des_stale_cancels(r->des)) { /* a timer holder kept a handle past its event */
-		fprintf(stderr, "poolsim: %llu cancels of a stale timer handle (des.h)\n",
-		        (unsigned long long)des_stale_cancels(r->des));
-		abort();
-	}
+	des_abort_on_stale_cancels(r->des);
 #endif
 	client_destroy(r->client);
 	realnet_destroy(r->net);

@@ -51,7 +51,7 @@ enum body_mode { BODY_CLOSE, BODY_EARLY_CLOSE, BODY_LEAK };
 #define REQUEST_BODY_MAX (1 << 20)
 
 /* A worker's requests (`requests`): the client counts them in 32 bits. */
-#define REQUESTS_MAX 4294967295
+#define REQUESTS_MAX UINT32_MAX
 
 struct load_spec {
 	char name[SCENARIO_NAME_MAX];

@@ -5,7 +5,6 @@
  */
 #include "sim.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "client.h"
@@ -48,11 +47,7 @@ void sim_destroy(struct sim *s)
 	if (!s)
 		return;
 #ifdef POOLSIM_DEBUG
-	if (s->des && des_stale_cancels(s->des)) { /* a timer holder kept a handle past its event */
-		fprintf(stderr, "poolsim: %llu cancels of a stale timer handle (des.h)\n",
-		        (unsigned long long)des_stale_cancels(s->des));
-		abort();
-	}
+	des_abort_on_stale_cancels(s->des);
 #endif
 	client_destroy(s->client);
 	simnet_destroy(s->net);

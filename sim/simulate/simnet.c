@@ -122,8 +122,9 @@ struct simnet {
 	uint32_t *h2_streams; /* by conn slot: the HTTP/2 streams its server is working on */
 	uint32_t cap_h2_streams;
 	/* By conn slot: when the client sent the request it awaits, for the tie as the server's
-	 * FIN arrives (on_fin_arrive). Grown only by sends over an rtt > 0, the only wires a FIN
-	 * takes time to cross; an entry is read only while its wire has a request outstanding. */
+	 * FIN arrives (on_fin_arrive). Grown only by sends where half the rtt is > 0, the only
+	 * wires a FIN takes time to cross; an entry is read only while its wire has a request
+	 * outstanding. */
 	ps_time *sent_at;
 	uint32_t cap_sent_at;
 	/* The client's ports and TIME_WAIT, kept from the stream like any view's, so a dial can
