@@ -133,9 +133,10 @@ done
 #     (52), an idle conn timed out (53), a restart failing 5 streams (54), a request waiting
 #     for a stream under StrictMaxConcurrentRequests (55), replay rows whose own service
 #     times reach the server as a stream header (56), and the server's idle GOAWAY with its
-#     close a second later, a new conn dialed beside the retired one (57), and a cold burst of
-#     150 on one conn past Go's 100-stream window before SETTINGS (58).
-for f in tests/scenarios/5[0-9]-h2-*.ini; do
+#     close a second later, a new conn dialed beside the retired one (57), a cold burst of
+#     150 on one conn past Go's 100-stream window before SETTINGS (58), and waiters handed a
+#     ticket leaving the permit queue, each H5a retry dialing afresh (60).
+for f in tests/scenarios/5[0-8]-h2-*.ini tests/scenarios/60-h2-*.ini; do
 	ROWS="requests ok failed dials reused peak_open closed" agree "$f" 0.5 same
 done
 #     The kernel's view of 50: one ESTABLISHED socket carries all 10 requests.

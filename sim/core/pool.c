@@ -884,6 +884,7 @@ static bool ticket_is_listed(const struct pool *p, uint32_t t, uint32_t id)
 static void h2_retry(struct pool *p, ps_time now, uint32_t w)
 {
 	orphan_dial(p, w);
+	want_unqueue(p, w); /* H4, H5a: the retry's wantConn is new, queued afresh */
 	p->wants[w].state = WANT_WAITING;
 	if (!pool_queueForIdleConn(p, now, w))
 		pool_queueForDial(p, now, w);
@@ -946,8 +947,15 @@ static void h2_put_ticket(struct pool *p, ps_time now, uint32_t t)
 	pc->reused = true;                 /* P3 */
 	struct list handed = k->idle_wait; /* P5: every waiter gets it */
 	list_init(&k->idle_wait);
-	for (uint32_t w = handed.head; w != PS_NONE; w = p->wants[w].idle_wait_link.next)
+	for (uint32_t w = handed.head; w != PS_NONE; w = p->wants[w].idle_wait_link.next) {
+		/* H4: tryDeliver marks each done, so decConnsPerHost skips it (w.waiting()):
+		 * none of them waits for a permit any more. */
 		p->wants[w].in_idle_wait = false;
+		if (p->wants[w].in_conns_wait) {
+			list_remove(&k->conns_wait, CONNS_WAIT_REF(p), w);
+			p->wants[w].in_conns_wait = false;
+		}
+	}
 	enum pool_put_result r = POOL_PUT_IDLE;
 	if (p->transports[k->transport].close_idle)
 		r = POOL_ERR_CLOSE_IDLE; /* P6 */
@@ -1461,6 +1469,19 @@ static const char *check_key(const struct pool *p, const struct pkey *key)
 	for (uint32_t w = key->idle_wait.head; w != PS_NONE; w = p->wants[w].idle_wait_link.next)
 		if (p->wants[w].state != WANT_WAITING)
 			return "a request that stopped waiting is still queued";
+	/* G4, G7: conns_wait holds each want that waits for a permit once, and only those. */
+	uint32_t n = 0, prev = PS_NONE;
+	for (uint32_t w = key->conns_wait.head; w != PS_NONE;
+	     w = p->wants[w].conns_wait_link.next) {
+		const struct want *wt = &p->wants[w];
+		if (++n > key->conns_wait.len || wt->conns_wait_link.prev != prev)
+			return "the permit queue's links are broken";
+		if (wt->state != WANT_WAITING || !wt->in_conns_wait)
+			return "a request that stopped waiting is still queued for a permit";
+		prev = w;
+	}
+	if (n != key->conns_wait.len || key->conns_wait.tail != prev)
+		return "the permit queue's links are broken";
 	return NULL;
 }
 

@@ -172,6 +172,48 @@ START_TEST(test_H5a_tryPutIdleConn_waiters_beyond_stream_limit_retry)
 }
 END_TEST
 
+/*
+ * H4: the put hands the ticket to every idle waiter, and tryDeliver marks each done, so
+ * decConnsPerHost skips them (w.waiting()): the permit the first one's H5a drop releases
+ * is free, its retry (a new wantConn) dials at once, and the others queue again, each once.
+ */
+START_TEST(test_H4_tryPutIdleConn_handed_waiters_leave_connsPerHostWait)
+{
+	struct harness h;
+	struct transport_config t = h_transport();
+	t.MaxConnsPerHost = 1;
+	h2_init(&h, t, 1);
+	for (int i = 0; i < 4; i++)
+		h_get(&h, 0, 0);
+	h_drain(&h);
+	ck_assert_int_eq(h_count(&h, EV_PERMIT_WAIT), 3);
+	uint32_t c = h_dialed(&h, 0);
+	for (uint32_t req = 1; req <= 4; req++) {
+		pool_dialConnFor(h.pool, req * MS, c);
+		h_drain(&h);
+		const struct ps_event *got = h_find(&h, EV_REQ_GOT_CONN, 0);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_uint_eq(got->req, req);
+		ck_assert_int_eq(h_count(&h, EV_REQ_GOT_CONN), 1);
+		ck_assert_uint_eq(pool_conns_per_host(h.pool, 0, 0), 1);
+		if (req == 4) {
+			ck_assert_int_eq(h_count(&h, EV_DIAL_START), 0);
+			break;
+		}
+		/* the next request dials; those after it wait for the permit again, once each */
+		ck_assert_int_eq(h_count(&h, EV_DIAL_START), 1);
+		ck_assert_uint_eq(h_find(&h, EV_DIAL_START, 0)->req, req + 1);
+		ck_assert_int_eq(h_count(&h, EV_PERMIT_WAIT), (int)(3 - req));
+		for (int i = 0; i < h_count(&h, EV_PERMIT_WAIT); i++)
+			ck_assert_uint_eq(h_find(&h, EV_PERMIT_WAIT, i)->req,
+			                  req + 2 + (uint32_t)i);
+		c = h_dialed(&h, 0);
+	}
+	ck_assert_uint_eq(pool_open_count(h.pool), 4);
+	h_free(&h);
+}
+END_TEST
+
 /* H6/H7: the last stream's end arms IdleConnTimeout; the timer closes the conn, not its ticket. */
 START_TEST(test_H7_closeIfIdle_closes_conn_after_IdleConnTimeout_ticket_stays)
 {
@@ -509,6 +551,7 @@ Suite *suite_pool_h2(void)
 	tcase_add_test(tc, test_H3_addConnIfNeeded_unneeded_conns_beyond_idle_cap_refused);
 	tcase_add_test(tc, test_H4_tryPutIdleConn_hands_h2_conn_to_every_waiter);
 	tcase_add_test(tc, test_H4_dialConnFor_first_conn_serves_all_idle_waiters);
+	tcase_add_test(tc, test_H4_tryPutIdleConn_handed_waiters_leave_connsPerHostWait);
 	tcase_add_test(tc, test_H5a_roundTrip_full_conn_drops_ticket_releases_permit_and_dials);
 	tcase_add_test(tc, test_H5a_tryPutIdleConn_waiters_beyond_stream_limit_retry);
 	tcase_add_test(tc, test_H5b_awaitOpenSlotForStreamLocked_strict_waits_for_a_stream_no_dial);
