@@ -24,6 +24,7 @@ Suite *suite_verdict(void);
 Suite *suite_server_rules(void);
 Suite *suite_histogram(void);
 Suite *suite_event(void);
+Suite *suite_random(void);
 
 int main(void)
 {
@@ -45,6 +46,7 @@ int main(void)
 	srunner_add_suite(sr, suite_server_rules());
 	srunner_add_suite(sr, suite_histogram());
 	srunner_add_suite(sr, suite_event());
+	srunner_add_suite(sr, suite_random());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
