@@ -949,12 +949,10 @@ static void h2_put_ticket(struct pool *p, ps_time now, uint32_t t)
 	list_init(&k->idle_wait);
 	for (uint32_t w = handed.head; w != PS_NONE; w = p->wants[w].idle_wait_link.next) {
 		/* H4: tryDeliver marks each done, so decConnsPerHost skips it (w.waiting()):
-		 * none of them waits for a permit any more. */
+		 * none of them waits for a permit any more. Off idle_wait already (the list was
+		 * taken whole), so want_unqueue leaves the link this loop follows alone. */
 		p->wants[w].in_idle_wait = false;
-		if (p->wants[w].in_conns_wait) {
-			list_remove(&k->conns_wait, CONNS_WAIT_REF(p), w);
-			p->wants[w].in_conns_wait = false;
-		}
+		want_unqueue(p, w);
 	}
 	enum pool_put_result r = POOL_PUT_IDLE;
 	if (p->transports[k->transport].close_idle)

@@ -524,14 +524,14 @@ void client_on_tls_start(struct client *c, uint32_t conn)
 	struct conn_side *cs = conn_side(c, conn);
 	des_cancel(c->des, &cs->dial_timer);
 	cs->in_tls = true;
+	uint32_t id = pool_conn_id(c->pool, conn);
 	ps_time deadline = transport_tls_deadline(&c->sc->transport, now_of(c));
 	if (deadline != PS_TIME_NEVER)
-		cs->dial_timer =
-		    schedule(c, deadline, T_DIAL_TIMEOUT, conn, pool_conn_id(c->pool, conn));
+		cs->dial_timer = schedule(c, deadline, T_DIAL_TIMEOUT, conn, id);
 	struct ps_event ev = ev_make(EV_TLS_START, now_of(c));
 	ev.host = pool_conn_host(c->pool, conn);
 	ev.conn = conn;
-	ev.conn_id = pool_conn_id(c->pool, conn);
+	ev.conn_id = id;
 	push(c, &ev);
 	client_flush(c);
 }
