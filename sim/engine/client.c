@@ -259,6 +259,24 @@ static inline struct ps_event *req_event(struct client *c, enum ev_kind kind, ui
 static void start_request(struct client *c, uint32_t load, uint32_t worker);
 
 /*
+ * next_start: when a worker whose request began at `started` and has just ended goes
+ * again. After its think, except that a request which failed in no simulated time with
+ * think 0 is followed SCENARIO_PROGRESS_MIN after it began: the one such failure the
+ * reader's progress rule cannot foresee is a connect(2) that finds every ephemeral port
+ * taken (EADDRNOTAVAIL), and a Go loop retrying it spins, a few microseconds a turn, until
+ * a port leaves TIME_WAIT; at one instant the simulated clock would never move
+ * (docs/format.md, "Progress").
+ */
+static ps_time next_start(const struct client *c, const struct load_hot *ls, ps_time started,
+                          bool failed)
+{
+	ps_time now = now_of(c);
+	if (failed && ls->think == 0 && now == started)
+		return ps_time_add(started, SCENARIO_PROGRESS_MIN);
+	return ps_time_add(now, ls->think);
+}
+
+/*
  * worker_continue: a closed-loop worker is done with its request; it thinks,
  * then goes again. With think 0 it goes again in this same step, once the
  * records of the step are carried out (client_flush), before any other event
@@ -266,7 +284,7 @@ static void start_request(struct client *c, uint32_t load, uint32_t worker);
  * after readLoop has pooled the conn, and that same goroutine calls getConn
  * next (docs/model.md, "Same-instant order").
  */
-static void worker_continue(struct client *c, uint32_t worker)
+static void worker_continue(struct client *c, uint32_t worker, ps_time started, bool failed)
 {
 	if (worker == PS_NONE || c->finished)
 		return;
@@ -274,10 +292,10 @@ static void worker_continue(struct client *c, uint32_t worker)
 	const struct load_hot *ls = &c->hot[w->load];
 	if (ls->requests > 0 && w->started >= ls->requests)
 		return;
-	ps_time next = ps_time_add(now_of(c), ls->think);
+	ps_time next = next_start(c, ls, started, failed);
 	if (next >= ls->stop)
 		return;
-	if (ls->think > 0) {
+	if (next > now_of(c)) {
 		schedule(c, next, T_WORKER, worker, 0);
 		return;
 	}
@@ -297,9 +315,10 @@ static void finish_ok(struct client *c, uint32_t r)
 	struct ps_event *ev = req_event(c, EV_REQ_DONE, r);
 	ev->value = now_of(c) - c->reqs[r].start;
 	uint32_t worker = c->reqs[r].worker;
+	ps_time started = c->reqs[r].start;
 	end_context(c, r);
 	req_free(c, r);
-	worker_continue(c, worker);
+	worker_continue(c, worker, started, false);
 }
 
 static void finish_failed(struct client *c, uint32_t r, enum ev_reason why, uint32_t flags)
@@ -309,10 +328,11 @@ static void finish_failed(struct client *c, uint32_t r, enum ev_reason why, uint
 	ev->flags = flags;
 	uint32_t worker = c->reqs[r].worker;
 	bool walked_away = c->reqs[r].state == REQ_LEAKED;
+	ps_time started = c->reqs[r].start;
 	end_context(c, r);
 	req_free(c, r);
 	if (!walked_away)
-		worker_continue(c, worker);
+		worker_continue(c, worker, started, true);
 }
 
 /* release_conn: the request lets go of its conn (the pool decides what happens to it next). */
@@ -453,8 +473,9 @@ static void carry_out(struct client *c, struct ps_event *ev)
 		/* The pool failed a waiting request with its dial's error (G6). */
 		if (is_live_request(c, ev)) {
 			uint32_t worker = c->reqs[ev->req_slot].worker;
+			ps_time started = c->reqs[ev->req_slot].start;
 			req_free(c, ev->req_slot);
-			worker_continue(c, worker);
+			worker_continue(c, worker, started, true);
 		}
 		break;
 	default:
@@ -568,7 +589,7 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close)
 		rq->state = REQ_LEAKED;
 		cs->leaked = true;
 		req_event(c, EV_BODY_LEAKED, r);
-		worker_continue(c, rq->worker);
+		worker_continue(c, rq->worker, rq->start, false);
 		client_flush(c);
 		return;
 	}
@@ -613,7 +634,7 @@ void client_on_stream_response(struct client *c, uint32_t conn, uint32_t r, uint
 	if (body == BODY_LEAK) { /* B1: the stream stays open, its slot taken (H10) */
 		rq->state = REQ_LEAKED;
 		req_event(c, EV_BODY_LEAKED, r);
-		worker_continue(c, rq->worker);
+		worker_continue(c, rq->worker, rq->start, false);
 		client_flush(c);
 		return;
 	}
