@@ -21,8 +21,12 @@
 
 void calendar_init(struct calendar *c)
 {
-	*c = (struct calendar){
-	    .min = CALENDAR_NONE, .width_bits = FIRST_WIDTH_BITS, .width = 1ll << FIRST_WIDTH_BITS};
+	*c = (struct calendar){.min = CALENDAR_NONE,
+	                       .width_bits = FIRST_WIDTH_BITS,
+	                       .width = 1ll << FIRST_WIDTH_BITS,
+	                       .far_next = 1};
+	for (uint32_t i = 0; i < CALENDAR_FAR_LISTS; i++)
+		c->far[i].head = c->far[i].tail = CALENDAR_NONE;
 }
 
 void calendar_free(struct calendar *c)
@@ -40,6 +44,22 @@ static int64_t non_negative(int64_t at)
 static uint32_t bucket_of(const struct calendar *c, int64_t at)
 {
 	return (uint32_t)((uint64_t)non_negative(at) >> c->width_bits) & (c->n_buckets - 1);
+}
+
+/* The far lists' window of at: an id is far while it is at or past far_next. */
+static uint64_t window_of(int64_t at)
+{
+	return (uint64_t)non_negative(at) >> CALENDAR_FAR_BITS;
+}
+
+static bool is_far(const struct calendar *c, int64_t at)
+{
+	return window_of(at) >= c->far_next;
+}
+
+static struct calendar_bucket *far_list(struct calendar *c, uint64_t window)
+{
+	return &c->far[window & (CALENDAR_FAR_LISTS - 1)];
 }
 
 static int64_t add_saturated(int64_t x, int64_t y)
@@ -95,18 +115,19 @@ int calendar_reserve(struct calendar *c, uint32_t n_ids)
 	return 0;
 }
 
-/* id into bucket b's list just after `after` (CALENDAR_NONE: at its head). */
-static void link_after(struct calendar *c, uint32_t b, uint32_t after, uint32_t id)
+/* id into the list just after `after` (CALENDAR_NONE: at its head). */
+static void link_after(struct calendar *c, struct calendar_bucket *list, uint32_t after,
+                       uint32_t id)
 {
 	struct calendar_node *n = &c->nodes[id];
 	n->prev = after;
-	n->next = after == CALENDAR_NONE ? c->buckets[b].head : c->nodes[after].next;
+	n->next = after == CALENDAR_NONE ? list->head : c->nodes[after].next;
 	if (after == CALENDAR_NONE)
-		c->buckets[b].head = id;
+		list->head = id;
 	else
 		c->nodes[after].next = id;
 	if (n->next == CALENDAR_NONE)
-		c->buckets[b].tail = id;
+		list->tail = id;
 	else
 		c->nodes[n->next].prev = id;
 }
@@ -121,7 +142,7 @@ static void link_sorted(struct calendar *c, uint32_t b, uint32_t id)
 		after = c->nodes[after].prev;
 		c->steps++;
 	}
-	link_after(c, b, after, id);
+	link_after(c, &c->buckets[b], after, id);
 }
 
 /* Into bucket b's sorted list before every id of its time, walking on from the head: for the
@@ -135,19 +156,18 @@ static void link_first_of_its_time(struct calendar *c, uint32_t b, uint32_t id)
 		after = n;
 		c->steps++;
 	}
-	link_after(c, b, after, id);
+	link_after(c, &c->buckets[b], after, id);
 }
 
-static void unlink_node(struct calendar *c, uint32_t id)
+static void unlink_from(struct calendar *c, struct calendar_bucket *list, uint32_t id)
 {
 	struct calendar_node *n = &c->nodes[id];
-	uint32_t b = bucket_of(c, n->at);
 	if (n->prev == CALENDAR_NONE)
-		c->buckets[b].head = n->next;
+		list->head = n->next;
 	else
 		c->nodes[n->prev].next = n->next;
 	if (n->next == CALENDAR_NONE)
-		c->buckets[b].tail = n->prev;
+		list->tail = n->prev;
 	else
 		c->nodes[n->next].prev = n->prev;
 	n->prev = CALENDAR_OUT;
@@ -193,21 +213,86 @@ static void find_min(struct calendar *c)
 }
 
 /*
+ * The far ids of window far_next into the buckets, in their push order, and the horizon one
+ * window on. Returns the earliest it moved (the first pushed of its time), CALENDAR_NONE if
+ * none. Ids of the list's later years stay where they are.
+ */
+static uint32_t move_window(struct calendar *c)
+{
+	uint64_t window = c->far_next++;
+	struct calendar_bucket *list = far_list(c, window);
+	uint32_t earliest = CALENDAR_NONE;
+	for (uint32_t id = list->head, next; id != CALENDAR_NONE; id = next) {
+		next = c->nodes[id].next;
+		int64_t at = c->nodes[id].at;
+		if (window_of(at) != window)
+			continue;
+		unlink_from(c, list, id);
+		link_sorted(c, bucket_of(c, at), id);
+		c->far_len--;
+		c->near_len++;
+		if (earliest == CALENDAR_NONE || at < c->nodes[earliest].at)
+			earliest = id;
+	}
+	return earliest;
+}
+
+/* The earliest far window that holds an id, when the buckets ran empty: the lists' next
+ * year by window (each list's ids are usually of one window), then a look at every far id. */
+static uint64_t first_far_window(struct calendar *c)
+{
+	for (uint64_t w = c->far_next; w < c->far_next + CALENDAR_FAR_LISTS; w++)
+		for (uint32_t id = far_list(c, w)->head; id != CALENDAR_NONE;
+		     id = c->nodes[id].next)
+			if (window_of(c->nodes[id].at) == w)
+				return w;
+	uint64_t first = UINT64_MAX;
+	for (uint32_t i = 0; i < CALENDAR_FAR_LISTS; i++)
+		for (uint32_t id = c->far[i].head; id != CALENDAR_NONE; id = c->nodes[id].next)
+			if (window_of(c->nodes[id].at) < first)
+				first = window_of(c->nodes[id].at);
+	return first;
+}
+
+/* The buckets are empty and far ids wait: the earliest window of them moves in, and the
+ * earliest of it is the minimum. */
+static void refill_from_far(struct calendar *c)
+{
+	c->far_next = first_far_window(c);
+	aim_at(c, move_window(c));
+}
+
+/*
  * The minimum is found when asked for, not when the old one leaves: after a
  * pop, the event's handler usually pushes the next one near by, and an eager
  * walk would first have crossed the whole year to a far timer (with only
- * 10-hour responses left behind an arrival stream, every pop did).
+ * 10-hour responses left behind an arrival stream, every pop did). Once found,
+ * the window past the horizon moves in if the minimum has come within a window
+ * of it: all of it is later than the minimum, which stays.
  */
 uint32_t calendar_top(struct calendar *c)
 {
-	if (c->min == CALENDAR_NONE && c->len)
+	if (c->min != CALENDAR_NONE || !c->len)
+		return c->min;
+	if (c->near_len == 0)
+		refill_from_far(c);
+	else
 		find_min(c);
+	while (c->far_len && window_of(c->nodes[c->min].at) + 1 >= c->far_next)
+		move_window(c);
 	return c->min;
 }
 
 static void take_out(struct calendar *c, uint32_t id)
 {
-	unlink_node(c, id);
+	int64_t at = c->nodes[id].at;
+	if (is_far(c, at)) {
+		unlink_from(c, far_list(c, window_of(at)), id);
+		c->far_len--;
+	} else {
+		unlink_from(c, &c->buckets[bucket_of(c, at)], id);
+		c->near_len--;
+	}
 	c->len--;
 	c->ops++;
 	if (id == c->min)
@@ -271,6 +356,7 @@ static void put_back(struct calendar *c, uint32_t latest)
 		next = c->nodes[id].next;
 		link_first_of_its_time(c, bucket_of(c, c->nodes[id].at), id);
 		c->len++;
+		c->near_len++;
 	}
 }
 
@@ -315,9 +401,9 @@ static void rebuild(struct calendar *c, uint32_t n_buckets)
 static void rebuild_if_due(struct calendar *c)
 {
 	uint32_t n = c->n_buckets;
-	if (c->len > c->grow_at)
+	if (c->near_len > c->grow_at)
 		rebuild(c, 2 * n);
-	else if (c->len < c->shrink_at)
+	else if (c->near_len < c->shrink_at)
 		rebuild(c, n / 2);
 	else {
 		if (c->steps > STEPS_PER_OP * c->ops)
@@ -329,7 +415,7 @@ static void rebuild_if_due(struct calendar *c)
 /* The common case is one test of four counters against the thresholds of the last rebuild. */
 static inline void maybe_rebuild(struct calendar *c)
 {
-	if (c->len > c->grow_at || c->len < c->shrink_at || c->ops >= c->period_ops ||
+	if (c->near_len > c->grow_at || c->near_len < c->shrink_at || c->ops >= c->period_ops ||
 	    c->steps >= STEPS_PER_OP * c->period_ops)
 		rebuild_if_due(c);
 }
@@ -338,14 +424,21 @@ void calendar_push(struct calendar *c, int64_t at, uint32_t id)
 {
 	struct calendar_node *n = &c->nodes[id];
 	n->at = at;
-	link_sorted(c, bucket_of(c, at), id);
 	c->ops++;
+	c->len++;
+	if (is_far(c, at)) { /* never the minimum while the buckets hold any id */
+		struct calendar_bucket *list = far_list(c, window_of(at));
+		link_after(c, list, list->tail, id);
+		c->far_len++;
+		return;
+	}
+	link_sorted(c, bucket_of(c, at), id);
 	/* The earliest: before the known minimum, or (minimum not known) before cur's window,
-	 * below which nothing is queued; or the queue was empty. */
-	if (c->len == 0 ||
+	 * below which nothing is queued; or the buckets were empty (any far id is later). */
+	if (c->near_len == 0 ||
 	    (c->min != CALENDAR_NONE ? at < c->nodes[c->min].at : at < c->cur_end - c->width))
 		aim_at(c, id);
-	c->len++;
+	c->near_len++;
 	maybe_rebuild(c);
 }
 

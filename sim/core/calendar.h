@@ -18,6 +18,17 @@
  * count near the length) when either grows. Equal `at` keeps push order: a
  * push links after every node of its `at`, and a rebuild keeps each
  * bucket's order.
+ *
+ * Ids far ahead (an idle timer 90 s out, among events microseconds apart)
+ * would sit in the buckets' lists for many years, and every push near by
+ * would step over them. So the buckets hold only ids before a horizon, a
+ * window of 2^CALENDAR_FAR_BITS ns or two ahead of the earliest; the rest
+ * wait in CALENDAR_FAR_LISTS lists by window, each in push order (a push is
+ * an append, no compare), and move into the buckets, window by window in
+ * push order, as the earliest comes within a window of the horizon (or the
+ * buckets run empty). A window moves before any id of its times can be
+ * pushed into the buckets, so equal `at` still keeps push order; an id
+ * cancelled before its window comes is never sorted at all.
  * Memory grows only in calendar_reserve and in a rebuild (the bucket arrays,
  * which double or halve with the length; a rebuild that cannot allocate
  * keeps the old buckets, which are slower but still right); push, pop and
@@ -41,6 +52,11 @@ _Static_assert(sizeof(struct calendar_node) == 32, "two nodes to a cache line");
 
 #define CALENDAR_OUT (UINT32_MAX - 1)
 
+/* The far lists' window, 2^27 ns (134 ms: beyond a think or a response, short of an idle
+ * timeout), and their count (a list holds windows w, w + 1024, ...: 137 s in all). */
+#define CALENDAR_FAR_BITS  27
+#define CALENDAR_FAR_LISTS 1024u
+
 /* A bucket's sorted list: its first and last id, CALENDAR_NONE when empty. */
 struct calendar_bucket {
 	uint32_t head, tail;
@@ -57,7 +73,10 @@ struct calendar {
 	uint32_t cur;    /* the bucket of the earliest id */
 	int64_t cur_end; /* the end of cur's window this year */
 	uint32_t min;    /* the earliest id, CALENDAR_NONE when empty */
-	uint32_t len;
+	uint32_t len;    /* ids queued: near_len in the buckets, far_len in the far lists */
+	uint32_t near_len, far_len;
+	struct calendar_bucket far[CALENDAR_FAR_LISTS]; /* by window mod the count, push order */
+	uint64_t far_next; /* the horizon's window: an id is far iff its window is at or past it */
 	/* this period's operations, and buckets walked plus entries stepped over: when to rebuild
 	 */
 	uint64_t ops, steps;

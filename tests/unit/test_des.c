@@ -264,6 +264,77 @@ START_TEST(test_calendar_order_equals_the_heap_under_every_spacing)
 }
 END_TEST
 
+/* A key for the far lists: near (under a window), a few windows on, past the lists' year
+ * (1024 windows: hours ahead) or on a window's first ns; a tenth of the pushes repeat the
+ * last key, so far ids of one time keep their push order too. */
+static int64_t far_key(uint64_t *x, int64_t now, int64_t last)
+{
+	*x = lcg_next(*x);
+	uint64_t r = *x >> 16;
+	const int64_t window = (int64_t)1 << CALENDAR_FAR_BITS;
+	switch (r % 10) {
+	case 0:
+		return last > now ? last : now;
+	case 1:
+		return now + (int64_t)((r >> 8) % 1000);
+	case 2:
+		return now + window * (int64_t)((r >> 8) % 4);
+	case 3:
+		return (now / window + 1 + (int64_t)((r >> 8) % 3)) * window;
+	case 4:
+		return now + window * (int64_t)(1000 + (r >> 8) % 3000);
+	default:
+		return now + (int64_t)((r >> 8) % (3 * window));
+	}
+}
+
+/* Far ids (CALENDAR_FAR_BITS windows ahead, beyond the lists' year, and ten at the end of
+ * time, queued throughout) leave in the heap's (at, seq) order, through removes, windows
+ * moving in as the clock nears them, and the buckets running empty with only far ids left
+ * (the sparse phases). */
+START_TEST(test_calendar_far_ids_keep_the_heap_order)
+{
+	enum { IDS = 3000, AT_THE_END = 10 };
+	struct heap h;
+	struct calendar c;
+	heap_init(&h);
+	calendar_init(&c);
+	ck_assert_int_eq(heap_reserve(&h, IDS), 0);
+	ck_assert_int_eq(calendar_reserve(&c, IDS), 0);
+	uint64_t x = 7, seq = 0;
+	int64_t now = 0, last = 0;
+	for (uint32_t id = 0; id < AT_THE_END; id++) {
+		heap_push(&h, INT64_MAX - id % 2, seq++, id);
+		calendar_push(&c, INT64_MAX - id % 2, id);
+	}
+	uint32_t most_far = 0;
+	for (int round = 0; round < 60000; round++) {
+		x = lcg_next(x);
+		uint32_t id = AT_THE_END + (uint32_t)((x >> 33) % (IDS - AT_THE_END));
+		bool sparse = (round / 5000) % 2 == 1; /* pops outrun pushes: the buckets empty */
+		if (!heap_queued(&h, id) && (x >> 60) < (sparse ? 5u : 9u)) {
+			int64_t at = last = far_key(&x, now, last);
+			heap_push(&h, at, seq++, id);
+			calendar_push(&c, at, id);
+		} else if (heap_queued(&h, id) && (x >> 60) < 2u) {
+			ck_assert(heap_remove(&h, id));
+			ck_assert(calendar_remove(&c, id));
+		} else if (h.len > AT_THE_END) {
+			now = pop_both(&h, &c);
+		}
+		most_far = c.far_len > most_far ? c.far_len : most_far;
+		ck_assert_uint_eq(c.len, h.len);
+		ck_assert_uint_eq(c.near_len + c.far_len, c.len);
+	}
+	ck_assert_uint_gt(most_far, 100);
+	while (h.len)
+		ck_assert_int_ge(pop_both(&h, &c), now);
+	ck_assert_uint_eq(calendar_top(&c), CALENDAR_NONE);
+	calendar_free(&c);
+	heap_free(&h);
+}
+END_TEST
+
 /* grow_to_hold zeroes a page's worth past the index asked for, keeps what was there, and
  * passes the old count back; the doubled room behind it is not all handed out. */
 START_TEST(test_grow_to_hold_zeroes_a_page_past_the_index)
@@ -356,6 +427,7 @@ Suite *suite_des(void)
 	tcase_add_test(tc, test_slots_reuse_most_recent_first_then_new);
 	tcase_add_test(tc, test_slots_linked_numbers_as_the_plain_ones_in_the_records);
 	tcase_add_test(tc, test_calendar_order_equals_the_heap_under_every_spacing);
+	tcase_add_test(tc, test_calendar_far_ids_keep_the_heap_order);
 	tcase_add_test(tc, test_grow_to_hold_zeroes_a_page_past_the_index);
 	suite_add_tcase(s, tc);
 	return s;
