@@ -254,11 +254,33 @@ static uint64_t first_far_window(struct calendar *c)
 	return first;
 }
 
-/* The buckets are empty and far ids wait: the earliest window of them moves in, and the
- * earliest of it is the minimum. */
+/* The earliest id of a far window (the first pushed of its time). */
+static uint32_t earliest_in_window(const struct calendar *c, uint64_t window)
+{
+	uint32_t earliest = CALENDAR_NONE;
+	for (uint32_t id = c->far[window & (CALENDAR_FAR_LISTS - 1)].head; id != CALENDAR_NONE;
+	     id = c->nodes[id].next)
+		if (window_of(c->nodes[id].at) == window &&
+		    (earliest == CALENDAR_NONE || c->nodes[id].at < c->nodes[earliest].at))
+			earliest = id;
+	return earliest;
+}
+
+/*
+ * The buckets are empty and far ids wait. If the earliest of them is within two windows of
+ * the last id popped, its window moves in and its earliest is the minimum. If it is further
+ * on, it is the minimum where it is: the buckets are empty, as often as not, only between a
+ * pop and the next push of its handler, and a window of 10-hour responses moved in then
+ * would sit in the buckets, every push stepping over it, for hours of the queue's time.
+ */
 static void refill_from_far(struct calendar *c)
 {
-	c->far_next = first_far_window(c);
+	uint64_t window = first_far_window(c);
+	if (window > window_of(c->last_at) + 2) {
+		c->min = earliest_in_window(c, window);
+		return;
+	}
+	c->far_next = window;
 	aim_at(c, move_window(c));
 }
 
@@ -278,7 +300,8 @@ uint32_t calendar_top(struct calendar *c)
 		refill_from_far(c);
 	else
 		find_min(c);
-	while (c->far_len && window_of(c->nodes[c->min].at) + 1 >= c->far_next)
+	while (c->far_len && !is_far(c, c->nodes[c->min].at) &&
+	       window_of(c->nodes[c->min].at) + 1 >= c->far_next)
 		move_window(c);
 	return c->min;
 }
@@ -313,7 +336,8 @@ static int64_t sample_width(struct calendar *c, uint32_t *latest, uint32_t *earl
 	int64_t gaps[SAMPLE], prev_at = 0;
 	uint32_t n_gaps = 0;
 	*latest = *earliest = CALENDAR_NONE;
-	for (uint32_t id; n_gaps < SAMPLE && (id = calendar_top(c)) != CALENDAR_NONE;) {
+	for (uint32_t id; n_gaps < SAMPLE && (id = calendar_top(c)) != CALENDAR_NONE &&
+	                  !is_far(c, c->nodes[id].at);) {
 		int64_t at = c->nodes[id].at;
 		take_out(c, id);
 		if (*latest != CALENDAR_NONE && at > prev_at)
@@ -430,6 +454,8 @@ void calendar_push(struct calendar *c, int64_t at, uint32_t id)
 		struct calendar_bucket *list = far_list(c, window_of(at));
 		link_after(c, list, list->tail, id);
 		c->far_len++;
+		if (c->min != CALENDAR_NONE && c->near_len == 0 && at < c->nodes[c->min].at)
+			c->min = id; /* before the far minimum refill_from_far left in its list */
 		return;
 	}
 	link_sorted(c, bucket_of(c, at), id);
@@ -456,6 +482,7 @@ void calendar_pop(struct calendar *c)
 	uint32_t id = calendar_top(c);
 	if (id == CALENDAR_NONE)
 		return;
+	c->last_at = c->nodes[id].at;
 	take_out(c, id);
 	maybe_rebuild(c);
 }

@@ -26,7 +26,10 @@
  * wait in CALENDAR_FAR_LISTS lists by window, each in push order (a push is
  * an append, no compare), and move into the buckets, window by window in
  * push order, as the earliest comes within a window of the horizon (or the
- * buckets run empty). A window moves before any id of its times can be
+ * buckets run empty with the earliest far id within two windows of the last
+ * id popped; further on, it is the minimum where it is, in its list: the
+ * buckets are often empty only between a pop and its handler's push). A
+ * window moves before any id of its times can be
  * pushed into the buckets, so equal `at` still keeps push order; an id
  * cancelled before its window comes is never sorted at all.
  * Memory grows only in calendar_reserve and in a rebuild (the bucket arrays,
@@ -77,6 +80,7 @@ struct calendar {
 	uint32_t near_len, far_len;
 	struct calendar_bucket far[CALENDAR_FAR_LISTS]; /* by window mod the count, push order */
 	uint64_t far_next; /* the horizon's window: an id is far iff its window is at or past it */
+	int64_t last_at;   /* the time of the last id popped (no id is pushed before it) */
 	/* this period's operations, and buckets walked plus entries stepped over: when to rebuild
 	 */
 	uint64_t ops, steps;
