@@ -90,6 +90,7 @@ struct h2conn {
 	uint32_t streams;      /* H5: its active streams */
 	uint32_t max_streams;  /* H5: the server's SETTINGS_MAX_CONCURRENT_STREAMS */
 	struct link h2_link;   /* in key.h2 */
+	uint64_t order;        /* when it joined key.h2: its place in H2's order */
 	struct list slot_wait; /* H5b: requests waiting for a stream of this full conn, FIFO */
 };
 
@@ -120,6 +121,9 @@ struct pkey {
 	struct list idle_wait;
 	struct list conns_wait;
 	struct list h2; /* the HTTP/2 pool's conns of this address, in the order added (H2) */
+	uint32_t h2_scan_from; /* no conn of h2 before this one can take a stream; PS_NONE: the
+	                          head (h2_find_conn starts here, so a long run of conns whose
+	                          streams are all taken, leaked, is stepped over once) */
 	int64_t conns_per_host;
 	uint32_t n_conns;               /* conns of this key in any state */
 	uint32_t n_wants;               /* live want records of this key */
@@ -143,6 +147,7 @@ struct pool {
 	uint32_t *h2_max_streams; /* per host, 0: HTTP/1.1 (a copy of pool_config's) */
 	uint32_t next_conn_id;
 	uint32_t open;
+	uint64_t h2_joined; /* conns that have joined an HTTP/2 pool: the next one's order */
 
 	/* Each record array is numbered by its own slots (slots.h) and grown to hold them. */
 	struct pconn *conns;
@@ -228,6 +233,8 @@ static void list_remove(struct list *l, struct list_ref r, uint32_t i)
 #define H2_REF(p)         LIST_REF((p)->h2s, struct h2conn, h2_link)
 #define SLOT_WAIT_REF(p)  LIST_REF((p)->wants, struct want, slot_wait_link)
 
+static void h2_unlist(struct pool *p, uint32_t key, uint32_t c);
+
 /* ---------------------------------------------------------------- slots */
 
 static void h2conn_init(struct h2conn *h)
@@ -311,6 +318,7 @@ static uint32_t key_alloc(struct pool *p, uint32_t transport, uint32_t host)
 	list_init(&k->idle_wait);
 	list_init(&k->conns_wait);
 	list_init(&k->h2);
+	k->h2_scan_from = PS_NONE;
 	k->live = true;
 	return i;
 }
@@ -603,7 +611,7 @@ static void close_conn(struct pool *p, ps_time now, uint32_t c, enum ev_reason w
 		streams = h->streams;
 		/* H4: closing the socket leaves its ticket listed, permit and all (H7). */
 		if (!pc->goaway)
-			list_remove(&p->keys[key].h2, H2_REF(p), c);
+			h2_unlist(p, key, c);
 		flags |= EVF_H2;
 	}
 	if (kind != KIND_H2_TICKET) { /* a ticket has no socket: closeLocked closes nothing */
@@ -705,7 +713,7 @@ static enum pool_put_result pool_putOrCloseIdleConn(struct pool *p, ps_time now,
 
 static bool pool_queueForIdleConn(struct pool *p, ps_time now, uint32_t w);
 static void h2_conn_idle(struct pool *p, ps_time now, uint32_t c);
-static uint32_t h2_find_conn(const struct pool *p, uint32_t key);
+static uint32_t h2_find_conn(struct pool *p, uint32_t key);
 static void h2_start_stream(struct pool *p, ps_time now, uint32_t w, uint32_t c, uint32_t flags);
 
 static bool idle_too_old(const struct pool *p, ps_time now, const struct pconn *pc)
@@ -840,12 +848,46 @@ static bool want_waits_for_conn(const struct pool *p, uint32_t w)
 }
 
 /* getClientConn (H2): the first conn of the address, in the order added, with a free stream. */
-static uint32_t h2_find_conn(const struct pool *p, uint32_t key)
+/* The first conn of the key's HTTP/2 pool that can take a stream (H2), from where the last
+ * search left off: every conn before that one could take none, and still cannot unless a
+ * stream of it ended since (h2_stream_freed moves the start back to it). */
+static uint32_t h2_find_conn(struct pool *p, uint32_t key)
 {
-	for (uint32_t c = p->keys[key].h2.head; c != PS_NONE; c = h2_at(p, c)->h2_link.next)
-		if (h2_can_take(p, c))
+	struct pkey *k = &p->keys[key];
+	uint32_t last = PS_NONE;
+	for (uint32_t c = k->h2_scan_from != PS_NONE ? k->h2_scan_from : k->h2.head; c != PS_NONE;
+	     c = h2_at(p, c)->h2_link.next) {
+		if (h2_can_take(p, c)) {
+			k->h2_scan_from = c;
 			return c;
+		}
+		last = c;
+	}
+	if (last != PS_NONE)
+		k->h2_scan_from = last; /* all full: the next search looks at the last one only */
 	return PS_NONE;
+}
+
+/* A stream of conn c ended: if h2_find_conn would have stepped over c, it starts at c. */
+static void h2_stream_freed(struct pool *p, uint32_t c)
+{
+	if (p->conns[c].goaway)
+		return; /* not in the pool since MarkDead */
+	struct pkey *k = &p->keys[p->conns[c].key];
+	uint32_t from = k->h2_scan_from;
+	if (from != PS_NONE && h2_at(p, c)->order < h2_at(p, from)->order)
+		k->h2_scan_from = c;
+}
+
+/* Conn c leaves the key's HTTP/2 pool (closed, or MarkDead on GOAWAY). */
+static void h2_unlist(struct pool *p, uint32_t key, uint32_t c)
+{
+	struct pkey *k = &p->keys[key];
+	if (k->h2_scan_from == c) {
+		const struct link *at = &h2_at(p, c)->h2_link;
+		k->h2_scan_from = at->next != PS_NONE ? at->next : at->prev;
+	}
+	list_remove(&k->h2, H2_REF(p), c);
 }
 
 /*
@@ -1000,6 +1042,7 @@ static void h2_dialConnFor(struct pool *p, ps_time now, uint32_t c, uint32_t w)
 		struct pconn *pc = &p->conns[c];
 		pc->kind = KIND_H2_CONN;
 		pc->state = CONN_ACTIVE;
+		h2_of(p, c)->order = p->h2_joined++;
 		list_push_back(&p->keys[key].h2, H2_REF(p), c);
 		struct pconn *tk = &p->conns[t];
 		tk->id = pc->id;
@@ -1196,6 +1239,7 @@ void pool_streamDone(struct pool *p, ps_time now, uint32_t c)
 	struct pconn *pc = &p->conns[c];
 	struct h2conn *h = h2_of(p, c);
 	h->streams--;
+	h2_stream_freed(p, c);
 	emit(p, EV_STREAM_END, now, pc->key, c, PS_NONE, R_NONE, EVF_H2, h->streams);
 	if (h->slot_wait.len > 0) { /* H5b: forgetStreamID's Broadcast wakes the oldest waiter */
 		h2_start_stream(p, now, h->slot_wait.head, c, EVF_H2_SLOT);
@@ -1211,7 +1255,7 @@ void pool_goAway(struct pool *p, ps_time now, uint32_t c, enum ev_reason why)
 	    p->conns[c].kind != KIND_H2_CONN || p->conns[c].goaway)
 		return;
 	struct pconn *pc = &p->conns[c];
-	list_remove(&p->keys[pc->key].h2, H2_REF(p), c); /* MarkDead */
+	h2_unlist(p, pc->key, c); /* MarkDead */
 	pc->goaway = true;
 	struct h2conn *h = h2_of(p, c);
 	emit(p, EV_H2_GOAWAY, now, pc->key, c, PS_NONE, why, EVF_H2, h->streams);

@@ -125,6 +125,44 @@ START_TEST(test_H2_getClientConn_uses_conn_with_free_stream)
 }
 END_TEST
 
+/* got_conn_of: the conn the next request gets at `now` from the HTTP/2 pool (no dial). */
+static uint32_t got_conn_of(struct harness *h, ps_time now)
+{
+	h_get(h, now, 0);
+	h_drain(h);
+	ck_assert_int_eq(h_count(h, EV_DIAL_START), 0);
+	const struct ps_event *got = h_find(h, EV_REQ_GOT_CONN, 0);
+	ck_assert_ptr_nonnull(got);
+	return got->conn;
+}
+
+/* H2 with one stream a conn and every conn full (its stream leaked, say): each request
+ * finds the first conn, in the order they joined, whose stream ended, however the search
+ * before it left off; a conn that leaves the pool (GOAWAY) is stepped over. */
+START_TEST(test_H2_getClientConn_first_conn_in_order_whose_stream_ended)
+{
+	struct harness h;
+	h2_init(&h, h_transport(), 1);
+	uint32_t c[4];
+	for (int i = 0; i < 4; i++)
+		c[i] = h2_conn_up(&h, i * MS); /* each full at once: the next request dials */
+	pool_streamDone(h.pool, 5 * MS, c[2]);
+	h_drain(&h);
+	ck_assert_uint_eq(got_conn_of(&h, 6 * MS), c[2]); /* 0 and 1 full: stepped over */
+	pool_streamDone(h.pool, 7 * MS, c[3]);
+	pool_streamDone(h.pool, 7 * MS, c[0]);
+	h_drain(&h);
+	ck_assert_uint_eq(got_conn_of(&h, 8 * MS), c[0]); /* before where the search left off */
+	ck_assert_uint_eq(got_conn_of(&h, 9 * MS), c[3]);
+	pool_streamDone(h.pool, 10 * MS, c[1]);
+	pool_streamDone(h.pool, 10 * MS, c[2]);
+	pool_goAway(h.pool, 10 * MS, c[1], R_SERVER_IDLE_TIMEOUT);
+	h_drain(&h);
+	ck_assert_uint_eq(got_conn_of(&h, 11 * MS), c[2]); /* c[1] retired by its GOAWAY */
+	h_free(&h);
+}
+END_TEST
+
 /* H5a: a full conn: the listed ticket fails (ErrNoCachedConn), is dropped, the retry dials. */
 START_TEST(test_H5a_roundTrip_full_conn_drops_ticket_releases_permit_and_dials)
 {
@@ -548,6 +586,7 @@ Suite *suite_pool_h2(void)
 	TCase *tc = tcase_create("rules");
 	tcase_add_test(tc, test_H1_no_h2_hosts_keeps_http1_pool);
 	tcase_add_test(tc, test_H2_getClientConn_uses_conn_with_free_stream);
+	tcase_add_test(tc, test_H2_getClientConn_first_conn_in_order_whose_stream_ended);
 	tcase_add_test(tc, test_H3_addConnIfNeeded_unneeded_conns_beyond_idle_cap_refused);
 	tcase_add_test(tc, test_H4_tryPutIdleConn_hands_h2_conn_to_every_waiter);
 	tcase_add_test(tc, test_H4_dialConnFor_first_conn_serves_all_idle_waiters);
