@@ -1495,6 +1495,21 @@ static const char *check_wants(const struct pool *p)
 	return NULL;
 }
 
+/* H2: where h2_find_conn starts is a conn of the key's HTTP/2 pool, every one before it full. */
+static const char *check_h2_scan(const struct pool *p, const struct pkey *key)
+{
+	if (key->h2_scan_from == PS_NONE)
+		return NULL;
+	for (uint32_t c = key->h2.head; c != PS_NONE; c = h2_at(p, c)->h2_link.next) {
+		if (c == key->h2_scan_from)
+			return NULL;
+		if (h2_can_take(p, c))
+			return "a conn with a free stream lies before where the HTTP/2 search "
+			       "starts";
+	}
+	return "the HTTP/2 search starts at a conn outside the key's HTTP/2 pool";
+}
+
 /* check_key: the lists and counters of one live key agree with its tally and the limits. */
 static const char *check_key(const struct pool *p, const struct pkey *key)
 {
@@ -1524,7 +1539,7 @@ static const char *check_key(const struct pool *p, const struct pkey *key)
 	}
 	if (n != key->conns_wait.len || key->conns_wait.tail != prev)
 		return "the permit queue's links are broken";
-	return NULL;
+	return check_h2_scan(p, key);
 }
 
 const char *pool_check_invariants(struct pool *p)
