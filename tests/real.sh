@@ -134,11 +134,15 @@ done
 #     for a stream under StrictMaxConcurrentRequests (55), replay rows whose own service
 #     times reach the server as a stream header (56), and the server's idle GOAWAY with its
 #     close a second later, a new conn dialed beside the retired one (57), a cold burst of
-#     150 on one conn past Go's 100-stream window before SETTINGS (58), and waiters handed a
-#     ticket leaving the permit queue, each H5a retry dialing afresh (60).
-for f in tests/scenarios/5[0-8]-h2-*.ini tests/scenarios/60-h2-*.ini; do
+#     150 on one conn past Go's 100-stream window before SETTINGS (58).
+for f in tests/scenarios/5[0-8]-h2-*.ini; do
 	ROWS="requests ok failed dials reused peak_open closed" agree "$f" 0.5 same
 done
+#     Waiters handed a ticket leave the permit queue, each H5a retry dialing afresh (60): its
+#     three dials finish at one instant, in whatever order the sockets' events come, as Go's
+#     goroutines do (the file's comment: Go itself gives reused 0-1, peak_open 5-7); on real
+#     sockets 10 runs gave reused 0-1, peak_open 6-7, closed 1-3, and always 5 ok in 7 dials.
+ROWS="requests ok failed dials" agree tests/scenarios/60-h2-ticket-waiters-leave-permit-queue.ini 0.5 same
 #     The kernel's view of 50: one ESTABLISHED socket carries all 10 requests.
 h2_ok=""
 for attempt in 1 2; do
