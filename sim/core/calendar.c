@@ -62,6 +62,12 @@ static struct calendar_bucket *far_list(struct calendar *c, uint64_t window)
 	return &c->far[window & (CALENDAR_FAR_LISTS - 1)];
 }
 
+/* The first id of a window's far list, for walking it. */
+static uint32_t far_head(const struct calendar *c, uint64_t window)
+{
+	return c->far[window & (CALENDAR_FAR_LISTS - 1)].head;
+}
+
 static int64_t add_saturated(int64_t x, int64_t y)
 {
 	return x > INT64_MAX - y ? INT64_MAX : x + y;
@@ -239,11 +245,10 @@ static uint32_t move_window(struct calendar *c)
 
 /* The earliest far window that holds an id, when the buckets ran empty: the lists' next
  * year by window (each list's ids are usually of one window), then a look at every far id. */
-static uint64_t first_far_window(struct calendar *c)
+static uint64_t first_far_window(const struct calendar *c)
 {
 	for (uint64_t w = c->far_next; w < c->far_next + CALENDAR_FAR_LISTS; w++)
-		for (uint32_t id = far_list(c, w)->head; id != CALENDAR_NONE;
-		     id = c->nodes[id].next)
+		for (uint32_t id = far_head(c, w); id != CALENDAR_NONE; id = c->nodes[id].next)
 			if (window_of(c->nodes[id].at) == w)
 				return w;
 	uint64_t first = UINT64_MAX;
@@ -258,8 +263,7 @@ static uint64_t first_far_window(struct calendar *c)
 static uint32_t earliest_in_window(const struct calendar *c, uint64_t window)
 {
 	uint32_t earliest = CALENDAR_NONE;
-	for (uint32_t id = c->far[window & (CALENDAR_FAR_LISTS - 1)].head; id != CALENDAR_NONE;
-	     id = c->nodes[id].next)
+	for (uint32_t id = far_head(c, window); id != CALENDAR_NONE; id = c->nodes[id].next)
 		if (window_of(c->nodes[id].at) == window &&
 		    (earliest == CALENDAR_NONE || c->nodes[id].at < c->nodes[earliest].at))
 			earliest = id;

@@ -29,9 +29,9 @@
  * buckets run empty with the earliest far id within two windows of the last
  * id popped; further on, it is the minimum where it is, in its list: the
  * buckets are often empty only between a pop and its handler's push). A
- * window moves before any id of its times can be
- * pushed into the buckets, so equal `at` still keeps push order; an id
- * cancelled before its window comes is never sorted at all.
+ * window moves before any id of its times can be pushed into the buckets,
+ * so equal `at` still keeps push order; an id cancelled before its window
+ * comes is never sorted at all.
  * Memory grows only in calendar_reserve and in a rebuild (the bucket arrays,
  * which double or halve with the length; a rebuild that cannot allocate
  * keeps the old buckets, which are slower but still right); push, pop and

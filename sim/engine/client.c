@@ -267,19 +267,19 @@ static void start_request(struct client *c, uint32_t load, uint32_t worker);
 _Static_assert(FAILED_TURN >= SCENARIO_PROGRESS_MIN, "a failed turn keeps the progress rule");
 
 /*
- * next_start: when a worker whose request began at `started` and has just ended goes
- * again. After its think, except that a request which failed in no simulated time with
- * think 0 is followed FAILED_TURN after it began: the one such failure the reader's
- * progress rule cannot foresee is a connect(2) that finds every ephemeral port taken
- * (EADDRNOTAVAIL), and a Go loop retrying it spins, a turn at a time, until a port leaves
- * TIME_WAIT; at one instant the simulated clock would never move (docs/format.md,
- * "Progress").
+ * next_start: when a worker whose request began at `started` and has just ended (`why`:
+ * R_NONE, or what failed it) goes again. After its think, except that a request whose dial
+ * found every ephemeral port taken (EADDRNOTAVAIL) in no simulated time, with think 0, is
+ * followed FAILED_TURN after it began: the reader's progress rule cannot foresee that
+ * failure, and a Go loop retrying it spins, a turn at a time, until a port leaves
+ * TIME_WAIT, where the simulated clock would never move (docs/format.md, "Progress").
+ * Every other instant failure the file allowed keeps its instant.
  */
 static ps_time next_start(const struct client *c, const struct load_hot *ls, ps_time started,
-                          bool failed)
+                          enum ev_reason why)
 {
 	ps_time now = now_of(c);
-	if (failed && ls->think == 0 && now == started)
+	if (why == R_ADDR_NOT_AVAIL && ls->think == 0 && now == started)
 		return ps_time_add(started, FAILED_TURN);
 	return ps_time_add(now, ls->think);
 }
@@ -292,7 +292,7 @@ static ps_time next_start(const struct client *c, const struct load_hot *ls, ps_
  * after readLoop has pooled the conn, and that same goroutine calls getConn
  * next (docs/model.md, "Same-instant order").
  */
-static void worker_continue(struct client *c, uint32_t worker, ps_time started, bool failed)
+static void worker_continue(struct client *c, uint32_t worker, ps_time started, enum ev_reason why)
 {
 	if (worker == PS_NONE || c->finished)
 		return;
@@ -300,7 +300,7 @@ static void worker_continue(struct client *c, uint32_t worker, ps_time started, 
 	const struct load_hot *ls = &c->hot[w->load];
 	if (ls->requests > 0 && w->started >= ls->requests)
 		return;
-	ps_time next = next_start(c, ls, started, failed);
+	ps_time next = next_start(c, ls, started, why);
 	if (next >= ls->stop)
 		return;
 	if (next > now_of(c)) {
@@ -326,7 +326,7 @@ static void finish_ok(struct client *c, uint32_t r)
 	ps_time started = c->reqs[r].start;
 	end_context(c, r);
 	req_free(c, r);
-	worker_continue(c, worker, started, false);
+	worker_continue(c, worker, started, R_NONE);
 }
 
 static void finish_failed(struct client *c, uint32_t r, enum ev_reason why, uint32_t flags)
@@ -340,7 +340,7 @@ static void finish_failed(struct client *c, uint32_t r, enum ev_reason why, uint
 	end_context(c, r);
 	req_free(c, r);
 	if (!walked_away)
-		worker_continue(c, worker, started, true);
+		worker_continue(c, worker, started, why);
 }
 
 /* release_conn: the request lets go of its conn (the pool decides what happens to it next). */
@@ -483,7 +483,7 @@ static void carry_out(struct client *c, struct ps_event *ev)
 			uint32_t worker = c->reqs[ev->req_slot].worker;
 			ps_time started = c->reqs[ev->req_slot].start;
 			req_free(c, ev->req_slot);
-			worker_continue(c, worker, started, true);
+			worker_continue(c, worker, started, (enum ev_reason)ev->reason);
 		}
 		break;
 	default:
@@ -597,7 +597,7 @@ void client_on_response(struct client *c, uint32_t conn, bool server_close)
 		rq->state = REQ_LEAKED;
 		cs->leaked = true;
 		req_event(c, EV_BODY_LEAKED, r);
-		worker_continue(c, rq->worker, rq->start, false);
+		worker_continue(c, rq->worker, rq->start, R_NONE);
 		client_flush(c);
 		return;
 	}
@@ -642,7 +642,7 @@ void client_on_stream_response(struct client *c, uint32_t conn, uint32_t r, uint
 	if (body == BODY_LEAK) { /* B1: the stream stays open, its slot taken (H10) */
 		rq->state = REQ_LEAKED;
 		req_event(c, EV_BODY_LEAKED, r);
-		worker_continue(c, rq->worker, rq->start, false);
+		worker_continue(c, rq->worker, rq->start, R_NONE);
 		client_flush(c);
 		return;
 	}

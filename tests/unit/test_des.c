@@ -210,6 +210,22 @@ static int64_t random_key(uint64_t *x, int64_t now, int phase)
 	}
 }
 
+/* The heap and the calendar, empty, each with room for ids below n: the pair under check. */
+static void init_both(struct heap *h, struct calendar *c, uint32_t n)
+{
+	heap_init(h);
+	calendar_init(c);
+	ck_assert_int_eq(heap_reserve(h, n), 0);
+	ck_assert_int_eq(calendar_reserve(c, n), 0);
+}
+
+/* id queued at `at` on both, the heap told the push order the calendar keeps by itself. */
+static void push_both(struct heap *h, struct calendar *c, int64_t at, uint64_t *seq, uint32_t id)
+{
+	heap_push(h, at, (*seq)++, id);
+	calendar_push(c, at, id);
+}
+
 /* One step of the check: both queues' earliest id is the same, then it leaves both. */
 static int64_t pop_both(struct heap *h, struct calendar *c)
 {
@@ -229,10 +245,7 @@ START_TEST(test_calendar_order_equals_the_heap_under_every_spacing)
 	enum { IDS = 5000 };
 	struct heap h;
 	struct calendar c;
-	heap_init(&h);
-	calendar_init(&c);
-	ck_assert_int_eq(heap_reserve(&h, IDS), 0);
-	ck_assert_int_eq(calendar_reserve(&c, IDS), 0);
+	init_both(&h, &c, IDS);
 	uint64_t x = 99, seq = 0;
 	int64_t now = 0;
 	for (int phase = 0; phase < 12; phase++) {
@@ -241,10 +254,7 @@ START_TEST(test_calendar_order_equals_the_heap_under_every_spacing)
 			uint32_t id = (uint32_t)((x >> 33) % IDS);
 			bool grow = (phase / 4) % 2 == 0; /* phases 0-3 and 8-11 fill, 4-7 drain */
 			if (!heap_queued(&h, id) && (x >> 60) < (grow ? 12u : 6u)) {
-				int64_t at = random_key(&x, now, phase);
-				heap_push(&h, at, seq, id);
-				calendar_push(&c, at, id);
-				seq++;
+				push_both(&h, &c, random_key(&x, now, phase), &seq, id);
 			} else if (heap_queued(&h, id) && (x >> 60) < 3u) {
 				ck_assert(heap_remove(&h, id));
 				ck_assert(calendar_remove(&c, id));
@@ -297,25 +307,19 @@ START_TEST(test_calendar_far_ids_keep_the_heap_order)
 	enum { IDS = 3000, AT_THE_END = 10 };
 	struct heap h;
 	struct calendar c;
-	heap_init(&h);
-	calendar_init(&c);
-	ck_assert_int_eq(heap_reserve(&h, IDS), 0);
-	ck_assert_int_eq(calendar_reserve(&c, IDS), 0);
+	init_both(&h, &c, IDS);
 	uint64_t x = 7, seq = 0;
 	int64_t now = 0, last = 0;
-	for (uint32_t id = 0; id < AT_THE_END; id++) {
-		heap_push(&h, INT64_MAX - id % 2, seq++, id);
-		calendar_push(&c, INT64_MAX - id % 2, id);
-	}
+	for (uint32_t id = 0; id < AT_THE_END; id++)
+		push_both(&h, &c, INT64_MAX - id % 2, &seq, id);
 	uint32_t most_far = 0;
 	for (int round = 0; round < 60000; round++) {
 		x = lcg_next(x);
 		uint32_t id = AT_THE_END + (uint32_t)((x >> 33) % (IDS - AT_THE_END));
 		bool sparse = (round / 5000) % 2 == 1; /* pops outrun pushes: the buckets empty */
 		if (!heap_queued(&h, id) && (x >> 60) < (sparse ? 5u : 9u)) {
-			int64_t at = last = far_key(&x, now, last);
-			heap_push(&h, at, seq++, id);
-			calendar_push(&c, at, id);
+			last = far_key(&x, now, last);
+			push_both(&h, &c, last, &seq, id);
 		} else if (heap_queued(&h, id) && (x >> 60) < 2u) {
 			ck_assert(heap_remove(&h, id));
 			ck_assert(calendar_remove(&c, id));
