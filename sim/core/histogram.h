@@ -66,6 +66,17 @@ static inline bool histogram_add_if_block(struct histogram *h, int64_t v)
 	return true;
 }
 
+/* The counter v would go to, or NULL when its block is not there yet: what a batch of adds to
+ * scattered histograms prefetches, so that their misses overlap. */
+static inline const uint32_t *histogram_counter_of(const struct histogram *h, int64_t v)
+{
+	uint32_t b = histogram_bucket(h, v < 0 ? 0 : v);
+	unsigned at = h->block_at[b >> h->sub_bits];
+	if (!at)
+		return NULL;
+	return h->counts + ((size_t)(at - 1u) << h->sub_bits) + (b & ((1u << h->sub_bits) - 1));
+}
+
 /* Count v (a negative v counts as 0). false when a block could not be allocated. Inline: the
  * summary counts four samples a request with it. */
 static inline bool histogram_add(struct histogram *h, int64_t v)

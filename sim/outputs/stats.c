@@ -57,11 +57,49 @@ void stats_free(struct stats *st)
 	st->asked = NULL;
 }
 
+static inline void prefetch_place(const struct stats_host_sample *w)
+{
+	ps_prefetch(time_dist_place_of(w->dist, w->v));
+}
+
+/*
+ * The waiting host samples, added in their order: each distribution's lines are fetched
+ * AHEAD * 2 samples before its add and the place of its sample AHEAD before, so a batch's
+ * misses overlap rather than stall one by one.
+ */
+static void add_waiting_host_samples(struct stats *st)
+{
+	enum { AHEAD = 8 };
+	const struct stats_host_sample *w = st->waiting;
+	uint32_t n = st->n_waiting;
+	for (uint32_t i = 0; i < n && i < 2 * AHEAD; i++)
+		time_dist_prefetch(w[i].dist);
+	for (uint32_t i = 0; i < n && i < AHEAD; i++)
+		prefetch_place(&w[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + 2 * AHEAD < n)
+			time_dist_prefetch(w[i + 2 * AHEAD].dist);
+		if (i + AHEAD < n)
+			prefetch_place(&w[i + AHEAD]);
+		time_dist_add(w[i].dist, w[i].v);
+	}
+	st->n_waiting = 0;
+}
+
+/* A host's distribution d (latency or conn wait) takes v with the batch; true when that is full
+ * (the caller adds it). */
+static inline bool wait_host_sample(struct stats *st, struct time_dist *d, ps_time v)
+{
+	st->waiting[st->n_waiting++] = (struct stats_host_sample){.dist = d, .v = v};
+	return st->n_waiting == STATS_HOST_BATCH;
+}
+
 static void on_latency(struct stats *st, const struct ps_event *ev)
 {
 	time_dist_add(&st->latency, ev->value);
-	if (ev->host < st->sc->n_hosts)
-		time_dist_add(&st->host_latency[ev->host], ev->value);
+	if (ev->host < st->sc->n_hosts &&
+	    wait_host_sample(st, &st->host_latency[ev->host], ev->value))
+		add_waiting_host_samples(st);
 }
 
 /* on_ask: the request (again) asks the pool for a conn: its conn wait starts. */
@@ -82,8 +120,8 @@ static void on_conn_wait(struct stats *st, const struct ps_event *ev)
 		return;
 	ps_time w = ev->t - st->asked[ev->req_slot];
 	time_dist_add(&st->conn_wait, w);
-	if (ev->host < st->sc->n_hosts)
-		time_dist_add(&st->host_conn_wait[ev->host], w);
+	if (ev->host < st->sc->n_hosts && wait_host_sample(st, &st->host_conn_wait[ev->host], w))
+		add_waiting_host_samples(st);
 }
 
 static void on_kernel(struct stats *st, const struct ps_event *ev)
@@ -119,6 +157,7 @@ static void own_part(struct stats *st, const struct ps_event *ev)
 		on_kernel(st, ev);
 		break;
 	case EV_RUN_END:
+		add_waiting_host_samples(st);
 		st->end = ev->t;
 		st->stopped = (enum run_stop)ev->flags;
 		st->ended = true;
@@ -143,11 +182,11 @@ __attribute__((noinline)) static void record_slowly(struct stats *st, const stru
 	counter_on_event(&st->count, ev);
 }
 
-/* The run's distribution took sample v; the host's (d, if any) needs the general way. */
-__attribute__((noinline)) static void
-finish_host_sample(struct stats *st, const struct ps_event *ev, struct time_dist *d, ps_time v)
+/* The run's distribution took its sample and the host's filled the batch: add the batch. */
+__attribute__((noinline)) static void add_batch_then_count(struct stats *st,
+                                                           const struct ps_event *ev)
 {
-	time_dist_add(d, v);
+	add_waiting_host_samples(st);
 	counter_on_event(&st->count, ev); /* a request's record: no port moves */
 }
 
@@ -155,7 +194,8 @@ finish_host_sample(struct stats *st, const struct ps_event *ev, struct time_dist
  * The summary's parts of a record are independent: its own (conn wait, latency), the ports
  * and the counts. Its usual records take the cheap ways, whose only calls are tail calls, so
  * the record costs no register saves; anything else goes to record_slowly (or, with the run's
- * sample taken, finish_host_sample) before it has changed anything of its own.
+ * sample taken and a full batch of host samples, add_batch_then_count) before it has changed
+ * anything of its own.
  */
 static void stats_on_event(void *ctx, const struct ps_event *ev)
 {
@@ -197,8 +237,8 @@ static void stats_on_event(void *ctx, const struct ps_event *ev)
 			record_slowly(st, ev);
 			return;
 		}
-		if (host && !time_dist_add_cheaply(host, v)) {
-			finish_host_sample(st, ev, host, v);
+		if (host && wait_host_sample(st, host, v)) {
+			add_batch_then_count(st, ev);
 			return;
 		}
 	}

@@ -2,7 +2,8 @@
  * stats.h: the summary of a run (the `--json` contract), computed from the
  * event stream alone, so sim and real runs are counted by the same code.
  *
- * Attach stats_sink() to a run's stream; read the numbers after EV_RUN_END.
+ * Attach stats_sink() to a run's stream; read the numbers after EV_RUN_END (the
+ * per-host distributions take their last samples then).
  * The counts are core/counts.h's, the same the dashboard's view keeps; this
  * module adds the time distributions, the kernel's and the schedule lag's
  * figures, and prints. Gauges are live at every record, so the CSV sampler
@@ -22,6 +23,18 @@
 /* Percentiles are exact up to this many samples in the totals, and up to the per-host figure. */
 #define STATS_EXACT      65536
 #define STATS_HOST_EXACT 1024
+/*
+ * A host's samples wait in a batch of this many and are added together: 2 x n_hosts
+ * distributions are scattered over megabytes, so adding each at its record stalls on a miss or
+ * two, while a batch fetches the next ones' lines ahead and the misses overlap. Each
+ * distribution still takes its samples in the order they came, so every figure is the same.
+ */
+#define STATS_HOST_BATCH 256
+
+struct stats_host_sample {
+	struct time_dist *dist; /* a host's latency or conn wait */
+	ps_time v;
+};
 
 /* Real mode: how late its scheduled requests started, in wall milliseconds. */
 struct stats_lag {
@@ -53,6 +66,9 @@ struct stats {
 	double time_scale_back;
 	ps_time *asked; /* private: per request slot, when it last asked for a conn */
 	uint32_t asked_cap;
+	uint32_t n_waiting; /* private: of waiting[] */
+	struct stats_host_sample
+	    waiting[STATS_HOST_BATCH]; /* private: host samples not added yet */
 };
 
 int stats_init(struct stats *st, const struct scenario *sc, const char *mode);

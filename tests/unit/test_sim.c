@@ -243,6 +243,78 @@ PS_MODULAR static uint64_t lcg_step(uint64_t x)
 	return x * 6364136223846793005ull + 1442695040888963407ull;
 }
 
+/*
+ * A host's latencies and conn waits wait in batches of STATS_HOST_BATCH and are added by the run's
+ * end: tests/scenarios/05's three hosts get 3 x 1,500 latencies (past STATS_HOST_EXACT, so each
+ * spills into its histogram inside a batch) and 3 x 700 conn waits, interleaved. Before the end
+ * a host's distribution lags by at most a batch; after it, each equals one fed directly, at
+ * every percentile.
+ */
+START_TEST(test_stats_host_samples_wait_in_batches_and_all_arrive_by_run_end)
+{
+	enum { HOSTS = 3, LATENCIES = 1500, WAITS = 700 };
+	struct scenario sc;
+	struct scenario_error err;
+	ck_assert_int_eq(scenario_load(SCENARIO_DIR "/05-max-idle-total.ini", &sc, &err), 0);
+	ck_assert_int_eq(sc.n_hosts, HOSTS);
+	struct stats st;
+	ck_assert_int_eq(stats_init(&st, &sc, "sim"), 0);
+	struct ev_sink sink = stats_sink(&st);
+	struct time_dist want_latency[HOSTS], want_wait[HOSTS];
+	for (int h = 0; h < HOSTS; h++) {
+		time_dist_init(&want_latency[h], STATS_HOST_EXACT);
+		time_dist_init(&want_wait[h], STATS_HOST_EXACT);
+	}
+	uint64_t x = 99;
+	for (int i = 0; i < LATENCIES; i++) {
+		for (uint32_t h = 0; h < HOSTS; h++) {
+			x = lcg_step(x);
+			struct ps_event done = ev_make(EV_REQ_DONE, i);
+			done.host = h;
+			done.value = (ps_time)(x >> 40) * PS_US;
+			sink.on_event(sink.ctx, &done);
+			time_dist_add(&want_latency[h], done.value);
+			if (i >= WAITS)
+				continue;
+			/* a conn wait is from the request's ask to its got_conn, by request slot */
+			struct ps_event ask = ev_make(EV_REQ_START, 10 * (ps_time)i);
+			ask.host = h;
+			ask.req_slot = h;
+			sink.on_event(sink.ctx, &ask);
+			struct ps_event got = ask;
+			got.kind = EV_REQ_GOT_CONN;
+			got.conn = h; /* the counts need a conn slot; they are not what is tested */
+			got.t += (ps_time)(x >> 60);
+			sink.on_event(sink.ctx, &got);
+			time_dist_add(&want_wait[h], got.t - ask.t);
+		}
+	}
+	int64_t lag = 0;
+	for (int h = 0; h < HOSTS; h++)
+		lag += time_dist_count(&want_latency[h]) - time_dist_count(&st.host_latency[h]) +
+		       time_dist_count(&want_wait[h]) - time_dist_count(&st.host_conn_wait[h]);
+	ck_assert_int_gt(lag, 0); /* the last batch is still waiting */
+	ck_assert_int_lt(lag, STATS_HOST_BATCH);
+	struct ps_event end = ev_make(EV_RUN_END, LATENCIES);
+	sink.on_event(sink.ctx, &end);
+	for (int h = 0; h < HOSTS; h++) {
+		ck_assert_int_eq(time_dist_count(&st.host_latency[h]), LATENCIES);
+		ck_assert_int_eq(time_dist_count(&st.host_conn_wait[h]), WAITS);
+		for (int pct = 1; pct <= 100; pct++) {
+			double q = pct / 100.0;
+			ck_assert_int_eq(time_dist_quantile(&st.host_latency[h], q),
+			                 time_dist_quantile(&want_latency[h], q));
+			ck_assert_int_eq(time_dist_quantile(&st.host_conn_wait[h], q),
+			                 time_dist_quantile(&want_wait[h], q));
+		}
+		time_dist_free(&want_latency[h]);
+		time_dist_free(&want_wait[h]);
+	}
+	stats_free(&st);
+	scenario_free(&sc);
+}
+END_TEST
+
 /* The exact quantile is the nearest-rank value of the sorted samples whatever the selection
  * method: checked against qsort on shuffled samples full of repeats, at every percentile. */
 START_TEST(test_dist_exact_quantile_equals_sorted_nearest_rank)
@@ -513,6 +585,7 @@ Suite *suite_sim(void)
 	tcase_add_test(tc, test_determinism_load_and_host_streams_never_meet);
 	tcase_add_test(tc, test_stats_conn_wait_and_per_host_latency_two_bursts);
 	tcase_add_test(tc, test_dist_exact_quantile_equals_sorted_nearest_rank);
+	tcase_add_test(tc, test_stats_host_samples_wait_in_batches_and_all_arrive_by_run_end);
 	tcase_add_test(tc, test_dist_past_exact_cap_spills_into_histogram);
 	tcase_add_test(tc, test_T1_deadline_negative_timeout_is_already_past);
 	tcase_add_test(tc, test_T2_addTLS_negative_timeout_fires_at_once);
