@@ -47,34 +47,33 @@ static inline uint32_t histogram_bucket(const struct histogram *h, int64_t v)
 /* Count v (>= 0) into a block not allocated yet (histogram_add calls it). */
 bool histogram_add_to_new_block(struct histogram *h, int64_t v);
 
+/* The counter of v (>= 0), or NULL when its block is not there yet: what an add increments,
+ * and what a batch of adds to scattered histograms prefetches, so that their misses overlap. */
+static inline uint32_t *histogram_counter_of(const struct histogram *h, int64_t v)
+{
+	uint32_t b = histogram_bucket(h, v);
+	unsigned at = h->block_at[b >> h->sub_bits];
+	if (!at)
+		return NULL;
+	return h->counts + ((size_t)(at - 1u) << h->sub_bits) + (b & ((1u << h->sub_bits) - 1));
+}
+
 /* Count v (a negative v counts as 0) if its block is there already, with no call; false, and
  * nothing counted, if it is not. */
 static inline bool histogram_add_if_block(struct histogram *h, int64_t v)
 {
 	if (v < 0)
 		v = 0;
-	uint32_t b = histogram_bucket(h, v);
-	unsigned at = h->block_at[b >> h->sub_bits];
-	if (!at)
+	uint32_t *counter = histogram_counter_of(h, v);
+	if (!counter)
 		return false;
-	h->counts[((size_t)(at - 1u) << h->sub_bits) + (b & ((1u << h->sub_bits) - 1))]++;
+	(*counter)++;
 	if (h->count == 0 || v < h->min)
 		h->min = v;
 	if (h->count == 0 || v > h->max)
 		h->max = v;
 	h->count++;
 	return true;
-}
-
-/* The counter v would go to, or NULL when its block is not there yet: what a batch of adds to
- * scattered histograms prefetches, so that their misses overlap. */
-static inline const uint32_t *histogram_counter_of(const struct histogram *h, int64_t v)
-{
-	uint32_t b = histogram_bucket(h, v < 0 ? 0 : v);
-	unsigned at = h->block_at[b >> h->sub_bits];
-	if (!at)
-		return NULL;
-	return h->counts + ((size_t)(at - 1u) << h->sub_bits) + (b & ((1u << h->sub_bits) - 1));
 }
 
 /* Count v (a negative v counts as 0). false when a block could not be allocated. Inline: the

@@ -63,7 +63,8 @@ static inline const void *time_dist_place_of(const struct time_dist *d, ps_time 
 {
 	if (d->n_exact < d->exact_room)
 		return d->exact + d->n_exact;
-	const uint32_t *counter = d->hist.count ? histogram_counter_of(&d->hist, v) : NULL;
+	const uint32_t *counter =
+	    d->hist.count ? histogram_counter_of(&d->hist, v < 0 ? 0 : v) : NULL;
 	return counter ? (const void *)counter : (const void *)d;
 }
 
